@@ -43,7 +43,7 @@ public static class MerkleHasher
         return HashLeaf(hash, data);
     }
 
-    /// <summary>Hashes a leaf with a reusable incremental hash (no allocation per leaf).</summary>
+    /// <summary>Hashes a leaf with a reusable incremental hash: no copy of the data, no allocation.</summary>
     internal static Sha256Digest HashLeaf(IncrementalHash hash, ReadOnlySpan<byte> data)
     {
         ReadOnlySpan<byte> prefix = [LeafPrefix];
@@ -52,6 +52,18 @@ public static class MerkleHasher
         Span<byte> output = stackalloc byte[Sha256Digest.Length];
         hash.GetHashAndReset(output);
         return new Sha256Digest(output);
+    }
+
+    /// <summary>Hashes an inner node with a reusable incremental hash.</summary>
+    internal static Sha256Digest HashNode(IncrementalHash hash, in Sha256Digest left, in Sha256Digest right)
+    {
+        Span<byte> buffer = stackalloc byte[1 + (2 * Sha256Digest.Length)];
+        buffer[0] = NodePrefix;
+        left.CopyTo(buffer[1..]);
+        right.CopyTo(buffer[(1 + Sha256Digest.Length)..]);
+        hash.AppendData(buffer);
+        hash.GetHashAndReset(buffer[..Sha256Digest.Length]);
+        return new Sha256Digest(buffer[..Sha256Digest.Length]);
     }
 
     /// <summary>Hashes an inner node from its two children.</summary>

@@ -30,7 +30,7 @@ public sealed class MerkleRootBuilder : IDisposable
         int height = 0;
         while (_heights.Count > 0 && _heights[^1] == height)
         {
-            current = MerkleHasher.HashNode(_stack[^1], current);
+            current = MerkleHasher.HashNode(_hash, _stack[^1], current);
             _stack.RemoveAt(_stack.Count - 1);
             _heights.RemoveAt(_heights.Count - 1);
             height++;
@@ -55,7 +55,7 @@ public sealed class MerkleRootBuilder : IDisposable
         var root = _stack[^1];
         for (int i = _stack.Count - 2; i >= 0; i--)
         {
-            root = MerkleHasher.HashNode(_stack[i], root);
+            root = MerkleHasher.HashNode(_hash, _stack[i], root);
         }
 
         return root;

@@ -12,8 +12,12 @@ namespace PoIP.Core.Merkle;
 /// </summary>
 public sealed class MerkleTree
 {
-    /// <summary>Default bytes per leaf for prompt text.</summary>
-    public const int DefaultChunkSize = 4096;
+    /// <summary>
+    /// Default bytes per leaf for prompt text (16 KiB). Each leaf costs one SHA-256 call (~0.3 µs
+    /// of fixed cost on top of the bytes), so 16 KiB leaves keep a Merkle root above 0.9 of plain
+    /// SHA-256 throughput while still proving any part of a 1 MiB prompt with 6 sibling hashes.
+    /// </summary>
+    public const int DefaultChunkSize = 16 * 1024;
 
     /// <summary>Default token ids per leaf for token trees.</summary>
     public const int DefaultTokensPerLeaf = 32;
@@ -23,13 +27,14 @@ public sealed class MerkleTree
     private MerkleTree(Sha256Digest[] leaves)
     {
         var levels = new List<Sha256Digest[]> { leaves };
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var current = leaves;
         while (current.Length > 1)
         {
             var next = new Sha256Digest[(current.Length + 1) / 2];
             for (int i = 0; i < current.Length / 2; i++)
             {
-                next[i] = MerkleHasher.HashNode(current[2 * i], current[(2 * i) + 1]);
+                next[i] = MerkleHasher.HashNode(hash, current[2 * i], current[(2 * i) + 1]);
             }
 
             if ((current.Length & 1) == 1)
