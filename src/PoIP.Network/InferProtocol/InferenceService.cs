@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using Google.Protobuf;
+using PoIP.Core.Engine;
+using PoIP.Core.Errors;
+using PoIP.Core.Hashing;
+using PoIP.Core.Merkle;
+using PoIP.Core.Protocol;
+using PoIP.Core.Protocol.Wire;
+
+namespace PoIP.Network.InferProtocol;
+
+/// <summary>
+/// The node side of <c>/poip/infer/1.0.0</c>: reads one opening frame (signed request + prompt),
+/// admits it (<see cref="RequestAdmission"/>), generates while recording the activation commitment,
+/// streams each token, and ends with a signed receipt — or with a refusal, never a crash.
+/// </summary>
+public sealed class InferenceService
+{
+    /// <summary>The protocol id.</summary>
+    public const string ProtocolId = "/poip/infer/1.0.0";
+
+    private readonly InferenceServiceOptions _options;
+    private readonly RequestAdmission _admission;
+
+    /// <summary>Creates the service.</summary>
+    public InferenceService(InferenceServiceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _admission = new RequestAdmission(options.Policy, options.TimeProvider);
+    }
+
+    /// <summary>Largest opening frame accepted.</summary>
+    public int MaxOpenFrameLength => _options.Policy.MaxPromptBytes + Core.Signing.EnvelopeType.InferenceRequest.MaxEncodedLength + 64;
+
+    /// <summary>Serves one request on <paramref name="stream"/>; returns what happened.</summary>
+    public async Task<ServedRequest> ServeAsync(Stream stream, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        InferOpenProto open;
+        try
+        {
+            byte[]? frame = await LengthPrefixedFrames.ReadAsync(stream, MaxOpenFrameLength, cancellationToken).ConfigureAwait(false);
+            if (frame is null)
+            {
+                return ServedRequest.Refused(InferStatusCodes.BadFrame, "stream closed before a request.");
+            }
+
+            open = InferOpenProto.Parser.ParseFrom(frame);
+            if (open.Version != 1)
+            {
+                return await RefuseAsync(stream, InferStatusCodes.BadFrame, $"version {open.Version} not spoken.", cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is PoIPDecodeException or InvalidProtocolBufferException)
+        {
+            return await RefuseAsync(stream, InferStatusCodes.BadFrame, ex.Message, cancellationToken).ConfigureAwait(false);
+        }
+
+        var admitted = _admission.Admit(open.SignedRequest.Memory, open.Prompt.Span);
+        if (!admitted.IsAccepted)
+        {
+            return await RefuseAsync(stream, (uint)admitted.Status, admitted.Detail, cancellationToken).ConfigureAwait(false);
+        }
+
+        var request = admitted.Request!;
+        try
+        {
+            return await GenerateAsync(stream, request, open.Prompt.ToStringUtf8(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (EngineException ex) when (!ex.IsFatal)
+        {
+            return await RefuseAsync(stream, InferStatusCodes.EngineError, ex.Message, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<ServedRequest> GenerateAsync(Stream stream, SignedMessage<InferenceRequest> signed, string prompt, CancellationToken cancellationToken)
+    {
+        var request = signed.Message;
+        var engine = _options.Engine;
+        var started = Stopwatch.GetTimestamp();
+        var promptTokens = engine.Tokenize(prompt, addBeginOfSequence: true);
+        var recorder = _options.Commitments.StartRecording(engine.Model);
+        var output = new List<int>(Math.Min(request.MaxTokens, 4096));
+        var stop = StopReason.None;
+        TimeSpan prefill = TimeSpan.Zero;
+        await foreach (var token in engine.GenerateAsync(new GenerationRequest(promptTokens, request.Sampling, request.Seed, request.MaxTokens), recorder, cancellationToken).ConfigureAwait(false))
+        {
+            if (output.Count == 0)
+            {
+                prefill = Stopwatch.GetElapsedTime(started);
+            }
+
+            output.Add(token.TokenId);
+            stop = token.Stop;
+            var frame = new InferEventProto { Version = 1, Token = new InferTokenProto { Index = (uint)token.Index, TokenId = token.TokenId, Piece = token.Piece } };
+            await LengthPrefixedFrames.WriteAsync(stream, frame.ToByteArray(), cancellationToken).ConfigureAwait(false);
+        }
+
+        var total = Stopwatch.GetElapsedTime(started);
+        var receipt = new InferenceReceipt
+        {
+            RequestId = new RequestId(signed.Hash),
+            NodeId = _options.NodeKey.PeerId,
+            ModelId = request.ModelId,
+            InputRoot = request.InputRoot, // admission recomputed it from the prompt received
+            OutputRoot = MerkleTree.FromTokens([.. output]).Root,
+            OutputTokenCount = output.Count,
+            Commitment = recorder.Complete(),
+            Engine = engine.Identity,
+            Timings = new InferenceTimings(TimeSpan.Zero, prefill, total - prefill, promptTokens.Count, output.Count),
+            Price = _options.Policy.PriceFor(output.Count),
+            StopReason = stop,
+            IssuedAt = _options.TimeProvider.GetUtcNow(),
+        };
+        var signedReceipt = SignedMessage.Create(_options.NodeKey, receipt);
+        var last = new InferEventProto { Version = 1, ReceiptEnvelope = ByteString.CopyFrom(signedReceipt.Envelope.Encoded.Span) };
+        await LengthPrefixedFrames.WriteAsync(stream, last.ToByteArray(), cancellationToken).ConfigureAwait(false);
+        await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return new ServedRequest(true, 0, string.Empty, signed, signedReceipt, output);
+    }
+
+    private static async Task<ServedRequest> RefuseAsync(Stream stream, uint status, string detail, CancellationToken cancellationToken)
+    {
+        var frame = new InferEventProto { Version = 1, Refusal = new InferRefusalProto { Status = status, Detail = detail.Length > 512 ? detail[..512] : detail } };
+        try
+        {
+            await LengthPrefixedFrames.WriteAsync(stream, frame.ToByteArray(), cancellationToken).ConfigureAwait(false);
+            await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // The peer is gone; the refusal is still the outcome.
+        }
+
+        return ServedRequest.Refused(status, detail);
+    }
+}
