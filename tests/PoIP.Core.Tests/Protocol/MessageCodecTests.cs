@@ -16,7 +16,7 @@ public sealed class MessageCodecTests
     private static readonly Ed25519KeyPair Node = Ed25519KeyPair.Generate();
     private static readonly SignedMessage<InferenceRequest> SignedRequest = SignedMessage.Create(Client, SampleMessages.Request(Client.PeerId));
     private static readonly SignedMessage<InferenceReceipt> SignedReceipt =
-        SignedMessage.Create(Node, SampleMessages.Receipt(Node.PeerId, new Hashing.RequestId(SignedRequest.Hash), SignedRequest.Message));
+        SignedMessage.Create(Node, SampleMessages.Receipt(Node.PeerId, new PoIP.Core.Hashing.RequestId(SignedRequest.Hash), SignedRequest.Message));
 
     private static readonly string[] TypeNames = ["request", "receipt", "record", "verdict", "evidence"];
 
@@ -27,7 +27,7 @@ public sealed class MessageCodecTests
         "request" => SignedRequest.Message.Encode(),
         "receipt" => SignedReceipt.Message.Encode(),
         "record" => SampleMessages.Record(SignedRequest.Envelope.Encoded, SignedReceipt.Envelope.Encoded).Encode(),
-        "verdict" => SampleMessages.Verdict(Node.PeerId, Client.PeerId, new Hashing.ReceiptId(SignedReceipt.Hash)).Encode(),
+        "verdict" => SampleMessages.Verdict(Node.PeerId, Client.PeerId, new PoIP.Core.Hashing.ReceiptId(SignedReceipt.Hash)).Encode(),
         _ => new Evidence { Kind = EvidenceKind.FraudVerdict, AccusedId = Node.PeerId, First = new byte[] { 1 }, RequestEnvelope = SignedRequest.Envelope.Encoded, ReceiptEnvelope = SignedReceipt.Envelope.Encoded }.Encode(),
     };
 
