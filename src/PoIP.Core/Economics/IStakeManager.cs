@@ -15,8 +15,17 @@ namespace PoIP.Core.Economics;
 /// </summary>
 public interface IStakeManager
 {
-    /// <summary>A node's stake position.</summary>
+    /// <summary>A node's stake position (zeros for an unknown node).</summary>
     Task<StakeInfo> GetStakeAsync(PeerId node, CancellationToken cancellationToken = default);
+
+    /// <summary>An account's free balance (zero for an unknown account).</summary>
+    Task<TokenAmount> GetBalanceAsync(PeerId account, CancellationToken cancellationToken = default);
+
+    /// <summary>A request's escrow, or null when none was opened.</summary>
+    Task<EscrowInfo?> GetEscrowAsync(RequestId request, CancellationToken cancellationToken = default);
+
+    /// <summary>Where every base unit is (for the conservation invariant and audits).</summary>
+    Task<EconomicTotals> GetTotalsAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Moves free balance into bonded stake.</summary>
     Task<EconomicResult> StakeAsync(OperationId operation, PeerId node, TokenAmount amount, CancellationToken cancellationToken = default);

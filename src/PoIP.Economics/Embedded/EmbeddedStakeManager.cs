@@ -1,0 +1,160 @@
+using PoIP.Core.Economics;
+using PoIP.Core.Hashing;
+using PoIP.Core.Identity;
+using PoIP.Core.Money;
+using PoIP.Core.Proofs;
+using PoIP.Core.Protocol;
+using PoIP.Economics.Embedded.Operations;
+using PoIP.Economics.Parameters;
+
+namespace PoIP.Economics.Embedded;
+
+/// <summary>
+/// The embedded economic back end: accounts, staking, escrow and slashing on one SQLite database
+/// in WAL mode. Every state change is one journaled transaction, idempotent by its
+/// <see cref="OperationId"/>; money is conserved (<see cref="GetTotalsAsync"/>); the journal
+/// rebuilds the tables (<see cref="VerifyJournalAsync"/>). Thread-safe: writes are serialized.
+/// Governance and public funding are on <see cref="Governance"/>.
+/// </summary>
+public sealed class EmbeddedStakeManager : IStakeManager, IDisposable
+{
+    private readonly LedgerEngine _engine;
+
+    private EmbeddedStakeManager(LedgerEngine engine)
+    {
+        _engine = engine;
+        Governance = new EmbeddedGovernance(engine);
+    }
+
+    /// <summary>Parameter and grant proposals, votes and execution.</summary>
+    public EmbeddedGovernance Governance { get; }
+
+    /// <summary>Opens the ledger at <see cref="EmbeddedEconomicsOptions.DatabasePath"/>, writing genesis when the database is new.</summary>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    /// <exception cref="Microsoft.Data.Sqlite.SqliteException">The database cannot be opened.</exception>
+    public static EmbeddedStakeManager Open(EmbeddedEconomicsOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var genesis = new GenesisOperation(options.InitialParameters.ToValues(), options.RequireRegisteredValidator);
+        return new EmbeddedStakeManager(LedgerEngine.Open(options.DatabasePath, options.TimeProvider, options.SynchronousFull, genesis));
+    }
+
+    // ---- accounts ----
+
+    /// <summary>Opens an empty account (refused with <see cref="EconomicStatus.NotAllowed"/> if it exists).</summary>
+    public Task<EconomicResult> CreateAccountAsync(OperationId operation, PeerId account, CancellationToken cancellationToken = default) =>
+        _engine.ExecuteAsync(operation, new CreateAccountOperation(account), cancellationToken);
+
+    /// <summary>
+    /// Deposits (mints) <paramref name="amount"/>: the embedded back end's explicit, journaled genesis
+    /// or faucet operation. It raises the supply and opens the account if needed.
+    /// </summary>
+    public Task<EconomicResult> DepositAsync(OperationId operation, PeerId account, TokenAmount amount, CancellationToken cancellationToken = default) =>
+        _engine.ExecuteAsync(operation, new MintOperation(account, amount), cancellationToken);
+
+    /// <summary>Moves free balance to another existing account.</summary>
+    public Task<EconomicResult> TransferAsync(OperationId operation, PeerId from, PeerId to, TokenAmount amount, CancellationToken cancellationToken = default) =>
+        _engine.ExecuteAsync(operation, new TransferOperation(from, to, amount), cancellationToken);
+
+    /// <summary>Withdraws free balance out of the ledger (lowers the supply).</summary>
+    public Task<EconomicResult> WithdrawAsync(OperationId operation, PeerId account, TokenAmount amount, CancellationToken cancellationToken = default) =>
+        _engine.ExecuteAsync(operation, new WithdrawOperation(account, amount), cancellationToken);
+
+    /// <summary>Registers a validator (it needs the minimum stake bonded); only registered validators' fraud verdicts slash by default.</summary>
+    public Task<EconomicResult> RegisterValidatorAsync(OperationId operation, PeerId validator, CancellationToken cancellationToken = default) =>
+        _engine.ExecuteAsync(operation, new RegisterValidatorOperation(validator), cancellationToken);
+
+    /// <summary>Whether <paramref name="peer"/> is a registered validator.</summary>
+    public Task<bool> IsValidatorAsync(PeerId peer, CancellationToken cancellationToken = default) =>
+        _engine.ReadAsync(l => l.IsValidator(peer), cancellationToken);
+
+    /// <summary>Whether <paramref name="node"/> has the minimum stake bonded and may serve.</summary>
+    public Task<bool> CanServeAsync(PeerId node, CancellationToken cancellationToken = default) =>
+        _engine.ReadAsync(l => l.Bonded(node) >= new TokenAmount(l.Parameter(EconomicParameter.MinimumStake)), cancellationToken);
+
+    /// <summary>Whether an operation with this id was applied.</summary>
+    public Task<bool> WasAppliedAsync(OperationId operation, CancellationToken cancellationToken = default) =>
+        _engine.ReadAsync(l => l.Sql.Scalar("SELECT 1 FROM journal WHERE op_id = $p0", Blob.Of(operation.Value)) is not null, cancellationToken);
+
+    /// <summary>The parameters in force.</summary>
+    public Task<EconomicParameters> GetParametersAsync(CancellationToken cancellationToken = default) =>
+        _engine.ReadAsync(l => EconomicParameters.FromValues(l.Parameters()), cancellationToken);
+
+    /// <summary>The public fund's balance.</summary>
+    public Task<TokenAmount> GetPublicFundAsync(CancellationToken cancellationToken = default) =>
+        _engine.ReadAsync(l => l.Total(LedgerTransaction.Fund), cancellationToken);
+
+    /// <summary>Replays the journal into a fresh in-memory ledger and compares every state table with this one.</summary>
+    public Task<JournalVerification> VerifyJournalAsync(CancellationToken cancellationToken = default) => _engine.VerifyJournalAsync(cancellationToken);
+
+    // ---- IStakeManager ----
+
+    /// <inheritdoc />
+    public Task<StakeInfo> GetStakeAsync(PeerId node, CancellationToken cancellationToken = default) =>
+        _engine.ReadAsync(
+            l =>
+            {
+                var unbonding = TokenAmount.Zero;
+                var withdrawable = TokenAmount.Zero;
+                foreach (var tranche in l.Unbonding(node))
+                {
+                    if (tranche.ReleaseMs <= l.NowMs)
+                    {
+                        withdrawable += tranche.Amount;
+                    }
+                    else
+                    {
+                        unbonding += tranche.Amount;
+                    }
+                }
+
+                return new StakeInfo(node, l.Bonded(node), unbonding, withdrawable);
+            },
+            cancellationToken);
+
+    /// <inheritdoc />
+    public Task<TokenAmount> GetBalanceAsync(PeerId account, CancellationToken cancellationToken = default) =>
+        _engine.ReadAsync(l => l.Balance(account) ?? TokenAmount.Zero, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<EscrowInfo?> GetEscrowAsync(RequestId request, CancellationToken cancellationToken = default) =>
+        _engine.ReadAsync(l => l.Escrow(request), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<EconomicTotals> GetTotalsAsync(CancellationToken cancellationToken = default) => _engine.TotalsAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public Task<EconomicResult> StakeAsync(OperationId operation, PeerId node, TokenAmount amount, CancellationToken cancellationToken = default) =>
+        _engine.ExecuteAsync(operation, new StakeOperation(node, amount), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<EconomicResult> RequestUnbondAsync(OperationId operation, PeerId node, TokenAmount amount, CancellationToken cancellationToken = default) =>
+        _engine.ExecuteAsync(operation, new RequestUnbondOperation(node, amount), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<EconomicResult> WithdrawUnbondedAsync(OperationId operation, PeerId node, CancellationToken cancellationToken = default) =>
+        _engine.ExecuteAsync(operation, new WithdrawUnbondedOperation(node), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<EconomicResult> OpenEscrowAsync(OperationId operation, RequestId request, PeerId client, PeerId node, TokenAmount priceCap, CancellationToken cancellationToken = default) =>
+        _engine.ExecuteAsync(operation, new OpenEscrowOperation(request, client, node, priceCap), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<EconomicResult> SettleEscrowAsync(OperationId operation, RequestId request, TokenAmount price, CancellationToken cancellationToken = default) =>
+        _engine.ExecuteAsync(operation, new SettleEscrowOperation(request, price), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<EconomicResult> RefundEscrowAsync(OperationId operation, RequestId request, CancellationToken cancellationToken = default) =>
+        _engine.ExecuteAsync(operation, new RefundEscrowOperation(request), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<EconomicResult> SlashAsync(OperationId operation, SignedMessage<Evidence> evidence, PeerId challenger, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(evidence);
+        return _engine.ExecuteAsync(operation, new SlashOperation(evidence.Envelope.Encoded, challenger), cancellationToken);
+    }
+
+    /// <summary>Closes the database.</summary>
+    public void Dispose() => _engine.Dispose();
+}

@@ -1,0 +1,22 @@
+namespace PoIP.Economics.Embedded.Operations;
+
+/// <summary>Journal tag of each operation type (stored; never renumber).</summary>
+internal enum OperationKind
+{
+    Genesis = 1,
+    CreateAccount = 2,
+    Mint = 3,
+    Transfer = 4,
+    Withdraw = 5,
+    Stake = 6,
+    RequestUnbond = 7,
+    WithdrawUnbonded = 8,
+    RegisterValidator = 9,
+    OpenEscrow = 10,
+    SettleEscrow = 11,
+    RefundEscrow = 12,
+    Slash = 13,
+    Propose = 14,
+    Vote = 15,
+    ExecuteProposal = 16,
+}

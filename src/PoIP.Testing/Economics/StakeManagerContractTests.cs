@@ -1,0 +1,389 @@
+using PoIP.Core.Economics;
+using PoIP.Core.Hashing;
+using PoIP.Core.Identity;
+using PoIP.Core.Money;
+using PoIP.Core.Proofs;
+using PoIP.Core.Protocol;
+using Xunit;
+
+namespace PoIP.Testing.Economics;
+
+/// <summary>
+/// The contract every <see cref="IStakeManager"/> back end must meet. Derive from it in a test
+/// project and implement <see cref="CreateHarnessAsync"/>; every test starts from an empty ledger
+/// and ends by checking that money was conserved.
+/// </summary>
+public abstract class StakeManagerContractTests
+{
+    /// <summary>Creates a fresh back end to test.</summary>
+    protected abstract Task<IStakeManagerHarness> CreateHarnessAsync();
+
+    /// <summary>Staking moves free balance into bonded stake.</summary>
+    [Fact]
+    public async Task Stake_FromBalance_MovesIntoBonded()
+    {
+        await using var h = await CreateHarnessAsync();
+        using var node = Ed25519KeyPair.Generate();
+        await h.FundAsync(node.PeerId, Tokens(500));
+
+        Assert.Equal(EconomicStatus.Applied, (await h.Manager.StakeAsync(OperationId.New(), node.PeerId, Tokens(200))).Status);
+
+        Assert.Equal(Tokens(300), await h.Manager.GetBalanceAsync(node.PeerId));
+        Assert.Equal(Tokens(200), (await h.Manager.GetStakeAsync(node.PeerId)).Bonded);
+        await AssertConservedAsync(h);
+    }
+
+    /// <summary>Bad stakes are typed refusals and change nothing.</summary>
+    [Fact]
+    public async Task Stake_BadInput_RefusedStateUnchanged()
+    {
+        await using var h = await CreateHarnessAsync();
+        using var node = Ed25519KeyPair.Generate();
+        using var stranger = Ed25519KeyPair.Generate();
+        await h.FundAsync(node.PeerId, Tokens(100));
+        var before = await h.Manager.GetTotalsAsync();
+
+        Assert.Equal(EconomicStatus.InsufficientFunds, (await h.Manager.StakeAsync(OperationId.New(), node.PeerId, Tokens(101))).Status);
+        Assert.Equal(EconomicStatus.InvalidAmount, (await h.Manager.StakeAsync(OperationId.New(), node.PeerId, TokenAmount.Zero)).Status);
+        Assert.Equal(EconomicStatus.UnknownAccount, (await h.Manager.StakeAsync(OperationId.New(), stranger.PeerId, Tokens(1))).Status);
+        Assert.Equal(EconomicStatus.InsufficientFunds, (await h.Manager.StakeAsync(OperationId.New(), node.PeerId, new TokenAmount(UInt128.MaxValue))).Status);
+
+        Assert.Equal(before, await h.Manager.GetTotalsAsync());
+        Assert.Equal(Tokens(100), await h.Manager.GetBalanceAsync(node.PeerId));
+        await AssertConservedAsync(h);
+    }
+
+    /// <summary>An operation id is applied at most once.</summary>
+    [Fact]
+    public async Task AnyOperation_ReplayedId_DuplicateAndAppliedOnce()
+    {
+        await using var h = await CreateHarnessAsync();
+        using var node = Ed25519KeyPair.Generate();
+        await h.FundAsync(node.PeerId, Tokens(100));
+        var op = OperationId.New();
+
+        Assert.Equal(EconomicStatus.Applied, (await h.Manager.StakeAsync(op, node.PeerId, Tokens(10))).Status);
+        Assert.Equal(EconomicStatus.DuplicateOperation, (await h.Manager.StakeAsync(op, node.PeerId, Tokens(10))).Status);
+        Assert.Equal(EconomicStatus.DuplicateOperation, (await h.Manager.RequestUnbondAsync(op, node.PeerId, Tokens(5))).Status);
+
+        Assert.Equal(Tokens(10), (await h.Manager.GetStakeAsync(node.PeerId)).Bonded);
+        await AssertConservedAsync(h);
+    }
+
+    /// <summary>Unbonded stake waits out the unbonding period before it can be withdrawn.</summary>
+    [Fact]
+    public async Task WithdrawUnbonded_BeforeAndAfterPeriod_OnlyAfter()
+    {
+        await using var h = await CreateHarnessAsync();
+        using var node = Ed25519KeyPair.Generate();
+        await h.FundAsync(node.PeerId, Tokens(100));
+        await Applied(h.Manager.StakeAsync(OperationId.New(), node.PeerId, Tokens(100)));
+
+        Assert.Equal(EconomicStatus.InsufficientStake, (await h.Manager.RequestUnbondAsync(OperationId.New(), node.PeerId, Tokens(101))).Status);
+        await Applied(h.Manager.RequestUnbondAsync(OperationId.New(), node.PeerId, Tokens(40)));
+        var stake = await h.Manager.GetStakeAsync(node.PeerId);
+        Assert.Equal((Tokens(60), Tokens(40), TokenAmount.Zero), (stake.Bonded, stake.Unbonding, stake.Withdrawable));
+        Assert.Equal(EconomicStatus.NotYetWithdrawable, (await h.Manager.WithdrawUnbondedAsync(OperationId.New(), node.PeerId)).Status);
+
+        await h.AdvanceTimeAsync(h.Parameters.UnbondingPeriod - TimeSpan.FromSeconds(1));
+        Assert.Equal(EconomicStatus.NotYetWithdrawable, (await h.Manager.WithdrawUnbondedAsync(OperationId.New(), node.PeerId)).Status);
+        await h.AdvanceTimeAsync(TimeSpan.FromSeconds(1));
+        Assert.Equal(Tokens(40), (await h.Manager.GetStakeAsync(node.PeerId)).Withdrawable);
+        await Applied(h.Manager.WithdrawUnbondedAsync(OperationId.New(), node.PeerId));
+
+        Assert.Equal(Tokens(40), await h.Manager.GetBalanceAsync(node.PeerId));
+        stake = await h.Manager.GetStakeAsync(node.PeerId);
+        Assert.Equal((Tokens(60), TokenAmount.Zero, TokenAmount.Zero), (stake.Bonded, stake.Unbonding, stake.Withdrawable));
+        await AssertConservedAsync(h);
+    }
+
+    /// <summary>Escrow locks the cap; settlement after the window pays price minus fee and refunds the rest.</summary>
+    [Fact]
+    public async Task SettleEscrow_AfterWindow_PaysNodeFeeAndChange()
+    {
+        await using var h = await CreateHarnessAsync();
+        var (node, client) = await ServingPairAsync(h);
+        using (node)
+        using (client)
+        {
+            var request = RequestId.FromEnvelope(Guid.NewGuid().ToByteArray());
+            var clientBefore = await h.Manager.GetBalanceAsync(client.PeerId);
+            var nodeBefore = await h.Manager.GetBalanceAsync(node.PeerId);
+            await Applied(h.Manager.OpenEscrowAsync(OperationId.New(), request, client.PeerId, node.PeerId, Tokens(10)));
+            Assert.Equal(clientBefore - Tokens(10), await h.Manager.GetBalanceAsync(client.PeerId));
+            Assert.Equal(EscrowState.Open, (await h.Manager.GetEscrowAsync(request))!.State);
+
+            Assert.Equal(EconomicStatus.NotAllowed, (await h.Manager.SettleEscrowAsync(OperationId.New(), request, Tokens(4))).Status);
+            await h.AdvanceTimeAsync(h.Parameters.DisputeWindow);
+            Assert.Equal(EconomicStatus.InvalidAmount, (await h.Manager.SettleEscrowAsync(OperationId.New(), request, Tokens(11))).Status);
+            var fundBefore = (await h.Manager.GetTotalsAsync()).PublicFund;
+            await Applied(h.Manager.SettleEscrowAsync(OperationId.New(), request, Tokens(4)));
+
+            var fee = Tokens(4).MultiplyFraction(h.Parameters.ProtocolFeeBps, 10_000);
+            Assert.Equal(nodeBefore + Tokens(4) - fee, await h.Manager.GetBalanceAsync(node.PeerId));
+            Assert.Equal(clientBefore - Tokens(4), await h.Manager.GetBalanceAsync(client.PeerId));
+            Assert.Equal(fundBefore + fee, (await h.Manager.GetTotalsAsync()).PublicFund);
+            Assert.Equal(EconomicStatus.UnknownEscrow, (await h.Manager.SettleEscrowAsync(OperationId.New(), request, Tokens(4))).Status);
+            Assert.Equal(EscrowState.Settled, (await h.Manager.GetEscrowAsync(request))!.State);
+            await AssertConservedAsync(h);
+        }
+    }
+
+    /// <summary>Escrows need funds, a staked node and a fresh request.</summary>
+    [Fact]
+    public async Task OpenEscrow_BadInput_RefusedStateUnchanged()
+    {
+        await using var h = await CreateHarnessAsync();
+        var (node, client) = await ServingPairAsync(h);
+        using var unstaked = Ed25519KeyPair.Generate();
+        using (node)
+        using (client)
+        {
+            await h.FundAsync(unstaked.PeerId, Tokens(1));
+            var request = RequestId.FromEnvelope(Guid.NewGuid().ToByteArray());
+            var balance = await h.Manager.GetBalanceAsync(client.PeerId);
+
+            Assert.Equal(EconomicStatus.InsufficientFunds, (await h.Manager.OpenEscrowAsync(OperationId.New(), request, client.PeerId, node.PeerId, balance + Tokens(1))).Status);
+            Assert.Equal(EconomicStatus.InvalidAmount, (await h.Manager.OpenEscrowAsync(OperationId.New(), request, client.PeerId, node.PeerId, TokenAmount.Zero)).Status);
+            Assert.Equal(EconomicStatus.InsufficientStake, (await h.Manager.OpenEscrowAsync(OperationId.New(), request, client.PeerId, unstaked.PeerId, Tokens(1))).Status);
+            await Applied(h.Manager.OpenEscrowAsync(OperationId.New(), request, client.PeerId, node.PeerId, Tokens(1)));
+            Assert.NotEqual(EconomicStatus.Applied, (await h.Manager.OpenEscrowAsync(OperationId.New(), request, client.PeerId, node.PeerId, Tokens(1))).Status);
+            Assert.Equal(EconomicStatus.UnknownEscrow, (await h.Manager.SettleEscrowAsync(OperationId.New(), RequestId.FromEnvelope([1]), Tokens(1))).Status);
+
+            Assert.Equal(balance - Tokens(1), await h.Manager.GetBalanceAsync(client.PeerId));
+            await AssertConservedAsync(h);
+        }
+    }
+
+    /// <summary>A fraud verdict slashes the node, pays challenger and fund, burns the rest, and refunds the request's escrow.</summary>
+    [Fact]
+    public async Task Slash_FraudVerdictInsideWindow_SlashesSplitsAndRefunds()
+    {
+        await using var h = await CreateHarnessAsync();
+        var (node, client) = await ServingPairAsync(h);
+        using var validator = Ed25519KeyPair.Generate();
+        using var challenger = Ed25519KeyPair.Generate();
+        using (node)
+        using (client)
+        {
+            await h.RegisterValidatorAsync(validator.PeerId);
+            await h.FundAsync(challenger.PeerId, Tokens(1));
+            var request = EvidenceFactory.Request(client, 1, Tokens(10));
+            var receipt = EvidenceFactory.Receipt(node, request, Tokens(5));
+            var requestId = new RequestId(request.Hash);
+            var clientBefore = await h.Manager.GetBalanceAsync(client.PeerId);
+            await Applied(h.Manager.OpenEscrowAsync(OperationId.New(), requestId, client.PeerId, node.PeerId, Tokens(10)));
+            var stakeBefore = await h.Manager.GetStakeAsync(node.PeerId);
+            var totalsBefore = await h.Manager.GetTotalsAsync();
+
+            var evidence = EvidenceFactory.Fraud(challenger, node.PeerId, EvidenceFactory.Verdict(validator, receipt, node.PeerId), request, receipt);
+            await Applied(h.Manager.SlashAsync(OperationId.New(), evidence, challenger.PeerId));
+
+            var slash = stakeBefore.Bonded.MultiplyFraction(h.Parameters.SlashFractionBps, 10_000);
+            var toChallenger = slash.MultiplyFraction(h.Parameters.ChallengerShareBps, 10_000);
+            var toFund = slash.MultiplyFraction(h.Parameters.PublicFundShareBps, 10_000);
+            Assert.Equal(stakeBefore.Bonded - slash, (await h.Manager.GetStakeAsync(node.PeerId)).Bonded);
+            Assert.Equal(Tokens(1) + toChallenger, await h.Manager.GetBalanceAsync(challenger.PeerId));
+            var totals = await h.Manager.GetTotalsAsync();
+            Assert.Equal(totalsBefore.PublicFund + toFund, totals.PublicFund);
+            Assert.Equal(totalsBefore.Burned + (slash - toChallenger - toFund), totals.Burned);
+            Assert.Equal(clientBefore, await h.Manager.GetBalanceAsync(client.PeerId));
+            Assert.Equal(EscrowState.Refunded, (await h.Manager.GetEscrowAsync(requestId))!.State);
+
+            await h.AdvanceTimeAsync(h.Parameters.DisputeWindow);
+            Assert.NotEqual(EconomicStatus.Applied, (await h.Manager.SettleEscrowAsync(OperationId.New(), requestId, Tokens(5))).Status);
+            await AssertConservedAsync(h);
+        }
+    }
+
+    /// <summary>Evidence is used once, whoever re-submits it and under whatever operation id.</summary>
+    [Fact]
+    public async Task Slash_SameOffenceTwice_EvidenceAlreadyUsed()
+    {
+        await using var h = await CreateHarnessAsync();
+        var (node, client) = await ServingPairAsync(h);
+        using var validator = Ed25519KeyPair.Generate();
+        using var validator2 = Ed25519KeyPair.Generate();
+        using var challenger = Ed25519KeyPair.Generate();
+        using (node)
+        using (client)
+        {
+            await h.RegisterValidatorAsync(validator.PeerId);
+            await h.RegisterValidatorAsync(validator2.PeerId);
+            await h.FundAsync(challenger.PeerId, Tokens(1));
+            var request = EvidenceFactory.Request(client, 1, Tokens(10));
+            var receipt = EvidenceFactory.Receipt(node, request, Tokens(5));
+            var evidence = EvidenceFactory.Fraud(challenger, node.PeerId, EvidenceFactory.Verdict(validator, receipt, node.PeerId), request, receipt);
+            await Applied(h.Manager.SlashAsync(OperationId.New(), evidence, challenger.PeerId));
+            var after = await h.Manager.GetTotalsAsync();
+
+            Assert.Equal(EconomicStatus.EvidenceAlreadyUsed, (await h.Manager.SlashAsync(OperationId.New(), evidence, challenger.PeerId)).Status);
+            var second = EvidenceFactory.Fraud(challenger, node.PeerId, EvidenceFactory.Verdict(validator2, receipt, node.PeerId), request, receipt);
+            Assert.Equal(EconomicStatus.EvidenceAlreadyUsed, (await h.Manager.SlashAsync(OperationId.New(), second, challenger.PeerId)).Status);
+            Assert.Equal(after, await h.Manager.GetTotalsAsync());
+            await AssertConservedAsync(h);
+        }
+    }
+
+    /// <summary>Stake waiting out its unbonding period is still slashable.</summary>
+    [Fact]
+    public async Task Slash_AllStakeUnbonding_StillSlashed()
+    {
+        await using var h = await CreateHarnessAsync();
+        var (node, client) = await ServingPairAsync(h);
+        using var validator = Ed25519KeyPair.Generate();
+        using var challenger = Ed25519KeyPair.Generate();
+        using (node)
+        using (client)
+        {
+            await h.RegisterValidatorAsync(validator.PeerId);
+            await h.FundAsync(challenger.PeerId, Tokens(1));
+            var bonded = (await h.Manager.GetStakeAsync(node.PeerId)).Bonded;
+            await Applied(h.Manager.RequestUnbondAsync(OperationId.New(), node.PeerId, bonded));
+            var request = EvidenceFactory.Request(client, 2, Tokens(10));
+            var receipt = EvidenceFactory.Receipt(node, request, Tokens(5));
+            var evidence = EvidenceFactory.Fraud(challenger, node.PeerId, EvidenceFactory.Verdict(validator, receipt, node.PeerId), request, receipt);
+
+            await Applied(h.Manager.SlashAsync(OperationId.New(), evidence, challenger.PeerId));
+
+            var slash = bonded.MultiplyFraction(h.Parameters.SlashFractionBps, 10_000);
+            var stake = await h.Manager.GetStakeAsync(node.PeerId);
+            Assert.Equal(TokenAmount.Zero, stake.Bonded);
+            Assert.Equal(bonded - slash, stake.Unbonding);
+            await h.AdvanceTimeAsync(h.Parameters.UnbondingPeriod);
+            await Applied(h.Manager.WithdrawUnbondedAsync(OperationId.New(), node.PeerId));
+            Assert.Equal(TokenAmount.Zero, (await h.Manager.GetStakeAsync(node.PeerId)).Withdrawable);
+            await AssertConservedAsync(h);
+        }
+    }
+
+    /// <summary>Forged, mismatched or self-serving evidence is refused and changes nothing.</summary>
+    [Fact]
+    public async Task Slash_ForgedOrMismatchedEvidence_InvalidEvidenceStateUnchanged()
+    {
+        await using var h = await CreateHarnessAsync();
+        var (node, client) = await ServingPairAsync(h);
+        using var other = Ed25519KeyPair.Generate();
+        using var validator = Ed25519KeyPair.Generate();
+        using var challenger = Ed25519KeyPair.Generate();
+        using (node)
+        using (client)
+        {
+            await h.RegisterValidatorAsync(validator.PeerId);
+            await h.FundAsync(challenger.PeerId, Tokens(1));
+            await h.FundAsync(other.PeerId, Tokens(1));
+            var request = EvidenceFactory.Request(client, 3, Tokens(10));
+            var receipt = EvidenceFactory.Receipt(node, request, Tokens(5));
+            var otherReceipt = EvidenceFactory.Receipt(node, request, Tokens(5), variant: 1);
+            var before = await h.Manager.GetTotalsAsync();
+
+            SignedMessage<Evidence>[] forged =
+            [
+                // the verdict names another node
+                EvidenceFactory.Fraud(challenger, node.PeerId, EvidenceFactory.Verdict(validator, receipt, other.PeerId), request, receipt),
+                // the verdict is not fraud
+                EvidenceFactory.Fraud(challenger, node.PeerId, EvidenceFactory.Verdict(validator, receipt, node.PeerId, VerdictOutcome.Valid), request, receipt),
+                // the verdict judges another receipt
+                EvidenceFactory.Fraud(challenger, node.PeerId, EvidenceFactory.Verdict(validator, otherReceipt, node.PeerId), request, receipt),
+                // the accused did not sign the receipt
+                EvidenceFactory.Fraud(challenger, other.PeerId, EvidenceFactory.Verdict(validator, receipt, other.PeerId), request, receipt),
+                // the node judges itself
+                EvidenceFactory.Fraud(challenger, node.PeerId, EvidenceFactory.Verdict(node, receipt, node.PeerId), request, receipt),
+                // the receipt answers another request
+                EvidenceFactory.Fraud(challenger, node.PeerId, EvidenceFactory.Verdict(validator, receipt, node.PeerId), EvidenceFactory.Request(client, 4, Tokens(10)), receipt),
+            ];
+            foreach (var evidence in forged)
+            {
+                Assert.Equal(EconomicStatus.InvalidEvidence, (await h.Manager.SlashAsync(OperationId.New(), evidence, challenger.PeerId)).Status);
+            }
+
+            // Valid evidence, but submitted for someone other than its signer.
+            var valid = EvidenceFactory.Fraud(challenger, node.PeerId, EvidenceFactory.Verdict(validator, receipt, node.PeerId), request, receipt);
+            Assert.Equal(EconomicStatus.InvalidEvidence, (await h.Manager.SlashAsync(OperationId.New(), valid, other.PeerId)).Status);
+
+            Assert.Equal(before, await h.Manager.GetTotalsAsync());
+            await AssertConservedAsync(h);
+        }
+    }
+
+    /// <summary>Two different receipts signed by one node for one request are slashable once; pending or identical records are not.</summary>
+    [Fact]
+    public async Task Slash_Equivocation_SlashedOnceOthersRefused()
+    {
+        await using var h = await CreateHarnessAsync();
+        var (node, client) = await ServingPairAsync(h);
+        using var challenger = Ed25519KeyPair.Generate();
+        using (node)
+        using (client)
+        {
+            await h.FundAsync(challenger.PeerId, Tokens(1));
+            var request = EvidenceFactory.Request(client, 5, Tokens(10));
+            var a = EvidenceFactory.Record(node, request, EvidenceFactory.Receipt(node, request, Tokens(5)));
+            var b = EvidenceFactory.Record(node, request, EvidenceFactory.Receipt(node, request, Tokens(5), variant: 1));
+            var pending = EvidenceFactory.Record(node, request, null);
+            var byClient = EvidenceFactory.Record(client, request, EvidenceFactory.Receipt(node, request, Tokens(5), variant: 2));
+
+            Assert.Equal(EconomicStatus.InvalidEvidence, (await h.Manager.SlashAsync(OperationId.New(), EvidenceFactory.Equivocation(challenger, node.PeerId, a, a), challenger.PeerId)).Status);
+            Assert.Equal(EconomicStatus.InvalidEvidence, (await h.Manager.SlashAsync(OperationId.New(), EvidenceFactory.Equivocation(challenger, node.PeerId, a, pending), challenger.PeerId)).Status);
+            Assert.Equal(EconomicStatus.InvalidEvidence, (await h.Manager.SlashAsync(OperationId.New(), EvidenceFactory.Equivocation(challenger, node.PeerId, a, byClient), challenger.PeerId)).Status);
+            var bonded = (await h.Manager.GetStakeAsync(node.PeerId)).Bonded;
+
+            await Applied(h.Manager.SlashAsync(OperationId.New(), EvidenceFactory.Equivocation(challenger, node.PeerId, a, b), challenger.PeerId));
+            Assert.Equal(bonded - bonded.MultiplyFraction(h.Parameters.SlashFractionBps, 10_000), (await h.Manager.GetStakeAsync(node.PeerId)).Bonded);
+            Assert.Equal(EconomicStatus.EvidenceAlreadyUsed, (await h.Manager.SlashAsync(OperationId.New(), EvidenceFactory.Equivocation(challenger, node.PeerId, b, a), challenger.PeerId)).Status);
+            await AssertConservedAsync(h);
+        }
+    }
+
+    /// <summary>Many tasks racing to spend one balance: exactly as many succeed as the balance allows; a shared operation id applies once.</summary>
+    [Fact]
+    public async Task ConcurrentConflictingOperations_OnlyAffordableApplied()
+    {
+        await using var h = await CreateHarnessAsync();
+        using var node = Ed25519KeyPair.Generate();
+        await h.FundAsync(node.PeerId, Tokens(100));
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 32).Select(_ => Task.Run(() => h.Manager.StakeAsync(OperationId.New(), node.PeerId, Tokens(7)))));
+        Assert.Equal(14, results.Count(r => r.IsApplied));
+        Assert.All(results.Where(r => !r.IsApplied), r => Assert.Equal(EconomicStatus.InsufficientFunds, r.Status));
+
+        var shared = OperationId.New();
+        var same = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(() => h.Manager.RequestUnbondAsync(shared, node.PeerId, Tokens(1)))));
+        Assert.Single(same, r => r.IsApplied);
+        Assert.All(same.Where(r => !r.IsApplied), r => Assert.Equal(EconomicStatus.DuplicateOperation, r.Status));
+
+        var stake = await h.Manager.GetStakeAsync(node.PeerId);
+        Assert.Equal((Tokens(97), Tokens(1)), (stake.Bonded, stake.Unbonding));
+        Assert.Equal(Tokens(2), await h.Manager.GetBalanceAsync(node.PeerId));
+        await AssertConservedAsync(h);
+    }
+
+    /// <summary>Whole tokens.</summary>
+    protected static TokenAmount Tokens(ulong tokens) => TokenAmount.FromTokens(tokens);
+
+    /// <summary>Asserts that every base unit is accounted for.</summary>
+    protected static async Task AssertConservedAsync(IStakeManagerHarness harness)
+    {
+        ArgumentNullException.ThrowIfNull(harness);
+        var totals = await harness.Manager.GetTotalsAsync();
+        Assert.True(totals.IsConserved, $"money not conserved: {totals}");
+    }
+
+    private static async Task Applied(Task<EconomicResult> operation)
+    {
+        var result = await operation;
+        Assert.True(result.IsApplied, $"{result.Status}: {result.Detail}");
+    }
+
+    /// <summary>A node with twice the minimum stake bonded and a client with 1,000 tokens.</summary>
+    private static async Task<(Ed25519KeyPair Node, Ed25519KeyPair Client)> ServingPairAsync(IStakeManagerHarness h)
+    {
+        var node = Ed25519KeyPair.Generate();
+        var client = Ed25519KeyPair.Generate();
+        var stake = h.Parameters.MinimumStake + h.Parameters.MinimumStake;
+        await h.FundAsync(node.PeerId, stake);
+        await Applied(h.Manager.StakeAsync(OperationId.New(), node.PeerId, stake));
+        await h.FundAsync(client.PeerId, Tokens(1_000));
+        return (node, client);
+    }
+}

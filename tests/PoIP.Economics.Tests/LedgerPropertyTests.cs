@@ -1,0 +1,235 @@
+using FsCheck;
+using FsCheck.Fluent;
+using Microsoft.Extensions.Time.Testing;
+using PoIP.Core.Economics;
+using PoIP.Core.Hashing;
+using PoIP.Core.Identity;
+using PoIP.Core.Money;
+using PoIP.Core.Proofs;
+using PoIP.Core.Protocol;
+using PoIP.Economics.Embedded;
+using PoIP.Testing.Economics;
+
+namespace PoIP.Economics.Tests;
+
+/// <summary>
+/// Random operation sequences against a real SQLite ledger. After every step: money is conserved,
+/// a refused operation changed nothing, a slash never takes more than the accused's stake, evidence
+/// is never used twice, a replayed operation id is a duplicate; at the end the journal rebuilds
+/// the tables. ~200 runs by default; 10,000 with POIP_LONG_TESTS=1.
+/// </summary>
+public sealed class LedgerPropertyTests
+{
+    private static readonly int Runs = Environment.GetEnvironmentVariable("POIP_LONG_TESTS") == "1" ? 10_000 : 200;
+
+    private static readonly TokenAmount[] Amounts =
+    [
+        TokenAmount.Zero,
+        TokenAmount.FromBaseUnits(1),
+        TokenAmount.FromTokens(7),
+        TokenAmount.FromTokens(50),
+        TokenAmount.FromTokens(100),
+        TokenAmount.ParseTokens("333.333333333333333333"),
+        TokenAmount.FromTokens(1_000_000),
+        new TokenAmount(UInt128.MaxValue),
+    ];
+
+    private static readonly TimeSpan[] Steps = [TimeSpan.FromMinutes(1), TimeSpan.FromHours(1), TimeSpan.FromHours(2), TimeSpan.FromDays(8)];
+
+    private static readonly World Fixture = new();
+
+    private static readonly int[] AppliedByKind = new int[14];
+
+    [Fact]
+    public void RandomOperationSequences_KeepEveryInvariant()
+    {
+        var kinds = Gen.Frequency(
+            (4, Gen.Constant(0)),
+            (2, Gen.Choose(1, 9)),
+            (2, Gen.Constant(10)),
+            (1, Gen.Choose(11, 13)));
+        var amounts = Gen.Frequency(
+            (1, Gen.Constant(0)),
+            (1, Gen.Constant(1)),
+            (8, Gen.Choose(2, 5)),
+            (3, Gen.Constant(6)),
+            (1, Gen.Constant(7)));
+        var step = from kind in kinds
+                   from a in Gen.Choose(0, 3)
+                   from b in Gen.Choose(0, 3)
+                   from s in amounts
+                   select kind + (14 * (a + (4 * (b + (4 * s)))));
+        var property = Prop.ForAll(step.ArrayOf().ToArbitrary(), RunSequence);
+        Array.Clear(AppliedByKind);
+        Check.One(Config.QuickThrowOnFailure.WithMaxTest(Runs).WithStartSize(20).WithEndSize(80), property);
+
+        // The generator must reach the interesting paths, or the invariants above prove little.
+        Assert.All(new[] { 3, 4, 5, 6, 7, 8, 9, 11 }, kind => Assert.True(AppliedByKind[kind] > 0, $"operation kind {kind} was never applied: {string.Join(',', AppliedByKind)}"));
+    }
+
+    private static bool RunSequence(int[] steps)
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
+        using var ledger = EmbeddedStakeManager.Open(new EmbeddedEconomicsOptions { DatabasePath = ":memory:", TimeProvider = clock });
+        // Prelude, so that the random steps reach escrow, slashing and unbonding: every actor has
+        // money, actors 0 and 1 serve (bonded stake), actor 3 is a registered validator.
+        Assert.True(Wait(ledger.CreateAccountAsync(OperationId.New(), Fixture.Challenger)).IsApplied);
+        foreach (var key in Fixture.Actors)
+        {
+            Assert.True(Wait(ledger.DepositAsync(OperationId.New(), key.PeerId, TokenAmount.FromTokens(5_000))).IsApplied);
+        }
+
+        Assert.True(Wait(ledger.StakeAsync(OperationId.New(), Fixture.Actors[0].PeerId, TokenAmount.FromTokens(1_000))).IsApplied);
+        Assert.True(Wait(ledger.StakeAsync(OperationId.New(), Fixture.Actors[1].PeerId, TokenAmount.FromTokens(1_000))).IsApplied);
+        if (steps.Length % 2 == 0)
+        {
+            Assert.True(Wait(ledger.StakeAsync(OperationId.New(), Fixture.Actors[3].PeerId, TokenAmount.FromTokens(100))).IsApplied);
+            Assert.True(Wait(ledger.RegisterValidatorAsync(OperationId.New(), Fixture.Actors[3].PeerId)).IsApplied);
+        }
+
+        var usedEvidence = new HashSet<int>();
+        OperationId? lastApplied = null;
+        foreach (int step in steps)
+        {
+            int kind = step % 14, a = (step / 14) % 4, b = (step / 56) % 4, s = (step / 224) % 8;
+            var actor = Fixture.Actors[a].PeerId;
+            var other = Fixture.Actors[b].PeerId;
+            var amount = Amounts[s];
+            var op = OperationId.New();
+            var before = Snapshot(ledger);
+            TokenAmount slashableBefore = default;
+            int evidenceIndex = s % Fixture.Evidence.Length;
+            PeerId accused = Fixture.Evidence[evidenceIndex].Message.AccusedId;
+            if (kind == 9)
+            {
+                slashableBefore = Slashable(ledger, accused);
+            }
+
+            var result = kind switch
+            {
+                0 => Wait(ledger.DepositAsync(op, actor, amount)),
+                1 => Wait(ledger.TransferAsync(op, actor, other, amount)),
+                2 => Wait(ledger.WithdrawAsync(op, actor, amount)),
+                3 => Wait(ledger.StakeAsync(op, actor, amount)),
+                4 => Wait(ledger.RequestUnbondAsync(op, actor, amount)),
+                5 => Wait(ledger.WithdrawUnbondedAsync(op, actor)),
+                6 => Wait(ledger.OpenEscrowAsync(op, Fixture.Requests[s % 4], actor, other, amount)),
+                7 => Wait(ledger.SettleEscrowAsync(op, Fixture.Requests[s % 4], amount)),
+                8 => Wait(ledger.RefundEscrowAsync(op, Fixture.Requests[s % 4])),
+                9 => Wait(ledger.SlashAsync(op, Fixture.Evidence[evidenceIndex], a == 0 ? actor : Fixture.Challenger)),
+                10 => Advance(clock, Steps[s % 4]),
+                11 => Wait(ledger.RegisterValidatorAsync(op, actor)),
+                12 when lastApplied is { } last => Wait(ledger.StakeAsync(last, actor, TokenAmount.FromBaseUnits(1))),
+                12 => EconomicResult.Applied,
+                _ => Wait(ledger.CreateAccountAsync(op, actor)),
+            };
+
+            var after = Snapshot(ledger);
+            Assert.True(after.Totals.IsConserved, $"step {kind}: money not conserved: {after.Totals}");
+            if (!result.IsApplied || kind == 12)
+            {
+                Assert.Equal(before, after);
+            }
+            else if (kind == 10)
+            {
+                // Time moves tranches from unbonding to withdrawable, and nothing else.
+                Assert.Equal((before.Totals, before.Balances), (after.Totals, after.Balances), EqualityComparer<(EconomicTotals, TokenAmount[])>.Create((x, y) => x.Item1 == y.Item1 && x.Item2.SequenceEqual(y.Item2), x => 0));
+            }
+
+            if (kind == 12 && lastApplied is not null)
+            {
+                Assert.Equal(EconomicStatus.DuplicateOperation, result.Status);
+            }
+
+            if (kind == 9)
+            {
+                var slashableAfter = Slashable(ledger, accused);
+                Assert.True(slashableAfter <= slashableBefore, "a slash raised the stake");
+                if (result.IsApplied)
+                {
+                    Assert.True(usedEvidence.Add(evidenceIndex), "evidence used twice");
+                    var taken = slashableBefore - slashableAfter;
+                    Assert.True(taken <= slashableBefore);
+                    var paidOut = (after.Totals.Burned - before.Totals.Burned) + (after.Totals.PublicFund - before.Totals.PublicFund) + (after.Balances[4] - before.Balances[4]);
+                    Assert.Equal(taken, paidOut);
+                }
+                else if (usedEvidence.Contains(evidenceIndex) && a != 0)
+                {
+                    Assert.Equal(EconomicStatus.EvidenceAlreadyUsed, result.Status);
+                }
+            }
+
+            if (result.IsApplied && kind is not (10 or 12))
+            {
+                Interlocked.Increment(ref AppliedByKind[kind]);
+                lastApplied = op;
+            }
+        }
+
+        var check = Wait(ledger.VerifyJournalAsync());
+        Assert.True(check.Matches, check.Difference);
+        return true;
+    }
+
+    private static EconomicResult Advance(FakeTimeProvider clock, TimeSpan by)
+    {
+        clock.Advance(by);
+        return EconomicResult.Applied;
+    }
+
+    private static T Wait<T>(Task<T> task) => task.GetAwaiter().GetResult();
+
+    private static TokenAmount Slashable(EmbeddedStakeManager ledger, PeerId node)
+    {
+        var stake = Wait(ledger.GetStakeAsync(node));
+        return stake.Bonded + stake.Unbonding + stake.Withdrawable;
+    }
+
+    private static LedgerSnapshot Snapshot(EmbeddedStakeManager ledger) => new(
+        Wait(ledger.GetTotalsAsync()),
+        [.. Fixture.Actors.Select(k => Wait(ledger.GetBalanceAsync(k.PeerId))), Wait(ledger.GetBalanceAsync(Fixture.Challenger))],
+        [.. Fixture.Actors.Select(k => Wait(ledger.GetStakeAsync(k.PeerId)))]);
+
+    private sealed record LedgerSnapshot(EconomicTotals Totals, TokenAmount[] Balances, StakeInfo[] Stakes)
+    {
+        public bool Equals(LedgerSnapshot? other) =>
+            other is not null && Totals == other.Totals && Balances.SequenceEqual(other.Balances) && Stakes.SequenceEqual(other.Stakes);
+
+        public override int GetHashCode() => Totals.GetHashCode();
+    }
+
+    /// <summary>Fixed actors and signed evidence shared by every run (signing is the slow part).</summary>
+    private sealed class World
+    {
+        public World()
+        {
+            Actors = [.. Enumerable.Range(1, 4).Select(i => Ed25519KeyPair.FromSeed(Enumerable.Repeat((byte)i, 32).ToArray()))];
+            var challenger = Ed25519KeyPair.FromSeed(Enumerable.Repeat((byte)9, 32).ToArray());
+            Challenger = challenger.PeerId;
+            var client = Actors[2];
+            var validator = Actors[3];
+            var signed = Enumerable.Range(0, 4).Select(i => EvidenceFactory.Request(client, (ulong)i, TokenAmount.FromTokens(10))).ToArray();
+            Requests = [.. signed.Select(r => new RequestId(r.Hash))];
+            var receipt0 = EvidenceFactory.Receipt(Actors[0], signed[1], TokenAmount.FromTokens(5));
+            var receipt0b = EvidenceFactory.Receipt(Actors[0], signed[1], TokenAmount.FromTokens(5), variant: 1);
+            var receipt1 = EvidenceFactory.Receipt(Actors[1], signed[2], TokenAmount.FromTokens(5));
+            var receipt1b = EvidenceFactory.Receipt(Actors[1], signed[2], TokenAmount.FromTokens(5), variant: 1);
+            Evidence =
+            [
+                EvidenceFactory.Fraud(challenger, Actors[0].PeerId, EvidenceFactory.Verdict(validator, receipt0, Actors[0].PeerId), signed[1], receipt0),
+                EvidenceFactory.Fraud(challenger, Actors[1].PeerId, EvidenceFactory.Verdict(validator, receipt1, Actors[1].PeerId), signed[2], receipt1),
+                EvidenceFactory.Equivocation(challenger, Actors[0].PeerId, EvidenceFactory.Record(Actors[0], signed[1], receipt0), EvidenceFactory.Record(Actors[0], signed[1], receipt0b)),
+                EvidenceFactory.Equivocation(challenger, Actors[1].PeerId, EvidenceFactory.Record(Actors[1], signed[2], receipt1), EvidenceFactory.Record(Actors[1], signed[2], receipt1b)),
+                EvidenceFactory.Fraud(challenger, Actors[0].PeerId, EvidenceFactory.Verdict(validator, receipt1, Actors[0].PeerId), signed[2], receipt1),
+            ];
+        }
+
+        public Ed25519KeyPair[] Actors { get; }
+
+        public PeerId Challenger { get; }
+
+        public RequestId[] Requests { get; }
+
+        public SignedMessage<Evidence>[] Evidence { get; }
+    }
+}
