@@ -229,7 +229,7 @@ internal sealed class NoiseHandshake : IDisposable
     private (NoiseCipher, NoiseCipher) Split()
     {
         Span<byte> okm = stackalloc byte[64];
-        HKDF.DeriveKey(HashAlgorithmName.SHA256, [], okm, _ck, []);
+        Hkdf(_ck, [], okm);
         var result = (new NoiseCipher(okm[..32]), new NoiseCipher(okm[32..]));
         CryptographicOperations.ZeroMemory(okm);
         return result;
@@ -279,6 +279,21 @@ internal sealed class NoiseHandshake : IDisposable
         return shared.Export(SharedSecretBlobFormat.RawSharedSecret);
     }
 
+    /// <summary>Noise HKDF with two outputs (HMAC-SHA256; works for an empty input key, unlike OpenSSL's HKDF).</summary>
+    private static void Hkdf(ReadOnlySpan<byte> chainingKey, ReadOnlySpan<byte> inputKeyMaterial, Span<byte> output64)
+    {
+        Span<byte> temp = stackalloc byte[32];
+        Span<byte> block = stackalloc byte[33];
+        HMACSHA256.HashData(chainingKey, inputKeyMaterial, temp);
+        block[0] = 1;
+        HMACSHA256.HashData(temp, block[..1], output64[..32]);
+        output64[..32].CopyTo(block);
+        block[32] = 2;
+        HMACSHA256.HashData(temp, block, output64[32..]);
+        CryptographicOperations.ZeroMemory(temp);
+        CryptographicOperations.ZeroMemory(block);
+    }
+
     private void MixHash(ReadOnlySpan<byte> data)
     {
         using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -290,7 +305,7 @@ internal sealed class NoiseHandshake : IDisposable
     private void MixKey(byte[] ikm)
     {
         Span<byte> okm = stackalloc byte[64];
-        HKDF.DeriveKey(HashAlgorithmName.SHA256, ikm, okm, _ck, []);
+        Hkdf(_ck, ikm, okm);
         okm[..32].CopyTo(_ck);
         _k?.Dispose();
         _k = new NoiseCipher(okm[32..]);
