@@ -357,7 +357,11 @@ public sealed class Libp2pStream : Stream
         _session.RemoveStream(this);
     }
 
-    /// <inheritdoc />
+    /// <summary>
+    /// Closes the write side (FIN) and stops reading: data the peer still sends is dropped and its
+    /// window returned at once, so the peer can finish; the stream leaves the connection when the
+    /// peer half-closes too. Use <see cref="Reset"/> to abort instead.
+    /// </summary>
     public override async ValueTask DisposeAsync()
     {
         if (_output is not null)
@@ -366,16 +370,9 @@ public sealed class Libp2pStream : Stream
         }
 
         await CompleteWritingAsync().ConfigureAwait(false);
-        bool reset;
         lock (_lock)
         {
             _readAbandoned = true;
-            reset = !_remoteFin && !_reset;
-        }
-
-        if (reset)
-        {
-            Reset();
         }
 
         if (_current is not null)
@@ -387,6 +384,31 @@ public sealed class Libp2pStream : Stream
 
         DrainIncoming();
         await base.DisposeAsync().ConfigureAwait(false);
+    }
+
+    internal bool IsReadAbandoned
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _readAbandoned && !_remoteFin && !_reset;
+            }
+        }
+    }
+
+    /// <summary>Data for a stream nobody reads any more: check the window, then give it straight back.</summary>
+    internal void OnDiscarded(int length)
+    {
+        lock (_lock)
+        {
+            if (length > _receiveCredit)
+            {
+                throw Internal.Errors.Protocol($"yamux: stream {Id} received {length} bytes beyond its window");
+            }
+        }
+
+        _session.EnqueueControl(new YamuxHeader(YamuxType.WindowUpdate, YamuxFlags.None, Id, (uint)length));
     }
 
     /// <inheritdoc />

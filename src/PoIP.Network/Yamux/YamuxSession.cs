@@ -369,6 +369,11 @@ internal sealed class YamuxSession : IAsyncDisposable
         {
             if (stream is null || !stream.AcceptsData)
             {
+                if (stream is not null && stream.IsReadAbandoned)
+                {
+                    stream.OnDiscarded(length);
+                }
+
                 await DiscardAsync(length).ConfigureAwait(false);
             }
             else
