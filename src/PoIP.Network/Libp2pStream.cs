@@ -1,0 +1,457 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using PoIP.Core.Identity;
+using PoIP.Network.Yamux;
+
+namespace PoIP.Network;
+
+/// <summary>
+/// One multiplexed (Yamux) stream of a <see cref="Libp2pConnection"/>, after protocol negotiation.
+/// Reading and writing are asynchronous only; <see cref="Input"/> and <see cref="Output"/> give
+/// System.IO.Pipelines views. Writes wait for the peer's flow-control window (real backpressure);
+/// reads return the window to the peer as the data is consumed. <see cref="CompleteWritingAsync"/>
+/// half-closes (FIN); <see cref="Reset"/> aborts; disposing closes the write side and resets the
+/// stream if the peer has not finished.
+/// </summary>
+public sealed class Libp2pStream : Stream
+{
+    private readonly YamuxSession _session;
+    private readonly Channel<(byte[] Buffer, int Length)> _incoming =
+        Channel.CreateUnbounded<(byte[], int)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly Lock _lock = new();
+    private readonly int _maxWindow;
+    private byte[]? _current;
+    private int _currentOffset;
+    private int _currentLength;
+    private long _receiveCredit;
+    private int _unacknowledged;
+    private long _sendWindow = YamuxOptions.InitialWindow;
+    private TaskCompletionSource? _windowWaiter;
+    private bool _localFin;
+    private bool _remoteFin;
+    private bool _reset;
+    private bool _readAbandoned;
+    private Exception? _failure;
+    private PipeReader? _input;
+    private PipeWriter? _output;
+
+    internal Libp2pStream(YamuxSession session, uint id, bool outbound, int maxWindow)
+    {
+        _session = session;
+        Id = id;
+        IsOutbound = outbound;
+        _maxWindow = maxWindow;
+        _receiveCredit = maxWindow; // the initial 256 KiB plus the delta sent with SYN/ACK
+    }
+
+    /// <summary>The Yamux stream id.</summary>
+    public uint Id { get; }
+
+    /// <summary>True when this side opened the stream.</summary>
+    public bool IsOutbound { get; }
+
+    /// <summary>The negotiated protocol id.</summary>
+    public string Protocol { get; internal set; } = string.Empty;
+
+    /// <summary>The peer at the other end.</summary>
+    public PeerId RemotePeer { get; internal set; }
+
+    /// <summary>The connection this stream belongs to (null only for streams of a bare muxer).</summary>
+    public Libp2pConnection? Connection { get; internal set; }
+
+    /// <summary>A pipe reader over this stream (created on first use; leaves the stream open).</summary>
+    public PipeReader Input => _input ??= PipeReader.Create(this, new StreamPipeReaderOptions(bufferSize: 65536, minimumReadSize: 16384, leaveOpen: true));
+
+    /// <summary>A pipe writer over this stream (created on first use; leaves the stream open).</summary>
+    public PipeWriter Output => _output ??= PipeWriter.Create(this, new StreamPipeWriterOptions(minimumBufferSize: 65536, leaveOpen: true));
+
+    internal bool AcceptsData
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return !_remoteFin && !_reset && !_readAbandoned;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public override bool CanRead => true;
+
+    /// <inheritdoc />
+    public override bool CanWrite => true;
+
+    /// <inheritdoc />
+    public override bool CanSeek => false;
+
+    /// <inheritdoc />
+    public override long Length => throw new NotSupportedException();
+
+    /// <inheritdoc />
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    // ------------------------------------------------------------- reading
+
+    /// <inheritdoc />
+    /// <exception cref="Libp2pException">The stream was reset or the connection lost.</exception>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (buffer.IsEmpty)
+        {
+            return 0;
+        }
+
+        while (true)
+        {
+            if (_current is not null)
+            {
+                int n = Math.Min(buffer.Length, _currentLength - _currentOffset);
+                _current.AsSpan(_currentOffset, n).CopyTo(buffer.Span);
+                _currentOffset += n;
+                if (_currentOffset == _currentLength)
+                {
+                    ArrayPool<byte>.Shared.Return(_current);
+                    _current = null;
+                }
+
+                Consumed(n);
+                return n;
+            }
+
+            if (_incoming.Reader.TryRead(out var segment))
+            {
+                _current = segment.Buffer;
+                _currentOffset = 0;
+                _currentLength = segment.Length;
+                continue;
+            }
+
+            try
+            {
+                if (!await _incoming.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    return 0; // FIN
+                }
+            }
+            catch (ChannelClosedException ex)
+            {
+                throw ex.InnerException ?? ex;
+            }
+        }
+    }
+
+    private void Consumed(int n)
+    {
+        _session.OnConsumed(n);
+        uint delta = 0;
+        lock (_lock)
+        {
+            _unacknowledged += n;
+            if (_unacknowledged >= _maxWindow / 2 && !_remoteFin && !_reset && !_readAbandoned)
+            {
+                delta = (uint)_unacknowledged;
+                _receiveCredit += _unacknowledged;
+                _unacknowledged = 0;
+            }
+        }
+
+        if (delta > 0)
+        {
+            _session.EnqueueControl(new YamuxHeader(YamuxType.WindowUpdate, YamuxFlags.None, Id, delta));
+        }
+    }
+
+    internal void OnData(byte[] buffer, int length)
+    {
+        bool accepted;
+        lock (_lock)
+        {
+            if (length > _receiveCredit)
+            {
+                accepted = false;
+            }
+            else
+            {
+                _receiveCredit -= length;
+                accepted = true;
+            }
+        }
+
+        if (!accepted)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            _session.OnConsumed(length);
+            throw Internal.Errors.Protocol($"yamux: stream {Id} received {length} bytes beyond its window");
+        }
+
+        if (!_incoming.Writer.TryWrite((buffer, length)))
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            _session.OnConsumed(length);
+        }
+    }
+
+    internal void OnRemoteFin()
+    {
+        bool remove;
+        lock (_lock)
+        {
+            _remoteFin = true;
+            remove = _localFin;
+        }
+
+        _incoming.Writer.TryComplete();
+        if (remove)
+        {
+            _session.RemoveStream(this);
+        }
+    }
+
+    internal void OnReset()
+    {
+        Fail(new Libp2pException(Libp2pErrorCodes.Closed, $"stream {Id} was reset by the peer"));
+        _session.RemoveStream(this);
+    }
+
+    internal void OnSessionClosed(Libp2pException error) => Fail(error);
+
+    private void Fail(Exception error)
+    {
+        TaskCompletionSource? waiter;
+        lock (_lock)
+        {
+            _reset = true;
+            _failure ??= error;
+            waiter = _windowWaiter;
+            _windowWaiter = null;
+        }
+
+        _incoming.Writer.TryComplete(RemoteFinOrError(error));
+        waiter?.TrySetResult();
+        DrainIncoming();
+    }
+
+    private Exception? RemoteFinOrError(Exception error)
+    {
+        lock (_lock)
+        {
+            return _remoteFin ? null : error;
+        }
+    }
+
+    private void DrainIncoming()
+    {
+        // Unread data of a dead stream goes back to the pool (the reader may still hold _current).
+        while (_incoming.Reader.TryRead(out var segment))
+        {
+            ArrayPool<byte>.Shared.Return(segment.Buffer);
+            _session.OnConsumed(segment.Length);
+        }
+    }
+
+    // ------------------------------------------------------------- writing
+
+    internal void OnWindowUpdate(uint delta)
+    {
+        TaskCompletionSource? waiter;
+        lock (_lock)
+        {
+            _sendWindow += delta;
+            if (_sendWindow > int.MaxValue)
+            {
+                throw Internal.Errors.Protocol($"yamux: stream {Id} window above 2^31");
+            }
+
+            waiter = _windowWaiter;
+            _windowWaiter = null;
+        }
+
+        waiter?.TrySetResult();
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="Libp2pException">The stream was reset, half-closed or the connection lost.</exception>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        while (!buffer.IsEmpty)
+        {
+            int credit;
+            Task? wait = null;
+            lock (_lock)
+            {
+                if (_reset)
+                {
+                    throw _failure ?? Internal.Errors.Closed($"stream {Id} was reset");
+                }
+
+                if (_localFin)
+                {
+                    throw Internal.Errors.Closed($"stream {Id} is closed for writing");
+                }
+
+                credit = (int)Math.Min(Math.Min(_sendWindow, buffer.Length), 4 * YamuxSession.MaxFrameData);
+                if (credit == 0)
+                {
+                    _windowWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    wait = _windowWaiter.Task;
+                }
+                else
+                {
+                    _sendWindow -= credit;
+                }
+            }
+
+            if (wait is not null)
+            {
+                await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            await _session.WriteDataAsync(Id, buffer[..credit], YamuxFlags.None, cancellationToken).ConfigureAwait(false);
+            buffer = buffer[credit..];
+        }
+    }
+
+    /// <summary>Half-closes: the peer reads end of stream after the data already written.</summary>
+    public ValueTask CompleteWritingAsync()
+    {
+        bool remove;
+        lock (_lock)
+        {
+            if (_localFin || _reset)
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            _localFin = true;
+            remove = _remoteFin;
+        }
+
+        _session.EnqueueControl(new YamuxHeader(YamuxType.Data, YamuxFlags.Fin, Id, 0));
+        if (remove)
+        {
+            _session.RemoveStream(this);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Aborts the stream in both directions (RST).</summary>
+    public void Reset()
+    {
+        lock (_lock)
+        {
+            if (_reset)
+            {
+                return;
+            }
+        }
+
+        Fail(Internal.Errors.Closed($"stream {Id} was reset locally"));
+        _session.EnqueueControl(new YamuxHeader(YamuxType.WindowUpdate, YamuxFlags.Rst, Id, 0));
+        _session.RemoveStream(this);
+    }
+
+    /// <summary>
+    /// Closes the write side (FIN) and stops reading: data the peer still sends is dropped and its
+    /// window returned at once, so the peer can finish; the stream leaves the connection when the
+    /// peer half-closes too. Use <see cref="Reset"/> to abort instead.
+    /// </summary>
+    public override async ValueTask DisposeAsync()
+    {
+        if (_output is not null)
+        {
+            await _output.CompleteAsync().ConfigureAwait(false);
+        }
+
+        await CompleteWritingAsync().ConfigureAwait(false);
+        lock (_lock)
+        {
+            _readAbandoned = true;
+        }
+
+        if (_current is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_current);
+            _session.OnConsumed(_currentLength - _currentOffset);
+            _current = null;
+        }
+
+        DrainIncoming();
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+
+    internal bool IsReadAbandoned
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _readAbandoned && !_remoteFin && !_reset;
+            }
+        }
+    }
+
+    /// <summary>Data for a stream nobody reads any more: check the window, then give it straight back.</summary>
+    internal void OnDiscarded(int length)
+    {
+        lock (_lock)
+        {
+            if (length > _receiveCredit)
+            {
+                throw Internal.Errors.Protocol($"yamux: stream {Id} received {length} bytes beyond its window");
+            }
+        }
+
+        _session.EnqueueControl(new YamuxHeader(YamuxType.WindowUpdate, YamuxFlags.None, Id, (uint)length));
+    }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            lock (_lock)
+            {
+                _readAbandoned = true;
+            }
+        }
+
+        base.Dispose(disposing);
+    }
+
+    /// <inheritdoc />
+    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <inheritdoc />
+    public override void Flush()
+    {
+    }
+
+    /// <inheritdoc />
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    /// <inheritdoc />
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    /// <summary>Not supported: use <see cref="ReadAsync(Memory{byte}, CancellationToken)"/>.</summary>
+    /// <exception cref="NotSupportedException">Always.</exception>
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("Libp2p streams are asynchronous; use ReadAsync.");
+
+    /// <summary>Not supported: use <see cref="WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/>.</summary>
+    /// <exception cref="NotSupportedException">Always.</exception>
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("Libp2p streams are asynchronous; use WriteAsync.");
+
+    /// <inheritdoc />
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    /// <inheritdoc />
+    public override void SetLength(long value) => throw new NotSupportedException();
+}

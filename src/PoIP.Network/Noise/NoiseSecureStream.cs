@@ -1,0 +1,243 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+
+namespace PoIP.Network.Noise;
+
+/// <summary>
+/// The Noise transport phase over an inner byte stream: frames are a 2-byte big-endian length and
+/// up to 65535 bytes of ciphertext (65519 of plaintext). Reads are buffered (several frames per
+/// socket read) and decrypt straight into the caller's buffer when it is big enough; writes pack
+/// frames into one buffer and hit the socket once per <see cref="FlushAsync(CancellationToken)"/>.
+/// Buffers are rented once per connection; steady-state reading and writing allocate nothing.
+/// Writers must be serialised by the caller (one writer at a time); one reader at a time.
+/// </summary>
+internal sealed class NoiseSecureStream : Stream, Internal.IFrameTransport
+{
+    public const int MaxFrameLength = 65535;
+    public const int MaxPlaintext = MaxFrameLength - NoiseCipher.TagLength;
+    private const int ReadBufferSize = 4 * (MaxFrameLength + 2);
+    private const int WriteBufferSize = 4 * (MaxFrameLength + 2);
+
+    private readonly Stream _inner;
+    private readonly NoiseCipher _send;
+    private readonly NoiseCipher _receive;
+    private readonly byte[] _readBuffer;
+    private int _readStart;
+    private int _readEnd;
+    private readonly byte[] _plain;
+    private int _plainStart;
+    private int _plainEnd;
+    private readonly byte[] _writeBuffer;
+    private int _writeLength;
+    private readonly byte[] _staging;
+    private int _disposed;
+
+    public NoiseSecureStream(Stream inner, NoiseCipher send, NoiseCipher receive)
+    {
+        _inner = inner;
+        _send = send;
+        _receive = receive;
+        _readBuffer = ArrayPool<byte>.Shared.Rent(ReadBufferSize);
+        _plain = ArrayPool<byte>.Shared.Rent(MaxPlaintext);
+        _writeBuffer = ArrayPool<byte>.Shared.Rent(WriteBufferSize);
+        _staging = ArrayPool<byte>.Shared.Rent(MaxPlaintext);
+    }
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    /// <summary>Total plaintext bytes read and written (for metrics).</summary>
+    public long BytesRead { get; private set; }
+
+    public long BytesWritten { get; private set; }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (buffer.IsEmpty)
+        {
+            return 0;
+        }
+
+        if (_plainEnd > _plainStart)
+        {
+            return CopyPlain(buffer.Span);
+        }
+
+        // Next frame: 2-byte length then ciphertext.
+        if (!await FillAsync(2, cancellationToken).ConfigureAwait(false))
+        {
+            return 0; // clean end of stream between frames
+        }
+
+        int length = BinaryPrimitives.ReadUInt16BigEndian(_readBuffer.AsSpan(_readStart));
+        if (length < NoiseCipher.TagLength)
+        {
+            throw Internal.Errors.Protocol("noise: frame shorter than its tag");
+        }
+
+        if (!await FillAsync(2 + length, cancellationToken).ConfigureAwait(false))
+        {
+            throw Internal.Errors.Closed("noise: connection closed inside a frame");
+        }
+
+        var cipher = _readBuffer.AsSpan(_readStart + 2, length);
+        _readStart += 2 + length;
+        int plainLength = length - NoiseCipher.TagLength;
+        BytesRead += plainLength;
+        if (plainLength <= buffer.Length)
+        {
+            _receive.Decrypt(cipher, buffer.Span, default);
+            return plainLength;
+        }
+
+        _receive.Decrypt(cipher, _plain, default);
+        _plainStart = 0;
+        _plainEnd = plainLength;
+        return CopyPlain(buffer.Span);
+    }
+
+    private int CopyPlain(Span<byte> destination)
+    {
+        int n = Math.Min(destination.Length, _plainEnd - _plainStart);
+        _plain.AsSpan(_plainStart, n).CopyTo(destination);
+        _plainStart += n;
+        return n;
+    }
+
+    /// <summary>Ensures <paramref name="count"/> bytes are buffered; false on end of stream with none buffered.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> FillAsync(int count, CancellationToken cancellationToken)
+    {
+        while (_readEnd - _readStart < count)
+        {
+            if (_readBuffer.Length - _readStart < count)
+            {
+                Buffer.BlockCopy(_readBuffer, _readStart, _readBuffer, 0, _readEnd - _readStart);
+                _readEnd -= _readStart;
+                _readStart = 0;
+            }
+
+            int n = await _inner.ReadAsync(_readBuffer.AsMemory(_readEnd), cancellationToken).ConfigureAwait(false);
+            if (n == 0)
+            {
+                if (_readEnd == _readStart)
+                {
+                    return false;
+                }
+
+                throw Internal.Errors.Closed("noise: connection closed inside a frame");
+            }
+
+            _readEnd += n;
+        }
+
+        return true;
+    }
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
+        WriteAsync(ReadOnlyMemory<byte>.Empty, buffer, flush: true, cancellationToken);
+
+    /// <summary>
+    /// Encrypts <paramref name="header"/> followed by <paramref name="payload"/> into frames (header and
+    /// the start of the payload share a frame), flushing to the socket when the buffer fills and, if
+    /// <paramref name="flush"/>, at the end.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask WriteAsync(ReadOnlyMemory<byte> header, ReadOnlyMemory<byte> payload, bool flush, CancellationToken cancellationToken)
+    {
+        while (!header.IsEmpty || !payload.IsEmpty)
+        {
+            if (WriteBufferSize - _writeLength < MaxFrameLength + 2)
+            {
+                await FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            int chunk;
+            ReadOnlySpan<byte> plaintext;
+            if (header.IsEmpty)
+            {
+                chunk = Math.Min(payload.Length, MaxPlaintext);
+                plaintext = payload.Span[..chunk];
+                payload = payload[chunk..];
+            }
+            else
+            {
+                int h = header.Length;
+                int p = Math.Min(payload.Length, MaxPlaintext - h);
+                header.Span.CopyTo(_staging);
+                payload.Span[..p].CopyTo(_staging.AsSpan(h));
+                chunk = h + p;
+                plaintext = _staging.AsSpan(0, chunk);
+                header = ReadOnlyMemory<byte>.Empty;
+                payload = payload[p..];
+            }
+
+            var frame = _writeBuffer.AsSpan(_writeLength);
+            BinaryPrimitives.WriteUInt16BigEndian(frame, (ushort)(chunk + NoiseCipher.TagLength));
+            _send.Encrypt(plaintext, frame[2..], default);
+            _writeLength += 2 + chunk + NoiseCipher.TagLength;
+            BytesWritten += chunk;
+        }
+
+        if (flush)
+        {
+            await FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask FlushCoreAsync(CancellationToken cancellationToken)
+    {
+        if (_writeLength > 0)
+        {
+            int length = _writeLength;
+            _writeLength = 0;
+            await _inner.WriteAsync(_writeBuffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => FlushCoreAsync(cancellationToken).AsTask();
+
+    ValueTask Internal.IFrameTransport.FlushAsync(CancellationToken cancellationToken) => FlushCoreAsync(cancellationToken);
+
+    ValueTask<int> Internal.IFrameTransport.ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken) => ReadAsync(buffer, cancellationToken);
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Flush() => throw new NotSupportedException("Use FlushAsync.");
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("Use ReadAsync.");
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("Use WriteAsync.");
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _inner.Dispose();
+            _send.Dispose();
+            _receive.Dispose();
+            // Buffers are not returned to the pool: a reader or writer racing with disposal
+            // could still touch them; the GC reclaims them.
+        }
+
+        base.Dispose(disposing);
+    }
+}

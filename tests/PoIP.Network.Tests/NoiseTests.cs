@@ -1,0 +1,95 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using PoIP.Core.Identity;
+using PoIP.Network.Noise;
+
+namespace PoIP.Network.Tests;
+
+public sealed class NoiseTests
+{
+    private static async Task<(NoiseResult I, NoiseResult R)> HandshakeAsync(Stream a, Stream b, Ed25519KeyPair ki, Ed25519KeyPair kr, PeerId? expected)
+    {
+        using var si = NoiseHandshake.CreateStaticKey();
+        using var sr = NoiseHandshake.CreateStaticKey();
+        var responder = NoiseHandshake.RespondAsync(b, sr, kr, ["/yamux/1.0.0"], default);
+        var initiator = await NoiseHandshake.InitiateAsync(a, si, ki, [], expected, default);
+        return (initiator, await responder);
+    }
+
+    [Fact]
+    public async Task Handshake_BothSides_AuthenticateEachOtherAndExchangeMuxers()
+    {
+        using var ki = Ed25519KeyPair.Generate();
+        using var kr = Ed25519KeyPair.Generate();
+        var (a, b) = DuplexStream.CreatePair();
+        var (i, r) = await HandshakeAsync(a, b, ki, kr, kr.PeerId);
+        Assert.Equal(kr.PeerId, i.RemotePeer);
+        Assert.Equal(ki.PeerId, r.RemotePeer);
+        Assert.Equal(["/yamux/1.0.0"], i.RemoteMuxers);
+        Assert.Empty(r.RemoteMuxers);
+
+        // transport phase both ways, including a payload spanning many frames
+        using var sa = new NoiseSecureStream(a, i.Send, i.Receive);
+        using var sb = new NoiseSecureStream(b, r.Send, r.Receive);
+        var big = RandomNumberGenerator.GetBytes(300_000);
+        await sa.WriteAsync(big);
+        var got = new byte[big.Length];
+        await sb.ReadExactlyAsync(got);
+        Assert.Equal(big, got);
+        await sb.WriteAsync("pong"u8.ToArray());
+        var pong = new byte[4];
+        await sa.ReadExactlyAsync(pong);
+        Assert.Equal("pong"u8.ToArray(), pong);
+    }
+
+    [Fact]
+    public async Task Handshake_UnexpectedPeer_FailsForInitiator()
+    {
+        using var ki = Ed25519KeyPair.Generate();
+        using var kr = Ed25519KeyPair.Generate();
+        using var other = Ed25519KeyPair.Generate();
+        var (a, b) = DuplexStream.CreatePair();
+        var ex = await Assert.ThrowsAsync<Libp2pException>(() => HandshakeAsync(a, b, ki, kr, other.PeerId));
+        Assert.Equal(Libp2pErrorCodes.HandshakeFailed, ex.Code);
+    }
+
+    [Fact]
+    public async Task Handshake_LowOrderEphemeral_IsRejected()
+    {
+        using var kr = Ed25519KeyPair.Generate();
+        using var sr = NoiseHandshake.CreateStaticKey();
+        var (a, b) = DuplexStream.CreatePair();
+        var frame = new byte[34];
+        BinaryPrimitives.WriteUInt16BigEndian(frame, 32); // e = 0 (a low-order point)
+        await a.WriteAsync(frame);
+        var ex = await Assert.ThrowsAsync<Libp2pException>(() => NoiseHandshake.RespondAsync(b, sr, kr, [], default));
+        Assert.Equal(Libp2pErrorCodes.HandshakeFailed, ex.Code);
+    }
+
+    [Fact]
+    public async Task Transport_TamperedFrame_FailsAuthentication()
+    {
+        using var ki = Ed25519KeyPair.Generate();
+        using var kr = Ed25519KeyPair.Generate();
+        var (a, b) = DuplexStream.CreatePair();
+        var (i, r) = await HandshakeAsync(a, b, ki, kr, null);
+        var (x, y) = DuplexStream.CreatePair();
+        using var sa = new NoiseSecureStream(x, i.Send, i.Receive);
+        await sa.WriteAsync(new byte[100]);
+        var wire = new byte[2 + 100 + 16];
+        await y.ReadExactlyAsync(wire);
+        wire[10] ^= 1;
+        var (p, q) = DuplexStream.CreatePair();
+        await p.WriteAsync(wire);
+        using var sb = new NoiseSecureStream(q, r.Send, r.Receive);
+        var ex = await Assert.ThrowsAsync<Libp2pException>(async () => await sb.ReadAsync(new byte[200]));
+        Assert.Equal(Libp2pErrorCodes.ProtocolViolation, ex.Code);
+    }
+
+    [Fact]
+    public void Payload_Garbage_ThrowsDecodeException()
+    {
+        Assert.ThrowsAny<Core.Errors.PoIPException>(() => NoisePayload.Decode(new byte[] { 0x0a, 0xff, 0xff, 0xff, 0x0f }));
+        Assert.ThrowsAny<Core.Errors.PoIPException>(() => NoisePayload.Decode(new byte[NoisePayload.MaxLength + 1]));
+    }
+}
