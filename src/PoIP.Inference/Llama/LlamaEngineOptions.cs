@@ -46,6 +46,13 @@ public sealed record LlamaEngineOptions
     /// <summary>Architectures (<c>general.architecture</c>) the engine serves. Default <c>llama</c>.</summary>
     public IReadOnlyList<string> AllowedArchitectures { get; init; } = ["llama"];
 
+    /// <summary>
+    /// Token ids that end generation like EOS (reported as <see cref="PoIP.Core.Engine.StopReason.EndOfSequence"/>,
+    /// the token yielded last). Useful for llama2.c-style models such as stories260K, which separate
+    /// stories with BOS and were never trained to emit EOS. At most 16. Default none.
+    /// </summary>
+    public IReadOnlyList<int> AdditionalEndTokens { get; init; } = [];
+
     /// <summary>When set, the model file's SHA-256 (hex) must equal it.</summary>
     public string? ExpectedModelSha256 { get; init; }
 
@@ -115,6 +122,11 @@ public sealed record LlamaEngineOptions
         if (AllowedArchitectures is null || AllowedArchitectures.Count == 0)
         {
             return "at least one allowed architecture is required.";
+        }
+
+        if (AdditionalEndTokens is null || AdditionalEndTokens.Count > 16 || AdditionalEndTokens.Any(t => t < 0))
+        {
+            return "additional end tokens: at most 16 non-negative token ids.";
         }
 
         if (ExpectedModelSha256 is { } hex && (hex.Length != 64 || !hex.All(char.IsAsciiHexDigit)))

@@ -280,7 +280,7 @@ public sealed class LlamaInferenceEngine : IInferenceEngine
                     throw new EngineException(EngineErrorCodes.ContextCreateFailed, $"llama.cpp could not create a context of {options.ContextSize} tokens: {detail ?? ex.Message}", innerException: ex);
                 }
 
-                sequences.Add(new LlamaSequence(context, pieces, vocabularySize, eos, options.MicroBatchSize));
+                sequences.Add(new LlamaSequence(context, pieces, vocabularySize, eos, options.MicroBatchSize, options.AdditionalEndTokens));
             }
 
             string backend = native.Backend == "cpu" || options.GpuLayers == 0 ? "cpu" : native.Backend;

@@ -22,18 +22,28 @@ internal sealed class LlamaSequence : IDisposable
     private readonly int _microBatch;
     private readonly int _vocabularySize;
     private readonly int _endOfSequence;
+    private readonly bool[] _isEnd;
     private readonly SafeLlamaModelHandle.Vocabulary _vocabulary;
     private int _historyCount;
     private int _position;
     private int _lastOutput;
     private int _tailLength;
 
-    public LlamaSequence(SafeLLamaContextHandle context, Utf8Pieces pieces, int vocabularySize, int endOfSequence, int microBatch)
+    public LlamaSequence(SafeLLamaContextHandle context, Utf8Pieces pieces, int vocabularySize, int endOfSequence, int microBatch, IReadOnlyList<int> additionalEndTokens)
     {
         _context = context;
         _pieces = pieces;
         _vocabularySize = vocabularySize;
         _endOfSequence = endOfSequence;
+        _isEnd = new bool[vocabularySize];
+        foreach (int t in additionalEndTokens)
+        {
+            if ((uint)t < (uint)vocabularySize)
+            {
+                _isEnd[t] = true;
+            }
+        }
+
         _microBatch = microBatch;
         _contextSize = (int)context.ContextSize;
         _history = new int[_contextSize + 1];
@@ -87,7 +97,7 @@ internal sealed class LlamaSequence : IDisposable
 
         string piece = _utf8.Append(_pieces, token);
         StopReason stop = StopReason.None;
-        if (token == _endOfSequence || ((LLamaToken)token).IsEndOfGeneration(_vocabulary))
+        if (token == _endOfSequence || _isEnd[token] || ((LLamaToken)token).IsEndOfGeneration(_vocabulary))
         {
             stop = StopReason.EndOfSequence;
         }
