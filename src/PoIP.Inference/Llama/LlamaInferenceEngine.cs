@@ -77,7 +77,12 @@ public sealed class LlamaInferenceEngine : IInferenceEngine
             throw new EngineException(EngineErrorCodes.ModelNotFound, $"model file not found: {path}");
         }
 
-        CheckGgufHeader(path);
+        string? architecture = GgufProbe.ReadArchitecture(path);
+        if (architecture is not null && !options.AllowedArchitectures.Contains(architecture, StringComparer.Ordinal))
+        {
+            throw new EngineException(EngineErrorCodes.UnsupportedArchitecture, $"model {path} has architecture '{architecture}'; this engine serves {string.Join(", ", options.AllowedArchitectures)}.");
+        }
+
         ModelId id = await ModelId.FromFileAsync(path, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (options.ExpectedModelSha256 is { } expected && !string.Equals(expected, id.ToString(), StringComparison.OrdinalIgnoreCase))
         {
@@ -85,7 +90,7 @@ public sealed class LlamaInferenceEngine : IInferenceEngine
         }
 
         NativeLibraryInfo native = NativeBackend.EnsureLoaded(options.CpuVariant);
-        return await Task.Run(() => Create(options, path, id, native), cancellationToken).ConfigureAwait(false);
+        return await Task.Run(() => Create(options, path, id, native, architecture ?? "unknown"), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -219,7 +224,7 @@ public sealed class LlamaInferenceEngine : IInferenceEngine
         _slots.Dispose();
     }
 
-    private static LlamaInferenceEngine Create(LlamaEngineOptions options, string path, ModelId id, NativeLibraryInfo native)
+    private static LlamaInferenceEngine Create(LlamaEngineOptions options, string path, ModelId id, NativeLibraryInfo native, string architecture)
     {
         var modelParams = LLamaModelParams.Default();
         modelParams.n_gpu_layers = options.GpuLayers;
@@ -238,12 +243,6 @@ public sealed class LlamaInferenceEngine : IInferenceEngine
         var sequences = new List<LlamaSequence>();
         try
         {
-            string architecture = ReadMetadata(model, "general.architecture") ?? string.Empty;
-            if (!options.AllowedArchitectures.Contains(architecture, StringComparer.Ordinal))
-            {
-                throw new EngineException(EngineErrorCodes.UnsupportedArchitecture, $"model {path} has architecture '{architecture}'; this engine serves {string.Join(", ", options.AllowedArchitectures)}.");
-            }
-
             var vocabulary = model.Vocab;
             int vocabularySize = vocabulary.Count;
             int bos = vocabulary.BOS is { } b ? (int)b : -1;
@@ -305,42 +304,6 @@ public sealed class LlamaInferenceEngine : IInferenceEngine
         KvCacheType.Q80 => "q8_0",
         _ => "f16",
     };
-
-    private static string? ReadMetadata(SafeLlamaModelHandle model, string key)
-    {
-        Memory<byte>? value = model.MetadataValueByKey(key);
-        return value is { } bytes ? Encoding.UTF8.GetString(bytes.Span).TrimEnd('\0') : null;
-    }
-
-    private static void CheckGgufHeader(string path)
-    {
-        Span<byte> header = stackalloc byte[24];
-        int read;
-        try
-        {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1);
-            read = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
-        }
-        catch (IOException ex)
-        {
-            throw new EngineException(EngineErrorCodes.ModelCorrupt, $"model file {path} cannot be read: {ex.Message}", innerException: ex);
-        }
-        catch (UnauthorizedAccessException ex)
-        {
-            throw new EngineException(EngineErrorCodes.ModelCorrupt, $"model file {path} cannot be read: {ex.Message}", innerException: ex);
-        }
-
-        if (read < header.Length || !header[..4].SequenceEqual("GGUF"u8))
-        {
-            throw new EngineException(EngineErrorCodes.ModelCorrupt, $"model file {path} is not a GGUF file (no GGUF magic in its first bytes).");
-        }
-
-        uint version = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(header[4..]);
-        if (version is < 2 or > 3)
-        {
-            throw new EngineException(EngineErrorCodes.ModelCorrupt, $"model file {path} is GGUF version {version}; llama.cpp {NativeBackend.LlamaCppBuild} reads versions 2 and 3.");
-        }
-    }
 
     private void ValidateGeneration(GenerationRequest request)
     {

@@ -31,6 +31,16 @@ public sealed class EngineLoadTests : IDisposable
     }
 
     [Fact]
+    public async Task Load_TruncatedHeader_ModelCorrupt()
+    {
+        byte[] model = await File.ReadAllBytesAsync(StoriesModel.Path);
+        string path = Path.Combine(_directory, "header.gguf");
+        await File.WriteAllBytesAsync(path, model[..100]);
+        var ex = await Assert.ThrowsAsync<EngineException>(() => LlamaInferenceEngine.LoadAsync(new LlamaEngineOptions { ModelPath = path }));
+        Assert.Equal(EngineErrorCodes.ModelCorrupt, ex.Code);
+    }
+
+    [Fact]
     public async Task Load_TruncatedGguf_ModelLoadFailedWithLlamaReason()
     {
         byte[] model = await File.ReadAllBytesAsync(StoriesModel.Path);
@@ -42,7 +52,7 @@ public sealed class EngineLoadTests : IDisposable
     }
 
     [Fact]
-    public async Task Load_UnknownArchitecture_ModelLoadFailedNamingIt()
+    public async Task Load_UnknownArchitecture_UnsupportedArchitectureNamingIt()
     {
         byte[] model = await File.ReadAllBytesAsync(StoriesModel.Path);
         byte[] key = Encoding.ASCII.GetBytes("general.architecture");
@@ -56,6 +66,11 @@ public sealed class EngineLoadTests : IDisposable
         string path = Path.Combine(_directory, "zorba.gguf");
         await File.WriteAllBytesAsync(path, model);
         var ex = await Assert.ThrowsAsync<EngineException>(() => LlamaInferenceEngine.LoadAsync(new LlamaEngineOptions { ModelPath = path }));
+        Assert.Equal(EngineErrorCodes.UnsupportedArchitecture, ex.Code);
+        Assert.Contains("zorba", ex.Message, StringComparison.Ordinal);
+
+        // Allowed by the options, llama.cpp itself refuses it, and the error carries llama.cpp's reason.
+        ex = await Assert.ThrowsAsync<EngineException>(() => LlamaInferenceEngine.LoadAsync(new LlamaEngineOptions { ModelPath = path, AllowedArchitectures = ["zorba"] }));
         Assert.Equal(EngineErrorCodes.ModelLoadFailed, ex.Code);
         Assert.Contains("zorba", ex.Message, StringComparison.Ordinal);
     }
