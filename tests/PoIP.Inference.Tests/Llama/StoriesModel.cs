@@ -14,7 +14,7 @@ internal static class StoriesModel
             "stories260K.gguf not found: expected ../shared/models/stories260K.gguf beside the repository root "
             + $"({RepositoryPaths.Root}) or a path in POIP_STORIES260K. These tests need the real model and do not pass without it.");
 
-    public static LlamaEngineOptions Options(int threads = 2, int sequences = 3, int queue = 8) => new()
+    public static LlamaEngineOptions Options(int threads = 1, int sequences = 3, int queue = 8) => new()
     {
         ModelPath = Path,
         Threads = threads,
