@@ -1,0 +1,137 @@
+using LLama.Native;
+using PoIP.Core.Errors;
+
+namespace PoIP.Inference.Llama;
+
+/// <summary>Facts about the llama.cpp native library loaded in this process.</summary>
+/// <param name="Build">llama.cpp commit bound by LLamaSharp.</param>
+/// <param name="Backend">"cpu", "cuda" or "vulkan".</param>
+/// <param name="CpuVariant">"avx512", "avx2", "avx", "noavx".</param>
+/// <param name="SystemInfo">llama.cpp's own system-info line (features it was built with and sees).</param>
+/// <param name="Devices">ggml backend devices, e.g. <c>CPU</c>, <c>CUDA0</c>.</param>
+public sealed record NativeLibraryInfo(string Build, string Backend, string CpuVariant, string SystemInfo, IReadOnlyList<string> Devices);
+
+/// <summary>
+/// Loads llama.cpp once per process (LLamaSharp picks the file; the CPU variant can be forced),
+/// routes its log to a quiet in-memory sink, and turns load failures into a clear
+/// <see cref="EngineException"/> naming the library and the reason, never an access violation.
+/// </summary>
+public static class NativeBackend
+{
+    /// <summary>The llama.cpp commit LLamaSharp 0.30.0 binds (its nuspec).</summary>
+    public const string LlamaCppBuild = "c0c7e147";
+
+    private static readonly Lock Gate = new();
+    private static NativeLibraryInfo? s_info;
+
+    [ThreadStatic]
+    private static string? t_lastError;
+
+    /// <summary>The loaded library, or null before the first engine starts.</summary>
+    public static NativeLibraryInfo? Loaded => s_info;
+
+    /// <summary>Loads (once) the native library in the asked variant and describes it.</summary>
+    /// <exception cref="EngineException"><see cref="EngineErrorCodes.NativeLoadFailed"/> or <see cref="EngineErrorCodes.NativeVariantMismatch"/>.</exception>
+    public static NativeLibraryInfo EnsureLoaded(LlamaCpuVariant variant)
+    {
+        lock (Gate)
+        {
+            if (s_info is null)
+            {
+                if (!NativeLibraryConfig.LLama.LibraryHasLoaded)
+                {
+                    NativeLibraryConfig.All.WithLogCallback(OnLog);
+                    if (variant != LlamaCpuVariant.Auto)
+                    {
+                        NativeLibraryConfig.All.WithAvx(ToAvx(variant)).WithAutoFallback(false);
+                    }
+                }
+
+                s_info = Load();
+            }
+
+            string wanted = VariantName(variant);
+            if (variant != LlamaCpuVariant.Auto && s_info.Backend == "cpu" && s_info.CpuVariant != wanted)
+            {
+                throw new EngineException(
+                    EngineErrorCodes.NativeVariantMismatch,
+                    $"llama.cpp is already loaded in this process as the {s_info.CpuVariant} variant; {wanted} was asked for. The variant is process-wide: start a new process.",
+                    isFatal: true);
+            }
+
+            return s_info;
+        }
+    }
+
+    /// <summary>The variant's name as used in the engine identity.</summary>
+    public static string VariantName(LlamaCpuVariant variant) => variant switch
+    {
+        LlamaCpuVariant.Avx512 => "avx512",
+        LlamaCpuVariant.Avx2 => "avx2",
+        LlamaCpuVariant.Avx => "avx",
+        LlamaCpuVariant.NoAvx => "noavx",
+        _ => "auto",
+    };
+
+    /// <summary>Takes (and clears) the last error llama.cpp logged on this thread.</summary>
+    internal static string? TakeLastError()
+    {
+        string? error = t_lastError;
+        t_lastError = null;
+        return error;
+    }
+
+    private static void OnLog(LLamaLogLevel level, string message)
+    {
+        if (level == LLamaLogLevel.Error)
+        {
+            t_lastError = message.Trim();
+        }
+    }
+
+    private static AvxLevel ToAvx(LlamaCpuVariant variant) => variant switch
+    {
+        LlamaCpuVariant.Avx512 => AvxLevel.Avx512,
+        LlamaCpuVariant.Avx2 => AvxLevel.Avx2,
+        LlamaCpuVariant.Avx => AvxLevel.Avx,
+        _ => AvxLevel.None,
+    };
+
+    private static NativeLibraryInfo Load()
+    {
+        try
+        {
+            NativeApi.llama_empty_call();
+            var library = NativeApi.GetLoadedNativeLibrary(NativeLibraryName.LLama);
+            var metadata = library?.Metadata;
+            string backend = metadata is null ? "cpu" : metadata.UseCuda ? "cuda" : metadata.UseVulkan ? "vulkan" : "cpu";
+            string cpu = metadata is null ? "unknown" : metadata.AvxLevel switch
+            {
+                AvxLevel.Avx512 => "avx512",
+                AvxLevel.Avx2 => "avx2",
+                AvxLevel.Avx => "avx",
+                _ => "noavx",
+            };
+            string systemInfo = System.Runtime.InteropServices.Marshal.PtrToStringUTF8(NativeApi.llama_print_system_info())?.Trim() ?? string.Empty;
+            var devices = new List<string>();
+            nuint count = NativeApi.ggml_backend_dev_count();
+            for (nuint i = 0; i < count && i < 64; i++)
+            {
+                nint device = NativeApi.ggml_backend_dev_get(i);
+                devices.Add(System.Runtime.InteropServices.Marshal.PtrToStringUTF8(NativeApi.ggml_backend_dev_name(device)) ?? "?");
+            }
+
+            return new NativeLibraryInfo(LlamaCppBuild, backend, cpu, systemInfo, devices);
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException or TypeInitializationException or LLama.Exceptions.RuntimeError)
+        {
+            Exception root = ex is TypeInitializationException { InnerException: { } inner } ? inner : ex;
+            throw new EngineException(
+                EngineErrorCodes.NativeLoadFailed,
+                $"could not load the llama.cpp native library (libllama from the LLamaSharp backend package, build {LlamaCppBuild}): {root.GetType().Name}: {root.Message} "
+                + "Reference LLamaSharp.Backend.Cpu (or .Cuda12) 0.30.0 in the application and check that its runtimes folder was copied next to the program.",
+                isFatal: true,
+                ex);
+        }
+    }
+}
