@@ -6,12 +6,14 @@ namespace PoIP.Inference.Tests.Managed;
 
 public sealed class ManagedLlamaEngineTests
 {
-    [Fact]
-    public async Task GenerateAsync_Stories260KGreedy_MatchesLlamaCppTokensAndHiddenStates()
+    [Theory]
+    [InlineData("f16", 5e-4, 5e-3)]
+    [InlineData("f32", 2e-3, 5e-3)]
+    public async Task GenerateAsync_Stories260KGreedy_MatchesLlamaCppTokensAndHiddenStates(string kvCache, double medianTolerance, double maxTolerance)
     {
-        await using var engine = await ManagedLlamaEngine.LoadAsync(Stories.Path);
+        await using var engine = await ManagedLlamaEngine.LoadAsync(Stories.Path, new ManagedLlamaEngineOptions { KvCacheType = kvCache });
         using var reference = new LlamaCppReference(Stories.Path);
-        double worst = 0;
+        var errors = new List<double>();
         foreach (string prompt in Stories.Prompts)
         {
             IReadOnlyList<int> tokens = engine.Tokenize(prompt, addBeginOfSequence: true);
@@ -26,12 +28,16 @@ public sealed class ManagedLlamaEngineTests
             Assert.Equal(expected, actual);
             for (int i = 0; i < actual.Count; i++)
             {
-                worst = Math.Max(worst, Numerics.RelativeL2(observer.Hidden[i], expectedHidden[i]));
+                errors.Add(Numerics.RelativeL2(observer.Hidden[i], expectedHidden[i]));
             }
         }
 
-        Console.WriteLine($"stories260K managed vs llama.cpp hidden-state relative L2, worst position: {worst:E3}");
-        Assert.True(worst < 1e-3, $"worst relative L2 {worst}");
+        errors.Sort();
+        double median = errors[errors.Count / 2];
+        double max = errors[^1];
+        Console.WriteLine($"stories260K managed(kv={kvCache}) vs llama.cpp(kv=f16) hidden-state relative L2 over {errors.Count} positions: median {median:E2}, max {max:E2}");
+        Assert.True(median < medianTolerance, $"median relative L2 {median}");
+        Assert.True(max < maxTolerance, $"max relative L2 {max}");
     }
 }
 
