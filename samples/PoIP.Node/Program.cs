@@ -8,5 +8,11 @@ app.Configure(config =>
     config.AddCommand<DemoCommand>("demo").WithDescription("Run the demo network on loopback (main job).");
     config.AddCommand<IdentityCommand>("identity").WithDescription("Show (and create if needed) this machine's node identity.");
     config.AddCommand<DiagnoseCommand>("diagnose").WithDescription("Report this machine's hardware and build facts.");
+    config.AddBranch("model", model =>
+    {
+        model.SetDescription("Inspect and synthesize GGUF models.");
+        model.AddCommand<ModelInfoCommand>("info").WithDescription("Print a GGUF model's metadata summary and its ModelId (SHA-256).");
+        model.AddCommand<ModelSynthCommand>("synth").WithDescription("Write a llama-architecture GGUF model with seeded weights.");
+    });
 });
 return await app.RunAsync(args);

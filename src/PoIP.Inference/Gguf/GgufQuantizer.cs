@@ -27,9 +27,7 @@ public static class GgufQuantizer
     {
         ArgumentException.ThrowIfNullOrEmpty(inputPath);
         ArgumentException.ThrowIfNullOrEmpty(outputPath);
-        LLamaModelQuantizeParams parameters = LLamaModelQuantizeParams.Default();
-        parameters.nthread = threads;
-        parameters.ftype = quantization switch
+        LLamaFtype type = quantization switch
         {
             GgufQuantization.Q8_0 => LLamaFtype.MOSTLY_Q8_0,
             GgufQuantization.Q4_K_M => LLamaFtype.MOSTLY_Q4_K_M,
@@ -38,6 +36,10 @@ public static class GgufQuantizer
         uint result;
         try
         {
+            NativeApi.llama_empty_call(); // loads llama.cpp through LLamaSharp's library resolver first
+            LLamaModelQuantizeParams parameters = LLamaModelQuantizeParams.Default();
+            parameters.nthread = threads;
+            parameters.ftype = type;
             result = NativeApi.llama_model_quantize(inputPath, outputPath, ref parameters);
         }
         catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException or TypeInitializationException or LLama.Exceptions.RuntimeError)
