@@ -9,5 +9,11 @@ app.Configure(config =>
     config.AddCommand<IdentityCommand>("identity").WithDescription("Show (and create if needed) this machine's node identity.");
     config.AddCommand<GenerateCommand>("generate").WithDescription("Generate text with the llama.cpp engine (streams; --json for tokens, ids and timings).");
     config.AddCommand<DiagnoseCommand>("diagnose").WithDescription("Report this machine's hardware and build facts.");
+    config.AddBranch("model", model =>
+    {
+        model.SetDescription("Inspect and synthesize GGUF models.");
+        model.AddCommand<ModelInfoCommand>("info").WithDescription("Print a GGUF model's metadata summary and its ModelId (SHA-256).");
+        model.AddCommand<ModelSynthCommand>("synth").WithDescription("Write a llama-architecture GGUF model with seeded weights.");
+    });
 });
 return await app.RunAsync(args);
