@@ -7,15 +7,18 @@ namespace PoIP.Inference.Commitments;
 
 /// <summary>
 /// A node's compact commitment to the final-norm hidden states of one generation (format v1).
-/// For each chunk of output tokens, the top-k entries (by magnitude) of the chunk's summary vector
+/// For the prompt (its last position, <see cref="CommitmentParameters.PromptTopK"/> entries) and for
+/// each chunk of output tokens, the top-k entries (by magnitude) of the chunk's summary vector
 /// are interpolated as a polynomial over GF(65521) through the points (index, half-precision bits of
 /// the value + binding mask); only the k coefficients are stored, so the indices cost nothing: a
 /// verifier evaluates the polynomial at its own top-k indices. Wire format (big-endian):
 /// <code>
 /// u8 version = 1 | u8 aggregation | u16 top_k | u16 chunk_size | u16 hidden_size | varint output_tokens
-/// then for each chunk c: top_k(c) × u16 coefficients (ascending degree, each &lt; 65521)
+/// then the prompt polynomial: prompt_top_k × u16 coefficients (ascending degree, each &lt; 65521)
+/// then for each output chunk c: top_k(c) × u16 coefficients
 /// </code>
-/// where top_k(c) is <see cref="CommitmentParameters.TopKForChunk"/>. Immutable.
+/// where top_k(c) is <see cref="CommitmentParameters.TopKForChunk"/>. Polynomial j (0 = prompt,
+/// c + 1 = output chunk c) is masked with the key of chunk j. Immutable.
 /// </summary>
 public sealed class ActivationCommitment
 {
@@ -38,13 +41,14 @@ public sealed class ActivationCommitment
         OutputTokenCount = outputTokenCount;
         _coefficients = coefficients;
         int chunks = parameters.ChunkCount(outputTokenCount);
-        _chunkOffsets = new int[chunks + 1];
+        _chunkOffsets = new int[chunks + 2];
+        _chunkOffsets[1] = parameters.PromptTopK;
         for (int c = 0; c < chunks; c++)
         {
-            _chunkOffsets[c + 1] = _chunkOffsets[c] + parameters.TopKForChunk(parameters.TokensInChunk(c, outputTokenCount));
+            _chunkOffsets[c + 2] = _chunkOffsets[c + 1] + parameters.TopKForChunk(parameters.TokensInChunk(c, outputTokenCount));
         }
 
-        if (_chunkOffsets[chunks] != coefficients.Length)
+        if (_chunkOffsets[chunks + 1] != coefficients.Length)
         {
             throw new ArgumentException("Coefficient count does not match the parameters.", nameof(coefficients));
         }
@@ -59,8 +63,8 @@ public sealed class ActivationCommitment
     /// <summary>Output tokens covered.</summary>
     public int OutputTokenCount { get; }
 
-    /// <summary>Number of chunks.</summary>
-    public int ChunkCount => _chunkOffsets.Length - 1;
+    /// <summary>Number of output chunks (the prompt polynomial comes on top).</summary>
+    public int ChunkCount => _chunkOffsets.Length - 2;
 
     /// <summary>Encoded length in bytes.</summary>
     public int EncodedLength => HeaderLength(OutputTokenCount) + (2 * _coefficients.Length);
@@ -68,8 +72,8 @@ public sealed class ActivationCommitment
     /// <summary>Length of the header for an output of <paramref name="outputTokens"/> tokens.</summary>
     public static int HeaderLength(int outputTokens) => FixedHeaderLength + UnsignedVarint.GetLength((ulong)Math.Max(0, outputTokens));
 
-    /// <summary>The coefficients of chunk <paramref name="chunk"/> (ascending degree).</summary>
-    internal ReadOnlySpan<ushort> ChunkCoefficients(int chunk) => _coefficients.AsSpan(_chunkOffsets[chunk], _chunkOffsets[chunk + 1] - _chunkOffsets[chunk]);
+    /// <summary>The coefficients of polynomial <paramref name="polynomial"/> (0 = prompt, c + 1 = output chunk c; ascending degree).</summary>
+    internal ReadOnlySpan<ushort> Polynomial(int polynomial) => _coefficients.AsSpan(_chunkOffsets[polynomial], _chunkOffsets[polynomial + 1] - _chunkOffsets[polynomial]);
 
     /// <summary>Encodes the commitment.</summary>
     public byte[] Encode()

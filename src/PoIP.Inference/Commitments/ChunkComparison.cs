@@ -1,8 +1,8 @@
 namespace PoIP.Inference.Commitments;
 
 /// <summary>How one chunk of the verifier's activations compared with the commitment.</summary>
-/// <param name="Chunk">Chunk number.</param>
-/// <param name="FirstPosition">First output position of the chunk.</param>
+/// <param name="Chunk">Output chunk number, or −1 for the prompt.</param>
+/// <param name="FirstPosition">First output position of the chunk (0 for the prompt).</param>
 /// <param name="TopK">Indices compared.</param>
 /// <param name="Mismatches">Indices whose committed value is absent or grossly different.</param>
 /// <param name="MedianRelativeError">Median relative error (+∞ when more than half mismatch).</param>

@@ -6,8 +6,8 @@ namespace PoIP.Inference.Commitments;
 /// Builds an <see cref="ActivationCommitment"/> while an engine generates (or teacher-forces): pass it
 /// as the <see cref="IActivationObserver"/>, then call <see cref="Build"/> with the receipt's binding.
 /// All buffers are sized at construction from the token limit; <see cref="OnToken"/> allocates
-/// nothing. The prompt is covered through output position 0, whose hidden state is the prompt's last
-/// position. Not thread-safe; one builder per generation (reusable after <see cref="Reset"/>).
+/// nothing. The prompt is committed through the hidden state of its last position, reported by
+/// <see cref="OnPrefill"/>. Not thread-safe; one builder per generation (reusable after <see cref="Reset"/>).
 /// </summary>
 public sealed class CommitmentBuilder : IActivationObserver
 {
@@ -38,7 +38,7 @@ public sealed class CommitmentBuilder : IActivationObserver
         _maxTokens = maxTokens;
         _aggregator = new ChunkAggregator(hiddenSize, parameters.Aggregation);
         _selected = new int[parameters.TopK];
-        int capacity = parameters.ChunkCount(maxTokens) * parameters.TopK;
+        int capacity = (parameters.ChunkCount(maxTokens) + 1) * parameters.TopK;
         _indices = new ushort[capacity];
         _values = new ushort[capacity];
     }
@@ -57,7 +57,17 @@ public sealed class CommitmentBuilder : IActivationObserver
     public int TokenCount { get; private set; }
 
     /// <inheritdoc />
-    public void OnPrefill(int promptTokenCount, ReadOnlySpan<float> lastHiddenState) => PromptTokenCount = promptTokenCount;
+    /// <exception cref="ArgumentException">The hidden state has the wrong width.</exception>
+    public void OnPrefill(int promptTokenCount, ReadOnlySpan<float> lastHiddenState)
+    {
+        if (lastHiddenState.Length != _hiddenSize)
+        {
+            throw new ArgumentException($"Expected a hidden state of {_hiddenSize} values, got {lastHiddenState.Length}.", nameof(lastHiddenState));
+        }
+
+        PromptTokenCount = promptTokenCount;
+        Store(0, lastHiddenState, _parameters.PromptTopK);
+    }
 
     /// <inheritdoc />
     /// <exception cref="InvalidOperationException">Positions arrive out of order or beyond the token limit.</exception>
@@ -78,8 +88,14 @@ public sealed class CommitmentBuilder : IActivationObserver
     }
 
     /// <summary>Closes the last partial chunk and encodes the commitment under <paramref name="binding"/>.</summary>
+    /// <exception cref="InvalidOperationException">The engine never reported the prefill.</exception>
     public ActivationCommitment Build(in CommitmentBinding binding)
     {
+        if (PromptTokenCount < 0)
+        {
+            throw new InvalidOperationException("The engine did not report the prompt's hidden state (OnPrefill).");
+        }
+
         if (_aggregator.Count > 0)
         {
             CloseChunk();
@@ -91,9 +107,9 @@ public sealed class CommitmentBuilder : IActivationObserver
         var ys = new uint[k];
         var scratch = new uint[(2 * k) + 1];
         int offset = 0;
-        for (int c = 0; c < _chunks; c++)
+        for (int c = 0; c <= _chunks; c++)
         {
-            int kc = _parameters.TopKForChunk(_parameters.TokensInChunk(c, TokenCount));
+            int kc = c == 0 ? _parameters.PromptTopK : _parameters.TopKForChunk(_parameters.TokensInChunk(c - 1, TokenCount));
             ulong key = CommitmentBinding.ChunkKey(digest, c);
             ReadOnlySpan<ushort> xs = _indices.AsSpan(c * k, kc);
             ReadOnlySpan<ushort> values = _values.AsSpan(c * k, kc);
@@ -122,17 +138,21 @@ public sealed class CommitmentBuilder : IActivationObserver
     {
         int tokensInChunk = _aggregator.Count;
         ReadOnlySpan<float> summary = _aggregator.Complete();
-        int kc = _parameters.TopKForChunk(tokensInChunk);
-        Span<int> selected = _selected.AsSpan(0, kc);
+        _chunks++;
+        Store(_chunks, summary, _parameters.TopKForChunk(tokensInChunk));
+    }
+
+    // Slot 0 holds the prompt, slot c + 1 output chunk c.
+    private void Store(int slot, ReadOnlySpan<float> summary, int k)
+    {
+        Span<int> selected = _selected.AsSpan(0, k);
         TopKSelector.Select(summary, selected);
-        int baseIndex = _chunks * _parameters.TopK;
-        for (int i = 0; i < kc; i++)
+        int baseIndex = slot * _parameters.TopK;
+        for (int i = 0; i < k; i++)
         {
             int index = selected[i];
             _indices[baseIndex + i] = (ushort)index;
             _values[baseIndex + i] = HalfBits.FromSingle(summary[index]);
         }
-
-        _chunks++;
     }
 }

@@ -7,6 +7,7 @@ namespace PoIP.Inference.Commitments;
 /// teacher-forced re-execution in order, it summarises each chunk exactly as the node's
 /// <see cref="CommitmentBuilder"/> did, takes its own top-k, evaluates the committed polynomial at
 /// those indices (removing the binding mask) and compares values under <see cref="CommitmentThresholds"/>.
+/// The prompt's polynomial is compared by <see cref="SetPrompt"/> (reported as chunk −1).
 /// Allocation-free per position. Not thread-safe.
 /// </summary>
 public sealed class CommitmentComparer
@@ -32,17 +33,37 @@ public sealed class CommitmentComparer
         _aggregator = new ChunkAggregator(commitment.HiddenSize, commitment.Parameters.Aggregation);
         _selected = new int[commitment.Parameters.TopK];
         _errors = new double[commitment.Parameters.TopK];
-        _results = new ChunkComparison[commitment.ChunkCount];
+        _results = new ChunkComparison[commitment.ChunkCount + 1];
     }
 
-    /// <summary>Chunks compared so far.</summary>
+    /// <summary>Width of the hidden states compared.</summary>
+    public int HiddenSize => _commitment.HiddenSize;
+
+    /// <summary>Polynomials compared so far (the prompt's, then one per output chunk).</summary>
     public int CompletedChunks { get; private set; }
 
-    /// <summary>Results of the chunks compared so far.</summary>
+    /// <summary>Results so far: the prompt's first, then the output chunks in order.</summary>
     public ReadOnlySpan<ChunkComparison> Results => _results.AsSpan(0, CompletedChunks);
 
-    /// <summary>True when every chunk has been compared.</summary>
-    public bool IsComplete => CompletedChunks == _commitment.ChunkCount;
+    /// <summary>True when the prompt and every chunk have been compared.</summary>
+    public bool IsComplete => CompletedChunks == _commitment.ChunkCount + 1;
+
+    /// <summary>Compares the prompt polynomial with the hidden state of the prompt's last position; call once, before <see cref="Add"/>.</summary>
+    /// <exception cref="InvalidOperationException">Called twice or after <see cref="Add"/>.</exception>
+    public void SetPrompt(ReadOnlySpan<float> lastHiddenState)
+    {
+        if (CompletedChunks != 0)
+        {
+            throw new InvalidOperationException("The prompt is compared first, once.");
+        }
+
+        if (lastHiddenState.Length != _commitment.HiddenSize)
+        {
+            throw new ArgumentException($"Expected a hidden state of {_commitment.HiddenSize} values.", nameof(lastHiddenState));
+        }
+
+        CompareSummary(lastHiddenState, _commitment.Parameters.PromptTopK, -1, 0);
+    }
 
     /// <summary>The first failing chunk, or null.</summary>
     public ChunkComparison? FirstFailure
@@ -65,9 +86,9 @@ public sealed class CommitmentComparer
     /// <exception cref="InvalidOperationException">More positions than the commitment covers.</exception>
     public void Add(ReadOnlySpan<float> hiddenState)
     {
-        if (_positions >= _commitment.OutputTokenCount)
+        if (_positions >= _commitment.OutputTokenCount || CompletedChunks == 0)
         {
-            throw new InvalidOperationException("More output positions than the commitment covers.");
+            throw new InvalidOperationException("More output positions than the commitment covers, or the prompt was not compared first.");
         }
 
         _aggregator.Add(hiddenState);
@@ -81,15 +102,20 @@ public sealed class CommitmentComparer
 
     private void CompareChunk()
     {
-        int chunk = CompletedChunks;
+        int chunk = CompletedChunks - 1;
         int tokensInChunk = _aggregator.Count;
         ReadOnlySpan<float> summary = _aggregator.Complete();
         var parameters = _commitment.Parameters;
-        int k = parameters.TopKForChunk(tokensInChunk);
+        CompareSummary(summary, parameters.TopKForChunk(tokensInChunk), chunk, chunk * parameters.ChunkSize);
+    }
+
+    private void CompareSummary(ReadOnlySpan<float> summary, int k, int chunk, int firstPosition)
+    {
+        int polynomial = chunk + 1;
         Span<int> selected = _selected.AsSpan(0, k);
         TopKSelector.Select(summary, selected);
-        ReadOnlySpan<ushort> coefficients = _commitment.ChunkCoefficients(chunk);
-        ulong key = CommitmentBinding.ChunkKey(_digest, chunk);
+        ReadOnlySpan<ushort> coefficients = _commitment.Polynomial(polynomial);
+        ulong key = CommitmentBinding.ChunkKey(_digest, polynomial);
         Span<double> errors = _errors.AsSpan(0, k);
         int mismatches = 0;
         for (int i = 0; i < k; i++)
@@ -130,7 +156,7 @@ public sealed class CommitmentComparer
         bool passed = mismatches <= _thresholds.MaxMismatchFraction * k
             && median <= _thresholds.MaxMedianRelativeError
             && trimmed <= _thresholds.MaxTrimmedMeanRelativeError;
-        _results[chunk] = new ChunkComparison(chunk, chunk * parameters.ChunkSize, k, mismatches, median, trimmed, passed);
+        _results[polynomial] = new ChunkComparison(chunk, firstPosition, k, mismatches, median, trimmed, passed);
         CompletedChunks++;
     }
 }

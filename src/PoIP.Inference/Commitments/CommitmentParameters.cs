@@ -100,10 +100,16 @@ public sealed record CommitmentParameters
         return Math.Min(TopK, Math.Max(MinPartialTopK, scaled));
     }
 
+    /// <summary>
+    /// Entries committed for the prompt: the hidden state of the prompt's last position, treated as a
+    /// chunk of one position (so min(k, 16)).
+    /// </summary>
+    public int PromptTopK => TopKForChunk(1);
+
     /// <summary>Exact encoded length of a commitment to <paramref name="outputTokens"/> tokens.</summary>
     public int EncodedLength(int outputTokens)
     {
-        long length = ActivationCommitment.HeaderLength(outputTokens);
+        long length = ActivationCommitment.HeaderLength(outputTokens) + (2L * PromptTopK);
         int chunks = ChunkCount(outputTokens);
         for (int c = 0; c < chunks; c++)
         {

@@ -7,6 +7,7 @@ public sealed class CommitmentComparerTests
     private static CommitmentComparer Compare(ActivationCommitment commitment, float[][] verifierStates, CommitmentBinding? binding = null)
     {
         var comparer = new CommitmentComparer(ActivationCommitment.Decode(commitment.Encode()), binding ?? ActivationCommitmentTests.Binding(), CommitmentThresholds.Default);
+        comparer.SetPrompt(verifierStates[0]);
         foreach (var state in verifierStates)
         {
             comparer.Add(state);
@@ -72,8 +73,34 @@ public sealed class CommitmentComparerTests
         var commitment = ActivationCommitmentTests.Build(tampered, 256);
         var comparer = Compare(commitment, states);
         Assert.True(comparer.Results[0].Passed);
-        Assert.False(comparer.Results[1].Passed);
+        Assert.Equal(-1, comparer.Results[0].Chunk);
+        Assert.True(comparer.Results[1].Passed);
+        Assert.False(comparer.Results[2].Passed);
         Assert.Equal(32, comparer.FirstFailure!.Value.FirstPosition);
+    }
+
+    [Fact]
+    public void Compare_OtherPrompt_OnlyThePromptFails()
+    {
+        var states = SyntheticActivations.Generate(20, 64, 256);
+        var commitment = ActivationCommitmentTests.Build(states, 256);
+        var comparer = new CommitmentComparer(commitment, ActivationCommitmentTests.Binding(), CommitmentThresholds.Default);
+        comparer.SetPrompt(SyntheticActivations.Perturb([states[0]], 0.05, 21)[0]);
+        foreach (var state in states)
+        {
+            comparer.Add(state);
+        }
+
+        Assert.False(comparer.Results[0].Passed);
+        Assert.All(comparer.Results[1..].ToArray(), chunk => Assert.True(chunk.Passed));
+    }
+
+    [Fact]
+    public void Build_WithoutPrefill_Throws()
+    {
+        var builder = new CommitmentBuilder(CommitmentParameters.Standard(64, 2), 64, 2);
+        builder.OnToken(0, 1, new float[64], ReadOnlySpan<float>.Empty);
+        Assert.Throws<InvalidOperationException>(() => builder.Build(ActivationCommitmentTests.Binding()));
     }
 
     [Fact]
