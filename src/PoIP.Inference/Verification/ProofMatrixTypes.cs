@@ -1,0 +1,53 @@
+using PoIP.Core.Engine;
+using PoIP.Core.Proofs;
+using PoIP.Core.Protocol;
+
+namespace PoIP.Inference.Verification;
+
+/// <summary>The engines a detection matrix uses: the honest one (which the verifier also runs) and the cheats' engines, each optional.</summary>
+/// <param name="Honest">The requested model on the standard engine.</param>
+/// <param name="OtherModel">Another model with the same tokenizer, or null to skip.</param>
+/// <param name="CheaperQuantisation">A cheaper quantisation of the requested model, or null.</param>
+/// <param name="CheapSmallModel">A small cheap model with the same tokenizer, or null.</param>
+public sealed record ProofMatrixEngines(IInferenceEngine Honest, IInferenceEngine? OtherModel = null, IInferenceEngine? CheaperQuantisation = null, IInferenceEngine? CheapSmallModel = null);
+
+/// <summary>One request the matrix generates honestly and then attacks.</summary>
+/// <param name="Prompt">The prompt text.</param>
+/// <param name="Sampling">The sampling parameters.</param>
+/// <param name="Seed">The seed.</param>
+/// <param name="MaxTokens">The token limit.</param>
+public sealed record ProofMatrixCase(string Prompt, SamplingParameters Sampling, ulong Seed, int MaxTokens);
+
+/// <summary>Counts for one attack (or for honest receipts when <see cref="Attack"/> is null).</summary>
+/// <param name="Attack">The attack, or null for honest receipts.</param>
+/// <param name="Cases">Cases where the attack changed the claim (for honest: receipts verified).</param>
+/// <param name="Caught">Judged other than valid (for honest: false positives).</param>
+/// <param name="Missed">Judged valid (for honest: correct passes).</param>
+/// <param name="NotApplicable">Cases skipped: engine missing, or the attack produced the honest claim.</param>
+/// <param name="Reasons">How many were caught for each reason.</param>
+public sealed record ProofMatrixRow(ProofAttack? Attack, int Cases, int Caught, int Missed, int NotApplicable, IReadOnlyDictionary<FraudReason, int> Reasons);
+
+/// <summary>The detection matrix.</summary>
+/// <param name="Honest">Honest receipts: <see cref="ProofMatrixRow.Missed"/> are correct passes, <see cref="ProofMatrixRow.Caught"/> false positives.</param>
+/// <param name="Attacks">One row per attack.</param>
+/// <param name="Failures">Details of honest failures and missed attacks.</param>
+public sealed record ProofMatrixReport(ProofMatrixRow Honest, IReadOnlyList<ProofMatrixRow> Attacks, IReadOnlyList<string> Failures)
+{
+    /// <summary>The row of <paramref name="attack"/>.</summary>
+    public ProofMatrixRow this[ProofAttack attack] => Attacks.Single(r => r.Attack == attack);
+
+    /// <summary>A plain-text table.</summary>
+    public override string ToString()
+    {
+        var text = new System.Text.StringBuilder();
+        text.AppendLine("attack                  cases  caught  missed  n/a  reasons");
+        foreach (var row in Attacks.Prepend(Honest))
+        {
+            string name = row.Attack?.ToString() ?? "honest (caught = false positive)";
+            string reasons = string.Join(", ", row.Reasons.Select(r => $"{r.Key}={r.Value}"));
+            text.AppendLine(System.FormattableString.Invariant($"{name,-24}{row.Cases,5}{row.Caught,8}{row.Missed,8}{row.NotApplicable,5}  {reasons}"));
+        }
+
+        return text.ToString();
+    }
+}

@@ -1,0 +1,126 @@
+using PoIP.Core.Engine;
+using PoIP.Core.Protocol;
+using PoIP.Inference.Commitments;
+
+namespace PoIP.Inference.Verification;
+
+/// <summary>
+/// Watches the verifier's teacher-forced re-execution: feeds every output position's hidden state to
+/// the <see cref="CommitmentComparer"/> and replays the sampler on every position's logits against
+/// the claimed token, with the slack rule of <see cref="ReexecutionVerifierOptions.SamplingSlack"/>.
+/// Works inside the engine's callback (spans are valid only there); allocates nothing per position.
+/// </summary>
+internal sealed class ReexecutionObserver : IActivationObserver
+{
+    private readonly CommitmentComparer _comparer;
+    private readonly ISequenceSampler _sampler;
+    private readonly SamplingParameters _sampling;
+    private readonly ulong _seed;
+    private readonly IReadOnlyList<int> _claimed;
+    private readonly int[] _history;
+    private readonly int _promptLength;
+    private readonly float _slackDelta;
+    private readonly int _maxSlack;
+    private float[] _perturbed = [];
+
+    public ReexecutionObserver(CommitmentComparer comparer, ISequenceSampler sampler, SamplingParameters sampling, ulong seed, IReadOnlyList<int> promptTokens, IReadOnlyList<int> claimed, float slack, double maxSlackFraction)
+    {
+        _comparer = comparer;
+        _sampler = sampler;
+        _sampling = sampling;
+        _seed = seed;
+        _claimed = claimed;
+        _promptLength = promptTokens.Count;
+        _history = new int[promptTokens.Count + claimed.Count];
+        for (int i = 0; i < promptTokens.Count; i++)
+        {
+            _history[i] = promptTokens[i];
+        }
+
+        _slackDelta = slack * (sampling.IsGreedy ? 1f : sampling.Temperature);
+        _maxSlack = slack > 0 ? Math.Max(1, (int)Math.Floor(maxSlackFraction * claimed.Count)) : 0;
+    }
+
+    /// <summary>Positions observed.</summary>
+    public int Positions { get; private set; }
+
+    /// <summary>Prompt length the engine reported, or -1.</summary>
+    public int ReportedPromptLength { get; private set; } = -1;
+
+    /// <summary>First position whose claimed token the sampler rejects, or -1.</summary>
+    public int FirstSamplingFailure { get; private set; } = -1;
+
+    /// <summary>What the sampler picked at <see cref="FirstSamplingFailure"/>.</summary>
+    public int SampledAtFailure { get; private set; } = -1;
+
+    /// <summary>Positions accepted through the slack rule.</summary>
+    public int SlackUsed { get; private set; }
+
+    /// <summary>First position where the engine reported another token than the claimed one (an engine fault), or -1.</summary>
+    public int FirstEngineFault { get; private set; } = -1;
+
+    public void OnPrefill(int promptTokenCount, ReadOnlySpan<float> lastHiddenState)
+    {
+        if (ReportedPromptLength >= 0 || promptTokenCount != _promptLength || lastHiddenState.Length != _comparer.HiddenSize)
+        {
+            FirstEngineFault = Math.Max(FirstEngineFault, 0);
+            return;
+        }
+
+        ReportedPromptLength = promptTokenCount;
+        _comparer.SetPrompt(lastHiddenState);
+    }
+
+    public void OnToken(int index, int tokenId, ReadOnlySpan<float> hiddenState, ReadOnlySpan<float> logits)
+    {
+        if (ReportedPromptLength < 0 || index != Positions || index >= _claimed.Count || tokenId != _claimed[index] || hiddenState.Length != _comparer.HiddenSize)
+        {
+            if (FirstEngineFault < 0)
+            {
+                FirstEngineFault = index;
+            }
+
+            return;
+        }
+
+        Positions++;
+        _comparer.Add(hiddenState);
+        int claimed = _claimed[index];
+        if (FirstSamplingFailure < 0)
+        {
+            ReadOnlySpan<int> history = _history.AsSpan(0, _promptLength + index);
+            int sampled = _sampler.Sample(logits, _sampling, _seed, index, history);
+            if (sampled != claimed && !WithinSlack(logits, sampled, claimed, index, history))
+            {
+                FirstSamplingFailure = index;
+                SampledAtFailure = sampled;
+            }
+        }
+
+        _history[_promptLength + index] = claimed;
+    }
+
+    private bool WithinSlack(ReadOnlySpan<float> logits, int sampled, int claimed, int index, ReadOnlySpan<int> history)
+    {
+        if (SlackUsed >= _maxSlack || (uint)claimed >= (uint)logits.Length || (uint)sampled >= (uint)logits.Length)
+        {
+            return false;
+        }
+
+        if (_perturbed.Length != logits.Length)
+        {
+            _perturbed = new float[logits.Length]; // once per sequence
+        }
+
+        logits.CopyTo(_perturbed);
+        _perturbed[claimed] += _slackDelta;
+        _perturbed[sampled] -= _slackDelta;
+        if (_sampler.Sample(_perturbed, _sampling, _seed, index, history) != claimed)
+        {
+            return false;
+        }
+
+        SlackUsed++;
+        return true;
+    }
+}

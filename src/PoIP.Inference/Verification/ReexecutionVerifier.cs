@@ -1,0 +1,205 @@
+using System.Text;
+using PoIP.Core.Engine;
+using PoIP.Core.Errors;
+using PoIP.Core.Hashing;
+using PoIP.Core.Merkle;
+using PoIP.Core.Proofs;
+using PoIP.Core.Protocol;
+using PoIP.Inference.Commitments;
+
+namespace PoIP.Inference.Verification;
+
+/// <summary>
+/// Judges a receipt by teacher-forced re-execution on any <see cref="IInferenceEngine"/> (docs/proofs.md):
+/// <list type="number">
+/// <item>bindings, before any expensive work: signatures and signers, receipt ↔ request id, input root
+/// (recomputed from the prompt bytes) in request and receipt, output root of the claimed tokens,
+/// model id, engine compatibility, a well-formed commitment with the standard parameters covering the
+/// output, and the termination rules that need no logits;</item>
+/// <item>one teacher-forced prefill of prompt + claimed output, the prompt tokenized as
+/// <c>engine.Tokenize(prompt, addBeginOfSequence: true)</c> (part of the standard);</item>
+/// <item>per chunk, the activation comparison (<see cref="CommitmentComparer"/>);</item>
+/// <item>per position, the sampling check: each claimed token is what the seeded sampler picks from
+/// the verifier's logits (with the slack rule of <see cref="ReexecutionVerifierOptions.SamplingSlack"/>).</item>
+/// </list>
+/// Fraud found in the node's signed claims is <see cref="VerdictOutcome.Fraud"/>; what cannot be
+/// attributed to the node (bad client signature, prompt bytes that do not match the request, tokens
+/// that do not match the signed root, a model or engine this verifier does not run, an engine fault)
+/// is <see cref="VerdictOutcome.Inconclusive"/>.
+/// </summary>
+public sealed class ReexecutionVerifier : IProofVerifier
+{
+    private readonly IInferenceEngine _engine;
+    private readonly ReexecutionVerifierOptions _options;
+
+    /// <summary>Creates a verifier running <paramref name="engine"/>.</summary>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    public ReexecutionVerifier(IInferenceEngine engine, ReexecutionVerifierOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(options);
+        options.EnsureValid();
+        _engine = engine;
+        _options = options;
+    }
+
+    /// <inheritdoc />
+    public async Task<VerificationResult> VerifyAsync(VerificationCase verificationCase, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(verificationCase);
+        var prepared = Prepare(verificationCase, out var early);
+        if (prepared is null)
+        {
+            return early!;
+        }
+
+        var (request, receipt, commitment, binding, promptTokens, output) = prepared.Value;
+        var comparer = new CommitmentComparer(commitment, binding, _options.Thresholds);
+        var observer = new ReexecutionObserver(comparer, _options.SamplerFactory(_engine.Model.VocabularySize), request.Sampling, request.Seed, promptTokens, output, _options.SamplingSlack, _options.MaxSlackFraction);
+        try
+        {
+            await _engine.TeacherForceAsync(promptTokens, output, observer, cancellationToken).ConfigureAwait(false);
+        }
+        catch (EngineException e)
+        {
+            return VerificationResult.Inconclusive(FraudReason.None, Truncate("re-execution failed: " + e.Message));
+        }
+
+        if (observer.FirstEngineFault >= 0 || observer.Positions != output.Count || !comparer.IsComplete)
+        {
+            return VerificationResult.Inconclusive(FraudReason.None, $"the engine reported {observer.Positions} of {output.Count} positions consistently (fault at {observer.FirstEngineFault}).");
+        }
+
+        if (comparer.FirstFailure is { } chunk)
+        {
+            return VerificationResult.Fraud(FraudReason.ActivationMismatch, chunk.FirstPosition, Truncate(
+                $"{(chunk.Chunk < 0 ? "prompt" : "chunk " + chunk.Chunk)}: {chunk.Mismatches}/{chunk.TopK} mismatches, median relative error {chunk.MedianRelativeError:G3}, trimmed mean {chunk.TrimmedMeanRelativeError:G3}."));
+        }
+
+        if (observer.FirstSamplingFailure >= 0)
+        {
+            return VerificationResult.Fraud(FraudReason.SamplingMismatch, observer.FirstSamplingFailure,
+                $"position {observer.FirstSamplingFailure}: claimed token {output[observer.FirstSamplingFailure]}, the sampler picks {observer.SampledAtFailure}.");
+        }
+
+        return VerificationResult.Valid($"{output.Count} tokens, {comparer.CompletedChunks - 1} chunks and the prompt, slack used at {observer.SlackUsed} positions.");
+    }
+
+    private (InferenceRequest Request, InferenceReceipt Receipt, ActivationCommitment Commitment, CommitmentBinding Binding, IReadOnlyList<int> PromptTokens, IReadOnlyList<int> Output)? Prepare(VerificationCase c, out VerificationResult? result)
+    {
+        result = CheckSignatures(c);
+        if (result is not null)
+        {
+            return null;
+        }
+
+        var request = c.Request.Message;
+        var receipt = c.Receipt.Message;
+        var output = c.OutputTokens;
+        if (receipt.RequestId != new RequestId(c.Request.Hash))
+        {
+            result = VerificationResult.Fraud(FraudReason.RequestMismatch, -1, "the receipt answers another request.");
+            return null;
+        }
+
+        if (!request.MatchesInput(c.Prompt.Span))
+        {
+            result = VerificationResult.Inconclusive(FraudReason.InputMismatch, "the prompt bytes supplied do not match the request's input root.");
+            return null;
+        }
+
+        if (receipt.InputRoot != request.InputRoot)
+        {
+            result = VerificationResult.Fraud(FraudReason.InputMismatch, -1, "the receipt's input root differs from the signed request's.");
+            return null;
+        }
+
+        int[] outputArray = [.. output];
+        if (outputArray.Length != receipt.OutputTokenCount || MerkleTree.FromTokens(outputArray).Root != receipt.OutputRoot)
+        {
+            result = VerificationResult.Inconclusive(FraudReason.OutputMismatch, "the output tokens supplied do not match the receipt's output root.");
+            return null;
+        }
+
+        if (receipt.ModelId != request.ModelId)
+        {
+            result = VerificationResult.Fraud(FraudReason.ModelMismatch, -1, "the receipt names another model than the request.");
+            return null;
+        }
+
+        if (receipt.ModelId != _engine.Model.Id || !_options.EngineCompatibility(receipt.Engine, _engine.Identity))
+        {
+            result = VerificationResult.Inconclusive(FraudReason.ModelMismatch, Truncate($"this verifier runs {_engine.Model.Id} on {_engine.Identity}; the receipt names {receipt.ModelId} on {receipt.Engine}."));
+            return null;
+        }
+
+        var binding = new CommitmentBinding(receipt.RequestId, receipt.ModelId, receipt.Engine, receipt.InputRoot, receipt.OutputRoot);
+        ActivationCommitment commitment;
+        try
+        {
+            commitment = ActivationCommitment.Decode(receipt.Commitment.Span);
+        }
+        catch (PoIPDecodeException e)
+        {
+            result = VerificationResult.Fraud(FraudReason.MalformedCommitment, -1, Truncate(e.Message));
+            return null;
+        }
+
+        var standard = CommitmentParameters.Standard(_engine.Model.EmbeddingLength, request.MaxTokens);
+        if (commitment.HiddenSize != _engine.Model.EmbeddingLength || commitment.OutputTokenCount != output.Count || commitment.Parameters != standard)
+        {
+            result = VerificationResult.Fraud(FraudReason.MalformedCommitment, -1, Truncate(
+                $"the commitment ({commitment.Parameters}, width {commitment.HiddenSize}, {commitment.OutputTokenCount} tokens) is not the standard one ({standard}, width {_engine.Model.EmbeddingLength}, {output.Count} tokens)."));
+            return null;
+        }
+
+        string prompt;
+        IReadOnlyList<int> promptTokens;
+        try
+        {
+            prompt = new UTF8Encoding(false, true).GetString(c.Prompt.Span);
+            promptTokens = _engine.Tokenize(prompt, addBeginOfSequence: true);
+        }
+        catch (Exception e) when (e is DecoderFallbackException or EngineException)
+        {
+            result = VerificationResult.Inconclusive(FraudReason.InputMismatch, Truncate("the prompt cannot be tokenized: " + e.Message));
+            return null;
+        }
+
+        result = TerminationChecker.Check(_engine, request, receipt, promptTokens.Count, outputArray, _options.ContextLength ?? _engine.Model.TrainedContextLength);
+        return result is null ? (request, receipt, commitment, binding, promptTokens, outputArray) : null;
+    }
+
+    private static VerificationResult? CheckSignatures(VerificationCase c)
+    {
+        try
+        {
+            var request = SignedMessage.Open<InferenceRequest>(c.Request.Envelope.Encoded);
+            if (request.Signer != request.Message.ClientId)
+            {
+                return VerificationResult.Inconclusive(FraudReason.BadSignature, "the request is not signed by its client.");
+            }
+        }
+        catch (Exception e) when (e is SignatureException or PoIPDecodeException)
+        {
+            return VerificationResult.Inconclusive(FraudReason.BadSignature, Truncate("request: " + e.Message));
+        }
+
+        try
+        {
+            var receipt = SignedMessage.Open<InferenceReceipt>(c.Receipt.Envelope.Encoded);
+            if (receipt.Signer != receipt.Message.NodeId)
+            {
+                return VerificationResult.Inconclusive(FraudReason.BadSignature, "the receipt is not signed by its node.");
+            }
+        }
+        catch (Exception e) when (e is SignatureException or PoIPDecodeException)
+        {
+            return VerificationResult.Inconclusive(FraudReason.BadSignature, Truncate("receipt: " + e.Message));
+        }
+
+        return null;
+    }
+
+    internal static string Truncate(string detail) => detail.Length <= 512 ? detail : detail[..509] + "...";
+}

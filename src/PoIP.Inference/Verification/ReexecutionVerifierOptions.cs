@@ -1,0 +1,70 @@
+using PoIP.Core.Engine;
+using PoIP.Inference.Commitments;
+
+namespace PoIP.Inference.Verification;
+
+/// <summary>Options of <see cref="ReexecutionVerifier"/>. Thresholds and slack are placeholders pending calibration on real engines (docs/proofs.md).</summary>
+public sealed record ReexecutionVerifierOptions
+{
+    /// <summary>
+    /// Creates the sampler for one sequence from the vocabulary size. Required: after the engine branch
+    /// merges, <c>vocab =&gt; new TokenSamplerAdapter(new TokenSampler(vocab))</c>.
+    /// </summary>
+    public required Func<int, ISequenceSampler> SamplerFactory { get; init; }
+
+    /// <summary>Activation comparison thresholds.</summary>
+    public CommitmentThresholds Thresholds { get; init; } = CommitmentThresholds.Default;
+
+    /// <summary>
+    /// Sampling slack ε, in temperature-scaled logit units (raw logit units when greedy). When the
+    /// verifier's sampler picks token v but the receipt claims c, the claim is still accepted when the
+    /// same sampler, with the same seed, position and history, picks c from the verifier's logits
+    /// with c's logit raised by Δ and v's lowered by Δ, where Δ = ε·T (ε when T = 0): that is, when a
+    /// logit disagreement of at most Δ between node and verifier explains the difference. 0 disables.
+    /// </summary>
+    public float SamplingSlack { get; init; } = 0.05f;
+
+    /// <summary>Most positions of one receipt that may use the slack: max(1, ⌊fraction·n⌋). Range [0, 1].</summary>
+    public double MaxSlackFraction { get; init; } = 0.02;
+
+    /// <summary>
+    /// Whether the receipt's engine identity is comparable with the verifier's. Default: equal in
+    /// everything but the prefill micro-batch size.
+    /// </summary>
+    public Func<EngineIdentity, EngineIdentity, bool> EngineCompatibility { get; init; } = DefaultEngineCompatibility;
+
+    /// <summary>Context length for judging <see cref="StopReason.ContextFull"/>; null = the model's trained context length.</summary>
+    public int? ContextLength { get; init; }
+
+    /// <summary>The default compatibility rule: equal in everything but <see cref="EngineIdentity.Ubatch"/>.</summary>
+    public static bool DefaultEngineCompatibility(EngineIdentity claimed, EngineIdentity verifier)
+    {
+        ArgumentNullException.ThrowIfNull(claimed);
+        ArgumentNullException.ThrowIfNull(verifier);
+        return claimed with { Ubatch = 0 } == verifier with { Ubatch = 0 };
+    }
+
+    /// <summary>Throws when an option is out of range.</summary>
+    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    public void EnsureValid()
+    {
+        ArgumentNullException.ThrowIfNull(SamplerFactory);
+        ArgumentNullException.ThrowIfNull(Thresholds);
+        ArgumentNullException.ThrowIfNull(EngineCompatibility);
+        Thresholds.EnsureValid();
+        if (!float.IsFinite(SamplingSlack) || SamplingSlack < 0)
+        {
+            throw new ArgumentException("Sampling slack must be finite and non-negative.", nameof(SamplingSlack));
+        }
+
+        if (!double.IsFinite(MaxSlackFraction) || MaxSlackFraction is < 0 or > 1)
+        {
+            throw new ArgumentException("Max slack fraction must be in [0, 1].", nameof(MaxSlackFraction));
+        }
+
+        if (ContextLength is < 1)
+        {
+            throw new ArgumentException("Context length must be positive.", nameof(ContextLength));
+        }
+    }
+}

@@ -1,0 +1,291 @@
+using PoIP.Core.Engine;
+using PoIP.Core.Hashing;
+using PoIP.Core.Identity;
+using PoIP.Core.Merkle;
+using PoIP.Core.Money;
+using PoIP.Core.Proofs;
+using PoIP.Core.Protocol;
+using PoIP.Inference.Commitments;
+using PoIP.Inference.Verification;
+
+namespace PoIP.Inference.Tests.Verification;
+
+public sealed class ReexecutionVerifierTests : IDisposable
+{
+    private readonly Ed25519KeyPair _client = Ed25519KeyPair.FromSeed(Enumerable.Repeat((byte)1, 32).ToArray());
+    private readonly Ed25519KeyPair _node = Ed25519KeyPair.FromSeed(Enumerable.Repeat((byte)2, 32).ToArray());
+    private readonly Ed25519KeyPair _other = Ed25519KeyPair.FromSeed(Enumerable.Repeat((byte)3, 32).ToArray());
+    private readonly FakeEngine _engine = ProofFixture.Honest();
+
+    public void Dispose()
+    {
+        _client.Dispose();
+        _node.Dispose();
+        _other.Dispose();
+    }
+
+    private sealed record Honest(SignedMessage<InferenceRequest> Request, InferenceReceipt Receipt, byte[] Prompt, int[] Tokens, byte[] CommitmentFor);
+
+    private async Task<Honest> GenerateAsync(string prompt = "Once upon a time", SamplingParameters? sampling = null, int maxTokens = 48, ulong seed = 5)
+    {
+        sampling ??= ProofFixture.Sampled();
+        var request = SignedMessage.Create(_client, InferenceRequest.ForPrompt(prompt, _engine.Model.Id, _client.PeerId, sampling, seed, maxTokens, TokenAmount.ParseTokens("0.01"), 1, ProofFixture.Time().GetUtcNow().AddHours(1)));
+        var builder = CommitmentBuilder.ForModel(_engine.Model, maxTokens);
+        var tokens = new List<int>();
+        var stop = StopReason.None;
+        await foreach (var t in _engine.GenerateAsync(new GenerationRequest(_engine.Tokenize(prompt, true), sampling, seed, maxTokens), builder))
+        {
+            tokens.Add(t.TokenId);
+            stop = t.Stop;
+        }
+
+        var receipt = Receipt(request, [.. tokens], stop, builder);
+        return new Honest(request, receipt, System.Text.Encoding.UTF8.GetBytes(prompt), [.. tokens], receipt.Commitment.ToArray());
+    }
+
+    private InferenceReceipt Receipt(SignedMessage<InferenceRequest> request, int[] tokens, StopReason stop, CommitmentBuilder builder)
+    {
+        var requestId = new RequestId(request.Hash);
+        var outputRoot = MerkleTree.FromTokens(tokens).Root;
+        var commitment = builder.Build(new CommitmentBinding(requestId, _engine.Model.Id, _engine.Identity, request.Message.InputRoot, outputRoot)).Encode();
+        return new InferenceReceipt
+        {
+            RequestId = requestId,
+            NodeId = _node.PeerId,
+            ModelId = _engine.Model.Id,
+            InputRoot = request.Message.InputRoot,
+            OutputRoot = outputRoot,
+            OutputTokenCount = tokens.Length,
+            Commitment = commitment,
+            Engine = _engine.Identity,
+            Timings = new InferenceTimings(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, 1, tokens.Length),
+            Price = TokenAmount.ParseTokens("0.001"),
+            StopReason = stop,
+            IssuedAt = ProofFixture.Time().GetUtcNow(),
+        };
+    }
+
+    private Task<VerificationResult> VerifyAsync(Honest h, InferenceReceipt? receipt = null, Ed25519KeyPair? signer = null, byte[]? prompt = null, int[]? tokens = null, FakeEngine? engine = null, ReexecutionVerifierOptions? options = null) =>
+        ProofFixture.Verifier(engine ?? _engine, options).VerifyAsync(new VerificationCase(h.Request, SignedMessage.Create(signer ?? _node, receipt ?? h.Receipt), prompt ?? h.Prompt, tokens ?? h.Tokens));
+
+    [Fact]
+    public async Task Verify_HonestReceipt_Valid()
+    {
+        var h = await GenerateAsync();
+        var result = await VerifyAsync(h);
+        Assert.Equal(VerdictOutcome.Valid, result.Outcome);
+        Assert.Equal(1, _engine.TeacherForceCalls);
+    }
+
+    [Fact]
+    public async Task Verify_ReceiptSignedByAnotherKey_InconclusiveBadSignatureWithoutReexecution()
+    {
+        var h = await GenerateAsync();
+        var result = await VerifyAsync(h, signer: _other);
+        Assert.Equal((VerdictOutcome.Inconclusive, FraudReason.BadSignature), (result.Outcome, result.Reason));
+        Assert.Equal(0, _engine.TeacherForceCalls);
+    }
+
+    [Fact]
+    public async Task Verify_RequestNotSignedByItsClient_InconclusiveBadSignature()
+    {
+        var h = await GenerateAsync();
+        var forged = SignedMessage.Create(_other, h.Request.Message);
+        var receipt = h.Receipt with { RequestId = new RequestId(forged.Hash) };
+        var result = await ProofFixture.Verifier(_engine).VerifyAsync(new VerificationCase(forged, SignedMessage.Create(_node, receipt), h.Prompt, h.Tokens));
+        Assert.Equal((VerdictOutcome.Inconclusive, FraudReason.BadSignature), (result.Outcome, result.Reason));
+    }
+
+    [Fact]
+    public async Task Verify_PromptBytesDifferFromRequest_Inconclusive()
+    {
+        var h = await GenerateAsync();
+        var result = await VerifyAsync(h, prompt: "Once upon a tim"u8.ToArray());
+        Assert.Equal((VerdictOutcome.Inconclusive, FraudReason.InputMismatch), (result.Outcome, result.Reason));
+    }
+
+    [Fact]
+    public async Task Verify_TokensDoNotMatchSignedRoot_Inconclusive()
+    {
+        var h = await GenerateAsync();
+        int[] tokens = [.. h.Tokens];
+        tokens[0] = tokens[0] == 5 ? 6 : 5;
+        var result = await VerifyAsync(h, tokens: tokens);
+        Assert.Equal((VerdictOutcome.Inconclusive, FraudReason.OutputMismatch), (result.Outcome, result.Reason));
+    }
+
+    [Fact]
+    public async Task Verify_ReceiptNamesAnotherModel_FraudModelMismatch()
+    {
+        var h = await GenerateAsync();
+        var result = await VerifyAsync(h, h.Receipt with { ModelId = new ModelId(Sha256Digest.Compute("x"u8)) });
+        Assert.Equal((VerdictOutcome.Fraud, FraudReason.ModelMismatch), (result.Outcome, result.Reason));
+    }
+
+    [Fact]
+    public async Task Verify_VerifierRunsAnotherModelOrEngine_Inconclusive()
+    {
+        var h = await GenerateAsync();
+        var result = await VerifyAsync(h, engine: ProofFixture.OtherModel());
+        Assert.Equal((VerdictOutcome.Inconclusive, FraudReason.ModelMismatch), (result.Outcome, result.Reason));
+        var avx2 = new FakeEngine(ProofFixture.Real, identity: _engine.Identity with { CpuVariant = "avx2" });
+        Assert.Equal(VerdictOutcome.Inconclusive, (await VerifyAsync(h, engine: avx2)).Outcome);
+        var otherUbatch = new FakeEngine(ProofFixture.Real, identity: _engine.Identity with { Ubatch = 16 });
+        Assert.Equal(VerdictOutcome.Valid, (await VerifyAsync(h, engine: otherUbatch)).Outcome);
+    }
+
+    [Fact]
+    public async Task Verify_GarbageCommitment_FraudMalformed()
+    {
+        var h = await GenerateAsync();
+        var result = await VerifyAsync(h, h.Receipt with { Commitment = new byte[] { 1, 2, 3 } });
+        Assert.Equal((VerdictOutcome.Fraud, FraudReason.MalformedCommitment), (result.Outcome, result.Reason));
+    }
+
+    [Fact]
+    public async Task Verify_WeakerCommitmentParameters_FraudMalformed()
+    {
+        var h = await GenerateAsync();
+        var weak = new CommitmentBuilder(new CommitmentParameters { TopK = 4, ChunkSize = 64 }, 64, 48);
+        await _engine.TeacherForceAsync(_engine.Tokenize("Once upon a time", true), h.Tokens, weak);
+        var result = await VerifyAsync(h, Receipt(h.Request, h.Tokens, h.Receipt.StopReason, weak));
+        Assert.Equal((VerdictOutcome.Fraud, FraudReason.MalformedCommitment), (result.Outcome, result.Reason));
+    }
+
+    [Fact]
+    public async Task Verify_CommitmentUnderAnotherBinding_FraudActivationMismatch()
+    {
+        // Same tokens and activations, but the receipt's engine identity (ubatch only, still
+        // compatible) differs from the one the commitment was masked under.
+        var h = await GenerateAsync();
+        var result = await VerifyAsync(h, h.Receipt with { Engine = h.Receipt.Engine with { Ubatch = 7 } });
+        Assert.Equal((VerdictOutcome.Fraud, FraudReason.ActivationMismatch), (result.Outcome, result.Reason));
+    }
+
+    [Fact]
+    public async Task Verify_FalseEndOfSequence_FraudTermination()
+    {
+        var h = await GenerateAsync(maxTokens: 20);
+        Assert.Equal(StopReason.MaxTokens, h.Receipt.StopReason);
+        var result = await VerifyAsync(h, h.Receipt with { StopReason = StopReason.EndOfSequence });
+        Assert.Equal((VerdictOutcome.Fraud, FraudReason.TerminationMismatch), (result.Outcome, result.Reason));
+        Assert.Equal(19, result.FirstFailingPosition);
+        result = await VerifyAsync(h, h.Receipt with { StopReason = StopReason.StopSequence });
+        Assert.Equal(FraudReason.TerminationMismatch, result.Reason);
+        result = await VerifyAsync(h, h.Receipt with { StopReason = StopReason.ContextFull });
+        Assert.Equal(FraudReason.TerminationMismatch, result.Reason);
+        result = await VerifyAsync(h, h.Receipt with { StopReason = StopReason.None });
+        Assert.Equal(FraudReason.TerminationMismatch, result.Reason);
+    }
+
+    [Fact]
+    public async Task Verify_EosClaimedWhereNotSampled_FraudSampling()
+    {
+        var h = await GenerateAsync(maxTokens: 20);
+        int[] tokens = [.. h.Tokens[..10], _engine.Model.EndOfSequenceToken];
+        var builder = CommitmentBuilder.ForModel(_engine.Model, 20);
+        await _engine.TeacherForceAsync(_engine.Tokenize("Once upon a time", true), tokens, builder);
+        var result = await VerifyAsync(h, Receipt(h.Request, tokens, StopReason.EndOfSequence, builder), tokens: tokens);
+        Assert.Equal((VerdictOutcome.Fraud, FraudReason.SamplingMismatch, 10), (result.Outcome, result.Reason, result.FirstFailingPosition));
+    }
+
+    [Fact]
+    public async Task Verify_OutputPastStopSequence_FraudTermination()
+    {
+        var free = await GenerateAsync("the cat", SamplingParameters.Greedy, 60);
+        string text = _engine.Detokenize(free.Tokens);
+        Assert.True(text.Length >= 4, text);
+        string stop = text[text.Length / 2].ToString();
+        var h = await GenerateAsync("the cat", SamplingParameters.Greedy with { StopSequences = [stop] }, 60);
+        Assert.Equal(StopReason.StopSequence, h.Receipt.StopReason);
+        Assert.Equal(VerdictOutcome.Valid, (await VerifyAsync(h)).Outcome);
+
+        // The node keeps generating past the stop (the honest continuation of the same sequence).
+        var builder = CommitmentBuilder.ForModel(_engine.Model, 60);
+        await _engine.TeacherForceAsync(_engine.Tokenize("the cat", true), free.Tokens, builder);
+        var result = await VerifyAsync(h, Receipt(h.Request, free.Tokens, StopReason.StopSequence, builder), tokens: free.Tokens);
+        Assert.Equal((VerdictOutcome.Fraud, FraudReason.TerminationMismatch, h.Tokens.Length - 1), (result.Outcome, result.Reason, result.FirstFailingPosition));
+    }
+
+    [Fact]
+    public async Task Verify_ContextFullHonest_Valid()
+    {
+        var small = new FakeEngine(ProofFixture.Real, contextLength: 30);
+        var verifierEngine = new FakeEngine(ProofFixture.Real, contextLength: 30);
+        var sampling = ProofFixture.Sampled();
+        var request = SignedMessage.Create(_client, InferenceRequest.ForPrompt("Once upon a time", small.Model.Id, _client.PeerId, sampling, 3, 64, TokenAmount.ParseTokens("0.01"), 1, ProofFixture.Time().GetUtcNow().AddHours(1)));
+        var builder = CommitmentBuilder.ForModel(small.Model, 64);
+        var tokens = new List<int>();
+        var stop = StopReason.None;
+        await foreach (var t in small.GenerateAsync(new GenerationRequest(small.Tokenize("Once upon a time", true), sampling, 3, 64), builder))
+        {
+            tokens.Add(t.TokenId);
+            stop = t.Stop;
+        }
+
+        Assert.Equal(StopReason.ContextFull, stop);
+        var receipt = Receipt(request, [.. tokens], stop, builder);
+        var result = await ProofFixture.Verifier(verifierEngine).VerifyAsync(new VerificationCase(request, SignedMessage.Create(_node, receipt), "Once upon a time"u8.ToArray(), tokens));
+        Assert.Equal(VerdictOutcome.Valid, result.Outcome);
+    }
+
+    [Fact]
+    public async Task Verify_NoisyDecoder_ValidThanksToSlackOnlyWhenSlackAllowed()
+    {
+        // A node whose decode noise is 10x the honest level flips near-ties now and then; its hidden
+        // states still pass the activation thresholds.
+        var noisy = new FakeEngine(ProofFixture.Real, decodeNoise: 1e-2);
+        VerificationResult? withSlack = null, without = null;
+        for (ulong seed = 1; seed < 40 && (withSlack is null || without is null); seed++)
+        {
+            var sampling = ProofFixture.Sampled();
+            var request = SignedMessage.Create(_client, InferenceRequest.ForPrompt("the cat", noisy.Model.Id, _client.PeerId, sampling, seed, 64, TokenAmount.ParseTokens("0.01"), seed, ProofFixture.Time().GetUtcNow().AddHours(1)));
+            var builder = CommitmentBuilder.ForModel(noisy.Model, 64);
+            var tokens = new List<int>();
+            var stop = StopReason.None;
+            await foreach (var t in noisy.GenerateAsync(new GenerationRequest(noisy.Tokenize("the cat", true), sampling, seed, 64), builder))
+            {
+                tokens.Add(t.TokenId);
+                stop = t.Stop;
+            }
+
+            var vc = new VerificationCase(request, SignedMessage.Create(_node, Receipt(request, [.. tokens], stop, builder)), "the cat"u8.ToArray(), tokens);
+            var strict = await ProofFixture.Verifier(_engine, ProofFixture.Options() with { SamplingSlack = 0, Thresholds = CommitmentThresholds.Default with { MaxMedianRelativeError = 1, MaxTrimmedMeanRelativeError = 1 } }).VerifyAsync(vc);
+            if (strict.Reason == FraudReason.SamplingMismatch)
+            {
+                without = strict;
+                withSlack = await ProofFixture.Verifier(_engine, ProofFixture.Options() with { SamplingSlack = 0.5f, MaxSlackFraction = 0.1, Thresholds = CommitmentThresholds.Default with { MaxMedianRelativeError = 1, MaxTrimmedMeanRelativeError = 1 } }).VerifyAsync(vc);
+            }
+        }
+
+        Assert.NotNull(without);
+        Assert.Equal(VerdictOutcome.Fraud, without!.Outcome);
+        Assert.Equal(VerdictOutcome.Valid, withSlack!.Outcome);
+    }
+
+    [Fact]
+    public async Task Verify_EngineFaultDuringReexecution_Inconclusive()
+    {
+        var h = await GenerateAsync();
+        var tiny = new FakeEngine(ProofFixture.Real, contextLength: 10);
+        var result = await VerifyAsync(h, engine: tiny, options: ProofFixture.Options() with { ContextLength = 4096 });
+        Assert.Equal(VerdictOutcome.Inconclusive, result.Outcome);
+    }
+
+    [Fact]
+    public async Task Sign_Result_VerdictOpensAndNamesReceiptAndValidator()
+    {
+        var h = await GenerateAsync();
+        var receipt = SignedMessage.Create(_node, h.Receipt);
+        var result = VerificationResult.Fraud(FraudReason.SamplingMismatch, 7, new string('x', 600));
+        using var validator = Ed25519KeyPair.FromSeed(Enumerable.Repeat((byte)9, 32).ToArray());
+        var verdict = VerdictSigner.Sign(validator, receipt, result, ProofFixture.Time());
+        var opened = SignedMessage.Open<Verdict>(verdict.Envelope.Encoded);
+        Assert.Equal(validator.PeerId, opened.Signer);
+        Assert.Equal(validator.PeerId, opened.Message.ValidatorId);
+        Assert.Equal(_node.PeerId, opened.Message.NodeId);
+        Assert.Equal(ReceiptId.FromEnvelope(receipt.Envelope.Encoded.Span), opened.Message.ReceiptId);
+        Assert.Equal((VerdictOutcome.Fraud, FraudReason.SamplingMismatch, 7), (opened.Message.Outcome, opened.Message.Reason, opened.Message.FirstFailingPosition));
+        Assert.True(opened.Message.Detail.Length <= 512);
+    }
+}

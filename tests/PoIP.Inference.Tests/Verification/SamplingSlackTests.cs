@@ -1,0 +1,65 @@
+using PoIP.Core.Protocol;
+using PoIP.Inference.Commitments;
+using PoIP.Inference.Tests.Commitments;
+using PoIP.Inference.Verification;
+
+namespace PoIP.Inference.Tests.Verification;
+
+public sealed class SamplingSlackTests
+{
+    private static ReexecutionObserver Observer(int[] claimed, float slack, double fraction, SamplingParameters sampling)
+    {
+        var states = SyntheticActivations.Generate(1, claimed.Length, 64);
+        var commitment = ActivationCommitmentTests.Build(states, 64);
+        var comparer = new CommitmentComparer(commitment, ActivationCommitmentTests.Binding(), CommitmentThresholds.Default);
+        var observer = new ReexecutionObserver(comparer, new TestSampler(), sampling, 1, [0, 5], claimed, slack, fraction);
+        observer.OnPrefill(2, states[0]);
+        return observer;
+    }
+
+    private static void Feed(ReexecutionObserver observer, int index, int claimed, float[] logits) =>
+        observer.OnToken(index, claimed, SyntheticActivations.Generate(1, index + 1, 64)[index], logits);
+
+    [Theory]
+    [InlineData(0.04f, true)]
+    [InlineData(0.06f, true)]
+    [InlineData(0.11f, false)]
+    public void Greedy_ClaimedRunnerUp_AcceptedOnlyWhenGapWithinTwoDelta(float gap, bool accepted)
+    {
+        // Δ = ε = 0.05 for greedy: raising the claim by Δ and lowering the argmax by Δ flips a gap below 2Δ.
+        var observer = Observer([1], 0.05f, 0.02, SamplingParameters.Greedy);
+        Feed(observer, 0, 1, [3f, 3f - gap, 0f, -1f]);
+        Assert.Equal(accepted ? -1 : 0, observer.FirstSamplingFailure);
+        Assert.Equal(accepted ? 1 : 0, observer.SlackUsed);
+    }
+
+    [Fact]
+    public void Greedy_SlackDisabled_RejectsNearTie()
+    {
+        var observer = Observer([1], 0f, 0.02, SamplingParameters.Greedy);
+        Feed(observer, 0, 1, [3f, 2.999f, 0f, -1f]);
+        Assert.Equal(0, observer.FirstSamplingFailure);
+    }
+
+    [Fact]
+    public void Greedy_SlackBudgetSpent_RejectsNextNearTie()
+    {
+        // 40 positions at 2% → one slack use allowed.
+        int[] claimed = Enumerable.Repeat(1, 40).ToArray();
+        var observer = Observer(claimed, 0.05f, 0.02, SamplingParameters.Greedy);
+        Feed(observer, 0, 1, [3f, 2.99f, 0f, -1f]);
+        Feed(observer, 1, 1, [3f, 2.99f, 0f, -1f]);
+        Assert.Equal(1, observer.SlackUsed);
+        Assert.Equal(1, observer.FirstSamplingFailure);
+        Assert.Equal(0, observer.SampledAtFailure);
+    }
+
+    [Fact]
+    public void Sampled_ClaimOutsideTheNudgedChoice_Rejected()
+    {
+        var sampling = new SamplingParameters { Temperature = 1f, TopK = 0, TopP = 1f, MinP = 0f };
+        var observer = Observer([3], 0.05f, 1, sampling);
+        Feed(observer, 0, 3, [5f, 4f, 3f, -8f]);
+        Assert.Equal(0, observer.FirstSamplingFailure);
+    }
+}
