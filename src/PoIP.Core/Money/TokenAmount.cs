@@ -70,6 +70,10 @@ public readonly record struct TokenAmount : IComparable<TokenAmount>
         return ok;
     }
 
+    /// <summary>Checked multiplication by a count (e.g. a per-token price × tokens).</summary>
+    /// <exception cref="OverflowException">The product does not fit in 128 bits.</exception>
+    public TokenAmount Multiply(ulong factor) => new(checked(BaseUnits * factor));
+
     /// <summary>
     /// <c>floor(this × numerator / denominator)</c> without intermediate overflow, for fee and
     /// slash fractions (e.g. basis points: numerator ≤ denominator = 10,000).

@@ -21,7 +21,7 @@ namespace PoIP.Inference.Sampling;
 /// </list>
 /// Nothing is allocated per call: buffers are sized to the vocabulary once.
 /// </remarks>
-public sealed class TokenSampler
+public sealed class TokenSampler : PoIP.Inference.Verification.ISequenceSampler
 {
     private readonly int _vocabularySize;
     private readonly float[] _penalised;

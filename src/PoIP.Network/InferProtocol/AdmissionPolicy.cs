@@ -34,5 +34,5 @@ public sealed class AdmissionPolicy
         : null;
 
     /// <summary>The price of <paramref name="outputTokens"/> tokens.</summary>
-    public TokenAmount PriceFor(int outputTokens) => new(checked(PricePerToken.BaseUnits * (UInt128)(uint)outputTokens));
+    public TokenAmount PriceFor(int outputTokens) => PricePerToken.Multiply((uint)outputTokens);
 }

@@ -4,6 +4,7 @@ using PoIP.Core.Engine;
 using PoIP.Core.Errors;
 using PoIP.Core.Hashing;
 using PoIP.Core.Merkle;
+using PoIP.Core.Proofs;
 using PoIP.Core.Protocol;
 using PoIP.Core.Protocol.Wire;
 
@@ -80,7 +81,7 @@ public sealed class InferenceService
         var engine = _options.Engine;
         var started = Stopwatch.GetTimestamp();
         var promptTokens = engine.Tokenize(prompt, addBeginOfSequence: true);
-        var recorder = _options.Commitments.StartRecording(engine.Model);
+        var recorder = _options.Commitments.StartRecording(engine.Model, request.MaxTokens);
         var output = new List<int>(Math.Min(request.MaxTokens, 4096));
         var stop = StopReason.None;
         TimeSpan prefill = TimeSpan.Zero;
@@ -98,15 +99,17 @@ public sealed class InferenceService
         }
 
         var total = Stopwatch.GetElapsedTime(started);
+        var requestId = new RequestId(signed.Hash);
+        var outputRoot = MerkleTree.FromTokens([.. output]).Root;
         var receipt = new InferenceReceipt
         {
-            RequestId = new RequestId(signed.Hash),
+            RequestId = requestId,
             NodeId = _options.NodeKey.PeerId,
             ModelId = request.ModelId,
             InputRoot = request.InputRoot, // admission recomputed it from the prompt received
-            OutputRoot = MerkleTree.FromTokens([.. output]).Root,
+            OutputRoot = outputRoot,
             OutputTokenCount = output.Count,
-            Commitment = recorder.Complete(),
+            Commitment = recorder.Complete(new CommitmentContext(requestId, request.ModelId, engine.Identity, request.InputRoot, outputRoot)),
             Engine = engine.Identity,
             Timings = new InferenceTimings(TimeSpan.Zero, prefill, total - prefill, promptTokens.Count, output.Count),
             Price = _options.Policy.PriceFor(output.Count),

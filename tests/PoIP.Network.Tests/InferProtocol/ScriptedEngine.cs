@@ -59,7 +59,7 @@ internal sealed class ScriptedEngine : IInferenceEngine
 /// <summary>Counts the activations it sees; the commitment is the count (protocol tests only).</summary>
 internal sealed class CountingCommitments : ICommitmentScheme
 {
-    public IActivationRecorder StartRecording(ModelDescriptor model) => new Recorder();
+    public IActivationRecorder StartRecording(ModelDescriptor model, int maxTokens) => new Recorder();
 
     private sealed class Recorder : IActivationRecorder
     {
@@ -71,6 +71,6 @@ internal sealed class CountingCommitments : ICommitmentScheme
 
         public void OnToken(int index, int tokenId, ReadOnlySpan<float> hiddenState, ReadOnlySpan<float> logits) => _tokens++;
 
-        public byte[] Complete() => BitConverter.GetBytes(_tokens);
+        public byte[] Complete(in CommitmentContext context) => BitConverter.GetBytes(_tokens);
     }
 }

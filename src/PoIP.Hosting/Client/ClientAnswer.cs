@@ -1,0 +1,22 @@
+using PoIP.Core.Identity;
+using PoIP.Core.Protocol;
+using PoIP.Core.Protocol.Wire;
+
+namespace PoIP.Hosting.Client;
+
+/// <summary>An answer with everything needed to check and pay for it.</summary>
+/// <param name="Text">The generated text.</param>
+/// <param name="OutputTokens">The generated token ids.</param>
+/// <param name="Node">The node that answered.</param>
+/// <param name="Request">The signed request that was answered.</param>
+/// <param name="Receipt">The node's signed, client-checked receipt.</param>
+/// <param name="Attempts">Nodes tried (1 when the first answered).</param>
+/// <param name="Audit">The validator's reply, when one was asked.</param>
+public sealed record ClientAnswer(
+    string Text,
+    IReadOnlyList<int> OutputTokens,
+    PeerId Node,
+    SignedMessage<InferenceRequest> Request,
+    SignedMessage<InferenceReceipt> Receipt,
+    int Attempts,
+    AuditReplyProto? Audit);

@@ -1,0 +1,150 @@
+using System.Collections.Concurrent;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Retry;
+using PoIP.Core.Economics;
+using PoIP.Core.Hashing;
+using PoIP.Core.Identity;
+using PoIP.Core.Protocol;
+using PoIP.Hosting.Validation;
+using PoIP.Network.Addressing;
+using PoIP.Network.InferProtocol;
+
+namespace PoIP.Hosting.Client;
+
+/// <summary>
+/// The client SDK: signs a request, escrows its price cap, asks one node over
+/// <c>/poip/infer/1.0.0</c>, checks the receipt, and hands the transaction to a validator. When a
+/// node fails, stalls or refuses, the request is re-signed (new nonce) for the next node; the failed
+/// attempt's escrow has no receipt, so it can never be settled and returns to the client when the
+/// ledger deems it abandoned: only the answer that was delivered is ever paid.
+/// Each node has its own circuit breaker; attempts have a timeout (Polly).
+/// </summary>
+public sealed class PoIPClient
+{
+    private readonly PoIPClientOptions _options;
+    private readonly ConcurrentDictionary<PeerId, ResiliencePipeline> _breakers = new();
+    private readonly ConcurrentQueue<RequestId> _escrows = new();
+    private long _nonce;
+    private int _next;
+
+    /// <summary>Creates the client.</summary>
+    public PoIPClient(PoIPClientOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Nodes.Count == 0 || options.Nodes.Any(n => n.PeerId is null))
+        {
+            throw new ArgumentException("At least one node, each with a /p2p/<id> component, is required.", nameof(options));
+        }
+
+        _options = options;
+        _nonce = options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds() << 16;
+    }
+
+    /// <summary>Every request whose price cap this client escrowed (answered or not).</summary>
+    public IReadOnlyCollection<RequestId> OpenedEscrows => [.. _escrows];
+
+    /// <summary>Asks a question; returns a checked answer or throws <see cref="NodeFailedException"/> when no node answered.</summary>
+    public async Task<ClientAnswer> AskAsync(string prompt, AskOptions options, Action<string>? onText = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        ArgumentNullException.ThrowIfNull(options);
+        int start = Interlocked.Increment(ref _next);
+        int attempts = 0;
+        var failures = new List<string>();
+        var retry = new ResiliencePipelineBuilder<ClientAnswer>()
+            .AddRetry(new RetryStrategyOptions<ClientAnswer>
+            {
+                MaxRetryAttempts = _options.Nodes.Count - 1,
+                Delay = TimeSpan.Zero,
+                ShouldHandle = new PredicateBuilder<ClientAnswer>().Handle<NodeAttemptException>().Handle<BrokenCircuitException>(),
+            })
+            .Build();
+
+        try
+        {
+            return await retry.ExecuteAsync(
+                async ct =>
+                {
+                    var node = _options.Nodes[(start + attempts++) % _options.Nodes.Count];
+                    var breaker = _breakers.GetOrAdd(node.PeerId!.Value, _ => CreateBreaker());
+                    return await breaker.ExecuteAsync(async innerCt => await AttemptAsync(node, prompt, options, attempts, failures, onText, innerCt).ConfigureAwait(false), ct).ConfigureAwait(false);
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NodeAttemptException or BrokenCircuitException)
+        {
+            throw new NodeFailedException($"No node answered after {attempts} attempts: {string.Join("; ", failures)}", ex);
+        }
+    }
+
+    private ResiliencePipeline CreateBreaker() => new ResiliencePipelineBuilder { TimeProvider = _options.TimeProvider }
+        .AddCircuitBreaker(new CircuitBreakerStrategyOptions
+        {
+            FailureRatio = 1.0,
+            MinimumThroughput = Math.Max(2, _options.FailuresBeforeBreak),
+            SamplingDuration = TimeSpan.FromMinutes(1),
+            BreakDuration = _options.BreakDuration,
+            ShouldHandle = new PredicateBuilder().Handle<NodeAttemptException>(),
+        })
+        .Build();
+
+    private async Task<ClientAnswer> AttemptAsync(Multiaddr node, string prompt, AskOptions options, int attempt, List<string> failures, Action<string>? onText, CancellationToken cancellationToken)
+    {
+        var nodeId = node.PeerId!.Value;
+        byte[] promptBytes = System.Text.Encoding.UTF8.GetBytes(prompt);
+        var request = SignedMessage.Create(_options.Key, InferenceRequest.ForPrompt(
+            prompt, options.Model, _options.Key.PeerId, options.Sampling, options.Seed, options.MaxTokens, options.PriceCap,
+            (ulong)Interlocked.Increment(ref _nonce), _options.TimeProvider.GetUtcNow().Add(_options.AttemptTimeout).AddMinutes(1)));
+        var requestId = new RequestId(request.Hash);
+        var escrow = await _options.Stakes.OpenEscrowAsync(OperationId.Derive("escrow-open", requestId.Digest.ToArray()), requestId, _options.Key.PeerId, nodeId, options.PriceCap, cancellationToken).ConfigureAwait(false);
+        if (!escrow.IsApplied)
+        {
+            throw new InvalidOperationException($"Cannot escrow the price cap: {escrow.Status} {escrow.Detail}");
+        }
+
+        _escrows.Enqueue(requestId);
+
+        InferenceOutcome outcome;
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            timeout.CancelAfter(_options.AttemptTimeout);
+            try
+            {
+                var stream = await _options.Host.OpenStreamAsync(node, InferenceService.ProtocolId, timeout.Token).ConfigureAwait(false);
+                await using (stream.ConfigureAwait(false))
+                {
+                    outcome = await InferenceClient.InvokeAsync(stream, request, promptBytes, nodeId, t => onText?.Invoke(t.Piece), timeout.Token).ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                outcome = new InferenceOutcome(InferenceOutcomeStatus.Interrupted, ex.Message, 0, null, [], string.Empty);
+            }
+        }
+
+        if (outcome.Status != InferenceOutcomeStatus.Completed)
+        {
+            // The escrow stays locked: the ledger refunds it once abandoned (twice the dispute window)
+            // or on proven fraud. No receipt exists for it, so it can never be settled: no double charge.
+            failures.Add($"{nodeId}: {outcome.Status} {outcome.Detail}");
+            throw new NodeAttemptException(outcome.Detail);
+        }
+
+        Core.Protocol.Wire.AuditReplyProto? audit = null;
+        if (_options.Validators.Count > 0)
+        {
+            var validator = _options.Validators[attempt % _options.Validators.Count];
+            var stream = await _options.Host.OpenStreamAsync(validator, ValidatorService.ProtocolId, cancellationToken).ConfigureAwait(false);
+            await using (stream.ConfigureAwait(false))
+            {
+                audit = await ValidatorService.SubmitAsync(stream, request.Envelope.Encoded, promptBytes, outcome.Receipt!.Envelope.Encoded, outcome.OutputTokens, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return new ClientAnswer(outcome.Text, outcome.OutputTokens, nodeId, request, outcome.Receipt!, attempt, audit);
+    }
+
+    /// <summary>One node failed one attempt (counted by that node's circuit breaker).</summary>
+    private sealed class NodeAttemptException(string message) : Exception(message);
+}

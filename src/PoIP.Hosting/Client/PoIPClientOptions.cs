@@ -1,0 +1,37 @@
+using PoIP.Core.Economics;
+using PoIP.Core.Identity;
+using PoIP.Network.Addressing;
+using PoIP.Network;
+
+namespace PoIP.Hosting.Client;
+
+/// <summary>What a client needs.</summary>
+public sealed class PoIPClientOptions
+{
+    /// <summary>The client's identity: signs requests, pays escrows.</summary>
+    public required Ed25519KeyPair Key { get; init; }
+
+    /// <summary>A started libp2p host (its key must be <see cref="Key"/>).</summary>
+    public required Libp2pHost Host { get; init; }
+
+    /// <summary>Known nodes, as multiaddrs ending in <c>/p2p/&lt;id&gt;</c>.</summary>
+    public required IReadOnlyList<Multiaddr> Nodes { get; init; }
+
+    /// <summary>Escrow for every request.</summary>
+    public required IStakeManager Stakes { get; init; }
+
+    /// <summary>Validators to hand finished transactions to (may be empty).</summary>
+    public IReadOnlyList<Multiaddr> Validators { get; init; } = [];
+
+    /// <summary>Time one attempt may take before the client gives up on the node.</summary>
+    public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Consecutive failures after which a node is skipped for <see cref="BreakDuration"/>.</summary>
+    public int FailuresBeforeBreak { get; init; } = 2;
+
+    /// <summary>How long a failing node is skipped.</summary>
+    public TimeSpan BreakDuration { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Clock for expiries and breakers.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+}

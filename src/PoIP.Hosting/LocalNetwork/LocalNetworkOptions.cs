@@ -1,0 +1,42 @@
+using PoIP.Core.Money;
+
+namespace PoIP.Hosting.LocalNetwork;
+
+/// <summary>A small PoIP network on loopback: nodes (one may cheat), a validator and a client.</summary>
+public sealed class LocalNetworkOptions
+{
+    /// <summary>The GGUF model every node serves.</summary>
+    public required string ModelPath { get; init; }
+
+    /// <summary>Folder for the ledger database and keys (created; deleted with the network when temporary).</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>Number of inference nodes (2 to 16).</summary>
+    public int Nodes { get; init; } = 3;
+
+    /// <summary>How the last node cheats.</summary>
+    public CheatKind Cheat { get; init; } = CheatKind.AlterOutput;
+
+    /// <summary>Probability that the validator audits a receipt.</summary>
+    public double AuditProbability { get; init; } = 0.5;
+
+    /// <summary>Threads per engine.</summary>
+    public int Threads { get; init; } = 1;
+
+    /// <summary>Tokens generated per request.</summary>
+    public int MaxTokens { get; init; } = 48;
+
+    /// <summary>Price per output token.</summary>
+    public TokenAmount PricePerToken { get; init; } = TokenAmount.ParseTokens("0.001");
+
+    /// <summary>Stake each node bonds.</summary>
+    public TokenAmount NodeStake { get; init; } = TokenAmount.FromTokens(200);
+
+    /// <summary>Returns the first problem, or null.</summary>
+    public string? Validate() =>
+        !File.Exists(ModelPath) ? $"model '{ModelPath}' not found."
+        : Nodes is < 2 or > 16 ? "nodes must be 2 to 16."
+        : AuditProbability is < 0 or > 1 || double.IsNaN(AuditProbability) ? "audit probability must be in [0, 1]."
+        : MaxTokens is < 1 or > 512 ? "max tokens must be 1 to 512."
+        : null;
+}
