@@ -64,6 +64,23 @@ public sealed class LocalNetworkTests : IDisposable
     }
 
     [Fact]
+    public async Task Demo_CheaterBelowMinimumStake_RefusesAndClientRetriesElsewhere()
+    {
+        // Every receipt audited; each fraud slashes half the stake (200 → 100 → 50 < minimum 100).
+        var summary = await RunAsync(CheatKind.AlterOutput, requests: 9);
+
+        var cheater = Assert.Single(summary.Nodes, n => n.Cheats);
+        Assert.Equal(2, cheater.Served); // its third turn is skipped: the ledger refuses to escrow for a node below the minimum stake
+        Assert.Equal(2, cheater.Frauds);
+        Assert.Equal(9, summary.Requests);
+        Assert.Equal(7, summary.Nodes.Where(n => !n.Cheats).Sum(n => n.Served)); // the refused request was answered by the next node
+        Assert.Equal(7, summary.Settled);
+        Assert.Equal(2, summary.Refunded); // the two frauds; no escrow was opened for the ineligible node
+        Assert.True(summary.Totals.IsConserved);
+        Assert.Equal(TokenAmount.Zero, summary.Totals.Escrowed);
+    }
+
+    [Fact]
     public async Task Demo_NoCheater_EveryoneValidAndPaid()
     {
         var summary = await RunAsync(CheatKind.None, requests: 3);

@@ -98,6 +98,13 @@ public sealed class PoIPClient
             (ulong)Interlocked.Increment(ref _nonce), _options.TimeProvider.GetUtcNow().Add(_options.AttemptTimeout).AddMinutes(1)));
         var requestId = new RequestId(request.Hash);
         var escrow = await _options.Stakes.OpenEscrowAsync(OperationId.Derive("escrow-open", requestId.Digest.ToArray()), requestId, _options.Key.PeerId, nodeId, options.PriceCap, cancellationToken).ConfigureAwait(false);
+        if (escrow.Status is EconomicStatus.InsufficientStake or EconomicStatus.UnknownAccount)
+        {
+            // The ledger will not let this node be paid (e.g. slashed below the minimum stake): skip it.
+            failures.Add($"{nodeId}: not eligible ({escrow.Status}: {escrow.Detail})");
+            throw new NodeAttemptException(escrow.Detail);
+        }
+
         if (!escrow.IsApplied)
         {
             throw new InvalidOperationException($"Cannot escrow the price cap: {escrow.Status} {escrow.Detail}");

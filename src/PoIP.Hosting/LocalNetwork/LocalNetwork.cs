@@ -109,7 +109,14 @@ public sealed class LocalNetwork : IAsyncDisposable
             }
 
             _owned.Add(engine);
-            var service = new InferenceService(new InferenceServiceOptions { NodeKey = key, Engine = engine, Commitments = new ActivationCommitmentScheme(), Policy = policy });
+            var service = new InferenceService(new InferenceServiceOptions
+            {
+                NodeKey = key,
+                Engine = engine,
+                Commitments = new ActivationCommitmentScheme(),
+                Policy = policy,
+                ServingCheck = async ct => await _ledger.CanServeAsync(key.PeerId, ct).ConfigureAwait(false) ? null : "stake below the minimum to serve.",
+            });
             var host = await StartHostAsync(key, cancellationToken).ConfigureAwait(false);
             host.SetHandler(InferenceService.ProtocolId, async (stream, ct) =>
             {

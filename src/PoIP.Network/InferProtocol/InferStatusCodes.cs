@@ -8,4 +8,7 @@ public static class InferStatusCodes
 
     /// <summary>The opening frame was malformed.</summary>
     public const uint BadFrame = 101;
+
+    /// <summary>The node may not serve now (e.g. stake below the minimum, failed known-answer test).</summary>
+    public const uint NotServing = 102;
 }

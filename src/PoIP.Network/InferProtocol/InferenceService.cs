@@ -58,6 +58,15 @@ public sealed class InferenceService
             return await RefuseAsync(stream, InferStatusCodes.BadFrame, ex.Message, cancellationToken).ConfigureAwait(false);
         }
 
+        if (_options.ServingCheck is not null)
+        {
+            string? reason = await _options.ServingCheck(cancellationToken).ConfigureAwait(false);
+            if (reason is not null)
+            {
+                return await RefuseAsync(stream, InferStatusCodes.NotServing, reason, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
         var admitted = _admission.Admit(open.SignedRequest.Memory, open.Prompt.Span);
         if (!admitted.IsAccepted)
         {

@@ -19,6 +19,12 @@ public sealed class InferenceServiceOptions
     /// <summary>What the node accepts.</summary>
     public required AdmissionPolicy Policy { get; init; }
 
+    /// <summary>
+    /// Asked before each admitted request: returns null when the node may serve, else why not (e.g.
+    /// its stake fell below the minimum after a slash). Null delegate: always serve.
+    /// </summary>
+    public Func<CancellationToken, ValueTask<string?>>? ServingCheck { get; init; }
+
     /// <summary>Clock for expiry checks and receipt times.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }

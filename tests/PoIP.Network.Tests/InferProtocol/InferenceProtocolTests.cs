@@ -16,8 +16,9 @@ public sealed class InferenceProtocolTests : IDisposable
     private readonly FakeTimeProvider _time = new(SampleMessages.Now);
     private readonly ScriptedEngine _engine = new();
 
-    private InferenceService CreateService(ScriptedEngine? engine = null) => new(new InferenceServiceOptions
+    private InferenceService CreateService(ScriptedEngine? engine = null, string? notServing = null) => new(new InferenceServiceOptions
     {
+        ServingCheck = notServing is null ? null : _ => ValueTask.FromResult<string?>(notServing),
         NodeKey = _node,
         Engine = engine ?? _engine,
         Commitments = new CountingCommitments(),
@@ -85,6 +86,16 @@ public sealed class InferenceProtocolTests : IDisposable
         Assert.Equal(InferenceOutcomeStatus.Refused, outcome.Status);
         Assert.Equal(InferStatusCodes.EngineError, outcome.RefusalStatus);
         Assert.Equal(InferenceOutcomeStatus.Completed, (await RunAsync(service, Request("ok", nonce: 2), "ok")).Client.Status);
+    }
+
+    [Fact]
+    public async Task Invoke_NodeNotAllowedToServe_RefusedBeforeAdmission()
+    {
+        var (outcome, served) = await RunAsync(CreateService(notServing: "stake below the minimum"), Request("hello"), "hello");
+        Assert.Equal(InferenceOutcomeStatus.Refused, outcome.Status);
+        Assert.Equal(InferStatusCodes.NotServing, outcome.RefusalStatus);
+        Assert.Contains("stake", outcome.Detail, StringComparison.Ordinal);
+        Assert.False(served.Served);
     }
 
     [Fact]
