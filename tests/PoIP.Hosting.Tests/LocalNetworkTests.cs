@@ -14,7 +14,7 @@ public sealed class LocalNetworkTests : IDisposable
 
     private static readonly string[] Prompts = ["Once upon a time", "The cat sat on the mat and", "Tom had a red ball. One day,"];
 
-    private async Task<NetworkSummary> RunAsync(CheatKind cheat, int requests)
+    private async Task<NetworkSummary> RunAsync(CheatKind cheat, int requests, bool crashFirstNode = false)
     {
         string model = RepositoryPaths.Stories260K ?? throw new InvalidOperationException("stories260K.gguf not found beside the checkout (../shared/models); set POIP_STORIES260K.");
         await using var network = await LocalNetwork.LocalNetwork.StartAsync(new LocalNetworkOptions
@@ -25,6 +25,7 @@ public sealed class LocalNetworkTests : IDisposable
             Cheat = cheat,
             AuditProbability = 1.0,
             MaxTokens = 24,
+            CrashFirstNode = crashFirstNode,
         });
         for (int i = 0; i < requests; i++)
         {
@@ -78,6 +79,21 @@ public sealed class LocalNetworkTests : IDisposable
         Assert.Equal(2, summary.Refunded); // the two frauds; no escrow was opened for the ineligible node
         Assert.True(summary.Totals.IsConserved);
         Assert.Equal(TokenAmount.Zero, summary.Totals.Escrowed);
+    }
+
+    [Fact]
+    public async Task Demo_NodeKilledMidRequest_ClientCompletesElsewhere_OneCharge()
+    {
+        var summary = await RunAsync(CheatKind.None, requests: 4, crashFirstNode: true);
+
+        var crashed = summary.Nodes[0];
+        Assert.Equal(0, crashed.Served);
+        Assert.Equal(TokenAmount.Zero, crashed.Earned);
+        Assert.Equal(4, summary.Nodes.Sum(n => n.Served)); // every request answered by a live node
+        Assert.Equal(4, summary.Settled);                   // one payment per answer
+        Assert.Equal(1, summary.Refunded);                  // the crashed attempt's escrow went back to the client
+        Assert.Equal(TokenAmount.Zero, summary.Totals.Escrowed);
+        Assert.True(summary.Totals.IsConserved);
     }
 
     [Fact]

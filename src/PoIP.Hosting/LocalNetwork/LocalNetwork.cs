@@ -108,6 +108,12 @@ public sealed class LocalNetwork : IAsyncDisposable
                 engine = new CheatingEngine(engine, _options.Cheat);
             }
 
+            Libp2pHost? nodeHost = null;
+            if (i == 0 && _options.CrashFirstNode)
+            {
+                engine = new CrashingEngine(engine, () => nodeHost!.DisposeAsync());
+            }
+
             _owned.Add(engine);
             var service = new InferenceService(new InferenceServiceOptions
             {
@@ -117,7 +123,7 @@ public sealed class LocalNetwork : IAsyncDisposable
                 Policy = policy,
                 ServingCheck = async ct => await _ledger.CanServeAsync(key.PeerId, ct).ConfigureAwait(false) ? null : "stake below the minimum to serve.",
             });
-            var host = await StartHostAsync(key, cancellationToken).ConfigureAwait(false);
+            var host = nodeHost = await StartHostAsync(key, cancellationToken).ConfigureAwait(false);
             host.SetHandler(InferenceService.ProtocolId, async (stream, ct) =>
             {
                 var served = await service.ServeAsync(stream, ct).ConfigureAwait(false);

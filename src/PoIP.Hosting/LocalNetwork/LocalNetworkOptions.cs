@@ -17,6 +17,9 @@ public sealed class LocalNetworkOptions
     /// <summary>How the last node cheats.</summary>
     public CheatKind Cheat { get; init; } = CheatKind.AlterOutput;
 
+    /// <summary>When true, the first node dies (its host goes down) in the middle of its first answer.</summary>
+    public bool CrashFirstNode { get; init; }
+
     /// <summary>Probability that the validator audits a receipt.</summary>
     public double AuditProbability { get; init; } = 0.5;
 
