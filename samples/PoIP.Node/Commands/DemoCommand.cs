@@ -65,6 +65,10 @@ internal sealed class DemoCommand : AsyncCommand<DemoSettings>
                             reports.Add(report);
                             string color = report.Verdict == "Fraud" ? "red" : report.Audited ? "green" : "grey";
                             AnsiConsole.MarkupLine($"#{report.Index,-3} {Markup.Escape(report.Node),-20} [{color}]{Markup.Escape(report.Verdict),-12}[/] {Markup.Escape(Shorten(report.Text))}");
+                            if (report.Verdict == "Fraud")
+                            {
+                                AnsiConsole.MarkupLine($"     [red]{Markup.Escape(report.Detail)}[/]");
+                            }
                             task.Increment(1);
                         }
                     });

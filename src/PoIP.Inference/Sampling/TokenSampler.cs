@@ -16,8 +16,13 @@ namespace PoIP.Inference.Sampling;
 /// <item>Softmax of <c>logit / temperature</c> over the candidates, in double precision with a portable exp.</item>
 /// <item>Top-p keeps the shortest prefix whose probability mass reaches p (at least one token); min-p drops
 /// tokens whose probability is below <c>min_p × p_max</c>; tokens of probability 0 are dropped.</item>
-/// <item>Draw: <c>u = SamplerRandom.Uniform(seed, position)</c>; the first candidate whose cumulative mass
-/// exceeds <c>u × total</c> is chosen.</item>
+/// <item>Draw: the kept candidates are laid out in <b>token-id order</b> and
+/// <c>u = SamplerRandom.Uniform(seed, position)</c> picks the first whose cumulative mass exceeds
+/// <c>u × total</c>. Id order (not probability order) matters for verification: logits recomputed on
+/// another machine or by teacher forcing differ by rounding noise, which can swap the rank of two
+/// nearly equal tokens; in probability order that swap moves whole intervals and flips choices far
+/// from any boundary, in id order it only moves each boundary by the noise, so a choice can flip
+/// only between two id-adjacent candidates when <c>u</c> lies within the noise of their common boundary.</item>
 /// </list>
 /// Nothing is allocated per call: buffers are sized to the vocabulary once.
 /// </remarks>
@@ -28,6 +33,8 @@ public sealed class TokenSampler : PoIP.Inference.Verification.ISequenceSampler
     private readonly int[] _seenStamp;
     private readonly ulong[] _keys;
     private readonly double[] _probabilities;
+    private readonly int[] _drawIds;
+    private readonly double[] _drawMass;
     private int _stamp;
 
     /// <summary>Creates a sampler for a vocabulary of <paramref name="vocabularySize"/> tokens.</summary>
@@ -40,6 +47,8 @@ public sealed class TokenSampler : PoIP.Inference.Verification.ISequenceSampler
         _seenStamp = new int[vocabularySize];
         _keys = new ulong[vocabularySize];
         _probabilities = new double[vocabularySize];
+        _drawIds = new int[vocabularySize];
+        _drawMass = new double[vocabularySize];
     }
 
     /// <summary>The vocabulary size this sampler was made for.</summary>
@@ -245,24 +254,32 @@ public sealed class TokenSampler : PoIP.Inference.Verification.ISequenceSampler
             count--;
         }
 
+        // Lay the kept candidates out in token-id order (see the remarks), then draw.
+        for (int i = 0; i < count; i++)
+        {
+            _drawIds[i] = Index(i);
+            _drawMass[i] = _probabilities[i];
+        }
+
+        Array.Sort(_drawIds, _drawMass, 0, count);
         total = 0;
         for (int i = 0; i < count; i++)
         {
-            total += _probabilities[i];
+            total += _drawMass[i];
         }
 
         double threshold2 = uniform * total;
         double cumulative = 0;
         for (int i = 0; i < count; i++)
         {
-            cumulative += _probabilities[i];
+            cumulative += _drawMass[i];
             if (cumulative > threshold2)
             {
-                return Index(i);
+                return _drawIds[i];
             }
         }
 
-        return Index(count - 1);
+        return _drawIds[count - 1];
     }
 
     private double Score(ReadOnlySpan<float> scores, int candidate) => scores[Index(candidate)];
