@@ -202,11 +202,9 @@ public sealed class ManagedLlamaEngine : IInferenceEngine
     /// <inheritdoc />
     public ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0)
-        {
-            _gate.Dispose();
-        }
-
+        // The weights are managed arrays and the gate has no wait handle: nothing native to free, and a
+        // generation still running finishes normally; new calls are refused.
+        Volatile.Write(ref _disposed, 1);
         return ValueTask.CompletedTask;
     }
 
