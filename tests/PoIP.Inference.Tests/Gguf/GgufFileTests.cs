@@ -175,3 +175,31 @@ public sealed class GgufFileTests
         }
     }
 }
+
+public sealed class GgufWriterPropertyTests
+{
+    [FsCheck.Xunit.Property(MaxTest = 200)]
+    public void WriteThenParse_RandomMetadataAndTensor_RoundTrips(int[] ints, float[] floats, string[]? strings, string? text, FsCheck.PositiveInt rows)
+    {
+        string[] cleanStrings = [.. (strings ?? []).Select(Clean)];
+        int rowCount = 1 + (rows.Get % 8);
+        float[] tensor = [.. Enumerable.Range(0, 32 * rowCount).Select(i => (float)Math.Sin(i + ints.Length))];
+        var writer = new GgufWriter()
+            .Add("ints", ints)
+            .Add("floats", floats)
+            .Add("strings", cleanStrings)
+            .Add("text", Clean(text))
+            .AddTensor("t", [32, rowCount], GgufTensorType.F32, tensor);
+        using var stream = new MemoryStream();
+        writer.WriteTo(stream);
+        using GgufFile file = GgufFile.Parse(stream.ToArray());
+        Assert.Equal(ints, file.GetArray<int>("ints")!);
+        Assert.Equal(floats.Select(BitConverter.SingleToInt32Bits), file.GetArray<float>("floats")!.Select(BitConverter.SingleToInt32Bits));
+        Assert.Equal(cleanStrings, file.GetArray<string>("strings")!);
+        Assert.Equal(Clean(text), file.GetString("text"));
+        Assert.Equal(tensor, file.ReadFloat32(file.GetTensor("t")));
+    }
+
+    // GGUF strings are UTF-8: lone surrogates cannot be stored.
+    private static string Clean(string? value) => new([.. (value ?? string.Empty).Select(c => char.IsSurrogate(c) ? '?' : c)]);
+}
