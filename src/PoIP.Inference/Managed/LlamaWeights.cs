@@ -137,14 +137,14 @@ internal sealed class LlamaWeights
         int layers = Positive(file, "llama.block_count");
         int ff = Positive(file, "llama.feed_forward_length");
         int heads = Positive(file, "llama.attention.head_count");
-        int kvHeads = (int)file.GetInteger("llama.attention.head_count_kv", heads);
+        int kvHeads = file.GetInt32("llama.attention.head_count_kv", 1, heads, heads);
         if (kvHeads <= 0 || heads % kvHeads != 0 || embd % heads != 0)
         {
             throw GgufFile.Error(DecodeErrorKind.InvalidField, $"head counts {heads}/{kvHeads} do not divide embedding length {embd}.");
         }
 
         int headDim = embd / heads;
-        int rot = (int)file.GetInteger("llama.rope.dimension_count", headDim);
+        int rot = file.GetInt32("llama.rope.dimension_count", 0, headDim, headDim);
         if (rot <= 0 || rot > headDim || rot % 2 != 0)
         {
             throw GgufFile.Error(DecodeErrorKind.InvalidField, $"rope dimension count {rot} is invalid for head dimension {headDim}.");

@@ -112,6 +112,26 @@ public sealed class GgufFileTests
     }
 
     [Fact]
+    public void Open_InvalidFileOnDisk_ThrowsTypedErrorAndReleasesMapping()
+    {
+        // Regression: a header error used to surface as ObjectDisposedException from Open's cleanup.
+        using var dir = new TempDirectory();
+        string path = dir.File("bad.gguf");
+        byte[] image = (byte[])TinyImage.Value.Clone();
+        image[4] = 9;
+        File.WriteAllBytes(path, image);
+        Assert.Equal(DecodeErrorKind.WrongVersion, Assert.Throws<PoIPDecodeException>(() => GgufFile.Open(path)).Kind);
+        File.WriteAllBytes(path, TinyImage.Value); // the mapping is gone: the file can be rewritten
+        using (GgufFile file = GgufFile.Open(path))
+        {
+            Assert.Equal(3u, file.Version);
+        }
+
+        File.WriteAllBytes(path, []);
+        Assert.Equal(DecodeErrorKind.Truncated, Assert.Throws<PoIPDecodeException>(() => GgufFile.Open(dir.File("bad.gguf"))).Kind);
+    }
+
+    [Fact]
     public void Parse_WrongMagicOrVersion_ThrowsTypedErrors()
     {
         byte[] image = (byte[])TinyImage.Value.Clone();

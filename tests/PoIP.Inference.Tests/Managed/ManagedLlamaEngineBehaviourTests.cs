@@ -154,3 +154,42 @@ public sealed class ManagedLlamaEngineBehaviourTests
         return path;
     }
 }
+
+public sealed class ManagedLlamaEngineLoadPropertyTests
+{
+    private static readonly Lazy<byte[]> Image = new(() =>
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("m.gguf");
+        LlamaModelSynthesizer.Write(new SynthesisOptions { Dimension = 16, Layers = 1, Heads = 2, FeedForward = 16, Vocabulary = 270, ContextLength = 32 }, path);
+        return File.ReadAllBytes(path);
+    });
+
+    [FsCheck.Xunit.Property(MaxTest = 150)]
+    public void LoadAsync_MutatedModel_OnlyTypedErrors(FsCheck.NonNegativeInt position, byte value, FsCheck.NonNegativeInt flips)
+    {
+        byte[] image = (byte[])Image.Value.Clone();
+        int header = Math.Min(image.Length, 6000);
+        var random = new Random(position.Get);
+        image[position.Get % header] = value;
+        for (int i = 0; i < flips.Get % 4; i++)
+        {
+            image[random.Next(header)] ^= (byte)(1 << random.Next(8));
+        }
+
+        using var dir = new TempDirectory();
+        string path = dir.File("mutated.gguf");
+        File.WriteAllBytes(path, image);
+        try
+        {
+            ManagedLlamaEngine engine = ManagedLlamaEngine.LoadAsync(path).GetAwaiter().GetResult();
+            engine.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+        catch (PoIPDecodeException)
+        {
+        }
+        catch (EngineException)
+        {
+        }
+    }
+}
