@@ -112,13 +112,25 @@ public abstract class InferenceEngineConformanceTests
         await using IInferenceEngine engine = await CreateEngineAsync(ModelPath);
         IReadOnlyList<int> prompt = engine.Tokenize(Prompt, true);
         List<GeneratedToken> free = await CollectAsync(engine, new GenerationRequest(prompt, SamplingParameters.Greedy, 0, MaxTokens));
-        int cut = Enumerable.Range(2, Math.Max(0, free.Count - 3)).FirstOrDefault(i => free[i].Piece.Trim().Length > 0, -1);
-        Assert.True(cut > 0, "the greedy output is too short to pick a stop sequence from.");
-        string stop = free[cut].Piece.Trim();
-        string textBefore = string.Concat(free.Take(cut).Select(t => t.Piece));
-        int expectedLast = textBefore.Contains(stop, StringComparison.Ordinal)
-            ? Enumerable.Range(0, cut).First(i => string.Concat(free.Take(i + 1).Select(t => t.Piece)).Contains(stop, StringComparison.Ordinal))
-            : cut;
+        // A token whose trimmed piece ends the text and does not occur before it: "contains" and
+        // "ends with" stop semantics then agree on where generation must stop.
+        int cut = -1;
+        string stop = string.Empty;
+        for (int i = 2; i < free.Count - 1 && cut < 0; i++)
+        {
+            string candidate = free[i].Piece.Trim();
+            string before = string.Concat(free.Take(i).Select(t => t.Piece));
+            string through = before + free[i].Piece;
+            if (candidate.Length is > 0 and <= SamplingParameters.MaxStopSequenceLength
+                && !before.Contains(candidate, StringComparison.Ordinal) && through.EndsWith(candidate, StringComparison.Ordinal))
+            {
+                cut = i;
+                stop = candidate;
+            }
+        }
+
+        Assert.True(cut > 0, "no token of the greedy output can serve as a stop sequence; use a longer MaxTokens or another Prompt.");
+        int expectedLast = cut;
 
         List<GeneratedToken> stopped = await CollectAsync(engine, new GenerationRequest(prompt, SamplingParameters.Greedy with { StopSequences = [stop] }, 0, MaxTokens));
         Assert.Equal(expectedLast + 1, stopped.Count);

@@ -19,6 +19,10 @@ internal sealed class ModelInfoSettings : CommandSettings
     [Description("Print one JSON object instead of a table.")]
     public bool Json { get; init; }
 
+    [CommandOption("--no-cache")]
+    [Description("Always re-hash the file (skip the path+size+mtime fingerprint cache in ~/.poip/model-ids.json).")]
+    public bool NoCache { get; init; }
+
     public override ValidationResult Validate() =>
         File.Exists(Model) ? ValidationResult.Success() : ValidationResult.Error($"no such file: {Model}");
 }
@@ -63,8 +67,14 @@ internal sealed class ModelInfoCommand : AsyncCommand<ModelInfoSettings>
             return 2;
         }
 
-        ModelId id;
-        if (settings.Json)
+        var cache = new ModelIdCache(ModelIdCache.DefaultPath);
+        ModelId id = default;
+        bool cached = !settings.NoCache && cache.TryGet(path, out id);
+        if (cached)
+        {
+            // unchanged file: reuse the digest
+        }
+        else if (settings.Json)
         {
             id = await ModelId.FromFileAsync(path, null, cancellationToken).ConfigureAwait(false);
         }
@@ -83,7 +93,13 @@ internal sealed class ModelInfoCommand : AsyncCommand<ModelInfoSettings>
                 }).ConfigureAwait(false);
         }
 
+        if (!cached && !settings.NoCache)
+        {
+            cache.Put(path, id);
+        }
+
         facts.Add(("model_id", id.ToString()));
+        facts.Add(("model_id_source", cached ? "cache" : "sha256"));
         if (settings.Json)
         {
             Console.WriteLine(JsonSerializer.Serialize(facts.ToDictionary(f => f.Name, f => f.Value)));

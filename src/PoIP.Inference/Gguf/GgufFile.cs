@@ -69,7 +69,12 @@ public sealed unsafe class GgufFile : IDisposable
             Alignment = DefaultAlignment;
             if (metadata.TryGetValue("general.alignment", out GgufMetadataValue? alignmentValue))
             {
-                long alignment = alignmentValue.IsInteger ? alignmentValue.AsInt64() : 0;
+                long alignment = alignmentValue.Value switch
+                {
+                    ulong u => u <= 1 << 20 ? (long)u : 0,
+                    _ when alignmentValue.IsInteger => alignmentValue.AsInt64(),
+                    _ => 0,
+                };
                 if (alignment <= 0 || alignment > 1 << 20 || (alignment & (alignment - 1)) != 0)
                 {
                     throw Error(DecodeErrorKind.InvalidField, "general.alignment must be a power of two up to 1 MiB.");
@@ -204,25 +209,22 @@ public sealed unsafe class GgufFile : IDisposable
 
         var mapping = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
         MemoryMappedViewAccessor? view = null;
+        byte* pointer = null;
         try
         {
             view = mapping.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-            byte* pointer = null;
             view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
-            pointer += view.PointerOffset;
-            return new GgufFile(mapping, view, default, pointer, Math.Min(length, (long)view.SafeMemoryMappedViewHandle.ByteLength - view.PointerOffset), limits ?? GgufReaderLimits.Default);
         }
         catch
         {
-            if (view is not null)
-            {
-                view.SafeMemoryMappedViewHandle.ReleasePointer();
-                view.Dispose();
-            }
-
+            view?.Dispose();
             mapping.Dispose();
             throw;
         }
+
+        // From here the instance owns the mapping and releases it itself if the header is invalid.
+        long mapped = Math.Min(length, (long)view.SafeMemoryMappedViewHandle.ByteLength - view.PointerOffset);
+        return new GgufFile(mapping, view, default, pointer + view.PointerOffset, mapped, limits ?? GgufReaderLimits.Default);
     }
 
     /// <summary>Parses a GGUF image held in memory (the array is pinned until disposal).</summary>
@@ -288,6 +290,19 @@ public sealed unsafe class GgufFile : IDisposable
         }
 
         return value.AsInt64();
+    }
+
+    /// <summary>An integer value that must lie in [<paramref name="min"/>, <paramref name="max"/>], or <paramref name="fallback"/> when absent.</summary>
+    /// <exception cref="PoIPDecodeException">Present but not an integer in range.</exception>
+    public int GetInt32(string key, int min, int max, int? fallback = null)
+    {
+        if (!TryGet(key, out _) && fallback is not null)
+        {
+            return fallback.Value;
+        }
+
+        long value = GetInteger(key);
+        return value >= min && value <= max ? (int)value : throw Error(DecodeErrorKind.InvalidField, $"metadata '{key}' = {value} is outside [{min}, {max}].");
     }
 
     /// <summary>A floating-point value (float or double or integer), or <paramref name="fallback"/> when absent.</summary>

@@ -5,14 +5,14 @@ using PoIP.Inference.Gguf;
 namespace PoIP.Inference.Managed;
 
 /// <summary>A weight matrix held as floats: <see cref="Rows"/> rows of <see cref="Columns"/> contiguous values.</summary>
-internal sealed class WeightMatrix(float[] data, int rows, int columns, bool halfInputs)
+internal sealed class WeightMatrix(float[] data, int rows, int columns, InputRounding inputRounding)
 {
     public int Rows { get; } = rows;
 
     public int Columns { get; } = columns;
 
-    /// <summary>True for F16 weights: llama.cpp rounds the input vector to half before the dot products.</summary>
-    public bool HalfInputs { get; } = halfInputs;
+    /// <summary>How llama.cpp converts the input vector before its dot products with these weights.</summary>
+    public InputRounding InputRounding { get; } = inputRounding;
 
     public ReadOnlySpan<float> Row(int row) => data.AsSpan(row * Columns, Columns);
 
@@ -20,11 +20,30 @@ internal sealed class WeightMatrix(float[] data, int rows, int columns, bool hal
     public void Multiply(ReadOnlySpan<float> x, Span<float> y, float[] scratch, ParallelOptions parallel)
     {
         ReadOnlySpan<float> input = x;
-        if (HalfInputs)
+        if (InputRounding == InputRounding.Half)
         {
             for (int i = 0; i < Columns; i++)
             {
                 scratch[i] = (float)(Half)x[i];
+            }
+
+            input = scratch.AsSpan(0, Columns);
+        }
+        else if (InputRounding == InputRounding.Q8)
+        {
+            // ggml's quantize_row_q8_0: per block of 32, d = amax/127, q = round(x/d), scale stored as f16.
+            for (int block = 0; block < Columns; block += 32)
+            {
+                ReadOnlySpan<float> xs = x.Slice(block, 32);
+                float amax = TensorPrimitives.MaxMagnitude(xs);
+                amax = MathF.Abs(amax);
+                float d = amax / 127f;
+                float id = d != 0f ? 1f / d : 0f;
+                float stored = (float)(Half)d;
+                for (int j = 0; j < 32; j++)
+                {
+                    scratch[block + j] = stored * MathF.Round(xs[j] * id, MidpointRounding.AwayFromZero);
+                }
             }
 
             input = scratch.AsSpan(0, Columns);
@@ -40,7 +59,7 @@ internal sealed class WeightMatrix(float[] data, int rows, int columns, bool hal
             return;
         }
 
-        float[] inputArray = HalfInputs ? scratch : input.ToArray();
+        float[] inputArray = InputRounding != InputRounding.None ? scratch : input.ToArray();
         float[] output = new float[Rows];
         int chunk = Math.Max(16, Rows / (Environment.ProcessorCount * 4));
         Parallel.For(0, (Rows + chunk - 1) / chunk, parallel, c =>
@@ -54,6 +73,19 @@ internal sealed class WeightMatrix(float[] data, int rows, int columns, bool hal
         });
         output.CopyTo(y);
     }
+}
+
+/// <summary>How llama.cpp's CPU backend converts activations before a matrix product (its vec_dot_type).</summary>
+internal enum InputRounding
+{
+    /// <summary>F32 weights: activations stay F32.</summary>
+    None,
+
+    /// <summary>F16 weights: activations are rounded to F16.</summary>
+    Half,
+
+    /// <summary>Q8_0 weights: activations are quantised to Q8_0 blocks.</summary>
+    Q8,
 }
 
 /// <summary>Hyper-parameters and weights of a llama-architecture model, dequantised to floats.</summary>
@@ -105,14 +137,14 @@ internal sealed class LlamaWeights
         int layers = Positive(file, "llama.block_count");
         int ff = Positive(file, "llama.feed_forward_length");
         int heads = Positive(file, "llama.attention.head_count");
-        int kvHeads = (int)file.GetInteger("llama.attention.head_count_kv", heads);
+        int kvHeads = file.GetInt32("llama.attention.head_count_kv", 1, heads, heads);
         if (kvHeads <= 0 || heads % kvHeads != 0 || embd % heads != 0)
         {
             throw GgufFile.Error(DecodeErrorKind.InvalidField, $"head counts {heads}/{kvHeads} do not divide embedding length {embd}.");
         }
 
         int headDim = embd / heads;
-        int rot = (int)file.GetInteger("llama.rope.dimension_count", headDim);
+        int rot = file.GetInt32("llama.rope.dimension_count", 0, headDim, headDim);
         if (rot <= 0 || rot > headDim || rot % 2 != 0)
         {
             throw GgufFile.Error(DecodeErrorKind.InvalidField, $"rope dimension count {rot} is invalid for head dimension {headDim}.");
@@ -173,7 +205,13 @@ internal sealed class LlamaWeights
                 throw GgufFile.Error(DecodeErrorKind.InvalidField, $"tensor '{name}' has shape [{string.Join(", ", tensor.Dimensions)}], expected [{columns}, {rows}].");
             }
 
-            return new WeightMatrix(Read(tensor), rows, columns, tensor.Type == GgufTensorType.F16);
+            InputRounding rounding = tensor.Type switch
+            {
+                GgufTensorType.F16 => InputRounding.Half,
+                GgufTensorType.Q8_0 => InputRounding.Q8,
+                _ => InputRounding.None,
+            };
+            return new WeightMatrix(Read(tensor), rows, columns, rounding);
         }
 
         public float[] Vector(string name, int length)

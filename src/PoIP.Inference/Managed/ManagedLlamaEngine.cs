@@ -100,7 +100,9 @@ public sealed class ManagedLlamaEngine : IInferenceEngine
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var session = new LlamaSession(_weights, _contextLength, _options.KvCacheType == "f16", _parallel);
+            // The cache holds only the positions this request can reach.
+            int capacity = (int)Math.Min(_contextLength, (long)request.PromptTokens.Count + request.MaxTokens);
+            var session = new LlamaSession(_weights, capacity, _options.KvCacheType == "f16", _parallel);
             await PrefillAsync(session, request.PromptTokens, observer, cancellationToken).ConfigureAwait(false);
             var sampler = new TokenSampler(_tokenizer.VocabularySize);
             var history = new List<int>(request.PromptTokens.Count + request.MaxTokens);
@@ -176,7 +178,7 @@ public sealed class ManagedLlamaEngine : IInferenceEngine
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var session = new LlamaSession(_weights, _contextLength, _options.KvCacheType == "f16", _parallel);
+            var session = new LlamaSession(_weights, Math.Max(promptTokens.Count, promptTokens.Count + outputTokens.Count - 1), _options.KvCacheType == "f16", _parallel);
             await PrefillAsync(session, promptTokens, observer, cancellationToken).ConfigureAwait(false);
             await Task.Run(
                 () =>
@@ -202,11 +204,9 @@ public sealed class ManagedLlamaEngine : IInferenceEngine
     /// <inheritdoc />
     public ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0)
-        {
-            _gate.Dispose();
-        }
-
+        // The weights are managed arrays and the gate has no wait handle: nothing native to free, and a
+        // generation still running finishes normally; new calls are refused.
+        Volatile.Write(ref _disposed, 1);
         return ValueTask.CompletedTask;
     }
 

@@ -86,9 +86,9 @@ internal sealed class SpmTokenizer
             ?? throw GgufFile.Error(DecodeErrorKind.InvalidField, "tokenizer.ggml.tokens is missing.");
         float[]? scores = file.GetArray<float>("tokenizer.ggml.scores");
         int[]? types = file.GetArray<int>("tokenizer.ggml.token_type");
-        int bos = (int)file.GetInteger("tokenizer.ggml.bos_token_id", 1);
-        int eos = (int)file.GetInteger("tokenizer.ggml.eos_token_id", 2);
-        int unknown = (int)file.GetInteger("tokenizer.ggml.unknown_token_id", 0);
+        int bos = file.GetInt32("tokenizer.ggml.bos_token_id", -1, tokens.Length - 1, 1);
+        int eos = file.GetInt32("tokenizer.ggml.eos_token_id", -1, tokens.Length - 1, 2);
+        int unknown = file.GetInt32("tokenizer.ggml.unknown_token_id", -1, tokens.Length - 1, 0);
         bool addSpacePrefix = !file.Metadata.TryGetValue("tokenizer.ggml.add_space_prefix", out GgufMetadataValue? prefix) || prefix.Value is not false;
         foreach (int id in new[] { bos, eos, unknown })
         {

@@ -112,6 +112,26 @@ public sealed class GgufFileTests
     }
 
     [Fact]
+    public void Open_InvalidFileOnDisk_ThrowsTypedErrorAndReleasesMapping()
+    {
+        // Regression: a header error used to surface as ObjectDisposedException from Open's cleanup.
+        using var dir = new TempDirectory();
+        string path = dir.File("bad.gguf");
+        byte[] image = (byte[])TinyImage.Value.Clone();
+        image[4] = 9;
+        File.WriteAllBytes(path, image);
+        Assert.Equal(DecodeErrorKind.WrongVersion, Assert.Throws<PoIPDecodeException>(() => GgufFile.Open(path)).Kind);
+        File.WriteAllBytes(path, TinyImage.Value); // the mapping is gone: the file can be rewritten
+        using (GgufFile file = GgufFile.Open(path))
+        {
+            Assert.Equal(3u, file.Version);
+        }
+
+        File.WriteAllBytes(path, []);
+        Assert.Equal(DecodeErrorKind.Truncated, Assert.Throws<PoIPDecodeException>(() => GgufFile.Open(dir.File("bad.gguf"))).Kind);
+    }
+
+    [Fact]
     public void Parse_WrongMagicOrVersion_ThrowsTypedErrors()
     {
         byte[] image = (byte[])TinyImage.Value.Clone();
@@ -174,4 +194,32 @@ public sealed class GgufFileTests
         {
         }
     }
+}
+
+public sealed class GgufWriterPropertyTests
+{
+    [FsCheck.Xunit.Property(MaxTest = 200)]
+    public void WriteThenParse_RandomMetadataAndTensor_RoundTrips(int[] ints, float[] floats, string[]? strings, string? text, FsCheck.PositiveInt rows)
+    {
+        string[] cleanStrings = [.. (strings ?? []).Select(Clean)];
+        int rowCount = 1 + (rows.Get % 8);
+        float[] tensor = [.. Enumerable.Range(0, 32 * rowCount).Select(i => (float)Math.Sin(i + ints.Length))];
+        var writer = new GgufWriter()
+            .Add("ints", ints)
+            .Add("floats", floats)
+            .Add("strings", cleanStrings)
+            .Add("text", Clean(text))
+            .AddTensor("t", [32, rowCount], GgufTensorType.F32, tensor);
+        using var stream = new MemoryStream();
+        writer.WriteTo(stream);
+        using GgufFile file = GgufFile.Parse(stream.ToArray());
+        Assert.Equal(ints, file.GetArray<int>("ints")!);
+        Assert.Equal(floats.Select(BitConverter.SingleToInt32Bits), file.GetArray<float>("floats")!.Select(BitConverter.SingleToInt32Bits));
+        Assert.Equal(cleanStrings, file.GetArray<string>("strings")!);
+        Assert.Equal(Clean(text), file.GetString("text"));
+        Assert.Equal(tensor, file.ReadFloat32(file.GetTensor("t")));
+    }
+
+    // GGUF strings are UTF-8: lone surrogates cannot be stored.
+    private static string Clean(string? value) => new([.. (value ?? string.Empty).Select(c => char.IsSurrogate(c) ? '?' : c)]);
 }

@@ -14,3 +14,23 @@ public sealed class ManagedLlamaEngineConformanceTests : InferenceEngineConforma
 
     protected override async Task<IInferenceEngine> CreateEngineAsync(string modelPath) => await ManagedLlamaEngine.LoadAsync(modelPath);
 }
+
+/// <summary>The managed engine passes the conformance suite on a synthesized F16 grouped-query-attention model too.</summary>
+public sealed class ManagedLlamaEngineSynthesizedConformanceTests : InferenceEngineConformanceTests
+{
+    private static readonly Lazy<string> Model = new(() =>
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"poip-conformance-{Environment.ProcessId}-f16-gqa.gguf");
+        PoIP.Inference.Gguf.LlamaModelSynthesizer.Write(
+            new PoIP.Inference.Gguf.SynthesisOptions { Dimension = 64, Layers = 2, Heads = 4, KvHeads = 2, FeedForward = 128, Vocabulary = 400, Type = PoIP.Inference.Gguf.SynthesisType.F16, Seed = 21 },
+            path);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => File.Delete(path);
+        return path;
+    });
+
+    protected override string ModelPath => Model.Value;
+
+    protected override double HiddenStateTolerance => 0.0;
+
+    protected override async Task<IInferenceEngine> CreateEngineAsync(string modelPath) => await ManagedLlamaEngine.LoadAsync(modelPath);
+}

@@ -53,3 +53,31 @@ public sealed class SpmTokenizerTests
         Assert.NotEmpty(engine.Tokenize(new string('a', 10), true));
     }
 }
+
+public sealed class SpmTokenizerPropertyTests
+{
+    private static readonly Lazy<ManagedLlamaEngine> Engine = new(() => ManagedLlamaEngine.LoadAsync(Stories.Path).GetAwaiter().GetResult());
+    private static readonly Lazy<LlamaCppReference> Reference = new(() => new LlamaCppReference(Stories.Path, 64));
+
+    [FsCheck.Xunit.Property(MaxTest = 300)]
+    public void Tokenize_RandomText_MatchesLlamaCppAndRoundTrips(string? raw)
+    {
+        string text = Sanitize(raw);
+        int[] expected = Reference.Value.Tokenize(text, true);
+        IReadOnlyList<int> actual = Engine.Value.Tokenize(text, true);
+        Assert.Equal(expected, actual);
+        Assert.Equal(text, Engine.Value.Detokenize(actual));
+    }
+
+    // Valid UTF-16 only (lone surrogates cannot cross into UTF-8), NUL excluded (C strings end there).
+    private static string Sanitize(string? raw)
+    {
+        var builder = new System.Text.StringBuilder();
+        foreach (System.Text.Rune rune in (raw ?? string.Empty).Replace('\0', ' ').EnumerateRunes())
+        {
+            builder.Append(rune == System.Text.Rune.ReplacementChar ? "x" : rune.ToString());
+        }
+
+        return builder.ToString();
+    }
+}
