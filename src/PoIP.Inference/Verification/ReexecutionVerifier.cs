@@ -145,6 +145,12 @@ public sealed class ReexecutionVerifier : IProofVerifier
             return null;
         }
 
+        if (_engine.Model.EmbeddingLength is < 2 or > CommitmentParameters.MaxHiddenSize)
+        {
+            result = VerificationResult.Inconclusive(FraudReason.ModelMismatch, $"a hidden size of {_engine.Model.EmbeddingLength} cannot be committed.");
+            return null;
+        }
+
         var standard = CommitmentParameters.Standard(_engine.Model.EmbeddingLength, request.MaxTokens);
         if (commitment.HiddenSize != _engine.Model.EmbeddingLength || commitment.OutputTokenCount != output.Count || commitment.Parameters != standard)
         {
