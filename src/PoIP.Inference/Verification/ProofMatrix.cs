@@ -178,15 +178,24 @@ public sealed class ProofMatrix
     private sealed class Tally(ProofAttack? attack)
     {
         private readonly Dictionary<FraudReason, int> _reasons = [];
+        private readonly List<ChunkComparison> _worst = [];
+        private int _slack;
         private int _cases;
         private int _caught;
         private int _missed;
 
         public int NotApplicable { get; set; }
 
-        public void Add(VerificationResult result, List<string> failures, string what, bool honestIsGood)
+        public void Add(ReexecutionReport report, List<string> failures, string what, bool honestIsGood)
         {
+            var result = report.Result;
             _cases++;
+            _slack += report.SlackUsed;
+            if (report.Chunks.Count > 0)
+            {
+                _worst.Add(report.Chunks.MaxBy(c => c.TrimmedMeanRelativeError));
+            }
+
             if (result.Outcome == VerdictOutcome.Valid)
             {
                 _missed++;
@@ -206,7 +215,7 @@ public sealed class ProofMatrix
             }
         }
 
-        public ProofMatrixRow ToRow() => new(attack, _cases, _caught, _missed, NotApplicable, new Dictionary<FraudReason, int>(_reasons));
+        public ProofMatrixRow ToRow() => new(attack, _cases, _caught, _missed, NotApplicable, new Dictionary<FraudReason, int>(_reasons), [.. _worst], _slack);
     }
 
     private sealed class CaseContext
@@ -255,7 +264,7 @@ public sealed class ProofMatrix
             return new Claim(tokens, stop, null, builder, engine.Model);
         }
 
-        public Task<VerificationResult> VerifyAsync(SignedMessage<InferenceRequest> request, Claim claim, CancellationToken ct)
+        public async Task<ReexecutionReport> VerifyAsync(SignedMessage<InferenceRequest> request, Claim claim, CancellationToken ct)
         {
             var honest = _owner._engines.Honest;
             var requestId = new RequestId(Request.Hash);
@@ -278,7 +287,10 @@ public sealed class ProofMatrix
                 IssuedAt = _owner._time.GetUtcNow(),
             });
             var prompt = System.Text.Encoding.UTF8.GetBytes(Case.Prompt);
-            return _owner._verifier.VerifyAsync(new VerificationCase(request, receipt, prompt, claim.Tokens), ct);
+            var verificationCase = new VerificationCase(request, receipt, prompt, claim.Tokens);
+            return _owner._verifier is ReexecutionVerifier reexecution
+                ? await reexecution.VerifyWithDetailsAsync(verificationCase, ct).ConfigureAwait(false)
+                : new ReexecutionReport(await _owner._verifier.VerifyAsync(verificationCase, ct).ConfigureAwait(false), [], 0);
         }
     }
 }

@@ -1,4 +1,5 @@
 using PoIP.Core.Proofs;
+using PoIP.Inference.Commitments;
 using PoIP.Inference.Verification;
 
 namespace PoIP.Inference.Tests.Verification;
@@ -42,6 +43,17 @@ public sealed class ProofMatrixTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.True(row.Cases > 0, $"{attack}: no applicable case");
         Assert.True(row.Missed == 0, report.ToString() + string.Join("\n", report.Failures));
         Assert.True(row.Reasons.GetValueOrDefault(expected) > 0, report.ToString());
+    }
+
+    [Fact]
+    public async Task Run_WorstChunks_SeparateHonestFromQuantisationAndOtherModel()
+    {
+        var report = await Report.Value;
+        Assert.Equal(report.Honest.Cases, report.Honest.WorstChunks.Count);
+        double honestMax = report.Honest.WorstTrimmedMeanRange!.Value.Max;
+        Assert.True(honestMax < CommitmentThresholds.Default.MaxTrimmedMeanRelativeError, report.ToString());
+        Assert.True(report[ProofAttack.CheaperQuantisation].WorstTrimmedMeanRange!.Value.Min > honestMax, report.ToString());
+        Assert.True(report[ProofAttack.OtherModel].WorstTrimmedMeanRange!.Value.Min > honestMax, report.ToString());
     }
 
     [Fact]
