@@ -22,10 +22,15 @@ public sealed class ProofMatrix
     private readonly IProofVerifier _verifier;
     private readonly ProofMatrixEngines _engines;
     private readonly TimeProvider _time;
+    private readonly CommitmentAggregation _aggregation;
 
-    /// <summary>Creates the runner; <paramref name="verifier"/> must run <see cref="ProofMatrixEngines.Honest"/>'s model.</summary>
-    public ProofMatrix(IProofVerifier verifier, ProofMatrixEngines engines, TimeProvider timeProvider)
+    /// <summary>
+    /// Creates the runner; <paramref name="verifier"/> must run <see cref="ProofMatrixEngines.Honest"/>'s
+    /// model and expect commitments summarised by <paramref name="aggregation"/>.
+    /// </summary>
+    public ProofMatrix(IProofVerifier verifier, ProofMatrixEngines engines, TimeProvider timeProvider, CommitmentAggregation aggregation = CommitmentAggregation.Mean)
     {
+        _aggregation = aggregation;
         ArgumentNullException.ThrowIfNull(verifier);
         ArgumentNullException.ThrowIfNull(engines);
         ArgumentNullException.ThrowIfNull(timeProvider);
@@ -245,7 +250,7 @@ public sealed class ProofMatrix
 
         public async Task<Claim> GenerateAsync(IInferenceEngine engine, int[] promptTokens, SamplingParameters sampling, ulong seed, CancellationToken ct)
         {
-            var builder = CommitmentBuilder.ForModel(engine.Model, Case.MaxTokens);
+            var builder = CommitmentBuilder.ForModel(engine.Model, Case.MaxTokens, _owner._aggregation);
             var tokens = new List<int>();
             var stop = StopReason.None;
             await foreach (var token in engine.GenerateAsync(new GenerationRequest(promptTokens, sampling, seed, Case.MaxTokens), builder, ct).ConfigureAwait(false))
@@ -259,7 +264,7 @@ public sealed class ProofMatrix
 
         public async Task<Claim> CommitByPrefillAsync(IInferenceEngine engine, int[] tokens, StopReason stop, CancellationToken ct)
         {
-            var builder = CommitmentBuilder.ForModel(engine.Model, Math.Max(tokens.Length, Case.MaxTokens));
+            var builder = CommitmentBuilder.ForModel(engine.Model, Math.Max(tokens.Length, Case.MaxTokens), _owner._aggregation);
             await engine.TeacherForceAsync(PromptTokens, tokens, builder, ct).ConfigureAwait(false);
             return new Claim(tokens, stop, null, builder, engine.Model);
         }

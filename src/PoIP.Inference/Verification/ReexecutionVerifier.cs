@@ -164,7 +164,7 @@ public sealed class ReexecutionVerifier : IProofVerifier
             return null;
         }
 
-        var standard = CommitmentParameters.Standard(_engine.Model.EmbeddingLength, request.MaxTokens);
+        var standard = CommitmentParameters.Standard(_engine.Model.EmbeddingLength, request.MaxTokens, _options.Aggregation);
         if (commitment.HiddenSize != _engine.Model.EmbeddingLength || commitment.OutputTokenCount != output.Count || commitment.Parameters != standard)
         {
             result = VerificationResult.Fraud(FraudReason.MalformedCommitment, -1, Truncate(

@@ -64,6 +64,17 @@ public sealed class ProofMatrixTests(Xunit.Abstractions.ITestOutputHelper output
     }
 
     [Fact]
+    public async Task Run_LastPositionAggregation_HonestPassAndQuantisationCaught()
+    {
+        var honest = ProofFixture.Honest();
+        var verifier = ProofFixture.Verifier(honest, ProofFixture.Options() with { Aggregation = CommitmentAggregation.LastPosition });
+        var engines = new ProofMatrixEngines(honest, CheaperQuantisation: ProofFixture.Quantised());
+        var report = await new ProofMatrix(verifier, engines, ProofFixture.Time(), CommitmentAggregation.LastPosition).RunAsync(ProofFixture.Cases().Take(2).ToArray());
+        Assert.Equal((0, 2), (report.Honest.Caught, report.Honest.Missed));
+        Assert.Equal(2, report[ProofAttack.CheaperQuantisation].Caught);
+    }
+
+    [Fact]
     public async Task Run_MissingEngines_CountedNotApplicable()
     {
         var honest = ProofFixture.Honest();
