@@ -44,10 +44,10 @@ public sealed class CommitmentBuilder : IActivationObserver
     }
 
     /// <summary>Creates a builder with the standard parameters for <paramref name="model"/> and <paramref name="maxTokens"/>.</summary>
-    public static CommitmentBuilder ForModel(ModelDescriptor model, int maxTokens)
+    public static CommitmentBuilder ForModel(ModelDescriptor model, int maxTokens, CommitmentAggregation aggregation = CommitmentAggregation.Mean)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return new CommitmentBuilder(CommitmentParameters.Standard(model.EmbeddingLength, maxTokens), model.EmbeddingLength, maxTokens);
+        return new CommitmentBuilder(CommitmentParameters.Standard(model.EmbeddingLength, maxTokens, aggregation), model.EmbeddingLength, maxTokens);
     }
 
     /// <summary>Prompt tokens reported by the engine, or -1 before the prefill.</summary>

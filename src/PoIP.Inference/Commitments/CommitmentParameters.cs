@@ -42,14 +42,17 @@ public sealed record CommitmentParameters
     /// most <paramref name="maxTokens"/> tokens: k = min(128, hiddenSize / 2), chunks of 32 tokens,
     /// doubled until the largest possible commitment fits <see cref="InferenceReceipt.MaxCommitmentLength"/>.
     /// </summary>
+    /// <param name="hiddenSize">The model width.</param>
+    /// <param name="maxTokens">The request's token limit.</param>
+    /// <param name="aggregation">The chunk summary (the standard is <see cref="CommitmentAggregation.Mean"/>; the other is for calibration).</param>
     /// <exception cref="ArgumentOutOfRangeException">The width or the token limit is out of range.</exception>
-    public static CommitmentParameters Standard(int hiddenSize, int maxTokens)
+    public static CommitmentParameters Standard(int hiddenSize, int maxTokens, CommitmentAggregation aggregation = CommitmentAggregation.Mean)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(hiddenSize, 2);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(hiddenSize, MaxHiddenSize);
         ArgumentOutOfRangeException.ThrowIfNegative(maxTokens);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxTokens, InferenceRequest.MaxOutputTokens);
-        var parameters = new CommitmentParameters { TopK = Math.Min(DefaultTopK, hiddenSize / 2), ChunkSize = DefaultChunkSize };
+        var parameters = new CommitmentParameters { TopK = Math.Min(DefaultTopK, hiddenSize / 2), ChunkSize = DefaultChunkSize, Aggregation = aggregation };
         while (parameters.EncodedLength(maxTokens) > InferenceReceipt.MaxCommitmentLength)
         {
             parameters = parameters with { ChunkSize = parameters.ChunkSize * 2 };

@@ -18,7 +18,9 @@ internal static class PrimeField
 
     public static uint Sub(uint a, uint b) => a >= b ? a - b : a + P - b;
 
-    public static uint Mul(uint a, uint b) => (uint)((ulong)a * b % P);
+    // Both operands are below P < 2^16, so the product fits in 32 bits and the JIT turns the
+    // constant 32-bit modulus into a multiply and shift.
+    public static uint Mul(uint a, uint b) => a * b % P;
 
     /// <summary>Multiplicative inverse by Fermat's little theorem (a^(p-2)); <paramref name="a"/> must be non-zero.</summary>
     public static uint Inverse(uint a)
@@ -42,13 +44,14 @@ internal static class PrimeField
     /// <summary>Evaluates the polynomial with coefficients <paramref name="coefficients"/> (ascending degree) at <paramref name="x"/> (Horner).</summary>
     public static uint Evaluate(ReadOnlySpan<ushort> coefficients, uint x)
     {
-        ulong acc = 0;
+        // acc, x < P: acc·x + c < 65520² + 65535 < 2^32.
+        uint acc = 0;
         for (int i = coefficients.Length - 1; i >= 0; i--)
         {
             acc = ((acc * x) + coefficients[i]) % P;
         }
 
-        return (uint)acc;
+        return acc;
     }
 
     /// <summary>
@@ -61,6 +64,8 @@ internal static class PrimeField
         int n = xs.Length;
         Span<uint> master = scratch[..(n + 1)];      // M(x) = Π (x - x_j), ascending degree, length n + 1
         Span<uint> quotient = scratch.Slice(n + 1, n); // M(x) / (x - x_j)
+        Span<ulong> sums = n <= 1024 ? stackalloc ulong[n] : new ulong[n];
+        sums.Clear();
         master.Clear();
         master[0] = 1;
         for (int j = 0; j < n; j++)
@@ -75,7 +80,6 @@ internal static class PrimeField
             master[0] = Mul(master[0], negX);
         }
 
-        coefficients.Clear();
         for (int j = 0; j < n; j++)
         {
             uint a = xs[j];
@@ -87,17 +91,22 @@ internal static class PrimeField
             }
 
             // denominator q(a) = Π_{m≠j} (a - x_m)
-            ulong denominator = 0;
+            uint denominator = 0;
             for (int i = n - 1; i >= 0; i--)
             {
                 denominator = ((denominator * a) + quotient[i]) % P;
             }
 
-            uint scale = Mul(ys[j] % P, Inverse((uint)denominator));
+            uint scale = Mul(ys[j] % P, Inverse(denominator));
             for (int i = 0; i < n; i++)
             {
-                coefficients[i] = (ushort)Add(coefficients[i], Mul(scale, quotient[i]));
+                sums[i] += scale * quotient[i]; // < 2^32 each; n ≤ 2^16 terms fit in 64 bits
             }
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            coefficients[i] = (ushort)(sums[i] % P);
         }
     }
 }

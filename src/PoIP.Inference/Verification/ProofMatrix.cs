@@ -22,10 +22,15 @@ public sealed class ProofMatrix
     private readonly IProofVerifier _verifier;
     private readonly ProofMatrixEngines _engines;
     private readonly TimeProvider _time;
+    private readonly CommitmentAggregation _aggregation;
 
-    /// <summary>Creates the runner; <paramref name="verifier"/> must run <see cref="ProofMatrixEngines.Honest"/>'s model.</summary>
-    public ProofMatrix(IProofVerifier verifier, ProofMatrixEngines engines, TimeProvider timeProvider)
+    /// <summary>
+    /// Creates the runner; <paramref name="verifier"/> must run <see cref="ProofMatrixEngines.Honest"/>'s
+    /// model and expect commitments summarised by <paramref name="aggregation"/>.
+    /// </summary>
+    public ProofMatrix(IProofVerifier verifier, ProofMatrixEngines engines, TimeProvider timeProvider, CommitmentAggregation aggregation = CommitmentAggregation.Mean)
     {
+        _aggregation = aggregation;
         ArgumentNullException.ThrowIfNull(verifier);
         ArgumentNullException.ThrowIfNull(engines);
         ArgumentNullException.ThrowIfNull(timeProvider);
@@ -178,15 +183,24 @@ public sealed class ProofMatrix
     private sealed class Tally(ProofAttack? attack)
     {
         private readonly Dictionary<FraudReason, int> _reasons = [];
+        private readonly List<ChunkComparison> _worst = [];
+        private int _slack;
         private int _cases;
         private int _caught;
         private int _missed;
 
         public int NotApplicable { get; set; }
 
-        public void Add(VerificationResult result, List<string> failures, string what, bool honestIsGood)
+        public void Add(ReexecutionReport report, List<string> failures, string what, bool honestIsGood)
         {
+            var result = report.Result;
             _cases++;
+            _slack += report.SlackUsed;
+            if (report.Chunks.Count > 0)
+            {
+                _worst.Add(report.Chunks.MaxBy(c => c.TrimmedMeanRelativeError));
+            }
+
             if (result.Outcome == VerdictOutcome.Valid)
             {
                 _missed++;
@@ -206,7 +220,7 @@ public sealed class ProofMatrix
             }
         }
 
-        public ProofMatrixRow ToRow() => new(attack, _cases, _caught, _missed, NotApplicable, new Dictionary<FraudReason, int>(_reasons));
+        public ProofMatrixRow ToRow() => new(attack, _cases, _caught, _missed, NotApplicable, new Dictionary<FraudReason, int>(_reasons), [.. _worst], _slack);
     }
 
     private sealed class CaseContext
@@ -236,7 +250,7 @@ public sealed class ProofMatrix
 
         public async Task<Claim> GenerateAsync(IInferenceEngine engine, int[] promptTokens, SamplingParameters sampling, ulong seed, CancellationToken ct)
         {
-            var builder = CommitmentBuilder.ForModel(engine.Model, Case.MaxTokens);
+            var builder = CommitmentBuilder.ForModel(engine.Model, Case.MaxTokens, _owner._aggregation);
             var tokens = new List<int>();
             var stop = StopReason.None;
             await foreach (var token in engine.GenerateAsync(new GenerationRequest(promptTokens, sampling, seed, Case.MaxTokens), builder, ct).ConfigureAwait(false))
@@ -250,12 +264,12 @@ public sealed class ProofMatrix
 
         public async Task<Claim> CommitByPrefillAsync(IInferenceEngine engine, int[] tokens, StopReason stop, CancellationToken ct)
         {
-            var builder = CommitmentBuilder.ForModel(engine.Model, Math.Max(tokens.Length, Case.MaxTokens));
+            var builder = CommitmentBuilder.ForModel(engine.Model, Math.Max(tokens.Length, Case.MaxTokens), _owner._aggregation);
             await engine.TeacherForceAsync(PromptTokens, tokens, builder, ct).ConfigureAwait(false);
             return new Claim(tokens, stop, null, builder, engine.Model);
         }
 
-        public Task<VerificationResult> VerifyAsync(SignedMessage<InferenceRequest> request, Claim claim, CancellationToken ct)
+        public async Task<ReexecutionReport> VerifyAsync(SignedMessage<InferenceRequest> request, Claim claim, CancellationToken ct)
         {
             var honest = _owner._engines.Honest;
             var requestId = new RequestId(Request.Hash);
@@ -278,7 +292,10 @@ public sealed class ProofMatrix
                 IssuedAt = _owner._time.GetUtcNow(),
             });
             var prompt = System.Text.Encoding.UTF8.GetBytes(Case.Prompt);
-            return _owner._verifier.VerifyAsync(new VerificationCase(request, receipt, prompt, claim.Tokens), ct);
+            var verificationCase = new VerificationCase(request, receipt, prompt, claim.Tokens);
+            return _owner._verifier is ReexecutionVerifier reexecution
+                ? await reexecution.VerifyWithDetailsAsync(verificationCase, ct).ConfigureAwait(false)
+                : new ReexecutionReport(await _owner._verifier.VerifyAsync(verificationCase, ct).ConfigureAwait(false), [], 0);
         }
     }
 }

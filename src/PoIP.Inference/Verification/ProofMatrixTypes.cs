@@ -1,6 +1,7 @@
 using PoIP.Core.Engine;
 using PoIP.Core.Proofs;
 using PoIP.Core.Protocol;
+using PoIP.Inference.Commitments;
 
 namespace PoIP.Inference.Verification;
 
@@ -25,7 +26,18 @@ public sealed record ProofMatrixCase(string Prompt, SamplingParameters Sampling,
 /// <param name="Missed">Judged valid (for honest: correct passes).</param>
 /// <param name="NotApplicable">Cases skipped: engine missing, or the attack produced the honest claim.</param>
 /// <param name="Reasons">How many were caught for each reason.</param>
-public sealed record ProofMatrixRow(ProofAttack? Attack, int Cases, int Caught, int Missed, int NotApplicable, IReadOnlyDictionary<FraudReason, int> Reasons);
+/// <param name="WorstChunks">
+/// Per re-executed receipt, its most divergent comparison (largest trimmed-mean relative error);
+/// filled when the verifier is a <see cref="ReexecutionVerifier"/>. Calibration puts the thresholds
+/// above the honest row's largest value and below the attacks' smallest.
+/// </param>
+/// <param name="SlackUsed">Positions accepted through the sampling slack, summed over receipts.</param>
+public sealed record ProofMatrixRow(ProofAttack? Attack, int Cases, int Caught, int Missed, int NotApplicable, IReadOnlyDictionary<FraudReason, int> Reasons, IReadOnlyList<ChunkComparison> WorstChunks, int SlackUsed)
+{
+    /// <summary>Range of <see cref="ChunkComparison.TrimmedMeanRelativeError"/> over <see cref="WorstChunks"/>, or null.</summary>
+    public (double Min, double Max)? WorstTrimmedMeanRange =>
+        WorstChunks.Count == 0 ? null : (WorstChunks.Min(c => c.TrimmedMeanRelativeError), WorstChunks.Max(c => c.TrimmedMeanRelativeError));
+}
 
 /// <summary>The detection matrix.</summary>
 /// <param name="Honest">Honest receipts: <see cref="ProofMatrixRow.Missed"/> are correct passes, <see cref="ProofMatrixRow.Caught"/> false positives.</param>
@@ -40,12 +52,13 @@ public sealed record ProofMatrixReport(ProofMatrixRow Honest, IReadOnlyList<Proo
     public override string ToString()
     {
         var text = new System.Text.StringBuilder();
-        text.AppendLine("attack                  cases  caught  missed  n/a  reasons");
+        text.AppendLine("attack                  cases  caught  missed  n/a  slack  worst-chunk trimmed mean [min, max]  reasons");
         foreach (var row in Attacks.Prepend(Honest))
         {
-            string name = row.Attack?.ToString() ?? "honest (caught = false positive)";
+            string name = row.Attack?.ToString() ?? "honest (caught = FP)";
             string reasons = string.Join(", ", row.Reasons.Select(r => $"{r.Key}={r.Value}"));
-            text.AppendLine(System.FormattableString.Invariant($"{name,-24}{row.Cases,5}{row.Caught,8}{row.Missed,8}{row.NotApplicable,5}  {reasons}"));
+            string range = row.WorstTrimmedMeanRange is { } r ? System.FormattableString.Invariant($"[{r.Min:G3}, {r.Max:G3}]") : "-";
+            text.AppendLine(System.FormattableString.Invariant($"{name,-24}{row.Cases,5}{row.Caught,8}{row.Missed,8}{row.NotApplicable,5}{row.SlackUsed,7}  {range,-36}  {reasons}"));
         }
 
         return text.ToString();

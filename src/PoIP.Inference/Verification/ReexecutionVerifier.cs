@@ -44,13 +44,21 @@ public sealed class ReexecutionVerifier : IProofVerifier
     }
 
     /// <inheritdoc />
-    public async Task<VerificationResult> VerifyAsync(VerificationCase verificationCase, CancellationToken cancellationToken = default)
+    public async Task<VerificationResult> VerifyAsync(VerificationCase verificationCase, CancellationToken cancellationToken = default) =>
+        (await VerifyWithDetailsAsync(verificationCase, cancellationToken).ConfigureAwait(false)).Result;
+
+    /// <summary>
+    /// Verifies like <see cref="VerifyAsync"/> and also returns every chunk comparison and the slack
+    /// used: the raw figures for calibrating <see cref="CommitmentThresholds"/> and the slack.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">Cancelled.</exception>
+    public async Task<ReexecutionReport> VerifyWithDetailsAsync(VerificationCase verificationCase, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(verificationCase);
         var prepared = Prepare(verificationCase, out var early);
         if (prepared is null)
         {
-            return early!;
+            return new ReexecutionReport(early!, [], 0);
         }
 
         var (request, receipt, commitment, binding, promptTokens, output) = prepared.Value;
@@ -62,9 +70,14 @@ public sealed class ReexecutionVerifier : IProofVerifier
         }
         catch (EngineException e)
         {
-            return VerificationResult.Inconclusive(FraudReason.None, Truncate("re-execution failed: " + e.Message));
+            return new ReexecutionReport(VerificationResult.Inconclusive(FraudReason.None, Truncate("re-execution failed: " + e.Message)), [], 0);
         }
 
+        return new ReexecutionReport(Judge(comparer, observer, output), comparer.Results.ToArray(), observer.SlackUsed);
+    }
+
+    private static VerificationResult Judge(CommitmentComparer comparer, ReexecutionObserver observer, IReadOnlyList<int> output)
+    {
         if (observer.FirstEngineFault >= 0 || observer.Positions != output.Count || !comparer.IsComplete)
         {
             return VerificationResult.Inconclusive(FraudReason.None, $"the engine reported {observer.Positions} of {output.Count} positions consistently (fault at {observer.FirstEngineFault}).");
@@ -145,7 +158,13 @@ public sealed class ReexecutionVerifier : IProofVerifier
             return null;
         }
 
-        var standard = CommitmentParameters.Standard(_engine.Model.EmbeddingLength, request.MaxTokens);
+        if (_engine.Model.EmbeddingLength is < 2 or > CommitmentParameters.MaxHiddenSize)
+        {
+            result = VerificationResult.Inconclusive(FraudReason.ModelMismatch, $"a hidden size of {_engine.Model.EmbeddingLength} cannot be committed.");
+            return null;
+        }
+
+        var standard = CommitmentParameters.Standard(_engine.Model.EmbeddingLength, request.MaxTokens, _options.Aggregation);
         if (commitment.HiddenSize != _engine.Model.EmbeddingLength || commitment.OutputTokenCount != output.Count || commitment.Parameters != standard)
         {
             result = VerificationResult.Fraud(FraudReason.MalformedCommitment, -1, Truncate(

@@ -33,6 +33,9 @@ public sealed record ReexecutionVerifierOptions
     /// </summary>
     public Func<EngineIdentity, EngineIdentity, bool> EngineCompatibility { get; init; } = DefaultEngineCompatibility;
 
+    /// <summary>The chunk summary the standard requires (<see cref="CommitmentAggregation.Mean"/>; change only to calibrate the alternative).</summary>
+    public CommitmentAggregation Aggregation { get; init; } = CommitmentAggregation.Mean;
+
     /// <summary>Context length for judging <see cref="StopReason.ContextFull"/>; null = the model's trained context length.</summary>
     public int? ContextLength { get; init; }
 

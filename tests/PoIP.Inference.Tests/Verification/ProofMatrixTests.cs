@@ -1,4 +1,5 @@
 using PoIP.Core.Proofs;
+using PoIP.Inference.Commitments;
 using PoIP.Inference.Verification;
 
 namespace PoIP.Inference.Tests.Verification;
@@ -45,10 +46,32 @@ public sealed class ProofMatrixTests(Xunit.Abstractions.ITestOutputHelper output
     }
 
     [Fact]
+    public async Task Run_WorstChunks_SeparateHonestFromQuantisationAndOtherModel()
+    {
+        var report = await Report.Value;
+        Assert.Equal(report.Honest.Cases, report.Honest.WorstChunks.Count);
+        double honestMax = report.Honest.WorstTrimmedMeanRange!.Value.Max;
+        Assert.True(honestMax < CommitmentThresholds.Default.MaxTrimmedMeanRelativeError, report.ToString());
+        Assert.True(report[ProofAttack.CheaperQuantisation].WorstTrimmedMeanRange!.Value.Min > honestMax, report.ToString());
+        Assert.True(report[ProofAttack.OtherModel].WorstTrimmedMeanRange!.Value.Min > honestMax, report.ToString());
+    }
+
+    [Fact]
     public async Task Run_OtherSeedUnderGreedy_IsNotApplicable()
     {
         var report = await Report.Value;
         Assert.True(report[ProofAttack.OtherSeed].NotApplicable >= 1, report.ToString());
+    }
+
+    [Fact]
+    public async Task Run_LastPositionAggregation_HonestPassAndQuantisationCaught()
+    {
+        var honest = ProofFixture.Honest();
+        var verifier = ProofFixture.Verifier(honest, ProofFixture.Options() with { Aggregation = CommitmentAggregation.LastPosition });
+        var engines = new ProofMatrixEngines(honest, CheaperQuantisation: ProofFixture.Quantised());
+        var report = await new ProofMatrix(verifier, engines, ProofFixture.Time(), CommitmentAggregation.LastPosition).RunAsync(ProofFixture.Cases().Take(2).ToArray());
+        Assert.Equal((0, 2), (report.Honest.Caught, report.Honest.Missed));
+        Assert.Equal(2, report[ProofAttack.CheaperQuantisation].Caught);
     }
 
     [Fact]

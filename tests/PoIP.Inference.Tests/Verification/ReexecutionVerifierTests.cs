@@ -1,3 +1,4 @@
+using FsCheck;
 using PoIP.Core.Engine;
 using PoIP.Core.Hashing;
 using PoIP.Core.Identity;
@@ -75,6 +76,24 @@ public sealed class ReexecutionVerifierTests : IDisposable
         var result = await VerifyAsync(h);
         Assert.Equal(VerdictOutcome.Valid, result.Outcome);
         Assert.Equal(1, _engine.TeacherForceCalls);
+    }
+
+    [Fact]
+    public async Task Verify_ManyHonestReceipts_NoFalsePositives()
+    {
+        var failures = new List<string>();
+        for (ulong seed = 1; seed <= 24; seed++)
+        {
+            var sampling = seed % 4 == 0 ? SamplingParameters.Greedy : ProofFixture.Sampled(0.3f + (0.1f * (seed % 12)));
+            var h = await GenerateAsync(seed % 2 == 0 ? "the cat sat" : "Lily and Tom", sampling, 32 + (int)(seed * 3), seed);
+            var result = await VerifyAsync(h);
+            if (result.Outcome != VerdictOutcome.Valid)
+            {
+                failures.Add($"seed {seed}: {result}");
+            }
+        }
+
+        Assert.Empty(failures);
     }
 
     [Fact]
@@ -287,5 +306,70 @@ public sealed class ReexecutionVerifierTests : IDisposable
         Assert.Equal(ReceiptId.FromEnvelope(receipt.Envelope.Encoded.Span), opened.Message.ReceiptId);
         Assert.Equal((VerdictOutcome.Fraud, FraudReason.SamplingMismatch, 7), (opened.Message.Outcome, opened.Message.Reason, opened.Message.FirstFailingPosition));
         Assert.True(opened.Message.Detail.Length <= 512);
+    }
+}
+
+public sealed class ReexecutionVerifierPropertyTests
+{
+    private static readonly Lazy<Task<(VerificationCase Case, InferenceReceipt Receipt, Ed25519KeyPair Node)>> Honest = new(async () =>
+    {
+        var engine = ProofFixture.Honest();
+        var client = Ed25519KeyPair.FromSeed(Enumerable.Repeat((byte)4, 32).ToArray());
+        var node = Ed25519KeyPair.FromSeed(Enumerable.Repeat((byte)5, 32).ToArray());
+        var sampling = ProofFixture.Sampled();
+        var request = SignedMessage.Create(client, InferenceRequest.ForPrompt("Once upon a time", engine.Model.Id, client.PeerId, sampling, 8, 40, TokenAmount.ParseTokens("0.01"), 1, ProofFixture.Time().GetUtcNow().AddHours(1)));
+        var builder = CommitmentBuilder.ForModel(engine.Model, 40);
+        var tokens = new List<int>();
+        var stop = StopReason.None;
+        await foreach (var t in engine.GenerateAsync(new GenerationRequest(engine.Tokenize("Once upon a time", true), sampling, 8, 40), builder))
+        {
+            tokens.Add(t.TokenId);
+            stop = t.Stop;
+        }
+
+        var requestId = new RequestId(request.Hash);
+        var outputRoot = MerkleTree.FromTokens([.. tokens]).Root;
+        var receipt = new InferenceReceipt
+        {
+            RequestId = requestId,
+            NodeId = node.PeerId,
+            ModelId = engine.Model.Id,
+            InputRoot = request.Message.InputRoot,
+            OutputRoot = outputRoot,
+            OutputTokenCount = tokens.Count,
+            Commitment = builder.Build(new CommitmentBinding(requestId, engine.Model.Id, engine.Identity, request.Message.InputRoot, outputRoot)).Encode(),
+            Engine = engine.Identity,
+            Timings = new InferenceTimings(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, 1, tokens.Count),
+            Price = TokenAmount.ParseTokens("0.001"),
+            StopReason = stop,
+            IssuedAt = ProofFixture.Time().GetUtcNow(),
+        };
+        return (new VerificationCase(request, SignedMessage.Create(node, receipt), "Once upon a time"u8.ToArray(), tokens), receipt, node);
+    });
+
+    [FsCheck.Xunit.Property(MaxTest = 60)]
+    public async Task<bool> Verify_AnyCommitmentMutation_CaughtWithoutExceptions(PositiveInt position, byte mask, bool truncate)
+    {
+        var (honestCase, receipt, node) = await Honest.Value;
+        byte[] commitment = receipt.Commitment.ToArray();
+        if (truncate)
+        {
+            commitment = commitment[..(position.Get % commitment.Length)];
+        }
+        else
+        {
+            commitment[position.Get % commitment.Length] ^= mask == 0 ? (byte)1 : mask;
+        }
+
+        var mutated = honestCase with { Receipt = SignedMessage.Create(node, receipt with { Commitment = commitment }) };
+        var result = await ProofFixture.Verifier(ProofFixture.Honest()).VerifyAsync(mutated);
+        return result.Outcome == VerdictOutcome.Fraud && result.Reason is FraudReason.MalformedCommitment or FraudReason.ActivationMismatch;
+    }
+
+    [Fact]
+    public async Task Verify_UnmutatedCase_Valid()
+    {
+        var (honestCase, _, _) = await Honest.Value;
+        Assert.Equal(VerdictOutcome.Valid, (await ProofFixture.Verifier(ProofFixture.Honest()).VerifyAsync(honestCase)).Outcome);
     }
 }
