@@ -140,7 +140,7 @@ public sealed class LocalNetwork : IAsyncDisposable
         _validator = new ValidatorService(new ValidatorServiceOptions
         {
             Key = _validatorKey,
-            Verifier = new ReexecutionVerifier(validatorEngine, new ReexecutionVerifierOptions { SamplerFactory = vocabulary => new TokenSampler(vocabulary) }),
+            Verifier = new ReexecutionVerifier(validatorEngine, new ReexecutionVerifierOptions()),
             Stakes = _ledger,
             AuditProbability = AuditSelectionProbability.FromDouble(_options.AuditProbability),
         });

@@ -7,10 +7,10 @@ namespace PoIP.Inference.Verification;
 public sealed record ReexecutionVerifierOptions
 {
     /// <summary>
-    /// Creates the sampler for one sequence from the vocabulary size. Required: after the engine branch
-    /// merges, <c>vocab =&gt; new TokenSamplerAdapter(new TokenSampler(vocab))</c>.
+    /// Creates the sampler for one sequence from the vocabulary size. Default: PoIP's standard
+    /// <see cref="Sampling.TokenSampler"/> (replace only to test the verifier itself).
     /// </summary>
-    public required Func<int, ISequenceSampler> SamplerFactory { get; init; }
+    public Func<int, ISequenceSampler> SamplerFactory { get; init; } = vocabulary => new Sampling.TokenSampler(vocabulary);
 
     /// <summary>Activation comparison thresholds.</summary>
     public CommitmentThresholds Thresholds { get; init; } = CommitmentThresholds.Default;
