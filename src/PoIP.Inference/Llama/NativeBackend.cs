@@ -27,6 +27,8 @@ public static class NativeBackend
     [ThreadStatic]
     private static string? t_lastError;
 
+    private static List<string>? s_loadLog;
+
     /// <summary>The loaded library, or null before the first engine starts.</summary>
     public static NativeLibraryInfo? Loaded => s_info;
 
@@ -43,7 +45,7 @@ public static class NativeBackend
                     NativeLibraryConfig.All.WithLogCallback(OnLog);
                     if (variant != LlamaCpuVariant.Auto)
                     {
-                        NativeLibraryConfig.All.WithAvx(ToAvx(variant)).WithAutoFallback(false);
+                        NativeLibraryConfig.All.WithAvx(ToAvx(variant));
                     }
                 }
 
@@ -83,6 +85,12 @@ public static class NativeBackend
 
     private static void OnLog(LLamaLogLevel level, string message)
     {
+        var loadLog = s_loadLog;
+        if (loadLog is not null && loadLog.Count < 200)
+        {
+            loadLog.Add(message.TrimEnd());
+        }
+
         if (level == LLamaLogLevel.Error)
         {
             t_lastError = message.Trim();
@@ -99,6 +107,7 @@ public static class NativeBackend
 
     private static NativeLibraryInfo Load()
     {
+        s_loadLog = [];
         try
         {
             NativeApi.llama_empty_call();
@@ -126,12 +135,18 @@ public static class NativeBackend
         catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException or TypeInitializationException or LLama.Exceptions.RuntimeError)
         {
             Exception root = ex is TypeInitializationException { InnerException: { } inner } ? inner : ex;
+            string tried = string.Join(" | ", (s_loadLog ?? []).Where(l => l.Contains("path", StringComparison.OrdinalIgnoreCase) || l.Contains("fail", StringComparison.OrdinalIgnoreCase) || l.Contains("load", StringComparison.OrdinalIgnoreCase)).TakeLast(6));
             throw new EngineException(
                 EngineErrorCodes.NativeLoadFailed,
                 $"could not load the llama.cpp native library (libllama from the LLamaSharp backend package, build {LlamaCppBuild}): {root.GetType().Name}: {root.Message} "
+                + (tried.Length > 0 ? $"Loader log: {tried}. " : string.Empty)
                 + "Reference LLamaSharp.Backend.Cpu (or .Cuda12) 0.30.0 in the application and check that its runtimes folder was copied next to the program.",
                 isFatal: true,
                 ex);
+        }
+        finally
+        {
+            s_loadLog = null;
         }
     }
 }
