@@ -279,7 +279,7 @@ public sealed class LlamaInferenceEngine : IInferenceEngine
                     throw new EngineException(EngineErrorCodes.ContextCreateFailed, $"llama.cpp could not create a context of {options.ContextSize} tokens: {detail ?? ex.Message}", innerException: ex);
                 }
 
-                sequences.Add(new LlamaSequence(context, pieces, vocabularySize, eos, options.MicroBatchSize, options.AdditionalEndTokens));
+                sequences.Add(new LlamaSequence(context, pieces, vocabularySize, eos, options.MicroBatchSize, options.AdditionalEndTokens, serialiseDecodes: native.Backend != "cpu" && options.GpuLayers > 0));
             }
 
             string backend = native.Backend == "cpu" || options.GpuLayers == 0 ? "cpu" : native.Backend;

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using LLama.Native;
 using PoIP.Core.Errors;
 
@@ -28,6 +29,16 @@ public static class NativeBackend
     private static string? t_lastError;
 
     private static List<string>? s_loadLog;
+    private static string? s_llamaPath;
+    private static nint s_llamaHandle;
+
+    static NativeBackend()
+    {
+        NativeLibrary.SetDllImportResolver(typeof(NativeBackend).Assembly, Resolve);
+    }
+
+    /// <summary>The library name of this assembly's own llama.cpp imports, resolved to the file LLamaSharp loaded.</summary>
+    internal const string LlamaLibraryName = "poip-llama";
 
     /// <summary>The loaded library, or null before the first engine starts.</summary>
     public static NativeLibraryInfo? Loaded => s_info;
@@ -85,6 +96,17 @@ public static class NativeBackend
 
     private static void OnLog(LLamaLogLevel level, string message)
     {
+        const string loaded = "Successfully loaded '";
+        if (s_llamaPath is null && message.StartsWith(loaded, StringComparison.Ordinal))
+        {
+            string path = message[loaded.Length..].TrimEnd().TrimEnd('\'');
+            string file = Path.GetFileName(path);
+            if (file is "libllama.so" or "llama.dll" or "libllama.dylib")
+            {
+                s_llamaPath = path;
+            }
+        }
+
         var loadLog = s_loadLog;
         if (loadLog is not null && loadLog.Count < 200)
         {
@@ -95,6 +117,35 @@ public static class NativeBackend
         {
             t_lastError = message.Trim();
         }
+    }
+
+    private static nint Resolve(string name, System.Reflection.Assembly assembly, DllImportSearchPath? searchPath)
+    {
+        if (name != LlamaLibraryName)
+        {
+            return 0;
+        }
+
+        if (s_llamaHandle != 0)
+        {
+            return s_llamaHandle;
+        }
+
+        // The same file LLamaSharp loaded (dlopen/LoadLibrary return the already-loaded module), else by soname.
+        nint handle = 0;
+        if (s_llamaPath is not null)
+        {
+            NativeLibrary.TryLoad(s_llamaPath, out handle);
+        }
+
+        if (handle == 0)
+        {
+            string file = OperatingSystem.IsWindows() ? "llama.dll" : OperatingSystem.IsMacOS() ? "libllama.dylib" : "libllama.so";
+            NativeLibrary.TryLoad(file, out handle);
+        }
+
+        s_llamaHandle = handle;
+        return handle;
     }
 
     private static AvxLevel ToAvx(LlamaCpuVariant variant) => variant switch
@@ -121,13 +172,13 @@ public static class NativeBackend
                 AvxLevel.Avx => "avx",
                 _ => "noavx",
             };
-            string systemInfo = System.Runtime.InteropServices.Marshal.PtrToStringUTF8(NativeApi.llama_print_system_info())?.Trim() ?? string.Empty;
+            string systemInfo = Marshal.PtrToStringUTF8(NativeApi.llama_print_system_info())?.Trim() ?? string.Empty;
             var devices = new List<string>();
             nuint count = NativeApi.ggml_backend_dev_count();
             for (nuint i = 0; i < count && i < 64; i++)
             {
                 nint device = NativeApi.ggml_backend_dev_get(i);
-                devices.Add(System.Runtime.InteropServices.Marshal.PtrToStringUTF8(NativeApi.ggml_backend_dev_name(device)) ?? "?");
+                devices.Add(Marshal.PtrToStringUTF8(NativeApi.ggml_backend_dev_name(device)) ?? "?");
             }
 
             return new NativeLibraryInfo(LlamaCppBuild, backend, cpu, systemInfo, devices);
