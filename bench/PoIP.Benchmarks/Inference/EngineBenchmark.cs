@@ -35,7 +35,7 @@ internal sealed class EngineBenchmark : IMacroBenchmark
             }
         }
 
-        model ??= FindStories260K();
+        model ??= EngineBenchmarkPaths.Stories260K();
         if (model is null || !File.Exists(model))
         {
             await Console.Error.WriteLineAsync("model not found: pass a GGUF path (default ../shared/models/stories260K.gguf beside the repository root).");
@@ -150,19 +150,6 @@ internal sealed class EngineBenchmark : IMacroBenchmark
         }
 
         return prompt;
-    }
-
-    private static string? FindStories260K()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "PoIP.sln")))
-            {
-                return Path.GetFullPath(Path.Combine(directory.FullName, "..", "shared", "models", "stories260K.gguf"));
-            }
-        }
-
-        return null;
     }
 
     /// <summary>What a commitment builder minimally does: copy the hidden state and read the logits.</summary>
