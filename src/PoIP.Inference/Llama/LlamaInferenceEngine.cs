@@ -279,11 +279,11 @@ public sealed class LlamaInferenceEngine : IInferenceEngine
                     throw new EngineException(EngineErrorCodes.ContextCreateFailed, $"llama.cpp could not create a context of {options.ContextSize} tokens: {detail ?? ex.Message}", innerException: ex);
                 }
 
-                sequences.Add(new LlamaSequence(context, pieces, vocabularySize, eos, options.MicroBatchSize, options.AdditionalEndTokens, serialiseDecodes: native.Backend != "cpu" && options.GpuLayers > 0));
+                sequences.Add(new LlamaSequence(context, pieces, vocabularySize, eos, options.MicroBatchSize, options.AdditionalEndTokens, serialiseDecodes: native.Backend != "cpu"));
             }
 
-            string backend = native.Backend == "cpu" || options.GpuLayers == 0 ? "cpu" : native.Backend;
-            var identity = new EngineIdentity("llama.cpp", native.Build, backend, native.CpuVariant, options.FlashAttention, KvName(options.KvCacheType), options.MicroBatchSize);
+            // A GPU build can offload large operations even with no layers on the GPU: report what is loaded.
+            var identity = new EngineIdentity("llama.cpp", native.Build, native.Backend, native.CpuVariant, options.FlashAttention, KvName(options.KvCacheType), options.MicroBatchSize);
             return new LlamaInferenceEngine(options, model, [.. sequences], pieces, descriptor, identity, native);
         }
         catch

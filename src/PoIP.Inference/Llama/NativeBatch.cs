@@ -98,7 +98,7 @@ internal sealed unsafe partial class NativeBatch
 
     /// <summary>llama_batch as laid out by llama.h (c0c7e147).</summary>
     [StructLayout(LayoutKind.Sequential)]
-    private struct Native
+    internal struct Native
     {
         public int NTokens;
         public int* Tokens;
