@@ -46,14 +46,15 @@ public sealed class KnownAnswerTests
     }
 
     [Fact]
-    public async Task RunAsync_DifferentEngineSettings_FailsOnActivationsOrTokens()
+    public async Task RunAsync_FlashAttentionOn_NeverClaimsExactDigest()
     {
-        // Flash attention on changes the numbers: no digest for that identity, and the norms or tokens must still
-        // be checked against the stored vectors (close but not bit-exact), so this still passes or fails honestly.
+        // Flash attention on is another identity: its numbers differ in the last bits, so no digest applies;
+        // tokens must still match and hidden-state norms stay within 1e-3 (measured: all four cases pass).
         await using var engine = await LlamaInferenceEngine.LoadAsync(KnownAnswerTest.EngineOptions(StoriesModel.Path) with { FlashAttention = true });
         var result = await KnownAnswerTest.RunAsync(engine);
-        Assert.DoesNotContain(result.Cases, c => c.ExactActivations);
         _output.WriteLine(result.Summary);
+        Assert.DoesNotContain(result.Cases, c => c.ExactActivations);
+        Assert.True(result.Passed, string.Join("; ", result.Cases.Select(c => c.Name + " " + c.Detail)));
     }
 
     [Fact]
