@@ -9,7 +9,7 @@ namespace PoIP.Benchmarks.Inference;
 /// How far teacher-forced re-execution sits from decoding, for any GGUF model (the hook for the
 /// synthesized F16/Q8_0/Q4_K_M models): seeded sampled generations, then one teacher-forced prefill
 /// of the same tokens; relative L2 error of the hidden state per position and max |Δlogit|.
-/// Usage: <c>teacherforce [model.gguf] [--tokens N] [--runs N] [--ubatch N] [--threads N]</c>
+/// Usage: <c>teacherforce [model.gguf] [--tokens N] [--runs N] [--ubatch N] [--threads N] [--kv f16|f32|q8_0] [--fa on|off]</c>
 /// (model default: POIP_TF_MODEL, else stories260K).
 /// </summary>
 internal sealed class TeacherForcingBenchmark : IMacroBenchmark
@@ -22,6 +22,8 @@ internal sealed class TeacherForcingBenchmark : IMacroBenchmark
     {
         string? model = Environment.GetEnvironmentVariable("POIP_TF_MODEL");
         int tokens = 128, runs = 4, ubatch = 512, threads = 1;
+        var kv = KvCacheType.F16;
+        bool flash = false;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -30,6 +32,8 @@ internal sealed class TeacherForcingBenchmark : IMacroBenchmark
                 case "--runs": runs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--ubatch": ubatch = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--kv": kv = args[++i] switch { "f32" => KvCacheType.F32, "q8_0" => KvCacheType.Q80, _ => KvCacheType.F16 }; break;
+                case "--fa": flash = args[++i] == "on"; break;
                 default: model = args[i]; break;
             }
         }
@@ -50,6 +54,8 @@ internal sealed class TeacherForcingBenchmark : IMacroBenchmark
             MaxPromptTokens = 32,
             MaxOutputTokens = tokens,
             MaxConcurrentSequences = 1,
+            KvCacheType = kv,
+            FlashAttention = flash,
         };
         await using var engine = await LlamaInferenceEngine.LoadAsync(options, cancellationToken);
         var errors = new List<double>();
