@@ -243,6 +243,14 @@ public sealed class LlamaInferenceEngine : IInferenceEngine
         var sequences = new List<LlamaSequence>();
         try
         {
+            // llama.cpp c0c7e147 crashes (segfault) on a quantised KV cache whose head rows are not whole
+            // 32-element blocks (e.g. stories260K: head dimension 8): refuse it before it can.
+            int headDimension = model.HeadCount > 0 ? model.EmbeddingSize / model.HeadCount : 0;
+            if (options.KvCacheType == KvCacheType.Q80 && (headDimension == 0 || headDimension % 32 != 0))
+            {
+                throw new EngineException(EngineErrorCodes.InvalidOptions, $"a q8_0 KV cache needs an attention head dimension that is a multiple of 32; model {path} has {headDimension}.");
+            }
+
             var vocabulary = model.Vocab;
             int vocabularySize = vocabulary.Count;
             int bos = vocabulary.BOS is { } b ? (int)b : -1;
@@ -279,11 +287,11 @@ public sealed class LlamaInferenceEngine : IInferenceEngine
                     throw new EngineException(EngineErrorCodes.ContextCreateFailed, $"llama.cpp could not create a context of {options.ContextSize} tokens: {detail ?? ex.Message}", innerException: ex);
                 }
 
-                sequences.Add(new LlamaSequence(context, pieces, vocabularySize, eos, options.MicroBatchSize, options.AdditionalEndTokens));
+                sequences.Add(new LlamaSequence(context, pieces, vocabularySize, eos, options.MicroBatchSize, options.AdditionalEndTokens, serialiseDecodes: native.Backend != "cpu"));
             }
 
-            string backend = native.Backend == "cpu" || options.GpuLayers == 0 ? "cpu" : native.Backend;
-            var identity = new EngineIdentity("llama.cpp", native.Build, backend, native.CpuVariant, options.FlashAttention, KvName(options.KvCacheType), options.MicroBatchSize);
+            // A GPU build can offload large operations even with no layers on the GPU: report what is loaded.
+            var identity = new EngineIdentity("llama.cpp", native.Build, native.Backend, native.CpuVariant, options.FlashAttention, KvName(options.KvCacheType), options.MicroBatchSize);
             return new LlamaInferenceEngine(options, model, [.. sequences], pieces, descriptor, identity, native);
         }
         catch

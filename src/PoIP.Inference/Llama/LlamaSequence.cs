@@ -13,7 +13,8 @@ internal sealed class LlamaSequence : IDisposable
 {
     private const int TailCapacity = 4 * Core.Protocol.SamplingParameters.MaxStopSequenceLength;
     private readonly SafeLLamaContextHandle _context;
-    private readonly LLamaBatch _batch = new();
+    private readonly NativeBatch _batch;
+    private readonly bool _serialise;
     private readonly Utf8Pieces _pieces;
     private readonly Utf8Stream _utf8 = new();
     private readonly int[] _history;
@@ -29,7 +30,7 @@ internal sealed class LlamaSequence : IDisposable
     private int _lastOutput;
     private int _tailLength;
 
-    public LlamaSequence(SafeLLamaContextHandle context, Utf8Pieces pieces, int vocabularySize, int endOfSequence, int microBatch, IReadOnlyList<int> additionalEndTokens)
+    public LlamaSequence(SafeLLamaContextHandle context, Utf8Pieces pieces, int vocabularySize, int endOfSequence, int microBatch, IReadOnlyList<int> additionalEndTokens, bool serialiseDecodes)
     {
         _context = context;
         _pieces = pieces;
@@ -45,6 +46,8 @@ internal sealed class LlamaSequence : IDisposable
         }
 
         _microBatch = microBatch;
+        _batch = new NativeBatch(microBatch);
+        _serialise = serialiseDecodes;
         _contextSize = (int)context.ContextSize;
         _history = new int[_contextSize + 1];
         _vocabulary = context.ModelHandle.Vocab;
@@ -76,7 +79,7 @@ internal sealed class LlamaSequence : IDisposable
             _batch.Clear();
             for (int p = start; p < end; p++)
             {
-                last = _batch.Add((LLamaToken)prompt[p], p, LLamaSeqId.Zero, p == prompt.Count - 1);
+                last = _batch.Add(prompt[p], p, p == prompt.Count - 1);
             }
 
             Decode();
@@ -121,7 +124,7 @@ internal sealed class LlamaSequence : IDisposable
     public void Feed(int token)
     {
         _batch.Clear();
-        _lastOutput = _batch.Add((LLamaToken)token, _position, LLamaSeqId.Zero, true);
+        _lastOutput = _batch.Add(token, _position, true);
         Decode();
         _position++;
     }
@@ -142,7 +145,7 @@ internal sealed class LlamaSequence : IDisposable
             for (int p = start; p < end; p++)
             {
                 int token = p < promptCount ? prompt[p] : output[p - promptCount];
-                _batch.Add((LLamaToken)token, p, LLamaSeqId.Zero, p >= firstObserved);
+                _batch.Add(token, p, p >= firstObserved);
             }
 
             Decode();
@@ -173,7 +176,7 @@ internal sealed class LlamaSequence : IDisposable
 
     private void Decode()
     {
-        DecodeResult result = _context.Decode(_batch);
+        DecodeResult result = _batch.Decode(_context, _serialise);
         if (result != DecodeResult.Ok)
         {
             string? detail = NativeBackend.TakeLastError();

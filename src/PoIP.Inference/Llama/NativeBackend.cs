@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using LLama.Native;
 using PoIP.Core.Errors;
 
@@ -27,6 +28,18 @@ public static class NativeBackend
     [ThreadStatic]
     private static string? t_lastError;
 
+    private static List<string>? s_loadLog;
+    private static string? s_llamaPath;
+    private static nint s_llamaHandle;
+
+    static NativeBackend()
+    {
+        NativeLibrary.SetDllImportResolver(typeof(NativeBackend).Assembly, Resolve);
+    }
+
+    /// <summary>The library name of this assembly's own llama.cpp imports, resolved to the file LLamaSharp loaded.</summary>
+    internal const string LlamaLibraryName = "poip-llama";
+
     /// <summary>The loaded library, or null before the first engine starts.</summary>
     public static NativeLibraryInfo? Loaded => s_info;
 
@@ -43,7 +56,7 @@ public static class NativeBackend
                     NativeLibraryConfig.All.WithLogCallback(OnLog);
                     if (variant != LlamaCpuVariant.Auto)
                     {
-                        NativeLibraryConfig.All.WithAvx(ToAvx(variant)).WithAutoFallback(false);
+                        NativeLibraryConfig.All.WithAvx(ToAvx(variant));
                     }
                 }
 
@@ -83,10 +96,56 @@ public static class NativeBackend
 
     private static void OnLog(LLamaLogLevel level, string message)
     {
+        const string loaded = "Successfully loaded '";
+        if (s_llamaPath is null && message.StartsWith(loaded, StringComparison.Ordinal))
+        {
+            string path = message[loaded.Length..].TrimEnd().TrimEnd('\'');
+            string file = Path.GetFileName(path);
+            if (file is "libllama.so" or "llama.dll" or "libllama.dylib")
+            {
+                s_llamaPath = path;
+            }
+        }
+
+        var loadLog = s_loadLog;
+        if (loadLog is not null && loadLog.Count < 200)
+        {
+            loadLog.Add(message.TrimEnd());
+        }
+
         if (level == LLamaLogLevel.Error)
         {
             t_lastError = message.Trim();
         }
+    }
+
+    private static nint Resolve(string name, System.Reflection.Assembly assembly, DllImportSearchPath? searchPath)
+    {
+        if (name != LlamaLibraryName)
+        {
+            return 0;
+        }
+
+        if (s_llamaHandle != 0)
+        {
+            return s_llamaHandle;
+        }
+
+        // The same file LLamaSharp loaded (dlopen/LoadLibrary return the already-loaded module), else by soname.
+        nint handle = 0;
+        if (s_llamaPath is not null)
+        {
+            NativeLibrary.TryLoad(s_llamaPath, out handle);
+        }
+
+        if (handle == 0)
+        {
+            string file = OperatingSystem.IsWindows() ? "llama.dll" : OperatingSystem.IsMacOS() ? "libllama.dylib" : "libllama.so";
+            NativeLibrary.TryLoad(file, out handle);
+        }
+
+        s_llamaHandle = handle;
+        return handle;
     }
 
     private static AvxLevel ToAvx(LlamaCpuVariant variant) => variant switch
@@ -99,6 +158,7 @@ public static class NativeBackend
 
     private static NativeLibraryInfo Load()
     {
+        s_loadLog = [];
         try
         {
             NativeApi.llama_empty_call();
@@ -112,13 +172,13 @@ public static class NativeBackend
                 AvxLevel.Avx => "avx",
                 _ => "noavx",
             };
-            string systemInfo = System.Runtime.InteropServices.Marshal.PtrToStringUTF8(NativeApi.llama_print_system_info())?.Trim() ?? string.Empty;
+            string systemInfo = Marshal.PtrToStringUTF8(NativeApi.llama_print_system_info())?.Trim() ?? string.Empty;
             var devices = new List<string>();
             nuint count = NativeApi.ggml_backend_dev_count();
             for (nuint i = 0; i < count && i < 64; i++)
             {
                 nint device = NativeApi.ggml_backend_dev_get(i);
-                devices.Add(System.Runtime.InteropServices.Marshal.PtrToStringUTF8(NativeApi.ggml_backend_dev_name(device)) ?? "?");
+                devices.Add(Marshal.PtrToStringUTF8(NativeApi.ggml_backend_dev_name(device)) ?? "?");
             }
 
             return new NativeLibraryInfo(LlamaCppBuild, backend, cpu, systemInfo, devices);
@@ -126,12 +186,18 @@ public static class NativeBackend
         catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException or TypeInitializationException or LLama.Exceptions.RuntimeError)
         {
             Exception root = ex is TypeInitializationException { InnerException: { } inner } ? inner : ex;
+            string tried = string.Join(" | ", (s_loadLog ?? []).Where(l => l.Contains("path", StringComparison.OrdinalIgnoreCase) || l.Contains("fail", StringComparison.OrdinalIgnoreCase) || l.Contains("load", StringComparison.OrdinalIgnoreCase)).TakeLast(6));
             throw new EngineException(
                 EngineErrorCodes.NativeLoadFailed,
                 $"could not load the llama.cpp native library (libllama from the LLamaSharp backend package, build {LlamaCppBuild}): {root.GetType().Name}: {root.Message} "
+                + (tried.Length > 0 ? $"Loader log: {tried}. " : string.Empty)
                 + "Reference LLamaSharp.Backend.Cpu (or .Cuda12) 0.30.0 in the application and check that its runtimes folder was copied next to the program.",
                 isFatal: true,
                 ex);
+        }
+        finally
+        {
+            s_loadLog = null;
         }
     }
 }

@@ -113,6 +113,16 @@ public sealed class EngineLoadTests : IDisposable
     }
 
     [Fact]
+    public async Task Load_Q8KvOnHeadDimensionEight_InvalidOptionsInsteadOfCrash()
+    {
+        // Regression: llama.cpp segfaulted in the first decode with this combination.
+        var ex = await Assert.ThrowsAsync<EngineException>(() => LlamaInferenceEngine.LoadAsync(StoriesModel.Options() with { KvCacheType = KvCacheType.Q80, FlashAttention = true }));
+        Assert.Equal(EngineErrorCodes.InvalidOptions, ex.Code);
+        Assert.Contains("head dimension", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(" 8.", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Generate_TwoEnginesDifferentThreadCounts_SameTokensAndActivations()
     {
         await using var one = await LlamaInferenceEngine.LoadAsync(StoriesModel.Options(threads: 1, sequences: 1));
