@@ -108,6 +108,56 @@ public sealed class EmbeddedLedgerTests
     }
 
     [Fact]
+    public async Task Slash_GarbageOrMissingEnclosedEnvelopes_InvalidEvidenceNoThrow()
+    {
+        await using var h = new EmbeddedHarness();
+        using var node = Ed25519KeyPair.Generate();
+        using var challenger = Ed25519KeyPair.Generate();
+        await h.FundAsync(node.PeerId, Tokens(200));
+        await h.FundAsync(challenger.PeerId, Tokens(1));
+        Assert.True((await h.Embedded.StakeAsync(OperationId.New(), node.PeerId, Tokens(200))).IsApplied);
+        byte[] garbage = [.. Enumerable.Range(0, 300).Select(i => (byte)(i * 7))];
+        var cases = new[]
+        {
+            new PoIP.Core.Proofs.Evidence { Kind = PoIP.Core.Proofs.EvidenceKind.FraudVerdict, AccusedId = node.PeerId, First = garbage },
+            new PoIP.Core.Proofs.Evidence { Kind = PoIP.Core.Proofs.EvidenceKind.FraudVerdict, AccusedId = node.PeerId, First = ReadOnlyMemory<byte>.Empty },
+            new PoIP.Core.Proofs.Evidence { Kind = PoIP.Core.Proofs.EvidenceKind.Equivocation, AccusedId = node.PeerId, First = garbage, Second = garbage },
+        };
+
+        foreach (var evidence in cases)
+        {
+            var signed = PoIP.Core.Protocol.SignedMessage.Create(challenger, evidence);
+            Assert.Equal(EconomicStatus.InvalidEvidence, (await h.Embedded.SlashAsync(OperationId.New(), signed, challenger.PeerId)).Status);
+        }
+
+        Assert.Equal(Tokens(200), (await h.Embedded.GetStakeAsync(node.PeerId)).Bonded);
+    }
+
+    [Fact]
+    public async Task Slash_ChallengerWithoutAccount_UnknownAccountEvidenceStillUsable()
+    {
+        await using var h = new EmbeddedHarness();
+        using var node = Ed25519KeyPair.Generate();
+        using var client = Ed25519KeyPair.Generate();
+        using var challenger = Ed25519KeyPair.Generate();
+        await h.FundAsync(node.PeerId, Tokens(200));
+        Assert.True((await h.Embedded.StakeAsync(OperationId.New(), node.PeerId, Tokens(200))).IsApplied);
+        var request = EvidenceFactory.Request(client, 1, Tokens(1));
+        var evidence = EvidenceFactory.Equivocation(
+            challenger,
+            node.PeerId,
+            EvidenceFactory.Record(node, request, EvidenceFactory.Receipt(node, request, Tokens(1))),
+            EvidenceFactory.Record(node, request, EvidenceFactory.Receipt(node, request, Tokens(1), variant: 1)));
+
+        Assert.Equal(EconomicStatus.UnknownAccount, (await h.Embedded.SlashAsync(OperationId.New(), evidence, challenger.PeerId)).Status);
+        Assert.Equal(Tokens(200), (await h.Embedded.GetStakeAsync(node.PeerId)).Bonded);
+
+        Assert.True((await h.Embedded.CreateAccountAsync(OperationId.New(), challenger.PeerId)).IsApplied);
+        Assert.True((await h.Embedded.SlashAsync(OperationId.New(), evidence, challenger.PeerId)).IsApplied);
+        Assert.Equal(Tokens(100), (await h.Embedded.GetStakeAsync(node.PeerId)).Bonded);
+    }
+
+    [Fact]
     public async Task RegisterValidator_WithoutMinimumStake_InsufficientStake()
     {
         await using var h = new EmbeddedHarness();
