@@ -34,20 +34,30 @@ public sealed class LedgerPropertyTests
         new TokenAmount(UInt128.MaxValue),
     ];
 
-    private static readonly TimeSpan[] Steps = [TimeSpan.FromMinutes(1), TimeSpan.FromHours(1), TimeSpan.FromHours(2), TimeSpan.FromDays(8)];
+    private static readonly TimeSpan[] Steps = [TimeSpan.FromHours(1), TimeSpan.FromHours(2), TimeSpan.FromDays(4), TimeSpan.FromDays(8)];
+
+    private const int Kinds = 17;
 
     private static readonly World Fixture = new();
 
-    private static readonly int[] AppliedByKind = new int[14];
+    private static readonly int[] AppliedByKind = new int[Kinds];
 
     [Fact]
     public void RandomOperationSequences_KeepEveryInvariant()
     {
         var kinds = Gen.Frequency(
-            (4, Gen.Constant(0)),
-            (2, Gen.Choose(1, 9)),
+            (1, Gen.Constant(0)),
+            (4, Gen.Choose(1, 9)),
+            (2, Gen.Constant(4)),
+            (5, Gen.Constant(5)),
+            (5, Gen.Constant(6)),
+            (5, Gen.Constant(7)),
+            (3, Gen.Constant(8)),
             (2, Gen.Constant(10)),
-            (1, Gen.Choose(11, 13)));
+            (1, Gen.Choose(11, 13)),
+            (1, Gen.Constant(14)),
+            (2, Gen.Constant(15)),
+            (2, Gen.Constant(16)));
         var amounts = Gen.Frequency(
             (1, Gen.Constant(0)),
             (1, Gen.Constant(1)),
@@ -58,13 +68,15 @@ public sealed class LedgerPropertyTests
                    from a in Gen.Choose(0, 3)
                    from b in Gen.Choose(0, 3)
                    from s in amounts
-                   select kind + (14 * (a + (4 * (b + (4 * s)))));
+                   from r in Gen.Choose(0, 7)
+                   select kind + (Kinds * (a + (4 * (b + (4 * (s + (8 * r)))))));
         var property = Prop.ForAll(step.ArrayOf().ToArbitrary(), RunSequence);
         Array.Clear(AppliedByKind);
         Check.One(Config.QuickThrowOnFailure.WithMaxTest(Runs).WithStartSize(20).WithEndSize(80), property);
 
         // The generator must reach the interesting paths, or the invariants above prove little.
-        Assert.All(new[] { 3, 4, 5, 6, 7, 8, 9, 11 }, kind => Assert.True(AppliedByKind[kind] > 0, $"operation kind {kind} was never applied: {string.Join(',', AppliedByKind)}"));
+        Console.WriteLine("applied by kind: " + string.Join(',', AppliedByKind));
+        Assert.All(new[] { 3, 4, 5, 6, 7, 8, 9, 11, 14, 15, 16 }, kind => Assert.True(AppliedByKind[kind] > 0, $"operation kind {kind} was never applied: {string.Join(',', AppliedByKind)}"));
     }
 
     private static bool RunSequence(int[] steps)
@@ -88,10 +100,11 @@ public sealed class LedgerPropertyTests
         }
 
         var usedEvidence = new HashSet<int>();
+        var proposals = new List<Governance.ProposalId>();
         OperationId? lastApplied = null;
         foreach (int step in steps)
         {
-            int kind = step % 14, a = (step / 14) % 4, b = (step / 56) % 4, s = (step / 224) % 8;
+            int kind = step % Kinds, a = (step / Kinds) % 4, b = (step / (Kinds * 4)) % 4, s = (step / (Kinds * 16)) % 8, r = (step / (Kinds * 128)) % 8;
             var actor = Fixture.Actors[a].PeerId;
             var other = Fixture.Actors[b].PeerId;
             var amount = Amounts[s];
@@ -113,14 +126,18 @@ public sealed class LedgerPropertyTests
                 3 => Wait(ledger.StakeAsync(op, actor, amount)),
                 4 => Wait(ledger.RequestUnbondAsync(op, actor, amount)),
                 5 => Wait(ledger.WithdrawUnbondedAsync(op, actor)),
-                6 => Wait(ledger.OpenEscrowAsync(op, Fixture.Requests[s % 4], actor, other, amount)),
-                7 => Wait(ledger.SettleEscrowAsync(op, Fixture.Requests[s % 4], amount)),
-                8 => Wait(ledger.RefundEscrowAsync(op, Fixture.Requests[s % 4])),
+                6 => Wait(ledger.OpenEscrowAsync(op, Fixture.Requests[r], actor, other, amount)),
+                7 => Wait(ledger.SettleEscrowAsync(op, Fixture.Requests[r], amount)),
+                8 => Wait(ledger.RefundEscrowAsync(op, Fixture.Requests[r])),
                 9 => Wait(ledger.SlashAsync(op, Fixture.Evidence[evidenceIndex], a == 0 ? actor : Fixture.Challenger)),
-                10 => Advance(clock, Steps[s % 4]),
+                10 => Advance(clock, Steps[b]),
                 11 => Wait(ledger.RegisterValidatorAsync(op, actor)),
                 12 when lastApplied is { } last => Wait(ledger.StakeAsync(last, actor, TokenAmount.FromBaseUnits(1))),
                 12 => EconomicResult.Applied,
+                14 => Propose(ledger, op, actor, other, amount, proposals),
+                15 when proposals.Count > 0 => Wait(ledger.Governance.VoteAsync(op, proposals[^1], actor, support: b % 2 == 0)),
+                16 when proposals.Count > 0 => Wait(ledger.Governance.ExecuteAsync(op, proposals[s % proposals.Count])),
+                15 or 16 => Wait(ledger.CreateAccountAsync(op, actor)),
                 _ => Wait(ledger.CreateAccountAsync(op, actor)),
             };
 
@@ -171,6 +188,17 @@ public sealed class LedgerPropertyTests
         return true;
     }
 
+    private static EconomicResult Propose(EmbeddedStakeManager ledger, OperationId op, PeerId proposer, PeerId recipient, TokenAmount amount, List<Governance.ProposalId> proposals)
+    {
+        var result = Wait(ledger.Governance.ProposeGrantAsync(op, proposer, recipient, amount));
+        if (result.IsApplied)
+        {
+            proposals.Add(Governance.ProposalId.From(op));
+        }
+
+        return result;
+    }
+
     private static EconomicResult Advance(FakeTimeProvider clock, TimeSpan by)
     {
         clock.Advance(by);
@@ -208,7 +236,7 @@ public sealed class LedgerPropertyTests
             Challenger = challenger.PeerId;
             var client = Actors[2];
             var validator = Actors[3];
-            var signed = Enumerable.Range(0, 4).Select(i => EvidenceFactory.Request(client, (ulong)i, TokenAmount.FromTokens(10))).ToArray();
+            var signed = Enumerable.Range(0, 8).Select(i => EvidenceFactory.Request(client, (ulong)i, TokenAmount.FromTokens(10))).ToArray();
             Requests = [.. signed.Select(r => new RequestId(r.Hash))];
             var receipt0 = EvidenceFactory.Receipt(Actors[0], signed[1], TokenAmount.FromTokens(5));
             var receipt0b = EvidenceFactory.Receipt(Actors[0], signed[1], TokenAmount.FromTokens(5), variant: 1);
