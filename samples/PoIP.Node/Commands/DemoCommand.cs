@@ -65,6 +65,11 @@ internal sealed class DemoCommand : AsyncCommand<DemoSettings>
                             reports.Add(report);
                             string color = report.Verdict == "Fraud" ? "red" : report.Audited ? "green" : "grey";
                             AnsiConsole.MarkupLine($"#{report.Index,-3} {Markup.Escape(report.Node),-20} [{color}]{Markup.Escape(report.Verdict),-12}[/] {Markup.Escape(Shorten(report.Text))}");
+                            foreach (string failure in report.FailedAttempts)
+                            {
+                                AnsiConsole.MarkupLine($"     [yellow]retried after: {Markup.Escape(failure)}[/]");
+                            }
+
                             if (report.Verdict == "Fraud")
                             {
                                 AnsiConsole.MarkupLine($"     [red]{Markup.Escape(report.Detail)}[/]");
@@ -146,6 +151,7 @@ internal sealed class DemoCommand : AsyncCommand<DemoSettings>
         ["audited"] = s.Audited,
         ["settled"] = s.Settled,
         ["refunded"] = s.Refunded,
+        ["abandoned_attempts"] = s.AbandonedAttempts,
         ["elapsed_s"] = Math.Round(s.Elapsed.TotalSeconds, 3),
         ["requests_per_s"] = Math.Round(s.Requests / Math.Max(s.Elapsed.TotalSeconds, 1e-9), 3),
         ["first_fraud_at_request"] = s.FirstFraudDetectedAfter,

@@ -12,6 +12,7 @@ namespace PoIP.Hosting.Client;
 /// <param name="Receipt">The node's signed, client-checked receipt.</param>
 /// <param name="Attempts">Nodes tried (1 when the first answered).</param>
 /// <param name="Audit">The validator's reply, when one was asked.</param>
+/// <param name="FailedAttempts">Why each earlier attempt failed (node and reason).</param>
 public sealed record ClientAnswer(
     string Text,
     IReadOnlyList<int> OutputTokens,
@@ -19,4 +20,5 @@ public sealed record ClientAnswer(
     SignedMessage<InferenceRequest> Request,
     SignedMessage<InferenceReceipt> Receipt,
     int Attempts,
-    AuditReplyProto? Audit);
+    AuditReplyProto? Audit,
+    IReadOnlyList<string> FailedAttempts);

@@ -149,7 +149,7 @@ public sealed class PoIPClient
             }
         }
 
-        return new ClientAnswer(outcome.Text, outcome.OutputTokens, nodeId, request, outcome.Receipt!, attempt, audit);
+        return new ClientAnswer(outcome.Text, outcome.OutputTokens, nodeId, request, outcome.Receipt!, attempt, audit, [.. failures]);
     }
 
     /// <summary>One node failed one attempt (counted by that node's circuit breaker).</summary>

@@ -33,6 +33,7 @@ public sealed class LocalNetwork : IAsyncDisposable
     private readonly List<NodeState> _nodes = [];
     private readonly List<(RequestId Id, TokenAmount Price)> _toSettle = [];
     private readonly List<IAsyncDisposable> _owned = [];
+    private readonly List<string> _failedAttempts = [];
     private EmbeddedStakeManager _ledger = null!;
     private Ed25519KeyPair _clientKey = null!;
     private Ed25519KeyPair _validatorKey = null!;
@@ -167,6 +168,7 @@ public sealed class LocalNetwork : IAsyncDisposable
         var elapsed = Stopwatch.GetElapsedTime(started);
         _elapsed += elapsed;
         var node = _nodes.Single(n => n.Key.PeerId == answer.Node);
+        _failedAttempts.AddRange(answer.FailedAttempts);
         bool audited = answer.Audit?.Selected ?? false;
         string verdict = "not audited";
         string detail = answer.Audit?.Detail ?? string.Empty;
@@ -191,7 +193,7 @@ public sealed class LocalNetwork : IAsyncDisposable
             _toSettle.Add((answer.Receipt.Message.RequestId, answer.Receipt.Message.Price));
         }
 
-        return new RequestReport(index, node.Name, answer.Text, audited, verdict, detail, elapsed);
+        return new RequestReport(index, node.Name, answer.Text, audited, verdict, detail, elapsed, answer.FailedAttempts);
     }
 
     /// <summary>Fast-forwards the ledger past the dispute window, settles the unchallenged payments, refunds abandoned escrows, and reports.</summary>
@@ -232,7 +234,8 @@ public sealed class LocalNetwork : IAsyncDisposable
 
         var totals = await _ledger.GetTotalsAsync(cancellationToken).ConfigureAwait(false);
         var journal = await _ledger.VerifyJournalAsync(cancellationToken).ConfigureAwait(false);
-        return new NetworkSummary(reports, _requests, _audited, settled, refunded, totals, journal.Matches, _firstFraud, _elapsed);
+        int abandoned = _client.OpenedEscrows.Count - _requests;
+        return new NetworkSummary(reports, _requests, _audited, settled, refunded, totals, journal.Matches, _firstFraud, _elapsed, abandoned, [.. _failedAttempts]);
     }
 
     /// <inheritdoc />

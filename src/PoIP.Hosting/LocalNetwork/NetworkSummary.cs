@@ -12,4 +12,6 @@ namespace PoIP.Hosting.LocalNetwork;
 /// <param name="JournalMatchesTables">The ledger rebuilt from its journal equals its tables.</param>
 /// <param name="FirstFraudDetectedAfter">Requests until the first fraud verdict (0 when none).</param>
 /// <param name="Elapsed">Wall time of the requests.</param>
-public sealed record NetworkSummary(IReadOnlyList<NodeReport> Nodes, int Requests, int Audited, int Settled, int Refunded, EconomicTotals Totals, bool JournalMatchesTables, int FirstFraudDetectedAfter, TimeSpan Elapsed);
+/// <param name="AbandonedAttempts">Attempts that escrowed a cap but produced no receipt (node failed mid-way); refunded, never paid.</param>
+/// <param name="FailedAttempts">Why each failed attempt failed.</param>
+public sealed record NetworkSummary(IReadOnlyList<NodeReport> Nodes, int Requests, int Audited, int Settled, int Refunded, EconomicTotals Totals, bool JournalMatchesTables, int FirstFraudDetectedAfter, TimeSpan Elapsed, int AbandonedAttempts, IReadOnlyList<string> FailedAttempts);

@@ -8,4 +8,5 @@ namespace PoIP.Hosting.LocalNetwork;
 /// <param name="Verdict">Verdict outcome when audited.</param>
 /// <param name="Detail">Verdict detail.</param>
 /// <param name="Elapsed">Wall time of the request (generation + audit).</param>
-public sealed record RequestReport(int Index, string Node, string Text, bool Audited, string Verdict, string Detail, TimeSpan Elapsed);
+/// <param name="FailedAttempts">Earlier attempts on other nodes and why they failed.</param>
+public sealed record RequestReport(int Index, string Node, string Text, bool Audited, string Verdict, string Detail, TimeSpan Elapsed, IReadOnlyList<string> FailedAttempts);
