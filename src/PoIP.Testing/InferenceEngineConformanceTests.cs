@@ -148,7 +148,7 @@ public abstract class InferenceEngineConformanceTests
         int received = 0;
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
         {
-            await foreach (GeneratedToken token in engine.GenerateAsync(new GenerationRequest(prompt, SamplingParameters.Greedy, 0, 10_000), null, cancellation.Token))
+            await foreach (GeneratedToken token in engine.GenerateAsync(new GenerationRequest(prompt, SamplingParameters.Greedy, 0, Math.Max(MaxTokens, 32)), null, cancellation.Token))
             {
                 received++;
                 await cancellation.CancelAsync();

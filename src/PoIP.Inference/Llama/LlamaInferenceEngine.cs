@@ -125,6 +125,7 @@ public sealed class LlamaInferenceEngine : IInferenceEngine
         ArgumentNullException.ThrowIfNull(tokens);
         ThrowIfDisposed();
         var bytes = new System.Buffers.ArrayBufferWriter<byte>(Math.Max(16, tokens.Count * 4));
+        bool first = true;
         for (int i = 0; i < tokens.Count; i++)
         {
             int token = tokens[i];
@@ -134,6 +135,17 @@ public sealed class LlamaInferenceEngine : IInferenceEngine
             }
 
             ReadOnlySpan<byte> piece = _pieces.Bytes(token);
+            if (first && piece.Length > 0)
+            {
+                // SentencePiece adds a space before the text it tokenizes; the standard's Detokenize
+                // removes it again so that Detokenize(Tokenize(text)) == text (as the managed engine does).
+                first = false;
+                if (piece[0] == (byte)' ')
+                {
+                    piece = piece[1..];
+                }
+            }
+
             piece.CopyTo(bytes.GetSpan(piece.Length));
             bytes.Advance(piece.Length);
         }
