@@ -13,7 +13,7 @@ namespace PoIP.Benchmarks.Network;
 /// js to C# and js to js (js-libp2p 3.3.11), with CPU seconds per GiB (both ends), managed
 /// allocations per Yamux frame in the C# to C# steady state, and the machine's raw single-thread
 /// ChaCha20-Poly1305 speed (64 KiB messages) as the ceiling.
-/// usage: p2p [MiB, default 1024]
+/// usage: p2p [MiB, default 1024] [cs: C# to C# and ChaCha only]
 /// </summary>
 internal sealed class P2pBenchmark : IMacroBenchmark
 {
@@ -31,6 +31,21 @@ internal sealed class P2pBenchmark : IMacroBenchmark
 
         // C# to C#
         var (csGbit, csCpu, allocPerFrame) = await CSharpToCSharpAsync(bytes, cancellationToken);
+
+        if (args.Length > 1 && args[1] == "cs")
+        {
+            BenchOutput.Print(new Dictionary<string, object>
+            {
+                ["name"] = "p2p-cs",
+                ["bytes"] = bytes,
+                ["cs_to_cs_gbit_s"] = BenchOutput.Round(csGbit),
+                ["cs_to_cs_cpu_s_per_gib"] = BenchOutput.Round(csCpu),
+                ["chacha20poly1305_gbit_s"] = BenchOutput.Round(chacha),
+                ["cs_vs_chacha_ratio"] = BenchOutput.Round(csGbit / chacha),
+                ["alloc_bytes_per_frame"] = BenchOutput.Round(allocPerFrame, 1),
+            });
+            return 0;
+        }
 
         // with js
         await JsPeer.EnsureInstalledAsync(root, cancellationToken);
