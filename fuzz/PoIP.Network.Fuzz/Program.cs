@@ -14,6 +14,25 @@ if (args.Length >= 2 && args[0] == "libfuzzer")
     return 0;
 }
 
+if (args.Length >= 4 && args[0] == "repro")
+{
+    // repro TARGET HEX COUNT: runs one input many times with the hang watchdog
+    var target = FuzzTargets.All.Single(t => t.Name == args[1]);
+    byte[] input = Convert.FromHexString(args[2]);
+    for (int i = 0; i < int.Parse(args[3], CultureInfo.InvariantCulture); i++)
+    {
+        var run = Task.Factory.StartNew(() => target.Run(input), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        if (!run.Wait(TimeSpan.FromSeconds(10)))
+        {
+            Console.WriteLine($"REPRO hang at iteration {i}");
+            return 1;
+        }
+    }
+
+    Console.WriteLine("REPRO no hang");
+    return 0;
+}
+
 long executions = 1_000_000;
 string? only = null;
 int seed = 1;
@@ -78,7 +97,14 @@ internal static class MutationFuzzer
             string outcome;
             try
             {
-                outcome = target(input);
+                var run = Task.Factory.StartNew(() => target(input), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                if (!run.Wait(TimeSpan.FromSeconds(10)))
+                {
+                    findings.Add((input, new TimeoutException("target did not finish within 10 s (hang)")));
+                    return new Result(n + 1, sw.Elapsed.TotalSeconds, corpus.Count, findings);
+                }
+
+                outcome = run.GetAwaiter().GetResult();
             }
             catch (Exception ex)
             {
