@@ -673,28 +673,34 @@ internal sealed class YamuxSession : IAsyncDisposable
         }
 
         var error = cause as Libp2pException ?? Errors.Closed(cause is null ? "connection closed" : "connection lost: " + cause.Message);
-        foreach (var s in streams)
+        try
         {
-            s.OnSessionClosed(error);
-        }
-
-        lock (_pings)
-        {
-            foreach (var (tcs, _) in _pings.Values)
+            foreach (var s in streams)
             {
-                tcs.TrySetException(error);
+                s.OnSessionClosed(error);
             }
 
-            _pings.Clear();
-        }
+            lock (_pings)
+            {
+                foreach (var (tcs, _) in _pings.Values)
+                {
+                    tcs.TrySetException(error);
+                }
 
-        if (cause is null || cause is OperationCanceledException)
-        {
-            _completion.TrySetResult();
+                _pings.Clear();
+            }
         }
-        else
+        finally
         {
-            _completion.TrySetException(cause);
+            // Whatever happens above, the session must be seen as ended.
+            if (cause is null || cause is OperationCanceledException)
+            {
+                _completion.TrySetResult();
+            }
+            else
+            {
+                _completion.TrySetException(cause);
+            }
         }
     }
 
