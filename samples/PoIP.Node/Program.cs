@@ -16,5 +16,12 @@ app.Configure(config =>
         model.AddCommand<ModelSynthCommand>("synth").WithDescription("Write a llama-architecture GGUF model with seeded weights.");
     });
     config.AddBranch("sim", sim => sim.AddCommand<SimCheatingCommand>("cheating").WithDescription("Simulate honest vs cheating nodes under probabilistic audits."));
+    config.AddBranch("p2p", p2p =>
+    {
+        p2p.SetDescription("libp2p tools: listen, ping, perf.");
+        p2p.AddCommand<P2pListenCommand>("listen").WithDescription("Listen; print the full multiaddr first; serve identify, ping and perf until stopped.");
+        p2p.AddCommand<P2pPingCommand>("ping").WithDescription("Ping a peer (/ipfs/ping/1.0.0).");
+        p2p.AddCommand<P2pPerfCommand>("perf").WithDescription("Measure throughput to a peer (/perf/1.0.0).");
+    });
 });
 return await app.RunAsync(args);

@@ -19,7 +19,8 @@ public sealed class Libp2pStream : Stream
 {
     private readonly YamuxSession _session;
     private readonly Channel<(byte[] Buffer, int Length)> _incoming =
-        Channel.CreateUnbounded<(byte[], int)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        // Not SingleReader: the session drains a dead stream's queue while the application may still be reading it.
+        Channel.CreateUnbounded<(byte[], int)>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = true });
     private readonly Lock _lock = new();
     private readonly int _maxWindow;
     private byte[]? _current;

@@ -177,4 +177,28 @@ public sealed class JsInteropTests
         await closed.Task.WaitAsync(ct);
         Assert.True(connection.IsClosed);
     }
+
+    [Fact]
+    public async Task WithoutEarlyMuxerNegotiation_BothDirections_FallBackToMultistreamYamux()
+    {
+        using var cts = new CancellationTokenSource(Limit);
+        var ct = cts.Token;
+        await using var js = await JsPeer.StartAsync(RepositoryPaths.Root, string.Empty, ct);
+        using var key = Ed25519KeyPair.Generate();
+        var options = new Libp2pHostOptions { Key = key, EarlyMuxerNegotiation = false };
+        options.ListenAddresses.Add(Multiaddr.Parse("/ip4/127.0.0.1/tcp/0"));
+        await using var host = Libp2pHost.Create(options);
+        await host.StartAsync(ct);
+
+        var outbound = await host.DialAsync(Multiaddr.Parse(js.Address), ct);
+        Assert.True(await outbound.PingAsync(ct) >= TimeSpan.Zero);
+        Assert.Equal(js.PeerId, (await outbound.Identified.WaitAsync(ct)).Peer.ToString());
+        await outbound.CloseAsync(ct);
+        await js.CommandAsync("waitclosed " + host.PeerId, ct);
+
+        var ping = await js.CommandAsync("ping " + host.ListenAddresses[0], ct);
+        Assert.True(ping.GetProperty("rtt").GetDouble() >= 0);
+        var inbound = Assert.Single(host.Connections);
+        Assert.True(inbound.IsInbound);
+    }
 }

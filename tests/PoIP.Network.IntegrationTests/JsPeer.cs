@@ -27,6 +27,16 @@ internal sealed class JsPeer : IAsyncDisposable
 
     public string PeerId => Address[(Address.LastIndexOf('/') + 1)..];
 
+    /// <summary>CPU time the node process has used so far.</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
     public string StandardError
     {
         get

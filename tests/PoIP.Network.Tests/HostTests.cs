@@ -162,10 +162,15 @@ public sealed class HostTests
 
     // ------------------------------------------------------------------ misbehaving peers
 
-    private static async Task<Socket> ConnectRawAsync(Libp2pHost host)
+    private static async Task<Socket> ConnectRawAsync(Libp2pHost host, int receiveBuffer = 0)
     {
         host.ListenAddresses[0].TryGetTcpTarget(out string ip, out int port, out _);
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        if (receiveBuffer > 0)
+        {
+            socket.ReceiveBufferSize = receiveBuffer; // before connecting, so the advertised window stays small
+        }
+
         await socket.ConnectAsync(System.Net.IPAddress.Parse(ip), port);
         return socket;
     }
@@ -245,9 +250,9 @@ public sealed class HostTests
         }
     }
 
-    private static async Task<RawYamuxPeer> ConnectSecureAsync(Libp2pHost host, Ed25519KeyPair key, CancellationToken ct)
+    private static async Task<RawYamuxPeer> ConnectSecureAsync(Libp2pHost host, Ed25519KeyPair key, CancellationToken ct, int receiveBuffer = 0)
     {
-        var socket = await ConnectRawAsync(host);
+        var socket = await ConnectRawAsync(host, receiveBuffer);
         var network = new NetworkStream(socket, ownsSocket: true);
         await MultistreamSelect.SelectAsync(network, NoiseHandshake.ProtocolId, ct);
         using var staticKey = NoiseHandshake.CreateStaticKey();
@@ -353,8 +358,7 @@ public sealed class HostTests
             o.Yamux = new YamuxOptions { MaxPendingControlFrames = 1024, KeepAliveInterval = TimeSpan.Zero };
         });
         host.ConnectionClosed += (_, _) => closed.TrySetResult();
-        await using var peer = await ConnectSecureAsync(host, kb, cts.Token);
-        peer.Socket.ReceiveBufferSize = 4096;
+        await using var peer = await ConnectSecureAsync(host, kb, cts.Token, receiveBuffer: 4096);
         var batch = new byte[12 * 1000];
         for (int i = 0; i < 1000; i++)
         {

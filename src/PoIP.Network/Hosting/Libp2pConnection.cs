@@ -120,10 +120,15 @@ public sealed class Libp2pConnection : IAsyncDisposable
     public async Task CloseAsync(CancellationToken cancellationToken = default)
     {
         await Session.CloseAsync(cancellationToken).ConfigureAwait(false);
+        _host.OnConnectionEnded(this, "closed locally");
     }
 
     /// <inheritdoc />
-    public async ValueTask DisposeAsync() => await Session.DisposeAsync().ConfigureAwait(false);
+    public async ValueTask DisposeAsync()
+    {
+        await Session.DisposeAsync().ConfigureAwait(false);
+        _host.OnConnectionEnded(this, "disposed");
+    }
 
     /// <inheritdoc />
     public override string ToString() => $"{(IsInbound ? "inbound" : "outbound")} {RemoteAddress}";

@@ -462,6 +462,12 @@ public sealed class Libp2pHost : IAsyncDisposable
             reason = ex.Message;
         }
 
+        OnConnectionEnded(connection, reason);
+    }
+
+    /// <summary>Removes a finished connection and raises <see cref="ConnectionClosed"/> once.</summary>
+    internal void OnConnectionEnded(Libp2pConnection connection, string reason)
+    {
         lock (_connectionsLock)
         {
             _connections.Remove(connection);

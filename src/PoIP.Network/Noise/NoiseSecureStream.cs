@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 
@@ -16,8 +15,8 @@ internal sealed class NoiseSecureStream : Stream, Internal.IFrameTransport
 {
     public const int MaxFrameLength = 65535;
     public const int MaxPlaintext = MaxFrameLength - NoiseCipher.TagLength;
-    private const int ReadBufferSize = 4 * (MaxFrameLength + 2);
-    private const int WriteBufferSize = 4 * (MaxFrameLength + 2);
+    private const int ReadBufferSize = 2 * (MaxFrameLength + 2);
+    private const int WriteBufferSize = 2 * (MaxFrameLength + 2);
 
     private readonly Stream _inner;
     private readonly NoiseCipher _send;
@@ -38,10 +37,12 @@ internal sealed class NoiseSecureStream : Stream, Internal.IFrameTransport
         _inner = inner;
         _send = send;
         _receive = receive;
-        _readBuffer = ArrayPool<byte>.Shared.Rent(ReadBufferSize);
-        _plain = ArrayPool<byte>.Shared.Rent(MaxPlaintext);
-        _writeBuffer = ArrayPool<byte>.Shared.Rent(WriteBufferSize);
-        _staging = ArrayPool<byte>.Shared.Rent(MaxPlaintext);
+        // Per-connection buffers (about 260 KiB), allocated once and left to the GC on dispose:
+        // a reader or writer racing with disposal may still touch them, so they never go back to a pool.
+        _readBuffer = GC.AllocateUninitializedArray<byte>(ReadBufferSize);
+        _plain = GC.AllocateUninitializedArray<byte>(MaxPlaintext);
+        _writeBuffer = GC.AllocateUninitializedArray<byte>(WriteBufferSize);
+        _staging = GC.AllocateUninitializedArray<byte>(MaxPlaintext);
     }
 
     public override bool CanRead => true;
@@ -234,8 +235,6 @@ internal sealed class NoiseSecureStream : Stream, Internal.IFrameTransport
             _inner.Dispose();
             _send.Dispose();
             _receive.Dispose();
-            // Buffers are not returned to the pool: a reader or writer racing with disposal
-            // could still touch them; the GC reclaims them.
         }
 
         base.Dispose(disposing);

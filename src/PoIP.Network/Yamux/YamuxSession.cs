@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PoIP.Network.Internal;
@@ -165,6 +166,7 @@ internal sealed class YamuxSession : IAsyncDisposable
     // ---------------------------------------------------------------- writing
 
     /// <summary>Writes data frames for a stream (payload split into frames), then pending control frames, then flushes.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     internal async ValueTask WriteDataAsync(uint streamId, ReadOnlyMemory<byte> data, YamuxFlags flags, CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -259,6 +261,7 @@ internal sealed class YamuxSession : IAsyncDisposable
         TryFlushControl();
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteControlLockedAsync(CancellationToken cancellationToken)
     {
         while (true)
@@ -334,6 +337,7 @@ internal sealed class YamuxSession : IAsyncDisposable
         Abort(failure);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ReadExactAsync(Memory<byte> buffer, bool allowEnd)
     {
         int read = 0;
@@ -356,6 +360,7 @@ internal sealed class YamuxSession : IAsyncDisposable
         return true;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask HandleDataAsync(YamuxHeader header)
     {
         if (header.Length > MaxIncomingFrame)
@@ -402,6 +407,7 @@ internal sealed class YamuxSession : IAsyncDisposable
         ApplyFlags(stream, header.Flags);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask DiscardAsync(int length)
     {
         byte[] scratch = ArrayPool<byte>.Shared.Rent(Math.Min(length, 65536));
@@ -667,28 +673,34 @@ internal sealed class YamuxSession : IAsyncDisposable
         }
 
         var error = cause as Libp2pException ?? Errors.Closed(cause is null ? "connection closed" : "connection lost: " + cause.Message);
-        foreach (var s in streams)
+        try
         {
-            s.OnSessionClosed(error);
-        }
-
-        lock (_pings)
-        {
-            foreach (var (tcs, _) in _pings.Values)
+            foreach (var s in streams)
             {
-                tcs.TrySetException(error);
+                s.OnSessionClosed(error);
             }
 
-            _pings.Clear();
-        }
+            lock (_pings)
+            {
+                foreach (var (tcs, _) in _pings.Values)
+                {
+                    tcs.TrySetException(error);
+                }
 
-        if (cause is null || cause is OperationCanceledException)
-        {
-            _completion.TrySetResult();
+                _pings.Clear();
+            }
         }
-        else
+        finally
         {
-            _completion.TrySetException(cause);
+            // Whatever happens above, the session must be seen as ended.
+            if (cause is null || cause is OperationCanceledException)
+            {
+                _completion.TrySetResult();
+            }
+            else
+            {
+                _completion.TrySetException(cause);
+            }
         }
     }
 

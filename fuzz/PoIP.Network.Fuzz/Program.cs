@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using System.Globalization;
+using PoIP.Network.Fuzz;
+
+// PoIP.Network parser fuzzing.
+//   dotnet run -c Release --project fuzz/PoIP.Network.Fuzz -- [--executions N] [--target NAME] [--seed S]
+//       managed mutation fuzzing (default 1,000,000 executions per target); prints one line per target
+//   dotnet run -c Release --project fuzz/PoIP.Network.Fuzz -- libfuzzer NAME
+//       SharpFuzz libFuzzer entry (needs the assemblies instrumented with `sharpfuzz` and a libFuzzer driver)
+if (args.Length >= 2 && args[0] == "libfuzzer")
+{
+    var target = FuzzTargets.All.Single(t => t.Name == args[1]);
+    SharpFuzz.Fuzzer.LibFuzzer.Run(span => target.Run(span.ToArray()));
+    return 0;
+}
+
+if (args.Length >= 4 && args[0] == "repro")
+{
+    // repro TARGET HEX COUNT: runs one input many times with the hang watchdog
+    var target = FuzzTargets.All.Single(t => t.Name == args[1]);
+    byte[] input = Convert.FromHexString(args[2]);
+    for (int i = 0; i < int.Parse(args[3], CultureInfo.InvariantCulture); i++)
+    {
+        var run = Task.Factory.StartNew(() => target.Run(input), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        if (!run.Wait(TimeSpan.FromSeconds(10)))
+        {
+            Console.WriteLine($"REPRO hang at iteration {i}");
+            return 1;
+        }
+    }
+
+    Console.WriteLine("REPRO no hang");
+    return 0;
+}
+
+long executions = 1_000_000;
+string? only = null;
+int seed = 1;
+for (int i = 0; i < args.Length - 1; i++)
+{
+    switch (args[i])
+    {
+        case "--executions":
+            executions = long.Parse(args[++i], CultureInfo.InvariantCulture);
+            break;
+        case "--target":
+            only = args[++i];
+            break;
+        case "--seed":
+            seed = int.Parse(args[++i], CultureInfo.InvariantCulture);
+            break;
+    }
+}
+
+int failures = 0;
+foreach (var (name, run, seeds) in FuzzTargets.All)
+{
+    if (only is not null && only != name)
+    {
+        continue;
+    }
+
+    var result = MutationFuzzer.Run(run, seeds, executions, seed);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"FUZZ target={name} executions={result.Executions} seconds={result.Seconds:F1} exec_per_s={result.Executions / result.Seconds:F0} corpus={result.CorpusSize} findings={result.Findings.Count}"));
+    foreach (var (input, error) in result.Findings.Take(5))
+    {
+        Console.WriteLine($"  finding: {error.GetType().Name}: {error.Message}\n  input: {Convert.ToHexString(input)}");
+    }
+
+    failures += result.Findings.Count;
+}
+
+return failures == 0 ? 0 : 1;
+
+internal static class MutationFuzzer
+{
+    public sealed record Result(long Executions, double Seconds, int CorpusSize, List<(byte[] Input, Exception Error)> Findings);
+
+    /// <summary>
+    /// Runs <paramref name="executions"/> inputs: seeds, random bytes and mutations of a growing
+    /// corpus (an input joins when it ends in an outcome not seen before: a cheap stand-in for coverage).
+    /// </summary>
+    public static Result Run(Func<byte[], string> target, byte[][] seeds, long executions, int seed)
+    {
+        var corpus = new List<byte[]>(seeds);
+        var outcomes = new HashSet<string>(StringComparer.Ordinal);
+        var findings = new List<(byte[], Exception)>();
+        var mutator = new Mutator(seed);
+        var random = new Random(seed);
+        var sw = Stopwatch.StartNew();
+        for (long n = 0; n < executions; n++)
+        {
+            byte[] input = n < seeds.Length ? seeds[n]
+                : random.Next(20) == 0 ? mutator.RandomInput()
+                : mutator.Mutate(corpus[random.Next(corpus.Count)], corpus);
+            string outcome;
+            try
+            {
+                var run = Task.Factory.StartNew(() => target(input), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                if (!run.Wait(TimeSpan.FromSeconds(10)))
+                {
+                    findings.Add((input, new TimeoutException("target did not finish within 10 s (hang)")));
+                    return new Result(n + 1, sw.Elapsed.TotalSeconds, corpus.Count, findings);
+                }
+
+                outcome = run.GetAwaiter().GetResult();
+            }
+            catch (Exception ex)
+            {
+                findings.Add((input, ex));
+                if (findings.Count >= 20)
+                {
+                    return new Result(n + 1, sw.Elapsed.TotalSeconds, corpus.Count, findings);
+                }
+
+                continue;
+            }
+
+            if (outcomes.Add(outcome) && corpus.Count < 4096)
+            {
+                corpus.Add(input);
+            }
+        }
+
+        return new Result(executions, sw.Elapsed.TotalSeconds, corpus.Count, findings);
+    }
+}
