@@ -7,6 +7,7 @@ using PoIP.Core.Protocol;
 using PoIP.Core.Protocol.Wire;
 using PoIP.Inference.Verification;
 using PoIP.Network.InferProtocol;
+using PoIP.Network.Protocols;
 
 namespace PoIP.Hosting.Validation;
 

@@ -534,7 +534,7 @@ public sealed class Libp2pHost : IAsyncDisposable
         var connection = stream.Connection!;
         var message = IdentifyCodec.Encode(_key.PublicKey, _options.ProtocolVersion, _options.AgentVersion, Protocols,
             ListenAddresses.Select(a => a.WithoutPeerId()), connection.RemoteAddress.WithoutPeerId());
-        await LengthPrefixed.WriteAsync(stream, message, cancellationToken).ConfigureAwait(false);
+        await LengthPrefixedFrames.WriteAsync(stream, message, cancellationToken).ConfigureAwait(false);
         await stream.CompleteWritingAsync().ConfigureAwait(false);
     }
 
@@ -544,7 +544,17 @@ public sealed class Libp2pHost : IAsyncDisposable
         await using (stream.ConfigureAwait(false))
         {
             await stream.CompleteWritingAsync().ConfigureAwait(false);
-            byte[] message = await LengthPrefixed.ReadAsync(stream, IdentifyCodec.MaxMessageLength, cancellationToken).ConfigureAwait(false);
+            byte[] message;
+            try
+            {
+                message = await LengthPrefixedFrames.ReadAsync(stream, IdentifyCodec.MaxMessageLength, cancellationToken).ConfigureAwait(false)
+                    ?? throw new Libp2pException(Libp2pErrorCodes.Closed, "identify stream ended before a message");
+            }
+            catch (PoIPDecodeException ex)
+            {
+                throw ex.Kind == DecodeErrorKind.Oversize ? Internal.Errors.Limit(ex.Message) : Internal.Errors.Protocol(ex.Message);
+            }
+
             var info = IdentifyCodec.Decode(message, connection.RemotePeer);
             connection.SetIdentified(info);
             PeerIdentified?.Invoke(this, new Libp2pIdentifiedEventArgs(connection, info));

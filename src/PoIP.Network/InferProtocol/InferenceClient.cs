@@ -6,6 +6,7 @@ using PoIP.Core.Identity;
 using PoIP.Core.Merkle;
 using PoIP.Core.Protocol;
 using PoIP.Core.Protocol.Wire;
+using PoIP.Network.Protocols;
 
 namespace PoIP.Network.InferProtocol;
 

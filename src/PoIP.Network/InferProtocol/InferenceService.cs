@@ -7,6 +7,7 @@ using PoIP.Core.Merkle;
 using PoIP.Core.Proofs;
 using PoIP.Core.Protocol;
 using PoIP.Core.Protocol.Wire;
+using PoIP.Network.Protocols;
 
 namespace PoIP.Network.InferProtocol;
 

@@ -6,6 +6,7 @@ using PoIP.Core.Money;
 using PoIP.Core.Protocol;
 using PoIP.Network.InferProtocol;
 using PoIP.TestUtils;
+using PoIP.Network.Protocols;
 
 namespace PoIP.Network.Tests.InferProtocol;
 

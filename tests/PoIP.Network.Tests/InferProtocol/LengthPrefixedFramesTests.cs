@@ -1,6 +1,7 @@
 using FsCheck.Xunit;
 using PoIP.Core.Errors;
 using PoIP.Network.InferProtocol;
+using PoIP.Network.Protocols;
 
 namespace PoIP.Network.Tests.InferProtocol;
 

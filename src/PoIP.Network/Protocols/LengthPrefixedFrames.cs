@@ -1,12 +1,12 @@
 using PoIP.Core.Encoding;
 using PoIP.Core.Errors;
 
-namespace PoIP.Network.InferProtocol;
+namespace PoIP.Network.Protocols;
 
 /// <summary>
-/// Reads and writes unsigned-varint length-prefixed frames on a stream, the framing of every PoIP
-/// stream protocol. Every read names a size limit; an oversize or malformed prefix is a typed
-/// error before any payload byte is buffered.
+/// Reads and writes unsigned-varint length-prefixed frames on a stream: the framing of identify and
+/// of every PoIP stream protocol. Every read names a size limit; an oversize or malformed prefix is a
+/// typed error before any payload byte is buffered.
 /// </summary>
 public static class LengthPrefixedFrames
 {
@@ -14,10 +14,11 @@ public static class LengthPrefixedFrames
     public static async ValueTask WriteAsync(Stream stream, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        byte[] prefix = new byte[UnsignedVarint.MaxLength];
-        int length = UnsignedVarint.Write(prefix, (ulong)payload.Length);
-        await stream.WriteAsync(prefix.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
-        await stream.WriteAsync(payload, cancellationToken).ConfigureAwait(false);
+        // One write: on an encrypted stream prefix and payload then travel in one frame.
+        byte[] buffer = new byte[UnsignedVarint.MaxLength + payload.Length];
+        int prefix = UnsignedVarint.Write(buffer, (ulong)payload.Length);
+        payload.Span.CopyTo(buffer.AsSpan(prefix));
+        await stream.WriteAsync(buffer.AsMemory(0, prefix + payload.Length), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Reads one frame of at most <paramref name="maxLength"/> bytes; null at a clean end of stream.</summary>
