@@ -86,13 +86,7 @@ internal sealed class GenerateCommand : AsyncCommand<GenerateSettings>
             return 2;
         }
 
-        if (settings.Engine == "managed")
-        {
-            await Console.Error.WriteLineAsync("error: --engine managed is not available in this build yet (the managed reference engine is being merged); use --engine llama.");
-            return 2;
-        }
-
-        if (settings.Engine != "llama")
+        if (settings.Engine is not ("llama" or "managed"))
         {
             await Console.Error.WriteLineAsync($"error: unknown engine '{settings.Engine}' (llama or managed).");
             return 2;
@@ -128,7 +122,9 @@ internal sealed class GenerateCommand : AsyncCommand<GenerateSettings>
                 MaxPromptTokens = settings.ContextSize - 1,
                 MaxOutputTokens = settings.ContextSize,
             };
-            await using var engine = await LlamaInferenceEngine.LoadAsync(options, cancellationToken);
+            await using IInferenceEngine engine = settings.Engine == "managed"
+                ? await PoIP.Inference.Managed.ManagedLlamaEngine.LoadAsync(model, cancellationToken: cancellationToken)
+                : await LlamaInferenceEngine.LoadAsync(options, cancellationToken);
             double loadMs = clock.Elapsed.TotalMilliseconds;
             var prompt = engine.Tokenize(settings.Prompt, addBeginOfSequence: engine.Model.BeginOfSequenceToken >= 0);
             var request = new GenerationRequest(prompt, sampling, settings.Seed, settings.MaxTokens);
