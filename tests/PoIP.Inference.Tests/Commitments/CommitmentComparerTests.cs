@@ -108,6 +108,14 @@ public sealed class CommitmentComparerTests
     {
         const int hidden = 512, tokens = 256;
         var states = SyntheticActivations.Generate(19, tokens, hidden);
+
+        // Warm up every code path once (first-call JIT and tier-up must not count as steady state).
+        var warm = new CommitmentBuilder(CommitmentParameters.Standard(hidden, tokens), hidden, tokens);
+        for (int i = 0; i < tokens; i++)
+        {
+            warm.OnToken(i, 1, states[i], ReadOnlySpan<float>.Empty);
+        }
+
         var builder = new CommitmentBuilder(CommitmentParameters.Standard(hidden, tokens), hidden, tokens);
         builder.OnToken(0, 1, states[0], ReadOnlySpan<float>.Empty);
         long before = GC.GetAllocatedBytesForCurrentThread();
