@@ -59,6 +59,7 @@ public sealed class LocalNetworkTests(Xunit.Abstractions.ITestOutputHelper outpu
         Assert.Equal(TokenAmount.Zero, cheater.Earned);
         foreach (var honest in summary.Nodes.Where(n => !n.Cheats))
         {
+            Assert.True(honest.Reputation > cheater.Reputation, $"{honest.Name} ranks above the cheater");
             Assert.Equal(0, honest.Frauds);
             Assert.Equal(honest.StakeBefore, honest.StakeAfter);
             Assert.True(honest.Earned > TokenAmount.Zero, $"{honest.Name} was paid");

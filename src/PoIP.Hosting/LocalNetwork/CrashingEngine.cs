@@ -7,21 +7,13 @@ namespace PoIP.Hosting.LocalNetwork;
 /// A node that dies mid-answer, for demonstrations and tests: after the first token of its first
 /// request it takes its whole libp2p host down (every connection drops), as a killed process would.
 /// </summary>
-internal sealed class CrashingEngine(IInferenceEngine inner, Func<ValueTask> crash) : IInferenceEngine
+internal sealed class CrashingEngine(IInferenceEngine inner, Func<ValueTask> crash) : DelegatingInferenceEngine(inner)
 {
     private int _crashed;
 
-    public EngineIdentity Identity => inner.Identity;
-
-    public ModelDescriptor Model => inner.Model;
-
-    public IReadOnlyList<int> Tokenize(string text, bool addBeginOfSequence) => inner.Tokenize(text, addBeginOfSequence);
-
-    public string Detokenize(IReadOnlyList<int> tokens) => inner.Detokenize(tokens);
-
-    public async IAsyncEnumerable<GeneratedToken> GenerateAsync(GenerationRequest request, IActivationObserver? observer = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public override async IAsyncEnumerable<GeneratedToken> GenerateAsync(GenerationRequest request, IActivationObserver? observer = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await foreach (var token in inner.GenerateAsync(request, observer, cancellationToken).ConfigureAwait(false))
+        await foreach (var token in Inner.GenerateAsync(request, observer, cancellationToken).ConfigureAwait(false))
         {
             yield return token;
             if (token.Index == 0 && Interlocked.Exchange(ref _crashed, 1) == 0)
@@ -31,9 +23,4 @@ internal sealed class CrashingEngine(IInferenceEngine inner, Func<ValueTask> cra
             }
         }
     }
-
-    public Task TeacherForceAsync(IReadOnlyList<int> promptTokens, IReadOnlyList<int> outputTokens, IActivationObserver observer, CancellationToken cancellationToken = default) =>
-        inner.TeacherForceAsync(promptTokens, outputTokens, observer, cancellationToken);
-
-    public ValueTask DisposeAsync() => inner.DisposeAsync();
 }

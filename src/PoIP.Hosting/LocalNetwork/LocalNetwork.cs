@@ -8,6 +8,7 @@ using PoIP.Core.Proofs;
 using PoIP.Core.Protocol;
 using PoIP.Economics.Embedded;
 using PoIP.Economics.Parameters;
+using PoIP.Economics.Reputation;
 using PoIP.Hosting.Client;
 using PoIP.Hosting.Validation;
 using PoIP.Inference.Commitments;
@@ -34,6 +35,7 @@ public sealed class LocalNetwork : IAsyncDisposable
     private readonly List<(RequestId Id, TokenAmount Price)> _toSettle = [];
     private readonly List<IAsyncDisposable> _owned = [];
     private readonly List<string> _failedAttempts = [];
+    private readonly ReputationBook _reputation = new();
     private EmbeddedStakeManager _ledger = null!;
     private Ed25519KeyPair _clientKey = null!;
     private Ed25519KeyPair _validatorKey = null!;
@@ -169,6 +171,7 @@ public sealed class LocalNetwork : IAsyncDisposable
         _elapsed += elapsed;
         var node = _nodes.Single(n => n.Key.PeerId == answer.Node);
         _failedAttempts.AddRange(answer.FailedAttempts);
+        _reputation.Record(node.Key.PeerId, ReputationEvent.RequestCompleted);
         bool audited = answer.Audit?.Selected ?? false;
         string verdict = "not audited";
         string detail = answer.Audit?.Detail ?? string.Empty;
@@ -178,6 +181,7 @@ public sealed class LocalNetwork : IAsyncDisposable
             verdict = signed.Message.Outcome.ToString();
             Interlocked.Increment(ref _audited);
             node.Audits++;
+            _reputation.Record(node.Key.PeerId, signed.Message.Outcome == VerdictOutcome.Fraud ? ReputationEvent.FraudProven : ReputationEvent.AuditPassed);
             if (signed.Message.Outcome == VerdictOutcome.Fraud)
             {
                 node.Frauds++;
@@ -228,8 +232,7 @@ public sealed class LocalNetwork : IAsyncDisposable
         {
             var stake = await _ledger.GetStakeAsync(node.Key.PeerId, cancellationToken).ConfigureAwait(false);
             var balance = await _ledger.GetBalanceAsync(node.Key.PeerId, cancellationToken).ConfigureAwait(false);
-            double reputation = (1.0 + node.Audits - node.Frauds) / (2.0 + node.Audits);
-            reports.Add(new NodeReport(node.Name, node.Key.PeerId, node.Cheats, node.Served, node.Audits, node.Frauds, balance - node.BalanceBefore, node.Stake, stake.Bonded + stake.Unbonding, reputation));
+            reports.Add(new NodeReport(node.Name, node.Key.PeerId, node.Cheats, node.Served, node.Audits, node.Frauds, balance - node.BalanceBefore, node.Stake, stake.Bonded + stake.Unbonding, _reputation.GetScore(node.Key.PeerId)));
         }
 
         var totals = await _ledger.GetTotalsAsync(cancellationToken).ConfigureAwait(false);

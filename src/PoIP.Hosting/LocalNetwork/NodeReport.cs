@@ -13,5 +13,5 @@ namespace PoIP.Hosting.LocalNetwork;
 /// <param name="Earned">Balance gained from settled payments.</param>
 /// <param name="StakeBefore">Bonded stake at start.</param>
 /// <param name="StakeAfter">Bonded + unbonding stake at the end.</param>
-/// <param name="Reputation">Beta(1 + passed, 1 + failed) mean over audits.</param>
+/// <param name="Reputation">The node's <c>ReputationBook</c> score (completed requests, passed audits, proven fraud).</param>
 public sealed record NodeReport(string Name, PeerId PeerId, bool Cheats, int Served, int Audits, int Frauds, TokenAmount Earned, TokenAmount StakeBefore, TokenAmount StakeAfter, double Reputation);
