@@ -1,4 +1,5 @@
 using PoIP.Core.Money;
+using PoIP.Hosting.Client;
 using PoIP.Hosting.LocalNetwork;
 using PoIP.TestUtils;
 
@@ -14,7 +15,7 @@ public sealed class LocalNetworkTests(Xunit.Abstractions.ITestOutputHelper outpu
 
     private static readonly string[] Prompts = ["Once upon a time", "The cat sat on the mat and", "Tom had a red ball. One day,"];
 
-    private async Task<NetworkSummary> RunAsync(CheatKind cheat, int requests, bool crashFirstNode = false)
+    private async Task<NetworkSummary> RunAsync(CheatKind cheat, int requests, bool crashFirstNode = false, NodeSelectionPolicy selection = NodeSelectionPolicy.Competition)
     {
         string model = RepositoryPaths.Stories260K ?? throw new InvalidOperationException("stories260K.gguf not found beside the checkout (../shared/models); set POIP_STORIES260K.");
         await using var network = await LocalNetwork.LocalNetwork.StartAsync(new LocalNetworkOptions
@@ -26,6 +27,7 @@ public sealed class LocalNetworkTests(Xunit.Abstractions.ITestOutputHelper outpu
             AuditProbability = 1.0,
             MaxTokens = 24,
             CrashFirstNode = crashFirstNode,
+            Selection = selection,
         });
         for (int i = 0; i < requests; i++)
         {
@@ -53,8 +55,10 @@ public sealed class LocalNetworkTests(Xunit.Abstractions.ITestOutputHelper outpu
         Assert.True(summary.JournalMatchesTables);
         Assert.Equal(6, summary.Audited);
         var cheater = Assert.Single(summary.Nodes, n => n.Cheats);
-        Assert.Equal(2, cheater.Served);
-        Assert.Equal(2, cheater.Frauds);
+        // Competition: every node is tried once first, so the cheater answers one of the first three
+        // requests, is caught (p = 1), and never wins the competition again.
+        Assert.Equal(1, cheater.Served);
+        Assert.Equal(1, cheater.Frauds);
         Assert.True(cheater.StakeAfter < cheater.StakeBefore, "the cheater lost stake");
         Assert.Equal(TokenAmount.Zero, cheater.Earned);
         foreach (var honest in summary.Nodes.Where(n => !n.Cheats))
@@ -65,18 +69,20 @@ public sealed class LocalNetworkTests(Xunit.Abstractions.ITestOutputHelper outpu
             Assert.True(honest.Earned > TokenAmount.Zero, $"{honest.Name} was paid");
         }
 
-        Assert.Equal(4, summary.Settled);
-        Assert.Equal(2 + summary.AbandonedAttempts, summary.Refunded); // the frauds, plus any attempt a node dropped (retried elsewhere, never paid)
+        Assert.Equal(5, summary.Nodes.Where(n => !n.Cheats).Sum(n => n.Served));
+        Assert.Equal(5, summary.Settled);
+        Assert.Equal(1 + summary.AbandonedAttempts, summary.Refunded); // the fraud, plus any attempt a node dropped (retried elsewhere, never paid)
         Assert.Equal(TokenAmount.Zero, summary.Totals.Escrowed);
         Assert.True(summary.Totals.Burned > TokenAmount.Zero);
-        Assert.InRange(summary.FirstFraudDetectedAfter, 1, 3); // round-robin over 3 nodes: the cheater answers one of the first three
+        Assert.InRange(summary.FirstFraudDetectedAfter, 1, 3);
     }
 
     [Fact]
-    public async Task Demo_CheaterBelowMinimumStake_RefusesAndClientRetriesElsewhere()
+    public async Task Demo_RoundRobin_CheaterBelowMinimumStake_RefusesAndClientRetriesElsewhere()
     {
-        // Every receipt audited; each fraud slashes half the stake (200 → 100 → 50 < minimum 100).
-        var summary = await RunAsync(CheatKind.AlterOutput, requests: 9);
+        // Round robin keeps sending the cheater its turn, so the ledger's floor is what stops it:
+        // every receipt audited; each fraud slashes half the stake (200 → 100 → 50 < minimum 100).
+        var summary = await RunAsync(CheatKind.AlterOutput, requests: 9, selection: NodeSelectionPolicy.RoundRobin);
 
         var cheater = Assert.Single(summary.Nodes, n => n.Cheats);
         Assert.Equal(2, cheater.Served); // its third turn is skipped: the ledger refuses to escrow for a node below the minimum stake

@@ -37,6 +37,7 @@ internal sealed class DemoCommand : AsyncCommand<DemoSettings>
                 Cheat = settings.CheatKind,
                 AuditProbability = settings.AuditProbability,
                 MaxTokens = settings.MaxTokens,
+                Selection = settings.SelectionPolicy,
             };
 
             if (!settings.Json)

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using PoIP.Hosting.Client;
 using PoIP.Hosting.LocalNetwork;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -35,6 +36,10 @@ internal sealed class DemoSettings : CommandSettings
     [Description("First sampling seed. Default 1.")]
     public ulong Seed { get; init; } = 1;
 
+    [CommandOption("--selection <POLICY>")]
+    [Description("How the client routes: competition (default: reputation, latency, stake; every node tried once first) or round-robin.")]
+    public string Selection { get; init; } = "competition";
+
     [CommandOption("--json")]
     [Description("Print the final summary as one JSON line.")]
     public bool Json { get; init; }
@@ -48,8 +53,16 @@ internal sealed class DemoSettings : CommandSettings
         _ => (CheatKind)(-1),
     };
 
+    public NodeSelectionPolicy SelectionPolicy => Selection switch
+    {
+        "competition" => NodeSelectionPolicy.Competition,
+        "round-robin" => NodeSelectionPolicy.RoundRobin,
+        _ => (NodeSelectionPolicy)(-1),
+    };
+
     public override ValidationResult Validate() =>
         !Enum.IsDefined(CheatKind) ? ValidationResult.Error($"--cheat must be alter-output, other-seed, truncate or none, not '{Cheat}'.")
+        : !Enum.IsDefined(SelectionPolicy) ? ValidationResult.Error($"--selection must be competition or round-robin, not '{Selection}'.")
         : Nodes is < 2 or > 16 ? ValidationResult.Error("--nodes must be 2 to 16.")
         : Requests is < 1 or > 10_000 ? ValidationResult.Error("--requests must be 1 to 10000.")
         : AuditProbability is < 0 or > 1 || double.IsNaN(AuditProbability) ? ValidationResult.Error("--audit-p must be in [0, 1].")

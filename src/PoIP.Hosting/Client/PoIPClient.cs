@@ -6,6 +6,8 @@ using PoIP.Core.Economics;
 using PoIP.Core.Hashing;
 using PoIP.Core.Identity;
 using PoIP.Core.Protocol;
+using PoIP.Core.Proofs;
+using PoIP.Economics.Reputation;
 using PoIP.Hosting.Validation;
 using PoIP.Network.Addressing;
 using PoIP.Network.InferProtocol;
@@ -25,8 +27,8 @@ public sealed class PoIPClient
     private readonly PoIPClientOptions _options;
     private readonly ConcurrentDictionary<PeerId, ResiliencePipeline> _breakers = new();
     private readonly ConcurrentQueue<RequestId> _escrows = new();
+    private readonly NodeChooser _chooser;
     private long _nonce;
-    private int _next;
 
     /// <summary>Creates the client.</summary>
     public PoIPClient(PoIPClientOptions options)
@@ -38,8 +40,16 @@ public sealed class PoIPClient
         }
 
         _options = options;
+        Reputation = options.Reputation ?? new ReputationBook(timeProvider: options.TimeProvider);
+        _chooser = new NodeChooser(options, Reputation);
         _nonce = options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds() << 16;
     }
+
+    /// <summary>
+    /// What this client has seen of each node (completed requests, timeouts, audit verdicts from its
+    /// validators); the competition policy routes by it.
+    /// </summary>
+    public ReputationBook Reputation { get; }
 
     /// <summary>Every request whose price cap this client escrowed (answered or not).</summary>
     public IReadOnlyCollection<RequestId> OpenedEscrows => [.. _escrows];
@@ -49,8 +59,9 @@ public sealed class PoIPClient
     {
         ArgumentNullException.ThrowIfNull(prompt);
         ArgumentNullException.ThrowIfNull(options);
-        int start = Interlocked.Increment(ref _next);
+        int start = _chooser.StartRequest();
         int attempts = 0;
+        var tried = new HashSet<PeerId>();
         var failures = new List<string>();
         var retry = new ResiliencePipelineBuilder<ClientAnswer>()
             .AddRetry(new RetryStrategyOptions<ClientAnswer>
@@ -66,7 +77,10 @@ public sealed class PoIPClient
             return await retry.ExecuteAsync(
                 async ct =>
                 {
-                    var node = _options.Nodes[(start + attempts++) % _options.Nodes.Count];
+                    attempts++;
+                    var node = await _chooser.ChooseAsync(start, tried, options.PriceCap, ct).ConfigureAwait(false)
+                        ?? throw new NodeAttemptException(tried.Count == 0 ? "no node is eligible (stake or price)." : "no other eligible node.");
+                    tried.Add(node.PeerId!.Value);
                     var breaker = _breakers.GetOrAdd(node.PeerId!.Value, _ => CreateBreaker());
                     return await breaker.ExecuteAsync(async innerCt => await AttemptAsync(node, prompt, options, attempts, failures, onText, innerCt).ConfigureAwait(false), ct).ConfigureAwait(false);
                 },
@@ -92,6 +106,7 @@ public sealed class PoIPClient
     private async Task<ClientAnswer> AttemptAsync(Multiaddr node, string prompt, AskOptions options, int attempt, List<string> failures, Action<string>? onText, CancellationToken cancellationToken)
     {
         var nodeId = node.PeerId!.Value;
+        _chooser.Attempted(nodeId);
         byte[] promptBytes = System.Text.Encoding.UTF8.GetBytes(prompt);
         var request = SignedMessage.Create(_options.Key, InferenceRequest.ForPrompt(
             prompt, options.Model, _options.Key.PeerId, options.Sampling, options.Seed, options.MaxTokens, options.PriceCap,
@@ -116,12 +131,25 @@ public sealed class PoIPClient
         using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
             timeout.CancelAfter(_options.AttemptTimeout);
+            long started = _options.TimeProvider.GetTimestamp();
+            bool first = true;
+            void OnToken(Core.Engine.GeneratedToken token)
+            {
+                if (first)
+                {
+                    first = false;
+                    _chooser.ObserveLatency(nodeId, _options.TimeProvider.GetElapsedTime(started));
+                }
+
+                onText?.Invoke(token.Piece);
+            }
+
             try
             {
                 var stream = await _options.Host.OpenStreamAsync(node, InferenceService.ProtocolId, timeout.Token).ConfigureAwait(false);
                 await using (stream.ConfigureAwait(false))
                 {
-                    outcome = await InferenceClient.InvokeAsync(stream, request, promptBytes, nodeId, t => onText?.Invoke(t.Piece), timeout.Token).ConfigureAwait(false);
+                    outcome = await InferenceClient.InvokeAsync(stream, request, promptBytes, nodeId, OnToken, timeout.Token).ConfigureAwait(false);
                 }
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -135,8 +163,11 @@ public sealed class PoIPClient
             // The escrow stays locked: the ledger refunds it once abandoned (twice the dispute window)
             // or on proven fraud. No receipt exists for it, so it can never be settled: no double charge.
             failures.Add($"{nodeId}: {outcome.Status} {outcome.Detail}");
+            Reputation.Record(nodeId, ReputationEvent.Timeout);
             throw new NodeAttemptException(outcome.Detail);
         }
+
+        Reputation.Record(nodeId, ReputationEvent.RequestCompleted);
 
         Core.Protocol.Wire.AuditReplyProto? audit = null;
         if (_options.Validators.Count > 0)
@@ -147,9 +178,40 @@ public sealed class PoIPClient
             {
                 audit = await ValidatorService.SubmitAsync(stream, request.Envelope.Encoded, promptBytes, outcome.Receipt!.Envelope.Encoded, outcome.OutputTokens, cancellationToken).ConfigureAwait(false);
             }
+
+            RecordVerdict(audit, validator.PeerId!.Value, new ReceiptId(outcome.Receipt.Hash), nodeId);
         }
 
         return new ClientAnswer(outcome.Text, outcome.OutputTokens, nodeId, request, outcome.Receipt!, attempt, audit, [.. failures]);
+    }
+
+    /// <summary>
+    /// Folds a validator's verdict into the node's reputation, only when it is signed by the validator
+    /// asked and concerns this request and node (a forged or misdirected verdict changes nothing).
+    /// </summary>
+    private void RecordVerdict(Core.Protocol.Wire.AuditReplyProto audit, PeerId validator, ReceiptId receipt, PeerId node)
+    {
+        if (!audit.Selected || audit.VerdictEnvelope.IsEmpty)
+        {
+            return;
+        }
+
+        SignedMessage<Verdict> verdict;
+        try
+        {
+            verdict = SignedMessage.Open<Verdict>(audit.VerdictEnvelope.Memory);
+        }
+        catch (Exception ex) when (ex is Core.Errors.PoIPDecodeException or Core.Errors.SignatureException)
+        {
+            return;
+        }
+
+        if (verdict.Signer != validator || verdict.Message.ReceiptId != receipt || verdict.Message.NodeId != node)
+        {
+            return;
+        }
+
+        Reputation.Record(node, verdict.Message.Outcome == VerdictOutcome.Fraud ? ReputationEvent.FraudProven : ReputationEvent.AuditPassed);
     }
 
     /// <summary>One node failed one attempt (counted by that node's circuit breaker).</summary>

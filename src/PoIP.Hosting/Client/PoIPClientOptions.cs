@@ -2,6 +2,8 @@ using PoIP.Core.Economics;
 using PoIP.Core.Identity;
 using PoIP.Network.Addressing;
 using PoIP.Network;
+using PoIP.Economics.Reputation;
+using PoIP.Economics.Selection;
 
 namespace PoIP.Hosting.Client;
 
@@ -31,6 +33,18 @@ public sealed class PoIPClientOptions
 
     /// <summary>How long a failing node is skipped.</summary>
     public TimeSpan BreakDuration { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How each attempt's node is picked (default <see cref="NodeSelectionPolicy.Competition"/>).</summary>
+    public NodeSelectionPolicy Selection { get; init; } = NodeSelectionPolicy.Competition;
+
+    /// <summary>Weights and stake floor of the competition (defaults when null; set <see cref="NodeSelectionOptions.MinimumStake"/> to the network's minimum).</summary>
+    public NodeSelectionOptions? SelectionWeights { get; init; }
+
+    /// <summary>Seed of the competition's sampling (default: derived from the client's peer id, so one client's choices are reproducible).</summary>
+    public int? SelectionSeed { get; init; }
+
+    /// <summary>The reputation book routing reads and the client feeds (a new one when null; pass a shared one to combine views).</summary>
+    public ReputationBook? Reputation { get; init; }
 
     /// <summary>Clock for expiries and breakers.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;

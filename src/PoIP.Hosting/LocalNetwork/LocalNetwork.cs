@@ -9,6 +9,7 @@ using PoIP.Core.Protocol;
 using PoIP.Economics.Embedded;
 using PoIP.Economics.Parameters;
 using PoIP.Economics.Reputation;
+using PoIP.Economics.Selection;
 using PoIP.Hosting.Client;
 using PoIP.Hosting.Validation;
 using PoIP.Inference.Commitments;
@@ -51,6 +52,15 @@ public sealed class LocalNetwork : IAsyncDisposable
 
     /// <summary>Node names and ids, in order (the last one cheats unless <see cref="CheatKind.None"/>).</summary>
     public IReadOnlyList<(string Name, PeerId Id, bool Cheats)> Nodes => [.. _nodes.Select(n => (n.Name, n.Key.PeerId, n.Cheats))];
+
+    /// <summary>The model every node serves.</summary>
+    public ModelId Model => _model;
+
+    /// <summary>The network's ledger (read it; the network drives it).</summary>
+    public IStakeManager Ledger => _ledger;
+
+    /// <summary>The nodes' full multiaddrs (with <c>/p2p/&lt;id&gt;</c>), in the order of <see cref="Nodes"/>.</summary>
+    public IReadOnlyList<Multiaddr> NodeAddresses => [.. _nodes.Select(n => n.Address!)];
 
     /// <summary>Starts every role and funds the ledger (genesis: faucet deposits, stakes, validator registration).</summary>
     public static async Task<LocalNetwork> StartAsync(LocalNetworkOptions options, CancellationToken cancellationToken = default)
@@ -158,6 +168,9 @@ public sealed class LocalNetwork : IAsyncDisposable
             Nodes = [.. _nodes.Select(n => n.Address!)],
             Validators = [validatorHost.ListenAddresses[0].WithPeerId(_validatorKey.PeerId)],
             Stakes = _ledger,
+            Selection = _options.Selection,
+            SelectionWeights = new NodeSelectionOptions { MinimumStake = (await _ledger.GetParametersAsync(cancellationToken).ConfigureAwait(false)).MinimumStake },
+            Reputation = _reputation, // the client feeds it (completions, timeouts, verified verdicts); the summary reads it
         });
     }
 
@@ -171,7 +184,6 @@ public sealed class LocalNetwork : IAsyncDisposable
         _elapsed += elapsed;
         var node = _nodes.Single(n => n.Key.PeerId == answer.Node);
         _failedAttempts.AddRange(answer.FailedAttempts);
-        _reputation.Record(node.Key.PeerId, ReputationEvent.RequestCompleted);
         bool audited = answer.Audit?.Selected ?? false;
         string verdict = "not audited";
         string detail = answer.Audit?.Detail ?? string.Empty;
@@ -181,7 +193,6 @@ public sealed class LocalNetwork : IAsyncDisposable
             verdict = signed.Message.Outcome.ToString();
             Interlocked.Increment(ref _audited);
             node.Audits++;
-            _reputation.Record(node.Key.PeerId, signed.Message.Outcome == VerdictOutcome.Fraud ? ReputationEvent.FraudProven : ReputationEvent.AuditPassed);
             if (signed.Message.Outcome == VerdictOutcome.Fraud)
             {
                 node.Frauds++;

@@ -1,4 +1,5 @@
 using PoIP.Core.Money;
+using PoIP.Hosting.Client;
 
 namespace PoIP.Hosting.LocalNetwork;
 
@@ -19,6 +20,9 @@ public sealed class LocalNetworkOptions
 
     /// <summary>When true, the first node dies (its host goes down) in the middle of its first answer.</summary>
     public bool CrashFirstNode { get; init; }
+
+    /// <summary>How the client routes requests (default: the competition policy).</summary>
+    public NodeSelectionPolicy Selection { get; init; } = NodeSelectionPolicy.Competition;
 
     /// <summary>Probability that the validator audits a receipt.</summary>
     public double AuditProbability { get; init; } = 0.5;

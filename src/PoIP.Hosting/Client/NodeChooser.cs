@@ -1,0 +1,96 @@
+using System.Collections.Concurrent;
+using PoIP.Core.Economics;
+using PoIP.Core.Identity;
+using PoIP.Core.Money;
+using PoIP.Economics.Reputation;
+using PoIP.Economics.Selection;
+using PoIP.Network.Addressing;
+
+namespace PoIP.Hosting.Client;
+
+/// <summary>
+/// The client's routing state: which nodes it has tried, their latency (moving average of the time
+/// to the first token), and the <see cref="NodeSelector"/> competition between them (or round robin).
+/// </summary>
+internal sealed class NodeChooser
+{
+    private const double LatencySmoothing = 0.3;
+
+    private readonly IReadOnlyList<Multiaddr> _nodes;
+    private readonly NodeSelectionPolicy _policy;
+    private readonly NodeSelector _selector;
+    private readonly Lock _selectorLock = new();
+    private readonly ReputationBook _reputation;
+    private readonly IStakeManager _stakes;
+    private readonly ConcurrentDictionary<PeerId, double> _latencyTicks = new();
+    private readonly ConcurrentDictionary<PeerId, byte> _attempted = new();
+    private int _next;
+
+    public NodeChooser(PoIPClientOptions options, ReputationBook reputation)
+    {
+        _nodes = options.Nodes;
+        _policy = options.Selection;
+        _stakes = options.Stakes;
+        _reputation = reputation;
+        int seed = options.SelectionSeed ?? BitConverter.ToInt32(options.Key.PeerId.Bytes[^4..]);
+        _selector = new NodeSelector(seed, options.SelectionWeights);
+    }
+
+    /// <summary>A per-request cursor: round robin starts at the next node for each request.</summary>
+    public int StartRequest() => Interlocked.Increment(ref _next);
+
+    /// <summary>The node for the next attempt of a request, or null when every node was tried or none is eligible.</summary>
+    public async Task<Multiaddr?> ChooseAsync(int start, IReadOnlySet<PeerId> tried, TokenAmount priceCap, CancellationToken cancellationToken)
+    {
+        var remaining = new List<Multiaddr>(_nodes.Count);
+        for (int i = 0; i < _nodes.Count; i++)
+        {
+            var node = _nodes[(start + i) % _nodes.Count];
+            if (!tried.Contains(node.PeerId!.Value))
+            {
+                remaining.Add(node);
+            }
+        }
+
+        if (remaining.Count == 0 || _policy == NodeSelectionPolicy.RoundRobin)
+        {
+            return remaining.Count == 0 ? null : remaining[0];
+        }
+
+        // Exploration: a node this client never tried gets one request before the competition judges it.
+        var unexplored = remaining.FirstOrDefault(n => !_attempted.ContainsKey(n.PeerId!.Value));
+        if (unexplored is not null)
+        {
+            return unexplored;
+        }
+
+        // A node tried but never measured (it failed) counts as the slowest known one.
+        double slowest = _latencyTicks.IsEmpty ? 0 : _latencyTicks.Values.Max();
+        var candidates = new List<NodeCandidate>(remaining.Count);
+        foreach (var node in remaining)
+        {
+            var id = node.PeerId!.Value;
+            var stake = await _stakes.GetStakeAsync(id, cancellationToken).ConfigureAwait(false);
+            var latency = TimeSpan.FromTicks((long)(_latencyTicks.TryGetValue(id, out double ticks) ? ticks : slowest));
+            candidates.Add(new NodeCandidate(id, priceCap, latency, stake.Bonded, _reputation.GetScore(id)));
+        }
+
+        NodeCandidate? chosen;
+        lock (_selectorLock)
+        {
+            chosen = _selector.Select(candidates, priceCap);
+        }
+
+        return chosen is null ? null : remaining.First(n => n.PeerId!.Value == chosen.Node);
+    }
+
+    /// <summary>Notes that an attempt went to <paramref name="node"/>.</summary>
+    public void Attempted(PeerId node) => _attempted.TryAdd(node, 0);
+
+    /// <summary>Folds a measured time to first token into the node's moving average.</summary>
+    public void ObserveLatency(PeerId node, TimeSpan timeToFirstToken) =>
+        _latencyTicks.AddOrUpdate(
+            node,
+            timeToFirstToken.Ticks,
+            (_, old) => (old * (1 - LatencySmoothing)) + (timeToFirstToken.Ticks * LatencySmoothing));
+}
