@@ -101,238 +101,185 @@ public abstract class StakeManagerContractTests
     [Fact]
     public async Task SettleEscrow_AfterWindow_PaysNodeFeeAndChange()
     {
-        await using var h = await CreateHarnessAsync();
-        var (node, client) = await ServingPairAsync(h);
-        using (node)
-        using (client)
-        {
-            var request = RequestId.FromEnvelope(Guid.NewGuid().ToByteArray());
-            var clientBefore = await h.Manager.GetBalanceAsync(client.PeerId);
-            var nodeBefore = await h.Manager.GetBalanceAsync(node.PeerId);
-            await Applied(h.Manager.OpenEscrowAsync(OperationId.New(), request, client.PeerId, node.PeerId, Tokens(10)));
-            Assert.Equal(clientBefore - Tokens(10), await h.Manager.GetBalanceAsync(client.PeerId));
-            Assert.Equal(EscrowState.Open, (await h.Manager.GetEscrowAsync(request))!.State);
+        await using var scene = await SceneAsync();
+        var (h, node, client) = (scene.Harness, scene.Node, scene.Client);
+        var request = RequestId.FromEnvelope(Guid.NewGuid().ToByteArray());
+        var clientBefore = await h.Manager.GetBalanceAsync(client.PeerId);
+        var nodeBefore = await h.Manager.GetBalanceAsync(node.PeerId);
+        await Applied(h.Manager.OpenEscrowAsync(OperationId.New(), request, client.PeerId, node.PeerId, Tokens(10)));
+        Assert.Equal(clientBefore - Tokens(10), await h.Manager.GetBalanceAsync(client.PeerId));
+        Assert.Equal(EscrowState.Open, (await h.Manager.GetEscrowAsync(request))!.State);
 
-            Assert.Equal(EconomicStatus.NotAllowed, (await h.Manager.SettleEscrowAsync(OperationId.New(), request, Tokens(4))).Status);
-            await h.AdvanceTimeAsync(h.Parameters.DisputeWindow);
-            Assert.Equal(EconomicStatus.InvalidAmount, (await h.Manager.SettleEscrowAsync(OperationId.New(), request, Tokens(11))).Status);
-            var fundBefore = (await h.Manager.GetTotalsAsync()).PublicFund;
-            await Applied(h.Manager.SettleEscrowAsync(OperationId.New(), request, Tokens(4)));
+        Assert.Equal(EconomicStatus.NotAllowed, (await h.Manager.SettleEscrowAsync(OperationId.New(), request, Tokens(4))).Status);
+        await h.AdvanceTimeAsync(h.Parameters.DisputeWindow);
+        Assert.Equal(EconomicStatus.InvalidAmount, (await h.Manager.SettleEscrowAsync(OperationId.New(), request, Tokens(11))).Status);
+        var fundBefore = (await h.Manager.GetTotalsAsync()).PublicFund;
+        await Applied(h.Manager.SettleEscrowAsync(OperationId.New(), request, Tokens(4)));
 
-            var fee = Tokens(4).MultiplyFraction(h.Parameters.ProtocolFeeBps, 10_000);
-            Assert.Equal(nodeBefore + Tokens(4) - fee, await h.Manager.GetBalanceAsync(node.PeerId));
-            Assert.Equal(clientBefore - Tokens(4), await h.Manager.GetBalanceAsync(client.PeerId));
-            Assert.Equal(fundBefore + fee, (await h.Manager.GetTotalsAsync()).PublicFund);
-            Assert.Equal(EconomicStatus.UnknownEscrow, (await h.Manager.SettleEscrowAsync(OperationId.New(), request, Tokens(4))).Status);
-            Assert.Equal(EscrowState.Settled, (await h.Manager.GetEscrowAsync(request))!.State);
-            await AssertConservedAsync(h);
-        }
+        var fee = Tokens(4).MultiplyFraction(h.Parameters.ProtocolFeeBps, 10_000);
+        Assert.Equal(nodeBefore + Tokens(4) - fee, await h.Manager.GetBalanceAsync(node.PeerId));
+        Assert.Equal(clientBefore - Tokens(4), await h.Manager.GetBalanceAsync(client.PeerId));
+        Assert.Equal(fundBefore + fee, (await h.Manager.GetTotalsAsync()).PublicFund);
+        Assert.Equal(EconomicStatus.UnknownEscrow, (await h.Manager.SettleEscrowAsync(OperationId.New(), request, Tokens(4))).Status);
+        Assert.Equal(EscrowState.Settled, (await h.Manager.GetEscrowAsync(request))!.State);
+        await AssertConservedAsync(h);
     }
 
     /// <summary>Escrows need funds, a staked node and a fresh request.</summary>
     [Fact]
     public async Task OpenEscrow_BadInput_RefusedStateUnchanged()
     {
-        await using var h = await CreateHarnessAsync();
-        var (node, client) = await ServingPairAsync(h);
+        await using var scene = await SceneAsync();
+        var (h, node, client) = (scene.Harness, scene.Node, scene.Client);
         using var unstaked = Ed25519KeyPair.Generate();
-        using (node)
-        using (client)
-        {
-            await h.FundAsync(unstaked.PeerId, Tokens(1));
-            var request = RequestId.FromEnvelope(Guid.NewGuid().ToByteArray());
-            var balance = await h.Manager.GetBalanceAsync(client.PeerId);
+        await h.FundAsync(unstaked.PeerId, Tokens(1));
+        var request = RequestId.FromEnvelope(Guid.NewGuid().ToByteArray());
+        var balance = await h.Manager.GetBalanceAsync(client.PeerId);
 
-            Assert.Equal(EconomicStatus.InsufficientFunds, (await h.Manager.OpenEscrowAsync(OperationId.New(), request, client.PeerId, node.PeerId, balance + Tokens(1))).Status);
-            Assert.Equal(EconomicStatus.InvalidAmount, (await h.Manager.OpenEscrowAsync(OperationId.New(), request, client.PeerId, node.PeerId, TokenAmount.Zero)).Status);
-            Assert.Equal(EconomicStatus.InsufficientStake, (await h.Manager.OpenEscrowAsync(OperationId.New(), request, client.PeerId, unstaked.PeerId, Tokens(1))).Status);
-            await Applied(h.Manager.OpenEscrowAsync(OperationId.New(), request, client.PeerId, node.PeerId, Tokens(1)));
-            Assert.NotEqual(EconomicStatus.Applied, (await h.Manager.OpenEscrowAsync(OperationId.New(), request, client.PeerId, node.PeerId, Tokens(1))).Status);
-            Assert.Equal(EconomicStatus.UnknownEscrow, (await h.Manager.SettleEscrowAsync(OperationId.New(), RequestId.FromEnvelope([1]), Tokens(1))).Status);
+        Assert.Equal(EconomicStatus.InsufficientFunds, (await h.Manager.OpenEscrowAsync(OperationId.New(), request, client.PeerId, node.PeerId, balance + Tokens(1))).Status);
+        Assert.Equal(EconomicStatus.InvalidAmount, (await h.Manager.OpenEscrowAsync(OperationId.New(), request, client.PeerId, node.PeerId, TokenAmount.Zero)).Status);
+        Assert.Equal(EconomicStatus.InsufficientStake, (await h.Manager.OpenEscrowAsync(OperationId.New(), request, client.PeerId, unstaked.PeerId, Tokens(1))).Status);
+        await Applied(h.Manager.OpenEscrowAsync(OperationId.New(), request, client.PeerId, node.PeerId, Tokens(1)));
+        Assert.NotEqual(EconomicStatus.Applied, (await h.Manager.OpenEscrowAsync(OperationId.New(), request, client.PeerId, node.PeerId, Tokens(1))).Status);
+        Assert.Equal(EconomicStatus.UnknownEscrow, (await h.Manager.SettleEscrowAsync(OperationId.New(), RequestId.FromEnvelope([1]), Tokens(1))).Status);
 
-            Assert.Equal(balance - Tokens(1), await h.Manager.GetBalanceAsync(client.PeerId));
-            await AssertConservedAsync(h);
-        }
+        Assert.Equal(balance - Tokens(1), await h.Manager.GetBalanceAsync(client.PeerId));
+        await AssertConservedAsync(h);
     }
 
     /// <summary>A fraud verdict slashes the node, pays challenger and fund, burns the rest, and refunds the request's escrow.</summary>
     [Fact]
     public async Task Slash_FraudVerdictInsideWindow_SlashesSplitsAndRefunds()
     {
-        await using var h = await CreateHarnessAsync();
-        var (node, client) = await ServingPairAsync(h);
-        using var validator = Ed25519KeyPair.Generate();
-        using var challenger = Ed25519KeyPair.Generate();
-        using (node)
-        using (client)
-        {
-            await h.RegisterValidatorAsync(validator.PeerId);
-            await h.FundAsync(challenger.PeerId, Tokens(1));
-            var request = EvidenceFactory.Request(client, 1, Tokens(10));
-            var receipt = EvidenceFactory.Receipt(node, request, Tokens(5));
-            var requestId = new RequestId(request.Hash);
-            var clientBefore = await h.Manager.GetBalanceAsync(client.PeerId);
-            await Applied(h.Manager.OpenEscrowAsync(OperationId.New(), requestId, client.PeerId, node.PeerId, Tokens(10)));
-            var stakeBefore = await h.Manager.GetStakeAsync(node.PeerId);
-            var totalsBefore = await h.Manager.GetTotalsAsync();
+        await using var scene = await SceneAsync();
+        var (h, node, client, challenger) = (scene.Harness, scene.Node, scene.Client, scene.Challenger);
+        var (request, receipt) = scene.Transaction(1);
+        var requestId = new RequestId(request.Hash);
+        var clientBefore = await h.Manager.GetBalanceAsync(client.PeerId);
+        await Applied(h.Manager.OpenEscrowAsync(OperationId.New(), requestId, client.PeerId, node.PeerId, Tokens(10)));
+        var stakeBefore = await h.Manager.GetStakeAsync(node.PeerId);
+        var totalsBefore = await h.Manager.GetTotalsAsync();
 
-            var evidence = EvidenceFactory.Fraud(challenger, node.PeerId, EvidenceFactory.Verdict(validator, receipt, node.PeerId), request, receipt);
-            await Applied(h.Manager.SlashAsync(OperationId.New(), evidence, challenger.PeerId));
+        await Applied(h.Manager.SlashAsync(OperationId.New(), scene.Fraud(request, receipt), challenger.PeerId));
 
-            var slash = stakeBefore.Bonded.MultiplyFraction(h.Parameters.SlashFractionBps, 10_000);
-            var toChallenger = slash.MultiplyFraction(h.Parameters.ChallengerShareBps, 10_000);
-            var toFund = slash.MultiplyFraction(h.Parameters.PublicFundShareBps, 10_000);
-            Assert.Equal(stakeBefore.Bonded - slash, (await h.Manager.GetStakeAsync(node.PeerId)).Bonded);
-            Assert.Equal(Tokens(1) + toChallenger, await h.Manager.GetBalanceAsync(challenger.PeerId));
-            var totals = await h.Manager.GetTotalsAsync();
-            Assert.Equal(totalsBefore.PublicFund + toFund, totals.PublicFund);
-            Assert.Equal(totalsBefore.Burned + (slash - toChallenger - toFund), totals.Burned);
-            Assert.Equal(clientBefore, await h.Manager.GetBalanceAsync(client.PeerId));
-            Assert.Equal(EscrowState.Refunded, (await h.Manager.GetEscrowAsync(requestId))!.State);
+        var slash = stakeBefore.Bonded.MultiplyFraction(h.Parameters.SlashFractionBps, 10_000);
+        var toChallenger = slash.MultiplyFraction(h.Parameters.ChallengerShareBps, 10_000);
+        var toFund = slash.MultiplyFraction(h.Parameters.PublicFundShareBps, 10_000);
+        Assert.Equal(stakeBefore.Bonded - slash, (await h.Manager.GetStakeAsync(node.PeerId)).Bonded);
+        Assert.Equal(Tokens(1) + toChallenger, await h.Manager.GetBalanceAsync(challenger.PeerId));
+        var totals = await h.Manager.GetTotalsAsync();
+        Assert.Equal(totalsBefore.PublicFund + toFund, totals.PublicFund);
+        Assert.Equal(totalsBefore.Burned + (slash - toChallenger - toFund), totals.Burned);
+        Assert.Equal(clientBefore, await h.Manager.GetBalanceAsync(client.PeerId));
+        Assert.Equal(EscrowState.Refunded, (await h.Manager.GetEscrowAsync(requestId))!.State);
 
-            await h.AdvanceTimeAsync(h.Parameters.DisputeWindow);
-            Assert.NotEqual(EconomicStatus.Applied, (await h.Manager.SettleEscrowAsync(OperationId.New(), requestId, Tokens(5))).Status);
-            await AssertConservedAsync(h);
-        }
+        await h.AdvanceTimeAsync(h.Parameters.DisputeWindow);
+        Assert.NotEqual(EconomicStatus.Applied, (await h.Manager.SettleEscrowAsync(OperationId.New(), requestId, Tokens(5))).Status);
+        await AssertConservedAsync(h);
     }
 
     /// <summary>Evidence is used once, whoever re-submits it and under whatever operation id.</summary>
     [Fact]
     public async Task Slash_SameOffenceTwice_EvidenceAlreadyUsed()
     {
-        await using var h = await CreateHarnessAsync();
-        var (node, client) = await ServingPairAsync(h);
-        using var validator = Ed25519KeyPair.Generate();
+        await using var scene = await SceneAsync();
+        var (h, node, challenger) = (scene.Harness, scene.Node, scene.Challenger);
         using var validator2 = Ed25519KeyPair.Generate();
-        using var challenger = Ed25519KeyPair.Generate();
-        using (node)
-        using (client)
-        {
-            await h.RegisterValidatorAsync(validator.PeerId);
-            await h.RegisterValidatorAsync(validator2.PeerId);
-            await h.FundAsync(challenger.PeerId, Tokens(1));
-            var request = EvidenceFactory.Request(client, 1, Tokens(10));
-            var receipt = EvidenceFactory.Receipt(node, request, Tokens(5));
-            var evidence = EvidenceFactory.Fraud(challenger, node.PeerId, EvidenceFactory.Verdict(validator, receipt, node.PeerId), request, receipt);
-            await Applied(h.Manager.SlashAsync(OperationId.New(), evidence, challenger.PeerId));
-            var after = await h.Manager.GetTotalsAsync();
+        await h.RegisterValidatorAsync(validator2.PeerId);
+        var (request, receipt) = scene.Transaction(1);
+        var evidence = scene.Fraud(request, receipt);
+        await Applied(h.Manager.SlashAsync(OperationId.New(), evidence, challenger.PeerId));
+        var after = await h.Manager.GetTotalsAsync();
 
-            Assert.Equal(EconomicStatus.EvidenceAlreadyUsed, (await h.Manager.SlashAsync(OperationId.New(), evidence, challenger.PeerId)).Status);
-            var second = EvidenceFactory.Fraud(challenger, node.PeerId, EvidenceFactory.Verdict(validator2, receipt, node.PeerId), request, receipt);
-            Assert.Equal(EconomicStatus.EvidenceAlreadyUsed, (await h.Manager.SlashAsync(OperationId.New(), second, challenger.PeerId)).Status);
-            Assert.Equal(after, await h.Manager.GetTotalsAsync());
-            await AssertConservedAsync(h);
-        }
+        Assert.Equal(EconomicStatus.EvidenceAlreadyUsed, (await h.Manager.SlashAsync(OperationId.New(), evidence, challenger.PeerId)).Status);
+        var second = EvidenceFactory.Fraud(challenger, node.PeerId, EvidenceFactory.Verdict(validator2, receipt, node.PeerId), request, receipt);
+        Assert.Equal(EconomicStatus.EvidenceAlreadyUsed, (await h.Manager.SlashAsync(OperationId.New(), second, challenger.PeerId)).Status);
+        Assert.Equal(after, await h.Manager.GetTotalsAsync());
+        await AssertConservedAsync(h);
     }
 
     /// <summary>Stake waiting out its unbonding period is still slashable.</summary>
     [Fact]
     public async Task Slash_AllStakeUnbonding_StillSlashed()
     {
-        await using var h = await CreateHarnessAsync();
-        var (node, client) = await ServingPairAsync(h);
-        using var validator = Ed25519KeyPair.Generate();
-        using var challenger = Ed25519KeyPair.Generate();
-        using (node)
-        using (client)
-        {
-            await h.RegisterValidatorAsync(validator.PeerId);
-            await h.FundAsync(challenger.PeerId, Tokens(1));
-            var bonded = (await h.Manager.GetStakeAsync(node.PeerId)).Bonded;
-            await Applied(h.Manager.RequestUnbondAsync(OperationId.New(), node.PeerId, bonded));
-            var request = EvidenceFactory.Request(client, 2, Tokens(10));
-            var receipt = EvidenceFactory.Receipt(node, request, Tokens(5));
-            var evidence = EvidenceFactory.Fraud(challenger, node.PeerId, EvidenceFactory.Verdict(validator, receipt, node.PeerId), request, receipt);
+        await using var scene = await SceneAsync();
+        var (h, node, challenger) = (scene.Harness, scene.Node, scene.Challenger);
+        var bonded = (await h.Manager.GetStakeAsync(node.PeerId)).Bonded;
+        await Applied(h.Manager.RequestUnbondAsync(OperationId.New(), node.PeerId, bonded));
+        var (request, receipt) = scene.Transaction(2);
 
-            await Applied(h.Manager.SlashAsync(OperationId.New(), evidence, challenger.PeerId));
+        await Applied(h.Manager.SlashAsync(OperationId.New(), scene.Fraud(request, receipt), challenger.PeerId));
 
-            var slash = bonded.MultiplyFraction(h.Parameters.SlashFractionBps, 10_000);
-            var stake = await h.Manager.GetStakeAsync(node.PeerId);
-            Assert.Equal(TokenAmount.Zero, stake.Bonded);
-            Assert.Equal(bonded - slash, stake.Unbonding);
-            await h.AdvanceTimeAsync(h.Parameters.UnbondingPeriod);
-            await Applied(h.Manager.WithdrawUnbondedAsync(OperationId.New(), node.PeerId));
-            Assert.Equal(TokenAmount.Zero, (await h.Manager.GetStakeAsync(node.PeerId)).Withdrawable);
-            await AssertConservedAsync(h);
-        }
+        var slash = bonded.MultiplyFraction(h.Parameters.SlashFractionBps, 10_000);
+        var stake = await h.Manager.GetStakeAsync(node.PeerId);
+        Assert.Equal(TokenAmount.Zero, stake.Bonded);
+        Assert.Equal(bonded - slash, stake.Unbonding);
+        await h.AdvanceTimeAsync(h.Parameters.UnbondingPeriod);
+        await Applied(h.Manager.WithdrawUnbondedAsync(OperationId.New(), node.PeerId));
+        Assert.Equal(TokenAmount.Zero, (await h.Manager.GetStakeAsync(node.PeerId)).Withdrawable);
+        await AssertConservedAsync(h);
     }
 
     /// <summary>Forged, mismatched or self-serving evidence is refused and changes nothing.</summary>
     [Fact]
     public async Task Slash_ForgedOrMismatchedEvidence_InvalidEvidenceStateUnchanged()
     {
-        await using var h = await CreateHarnessAsync();
-        var (node, client) = await ServingPairAsync(h);
+        await using var scene = await SceneAsync();
+        var (h, node, client, validator, challenger) = (scene.Harness, scene.Node, scene.Client, scene.Validator, scene.Challenger);
         using var other = Ed25519KeyPair.Generate();
-        using var validator = Ed25519KeyPair.Generate();
-        using var challenger = Ed25519KeyPair.Generate();
-        using (node)
-        using (client)
+        await h.FundAsync(other.PeerId, Tokens(1));
+        var (request, receipt) = scene.Transaction(3);
+        var otherReceipt = EvidenceFactory.Receipt(node, request, Tokens(5), variant: 1);
+        var before = await h.Manager.GetTotalsAsync();
+
+        SignedMessage<Evidence>[] forged =
+        [
+            // the verdict names another node
+            EvidenceFactory.Fraud(challenger, node.PeerId, EvidenceFactory.Verdict(validator, receipt, other.PeerId), request, receipt),
+            // the verdict is not fraud
+            EvidenceFactory.Fraud(challenger, node.PeerId, EvidenceFactory.Verdict(validator, receipt, node.PeerId, VerdictOutcome.Valid), request, receipt),
+            // the verdict judges another receipt
+            EvidenceFactory.Fraud(challenger, node.PeerId, EvidenceFactory.Verdict(validator, otherReceipt, node.PeerId), request, receipt),
+            // the accused did not sign the receipt
+            EvidenceFactory.Fraud(challenger, other.PeerId, EvidenceFactory.Verdict(validator, receipt, other.PeerId), request, receipt),
+            // the node judges itself
+            EvidenceFactory.Fraud(challenger, node.PeerId, EvidenceFactory.Verdict(node, receipt, node.PeerId), request, receipt),
+            // the receipt answers another request
+            EvidenceFactory.Fraud(challenger, node.PeerId, EvidenceFactory.Verdict(validator, receipt, node.PeerId), EvidenceFactory.Request(client, 4, Tokens(10)), receipt),
+        ];
+        foreach (var evidence in forged)
         {
-            await h.RegisterValidatorAsync(validator.PeerId);
-            await h.FundAsync(challenger.PeerId, Tokens(1));
-            await h.FundAsync(other.PeerId, Tokens(1));
-            var request = EvidenceFactory.Request(client, 3, Tokens(10));
-            var receipt = EvidenceFactory.Receipt(node, request, Tokens(5));
-            var otherReceipt = EvidenceFactory.Receipt(node, request, Tokens(5), variant: 1);
-            var before = await h.Manager.GetTotalsAsync();
-
-            SignedMessage<Evidence>[] forged =
-            [
-                // the verdict names another node
-                EvidenceFactory.Fraud(challenger, node.PeerId, EvidenceFactory.Verdict(validator, receipt, other.PeerId), request, receipt),
-                // the verdict is not fraud
-                EvidenceFactory.Fraud(challenger, node.PeerId, EvidenceFactory.Verdict(validator, receipt, node.PeerId, VerdictOutcome.Valid), request, receipt),
-                // the verdict judges another receipt
-                EvidenceFactory.Fraud(challenger, node.PeerId, EvidenceFactory.Verdict(validator, otherReceipt, node.PeerId), request, receipt),
-                // the accused did not sign the receipt
-                EvidenceFactory.Fraud(challenger, other.PeerId, EvidenceFactory.Verdict(validator, receipt, other.PeerId), request, receipt),
-                // the node judges itself
-                EvidenceFactory.Fraud(challenger, node.PeerId, EvidenceFactory.Verdict(node, receipt, node.PeerId), request, receipt),
-                // the receipt answers another request
-                EvidenceFactory.Fraud(challenger, node.PeerId, EvidenceFactory.Verdict(validator, receipt, node.PeerId), EvidenceFactory.Request(client, 4, Tokens(10)), receipt),
-            ];
-            foreach (var evidence in forged)
-            {
-                Assert.Equal(EconomicStatus.InvalidEvidence, (await h.Manager.SlashAsync(OperationId.New(), evidence, challenger.PeerId)).Status);
-            }
-
-            // Valid evidence, but submitted for someone other than its signer.
-            var valid = EvidenceFactory.Fraud(challenger, node.PeerId, EvidenceFactory.Verdict(validator, receipt, node.PeerId), request, receipt);
-            Assert.Equal(EconomicStatus.InvalidEvidence, (await h.Manager.SlashAsync(OperationId.New(), valid, other.PeerId)).Status);
-
-            Assert.Equal(before, await h.Manager.GetTotalsAsync());
-            await AssertConservedAsync(h);
+            Assert.Equal(EconomicStatus.InvalidEvidence, (await h.Manager.SlashAsync(OperationId.New(), evidence, challenger.PeerId)).Status);
         }
+
+        // Valid evidence, but submitted for someone other than its signer.
+        Assert.Equal(EconomicStatus.InvalidEvidence, (await h.Manager.SlashAsync(OperationId.New(), scene.Fraud(request, receipt), other.PeerId)).Status);
+
+        Assert.Equal(before, await h.Manager.GetTotalsAsync());
+        await AssertConservedAsync(h);
     }
 
     /// <summary>Two different receipts signed by one node for one request are slashable once; pending or identical records are not.</summary>
     [Fact]
     public async Task Slash_Equivocation_SlashedOnceOthersRefused()
     {
-        await using var h = await CreateHarnessAsync();
-        var (node, client) = await ServingPairAsync(h);
-        using var challenger = Ed25519KeyPair.Generate();
-        using (node)
-        using (client)
-        {
-            await h.FundAsync(challenger.PeerId, Tokens(1));
-            var request = EvidenceFactory.Request(client, 5, Tokens(10));
-            var a = EvidenceFactory.Record(node, request, EvidenceFactory.Receipt(node, request, Tokens(5)));
-            var b = EvidenceFactory.Record(node, request, EvidenceFactory.Receipt(node, request, Tokens(5), variant: 1));
-            var pending = EvidenceFactory.Record(node, request, null);
-            var byClient = EvidenceFactory.Record(client, request, EvidenceFactory.Receipt(node, request, Tokens(5), variant: 2));
+        await using var scene = await SceneAsync();
+        var (h, node, client, challenger) = (scene.Harness, scene.Node, scene.Client, scene.Challenger);
+        var (request, receipt) = scene.Transaction(5);
+        var a = EvidenceFactory.Record(node, request, receipt);
+        var b = EvidenceFactory.Record(node, request, EvidenceFactory.Receipt(node, request, Tokens(5), variant: 1));
+        var pending = EvidenceFactory.Record(node, request, null);
+        var byClient = EvidenceFactory.Record(client, request, EvidenceFactory.Receipt(node, request, Tokens(5), variant: 2));
 
-            Assert.Equal(EconomicStatus.InvalidEvidence, (await h.Manager.SlashAsync(OperationId.New(), EvidenceFactory.Equivocation(challenger, node.PeerId, a, a), challenger.PeerId)).Status);
-            Assert.Equal(EconomicStatus.InvalidEvidence, (await h.Manager.SlashAsync(OperationId.New(), EvidenceFactory.Equivocation(challenger, node.PeerId, a, pending), challenger.PeerId)).Status);
-            Assert.Equal(EconomicStatus.InvalidEvidence, (await h.Manager.SlashAsync(OperationId.New(), EvidenceFactory.Equivocation(challenger, node.PeerId, a, byClient), challenger.PeerId)).Status);
-            var bonded = (await h.Manager.GetStakeAsync(node.PeerId)).Bonded;
+        Assert.Equal(EconomicStatus.InvalidEvidence, (await h.Manager.SlashAsync(OperationId.New(), EvidenceFactory.Equivocation(challenger, node.PeerId, a, a), challenger.PeerId)).Status);
+        Assert.Equal(EconomicStatus.InvalidEvidence, (await h.Manager.SlashAsync(OperationId.New(), EvidenceFactory.Equivocation(challenger, node.PeerId, a, pending), challenger.PeerId)).Status);
+        Assert.Equal(EconomicStatus.InvalidEvidence, (await h.Manager.SlashAsync(OperationId.New(), EvidenceFactory.Equivocation(challenger, node.PeerId, a, byClient), challenger.PeerId)).Status);
+        var bonded = (await h.Manager.GetStakeAsync(node.PeerId)).Bonded;
 
-            await Applied(h.Manager.SlashAsync(OperationId.New(), EvidenceFactory.Equivocation(challenger, node.PeerId, a, b), challenger.PeerId));
-            Assert.Equal(bonded - bonded.MultiplyFraction(h.Parameters.SlashFractionBps, 10_000), (await h.Manager.GetStakeAsync(node.PeerId)).Bonded);
-            Assert.Equal(EconomicStatus.EvidenceAlreadyUsed, (await h.Manager.SlashAsync(OperationId.New(), EvidenceFactory.Equivocation(challenger, node.PeerId, b, a), challenger.PeerId)).Status);
-            await AssertConservedAsync(h);
-        }
+        await Applied(h.Manager.SlashAsync(OperationId.New(), EvidenceFactory.Equivocation(challenger, node.PeerId, a, b), challenger.PeerId));
+        Assert.Equal(bonded - bonded.MultiplyFraction(h.Parameters.SlashFractionBps, 10_000), (await h.Manager.GetStakeAsync(node.PeerId)).Bonded);
+        Assert.Equal(EconomicStatus.EvidenceAlreadyUsed, (await h.Manager.SlashAsync(OperationId.New(), EvidenceFactory.Equivocation(challenger, node.PeerId, b, a), challenger.PeerId)).Status);
+        await AssertConservedAsync(h);
     }
 
     /// <summary>Many tasks racing to spend one balance: exactly as many succeed as the balance allows; a shared operation id applies once.</summary>
@@ -375,15 +322,62 @@ public abstract class StakeManagerContractTests
         Assert.True(result.IsApplied, $"{result.Status}: {result.Detail}");
     }
 
-    /// <summary>A node with twice the minimum stake bonded and a client with 1,000 tokens.</summary>
-    private static async Task<(Ed25519KeyPair Node, Ed25519KeyPair Client)> ServingPairAsync(IStakeManagerHarness h)
+    /// <summary>
+    /// A fresh ledger with a node bonding twice the minimum stake, a client with 1,000 tokens, a
+    /// registered validator and a challenger holding 1 token.
+    /// </summary>
+    private async Task<Scene> SceneAsync()
     {
-        var node = Ed25519KeyPair.Generate();
-        var client = Ed25519KeyPair.Generate();
-        var stake = h.Parameters.MinimumStake + h.Parameters.MinimumStake;
-        await h.FundAsync(node.PeerId, stake);
-        await Applied(h.Manager.StakeAsync(OperationId.New(), node.PeerId, stake));
-        await h.FundAsync(client.PeerId, Tokens(1_000));
-        return (node, client);
+        var scene = new Scene(await CreateHarnessAsync());
+        try
+        {
+            var harness = scene.Harness;
+            var stake = harness.Parameters.MinimumStake + harness.Parameters.MinimumStake;
+            await harness.FundAsync(scene.Node.PeerId, stake);
+            await Applied(harness.Manager.StakeAsync(OperationId.New(), scene.Node.PeerId, stake));
+            await harness.FundAsync(scene.Client.PeerId, Tokens(1_000));
+            await harness.RegisterValidatorAsync(scene.Validator.PeerId);
+            await harness.FundAsync(scene.Challenger.PeerId, Tokens(1));
+            return scene;
+        }
+        catch
+        {
+            await scene.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The parties of a contract test and the ledger they meet on (disposes all of them).</summary>
+    private sealed class Scene(IStakeManagerHarness harness) : IAsyncDisposable
+    {
+        public IStakeManagerHarness Harness { get; } = harness;
+
+        public Ed25519KeyPair Node { get; } = Ed25519KeyPair.Generate();
+
+        public Ed25519KeyPair Client { get; } = Ed25519KeyPair.Generate();
+
+        public Ed25519KeyPair Validator { get; } = Ed25519KeyPair.Generate();
+
+        public Ed25519KeyPair Challenger { get; } = Ed25519KeyPair.Generate();
+
+        /// <summary>A request of the client (cap 10) and the node's receipt for it (price 5).</summary>
+        public (SignedMessage<InferenceRequest> Request, SignedMessage<InferenceReceipt> Receipt) Transaction(ulong nonce)
+        {
+            var request = EvidenceFactory.Request(Client, nonce, Tokens(10));
+            return (request, EvidenceFactory.Receipt(Node, request, Tokens(5)));
+        }
+
+        /// <summary>The challenger's evidence carrying the validator's fraud verdict against the node's receipt.</summary>
+        public SignedMessage<Evidence> Fraud(SignedMessage<InferenceRequest> request, SignedMessage<InferenceReceipt> receipt) =>
+            EvidenceFactory.Fraud(Challenger, Node.PeerId, EvidenceFactory.Verdict(Validator, receipt, Node.PeerId), request, receipt);
+
+        public async ValueTask DisposeAsync()
+        {
+            Node.Dispose();
+            Client.Dispose();
+            Validator.Dispose();
+            Challenger.Dispose();
+            await Harness.DisposeAsync();
+        }
     }
 }
