@@ -143,7 +143,7 @@ internal sealed class DemoCommand : AsyncCommand<DemoSettings>
             totals.IsConserved ? "[green]yes[/]" : "[red]NO[/]", summary.JournalMatchesTables ? "[green]yes[/]" : "[red]NO[/]");
         AnsiConsole.Write(money);
         double rate = summary.Requests / Math.Max(summary.Elapsed.TotalSeconds, 1e-9);
-        AnsiConsole.MarkupLine($"{summary.Requests} requests in {summary.Elapsed.TotalSeconds:F1} s ({rate:F2} req/s), {summary.Audited} audited, {summary.Settled} paid, {summary.Refunded} refunded; first fraud caught at request {(summary.FirstFraudDetectedAfter == 0 ? "-" : summary.FirstFraudDetectedAfter.ToString(CultureInfo.InvariantCulture))}.");
+        AnsiConsole.MarkupLine($"{summary.Requests} requests in {summary.Elapsed.TotalSeconds:F1} s ({rate:F2} req/s), {summary.Audited} audited, {summary.Settled} paid, {summary.Refunded} refunded; first fraud caught and slashed at request {(summary.FirstFraudDetectedAfter == 0 ? "-" : string.Create(CultureInfo.InvariantCulture, $"{summary.FirstFraudDetectedAfter} ({summary.FirstFraudSlashedAfter.TotalSeconds:F1} s in)"))}.");
     }
 
     private static Dictionary<string, object> ToJson(NetworkSummary s) => new()
@@ -156,6 +156,8 @@ internal sealed class DemoCommand : AsyncCommand<DemoSettings>
         ["elapsed_s"] = Math.Round(s.Elapsed.TotalSeconds, 3),
         ["requests_per_s"] = Math.Round(s.Requests / Math.Max(s.Elapsed.TotalSeconds, 1e-9), 3),
         ["first_fraud_at_request"] = s.FirstFraudDetectedAfter,
+        ["first_fraud_slashed_after_s"] = Math.Round(s.FirstFraudSlashedAfter.TotalSeconds, 3),
+        ["audit_share"] = Math.Round(s.Audited / (double)Math.Max(1, s.Requests), 3),
         ["conserved"] = s.Totals.IsConserved,
         ["journal_matches_tables"] = s.JournalMatchesTables,
         ["burned"] = s.Totals.Burned.ToString(),

@@ -46,6 +46,7 @@ public sealed class LocalNetwork : IAsyncDisposable
     private int _requests;
     private int _audited;
     private int _firstFraud;
+    private TimeSpan _firstFraudAt;
     private TimeSpan _elapsed;
 
     private LocalNetwork(LocalNetworkOptions options) => _options = options;
@@ -199,6 +200,7 @@ public sealed class LocalNetwork : IAsyncDisposable
                 if (_firstFraud == 0)
                 {
                     _firstFraud = index;
+                    _firstFraudAt = _elapsed; // the validator slashed before it replied
                 }
             }
         }
@@ -249,7 +251,7 @@ public sealed class LocalNetwork : IAsyncDisposable
         var totals = await _ledger.GetTotalsAsync(cancellationToken).ConfigureAwait(false);
         var journal = await _ledger.VerifyJournalAsync(cancellationToken).ConfigureAwait(false);
         int abandoned = _client.OpenedEscrows.Count - _requests;
-        return new NetworkSummary(reports, _requests, _audited, settled, refunded, totals, journal.Matches, _firstFraud, _elapsed, abandoned, [.. _failedAttempts]);
+        return new NetworkSummary(reports, _requests, _audited, settled, refunded, totals, journal.Matches, _firstFraud, _elapsed, abandoned, [.. _failedAttempts], _firstFraudAt);
     }
 
     /// <inheritdoc />

@@ -14,4 +14,5 @@ namespace PoIP.Hosting.LocalNetwork;
 /// <param name="Elapsed">Wall time of the requests.</param>
 /// <param name="AbandonedAttempts">Attempts that escrowed a cap but produced no receipt (node failed mid-way); refunded, never paid.</param>
 /// <param name="FailedAttempts">Why each failed attempt failed.</param>
-public sealed record NetworkSummary(IReadOnlyList<NodeReport> Nodes, int Requests, int Audited, int Settled, int Refunded, EconomicTotals Totals, bool JournalMatchesTables, int FirstFraudDetectedAfter, TimeSpan Elapsed, int AbandonedAttempts, IReadOnlyList<string> FailedAttempts);
+/// <param name="FirstFraudSlashedAfter">Request wall time from the start until the first fraud verdict reached the client, the cheater already slashed (zero when none).</param>
+public sealed record NetworkSummary(IReadOnlyList<NodeReport> Nodes, int Requests, int Audited, int Settled, int Refunded, EconomicTotals Totals, bool JournalMatchesTables, int FirstFraudDetectedAfter, TimeSpan Elapsed, int AbandonedAttempts, IReadOnlyList<string> FailedAttempts, TimeSpan FirstFraudSlashedAfter);
