@@ -3,6 +3,7 @@ using System.Globalization;
 using LLama.Native;
 using PoIP.Core.Engine;
 using PoIP.Core.Protocol;
+using PoIP.Inference.Commitments;
 using PoIP.Inference.Llama;
 
 namespace PoIP.Benchmarks.Inference;
@@ -11,7 +12,7 @@ namespace PoIP.Benchmarks.Inference;
 /// Prefill and decode speed through <see cref="LlamaInferenceEngine"/> (capture off and on) against a
 /// minimal raw LLamaSharp loop (same model, same threads, greedy arg-max, no embeddings), rounds
 /// interleaved, medians reported. Also the managed bytes allocated per decoded token in steady state.
-/// Usage: <c>engine [model.gguf] [--threads N] [--prompt N] [--decode N] [--rounds N]</c>.
+/// Usage: <c>engine [--model model.gguf] [--threads N] [--prompt N] [--decode N] [--rounds N]</c>.
 /// </summary>
 internal sealed class EngineBenchmark : IMacroBenchmark
 {
@@ -31,6 +32,7 @@ internal sealed class EngineBenchmark : IMacroBenchmark
                 case "--prompt": promptTokens = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--decode": decodeTokens = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--rounds": rounds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--model": model = args[++i]; break;
                 default: model = args[i]; break;
             }
         }
@@ -57,23 +59,33 @@ internal sealed class EngineBenchmark : IMacroBenchmark
         var prompt = BuildPrompt(engine, promptTokens);
         using var raw = new RawLoop(model, threads, context);
 
-        var sdkOff = new List<(double Prefill, double Decode, long Alloc)>();
-        var sdkOn = new List<(double Prefill, double Decode, long Alloc)>();
-        var rawRuns = new List<(double Prefill, double Decode)>();
+        var sdkOff = new Runs(rounds * decodeTokens);
+        var sdkOn = new Runs(rounds * decodeTokens);
+        var sdkCommit = new Runs(rounds * decodeTokens);
+        var rawRuns = new Runs(rounds * decodeTokens);
         var observer = new CopyingObserver(engine.Model.EmbeddingLength, engine.Model.VocabularySize);
+        var commitment = CommitmentBuilder.ForModel(engine.Model, decodeTokens);
 
-        // Warm-up of both paths.
-        await RunSdkAsync(engine, prompt, 8, null, cancellationToken);
-        raw.Run(prompt, 8);
+        // Warm-up of every path.
+        await RunSdkAsync(engine, prompt, 8, null, new Runs(16), cancellationToken);
+        await RunSdkAsync(engine, prompt, 8, observer, new Runs(16), cancellationToken);
+        commitment.Reset();
+        await RunSdkAsync(engine, prompt, 8, commitment, new Runs(16), cancellationToken);
+        raw.Run(prompt, 8, new Runs(16));
+
+        // Rounds interleave the four paths so that load from other processes hits all of them alike.
         for (int round = 0; round < rounds; round++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            sdkOff.Add(await RunSdkAsync(engine, prompt, decodeTokens, null, cancellationToken));
-            rawRuns.Add(raw.Run(prompt, decodeTokens));
-            sdkOn.Add(await RunSdkAsync(engine, prompt, decodeTokens, observer, cancellationToken));
+            await RunSdkAsync(engine, prompt, decodeTokens, null, sdkOff, cancellationToken);
+            raw.Run(prompt, decodeTokens, rawRuns);
+            await RunSdkAsync(engine, prompt, decodeTokens, observer, sdkOn, cancellationToken);
+            commitment.Reset();
+            await RunSdkAsync(engine, prompt, decodeTokens, commitment, sdkCommit, cancellationToken);
         }
 
-        double sdkDecode = Median(sdkOff.Select(r => r.Decode)), rawDecode = Median(rawRuns.Select(r => r.Decode)), onDecode = Median(sdkOn.Select(r => r.Decode));
+        double sdkDecode = sdkOff.DecodeTokensPerSecond, rawDecode = rawRuns.DecodeTokensPerSecond;
+        double onDecode = sdkOn.DecodeTokensPerSecond, commitDecode = sdkCommit.DecodeTokensPerSecond;
         BenchOutput.Print(new Dictionary<string, object>
         {
             ["name"] = "engine",
@@ -83,32 +95,45 @@ internal sealed class EngineBenchmark : IMacroBenchmark
             ["prompt_tokens"] = prompt.Count,
             ["decode_tokens"] = decodeTokens,
             ["rounds"] = rounds,
-            ["sdk_prefill_tok_s"] = BenchOutput.Round(Median(sdkOff.Select(r => r.Prefill)), 1),
-            ["raw_prefill_tok_s"] = BenchOutput.Round(Median(rawRuns.Select(r => r.Prefill)), 1),
+            ["sdk_prefill_tok_s"] = BenchOutput.Round(sdkOff.PrefillTokensPerSecond, 1),
+            ["raw_prefill_tok_s"] = BenchOutput.Round(rawRuns.PrefillTokensPerSecond, 1),
+            ["prefill_ratio"] = BenchOutput.Round(sdkOff.PrefillTokensPerSecond / rawRuns.PrefillTokensPerSecond),
             ["sdk_decode_tok_s"] = BenchOutput.Round(sdkDecode, 1),
             ["raw_decode_tok_s"] = BenchOutput.Round(rawDecode, 1),
             ["ratio"] = BenchOutput.Round(sdkDecode / rawDecode),
             ["sdk_capture_decode_tok_s"] = BenchOutput.Round(onDecode, 1),
             ["capture_overhead"] = BenchOutput.Round(1 - (onDecode / sdkDecode)),
-            ["alloc_bytes_per_token"] = BenchOutput.Round(Median(sdkOff.Select(r => (double)r.Alloc)), 1),
-            ["alloc_bytes_per_token_capture"] = BenchOutput.Round(Median(sdkOn.Select(r => (double)r.Alloc)), 1),
+            ["sdk_commitment_decode_tok_s"] = BenchOutput.Round(commitDecode, 1),
+            ["commitment_overhead"] = BenchOutput.Round(1 - (commitDecode / sdkDecode)),
+            ["sdk_decode_tok_s_mean"] = BenchOutput.Round(sdkOff.MeanDecodeTokensPerSecond, 1),
+            ["raw_decode_tok_s_mean"] = BenchOutput.Round(rawRuns.MeanDecodeTokensPerSecond, 1),
+            ["alloc_bytes_per_token"] = BenchOutput.Round(sdkOff.AllocatedPerToken, 1),
+            ["alloc_bytes_per_token_capture"] = BenchOutput.Round(sdkOn.AllocatedPerToken, 1),
+            ["load_average"] = LoadAverage(),
         });
         return 0;
     }
 
-    private static async Task<(double Prefill, double Decode, long Alloc)> RunSdkAsync(LlamaInferenceEngine engine, List<int> prompt, int tokens, IActivationObserver? observer, CancellationToken cancellationToken)
+    private static async Task RunSdkAsync(LlamaInferenceEngine engine, List<int> prompt, int tokens, IActivationObserver? observer, Runs runs, CancellationToken cancellationToken)
     {
         var request = new GenerationRequest(prompt, SamplingParameters.Greedy, 1, tokens);
-        var clock = Stopwatch.StartNew();
-        double first = 0;
+        long start = Stopwatch.GetTimestamp();
+        long previous = start;
         int count = 0, thread = 0;
         long allocStart = 0, allocEnd = 0, measured = 0;
         await foreach (var _ in engine.GenerateAsync(request, observer, cancellationToken).ConfigureAwait(false))
         {
+            long now = Stopwatch.GetTimestamp();
             if (count == 0)
             {
-                first = clock.Elapsed.TotalSeconds;
+                runs.AddPrefill(prompt.Count, now - start);
             }
+            else
+            {
+                runs.AddTokenInterval(now - previous);
+            }
+
+            previous = now;
 
             // Steady state: from token 8 on, on one thread (the decode loop runs where the consumer runs).
             if (count == 8)
@@ -125,14 +150,30 @@ internal sealed class EngineBenchmark : IMacroBenchmark
             count++;
         }
 
-        double total = clock.Elapsed.TotalSeconds;
-        return (prompt.Count / first, (count - 1) / (total - first), measured > 0 ? (allocEnd - allocStart) / measured : -1);
+        runs.AddRun(count - 1, previous - start - runs.LastPrefillTicks, measured > 0 ? (double)(allocEnd - allocStart) / measured : -1);
     }
 
     private static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
         return sorted.Length == 0 ? 0 : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    private static double LoadAverage()
+    {
+        try
+        {
+            string text = File.ReadAllText("/proc/loadavg");
+            return double.Parse(text.AsSpan(0, text.IndexOf(' ', StringComparison.Ordinal)), CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return -1;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return -1;
+        }
     }
 
     private static List<int> BuildPrompt(LlamaInferenceEngine engine, int length)
@@ -150,6 +191,46 @@ internal sealed class EngineBenchmark : IMacroBenchmark
         }
 
         return prompt;
+    }
+
+    /// <summary>
+    /// Timings of one path over all rounds. Decode speed is 1 / the median time between two tokens
+    /// (robust to bursts of load from other processes on a shared machine); the mean over whole runs is
+    /// reported beside it.
+    /// </summary>
+    private sealed class Runs
+    {
+        private readonly List<double> _intervals;
+        private readonly List<double> _prefills = [];
+        private readonly List<double> _runDecodes = [];
+        private readonly List<double> _allocations = [];
+
+        /// <summary>Sized up front: growing the list inside the token loop would count as the engine's allocations.</summary>
+        public Runs(int tokenCapacity) => _intervals = new List<double>(tokenCapacity);
+
+        public long LastPrefillTicks { get; private set; }
+
+        public double DecodeTokensPerSecond => 1 / Median(_intervals);
+
+        public double PrefillTokensPerSecond => Median(_prefills);
+
+        public double MeanDecodeTokensPerSecond => _runDecodes.Count == 0 ? 0 : _runDecodes.Average();
+
+        public double AllocatedPerToken => Median(_allocations);
+
+        public void AddPrefill(int tokens, long ticks)
+        {
+            LastPrefillTicks = ticks;
+            _prefills.Add(tokens / ((double)ticks / Stopwatch.Frequency));
+        }
+
+        public void AddTokenInterval(long ticks) => _intervals.Add((double)ticks / Stopwatch.Frequency);
+
+        public void AddRun(int tokens, long decodeTicks, double allocatedPerToken)
+        {
+            _runDecodes.Add(tokens / ((double)decodeTicks / Stopwatch.Frequency));
+            _allocations.Add(allocatedPerToken);
+        }
     }
 
     /// <summary>What a commitment builder minimally does: copy the hidden state and read the logits.</summary>
@@ -190,10 +271,10 @@ internal sealed class EngineBenchmark : IMacroBenchmark
             _vocabulary = _model.Vocab.Count;
         }
 
-        public (double Prefill, double Decode) Run(List<int> prompt, int tokens)
+        public void Run(List<int> prompt, int tokens, Runs runs)
         {
             _context.MemoryClear(true);
-            var clock = Stopwatch.StartNew();
+            long start = Stopwatch.GetTimestamp();
             _batch.Clear();
             for (int i = 0; i < prompt.Count; i++)
             {
@@ -202,7 +283,8 @@ internal sealed class EngineBenchmark : IMacroBenchmark
 
             Check(_context.Decode(_batch));
             int next = ArgMax(_context.GetLogitsIth(_batch.TokenCount - 1));
-            double first = clock.Elapsed.TotalSeconds;
+            long previous = Stopwatch.GetTimestamp();
+            runs.AddPrefill(prompt.Count, previous - start);
             int position = prompt.Count;
             for (int produced = 1; produced < tokens; produced++)
             {
@@ -210,10 +292,12 @@ internal sealed class EngineBenchmark : IMacroBenchmark
                 _batch.Add((LLamaToken)next, position++, LLamaSeqId.Zero, true);
                 Check(_context.Decode(_batch));
                 next = ArgMax(_context.GetLogitsIth(0));
+                long now = Stopwatch.GetTimestamp();
+                runs.AddTokenInterval(now - previous);
+                previous = now;
             }
 
-            double total = clock.Elapsed.TotalSeconds;
-            return (prompt.Count / first, (tokens - 1) / (total - first));
+            runs.AddRun(tokens - 1, previous - start - runs.LastPrefillTicks, 0);
         }
 
         public void Dispose()

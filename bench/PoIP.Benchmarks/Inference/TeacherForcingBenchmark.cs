@@ -9,7 +9,7 @@ namespace PoIP.Benchmarks.Inference;
 /// How far teacher-forced re-execution sits from decoding, for any GGUF model (the hook for the
 /// synthesized F16/Q8_0/Q4_K_M models): seeded sampled generations, then one teacher-forced prefill
 /// of the same tokens; relative L2 error of the hidden state per position and max |Δlogit|.
-/// Usage: <c>teacherforce [model.gguf] [--tokens N] [--runs N] [--ubatch N] [--threads N] [--kv f16|f32|q8_0] [--fa on|off]</c>
+/// Usage: <c>teacherforce [--model model.gguf] [--tokens N] [--runs N] [--ubatch N] [--threads N] [--kv f16|f32|q8_0] [--fa on|off]</c>
 /// (model default: POIP_TF_MODEL, else stories260K).
 /// </summary>
 internal sealed class TeacherForcingBenchmark : IMacroBenchmark
@@ -34,6 +34,7 @@ internal sealed class TeacherForcingBenchmark : IMacroBenchmark
                 case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--kv": kv = args[++i] switch { "f32" => KvCacheType.F32, "q8_0" => KvCacheType.Q80, _ => KvCacheType.F16 }; break;
                 case "--fa": flash = args[++i] == "on"; break;
+                case "--model": model = args[++i]; break;
                 default: model = args[i]; break;
             }
         }
