@@ -9,12 +9,16 @@ using PoIP.Inference.Llama;
 namespace PoIP.Benchmarks.Inference;
 
 /// <summary>
-/// Prefill and decode speed through <see cref="LlamaInferenceEngine"/> (capture off and on) against a
-/// minimal raw LLamaSharp loop (same model, same threads, greedy arg-max, no embeddings), rounds
-/// interleaved, medians reported. Also the managed bytes allocated per decoded token in steady state.
+/// Prefill and decode speed through <see cref="LlamaInferenceEngine"/> (capture off, capture with a
+/// copying observer, capture with the real <see cref="CommitmentBuilder"/>) against a minimal raw
+/// LLamaSharp loop (same model, same threads, greedy arg-max, no embeddings). The four paths run
+/// interleaved token by token (the order rotates every token), so load from other processes on a
+/// shared machine hits them alike; each path's time is measured around its own step only. Also the
+/// calling thread's CPU time per token (meaningful with <c>--threads 1</c>, where llama.cpp computes on
+/// the calling thread) and the managed bytes allocated per decoded token in steady state.
 /// Usage: <c>engine [--model model.gguf] [--threads N] [--prompt N] [--decode N] [--rounds N]</c>.
 /// </summary>
-internal sealed class EngineBenchmark : IMacroBenchmark
+internal sealed partial class EngineBenchmark : IMacroBenchmark
 {
     public string Name => "engine";
 
@@ -53,104 +57,80 @@ internal sealed class EngineBenchmark : IMacroBenchmark
             MicroBatchSize = 512,
             MaxPromptTokens = promptTokens,
             MaxOutputTokens = decodeTokens,
-            MaxConcurrentSequences = 1,
+            MaxConcurrentSequences = 3,
         };
         await using var engine = await LlamaInferenceEngine.LoadAsync(options, cancellationToken);
         var prompt = BuildPrompt(engine, promptTokens);
         using var raw = new RawLoop(model, threads, context);
-
-        var sdkOff = new Runs(rounds * decodeTokens);
-        var sdkOn = new Runs(rounds * decodeTokens);
-        var sdkCommit = new Runs(rounds * decodeTokens);
-        var rawRuns = new Runs(rounds * decodeTokens);
         var observer = new CopyingObserver(engine.Model.EmbeddingLength, engine.Model.VocabularySize);
         var commitment = CommitmentBuilder.ForModel(engine.Model, decodeTokens);
+        var paths = new Path[]
+        {
+            new SdkPath(engine, prompt, null, rounds * decodeTokens),
+            new RawPath(raw, prompt, rounds * decodeTokens),
+            new SdkPath(engine, prompt, observer, rounds * decodeTokens),
+            new SdkPath(engine, prompt, commitment, rounds * decodeTokens, commitment.Reset),
+        };
 
-        // Warm-up of every path.
-        await RunSdkAsync(engine, prompt, 8, null, new Runs(16), cancellationToken);
-        await RunSdkAsync(engine, prompt, 8, observer, new Runs(16), cancellationToken);
-        commitment.Reset();
-        await RunSdkAsync(engine, prompt, 8, commitment, new Runs(16), cancellationToken);
-        raw.Run(prompt, 8, new Runs(16));
-
-        // Rounds interleave the four paths so that load from other processes hits all of them alike.
+        // Warm-up round (JIT, first touch of buffers), then the measured rounds.
+        await RunRoundAsync(paths, Math.Min(16, decodeTokens), measure: false, cancellationToken);
         for (int round = 0; round < rounds; round++)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            await RunSdkAsync(engine, prompt, decodeTokens, null, sdkOff, cancellationToken);
-            raw.Run(prompt, decodeTokens, rawRuns);
-            await RunSdkAsync(engine, prompt, decodeTokens, observer, sdkOn, cancellationToken);
-            commitment.Reset();
-            await RunSdkAsync(engine, prompt, decodeTokens, commitment, sdkCommit, cancellationToken);
+            await RunRoundAsync(paths, decodeTokens, measure: true, cancellationToken);
         }
 
-        double sdkDecode = sdkOff.DecodeTokensPerSecond, rawDecode = rawRuns.DecodeTokensPerSecond;
-        double onDecode = sdkOn.DecodeTokensPerSecond, commitDecode = sdkCommit.DecodeTokensPerSecond;
+        Path sdk = paths[0], rawPath = paths[1], capture = paths[2], commit = paths[3];
         BenchOutput.Print(new Dictionary<string, object>
         {
             ["name"] = "engine",
-            ["model"] = Path.GetFileName(model),
+            ["model"] = System.IO.Path.GetFileName(model),
             ["identity"] = engine.Identity.ToString(),
             ["threads"] = threads,
             ["prompt_tokens"] = prompt.Count,
             ["decode_tokens"] = decodeTokens,
             ["rounds"] = rounds,
-            ["sdk_prefill_tok_s"] = BenchOutput.Round(sdkOff.PrefillTokensPerSecond, 1),
-            ["raw_prefill_tok_s"] = BenchOutput.Round(rawRuns.PrefillTokensPerSecond, 1),
-            ["prefill_ratio"] = BenchOutput.Round(sdkOff.PrefillTokensPerSecond / rawRuns.PrefillTokensPerSecond),
-            ["sdk_decode_tok_s"] = BenchOutput.Round(sdkDecode, 1),
-            ["raw_decode_tok_s"] = BenchOutput.Round(rawDecode, 1),
-            ["ratio"] = BenchOutput.Round(sdkDecode / rawDecode),
-            ["sdk_capture_decode_tok_s"] = BenchOutput.Round(onDecode, 1),
-            ["capture_overhead"] = BenchOutput.Round(1 - (onDecode / sdkDecode)),
-            ["sdk_commitment_decode_tok_s"] = BenchOutput.Round(commitDecode, 1),
-            ["commitment_overhead"] = BenchOutput.Round(1 - (commitDecode / sdkDecode)),
-            ["sdk_decode_tok_s_mean"] = BenchOutput.Round(sdkOff.MeanDecodeTokensPerSecond, 1),
-            ["raw_decode_tok_s_mean"] = BenchOutput.Round(rawRuns.MeanDecodeTokensPerSecond, 1),
-            ["alloc_bytes_per_token"] = BenchOutput.Round(sdkOff.AllocatedPerToken, 1),
-            ["alloc_bytes_per_token_capture"] = BenchOutput.Round(sdkOn.AllocatedPerToken, 1),
+            ["sdk_prefill_tok_s"] = BenchOutput.Round(sdk.PrefillTokensPerSecond, 1),
+            ["raw_prefill_tok_s"] = BenchOutput.Round(rawPath.PrefillTokensPerSecond, 1),
+            ["prefill_ratio"] = BenchOutput.Round(sdk.PrefillTokensPerSecond / rawPath.PrefillTokensPerSecond),
+            ["sdk_decode_tok_s"] = BenchOutput.Round(sdk.DecodeTokensPerSecond, 1),
+            ["raw_decode_tok_s"] = BenchOutput.Round(rawPath.DecodeTokensPerSecond, 1),
+            ["ratio"] = BenchOutput.Round(sdk.DecodeTokensPerSecond / rawPath.DecodeTokensPerSecond),
+            ["sdk_capture_decode_tok_s"] = BenchOutput.Round(capture.DecodeTokensPerSecond, 1),
+            ["capture_overhead"] = BenchOutput.Round(1 - (capture.DecodeTokensPerSecond / sdk.DecodeTokensPerSecond)),
+            ["sdk_commitment_decode_tok_s"] = BenchOutput.Round(commit.DecodeTokensPerSecond, 1),
+            ["commitment_overhead"] = BenchOutput.Round(1 - (commit.DecodeTokensPerSecond / sdk.DecodeTokensPerSecond)),
+            ["sdk_decode_tok_s_median"] = BenchOutput.Round(sdk.MedianDecodeTokensPerSecond, 1),
+            ["raw_decode_tok_s_median"] = BenchOutput.Round(rawPath.MedianDecodeTokensPerSecond, 1),
+            ["ratio_cpu"] = BenchOutput.Round(rawPath.CpuSecondsPerToken / sdk.CpuSecondsPerToken),
+            ["capture_overhead_cpu"] = BenchOutput.Round(1 - (sdk.CpuSecondsPerToken / capture.CpuSecondsPerToken)),
+            ["commitment_overhead_cpu"] = BenchOutput.Round(1 - (sdk.CpuSecondsPerToken / commit.CpuSecondsPerToken)),
+            ["alloc_bytes_per_token"] = BenchOutput.Round(sdk.AllocatedPerToken, 1),
+            ["alloc_bytes_per_token_capture"] = BenchOutput.Round(capture.AllocatedPerToken, 1),
             ["load_average"] = LoadAverage(),
         });
         return 0;
     }
 
-    private static async Task RunSdkAsync(LlamaInferenceEngine engine, List<int> prompt, int tokens, IActivationObserver? observer, Runs runs, CancellationToken cancellationToken)
+    private static async Task RunRoundAsync(Path[] paths, int tokens, bool measure, CancellationToken cancellationToken)
     {
-        var request = new GenerationRequest(prompt, SamplingParameters.Greedy, 1, tokens);
-        long start = Stopwatch.GetTimestamp();
-        long previous = start;
-        int count = 0, thread = 0;
-        long allocStart = 0, allocEnd = 0, measured = 0;
-        await foreach (var _ in engine.GenerateAsync(request, observer, cancellationToken).ConfigureAwait(false))
+        cancellationToken.ThrowIfCancellationRequested();
+        foreach (var path in paths)
         {
-            long now = Stopwatch.GetTimestamp();
-            if (count == 0)
-            {
-                runs.AddPrefill(prompt.Count, now - start);
-            }
-            else
-            {
-                runs.AddTokenInterval(now - previous);
-            }
-
-            previous = now;
-
-            // Steady state: from token 8 on, on one thread (the decode loop runs where the consumer runs).
-            if (count == 8)
-            {
-                thread = Environment.CurrentManagedThreadId;
-                allocStart = GC.GetAllocatedBytesForCurrentThread();
-            }
-            else if (count > 8 && Environment.CurrentManagedThreadId == thread)
-            {
-                allocEnd = GC.GetAllocatedBytesForCurrentThread();
-                measured = count - 8;
-            }
-
-            count++;
+            await path.StartAsync(measure);
         }
 
-        runs.AddRun(count - 1, previous - start - runs.LastPrefillTicks, measured > 0 ? (double)(allocEnd - allocStart) / measured : -1);
+        for (int t = 1; t < tokens; t++)
+        {
+            for (int k = 0; k < paths.Length; k++)
+            {
+                await paths[(t + k) % paths.Length].StepAsync(measure, t);
+            }
+        }
+
+        foreach (var path in paths)
+        {
+            await path.EndAsync();
+        }
     }
 
     private static double Median(IEnumerable<double> values)
@@ -193,43 +173,159 @@ internal sealed class EngineBenchmark : IMacroBenchmark
         return prompt;
     }
 
-    /// <summary>
-    /// Timings of one path over all rounds. Decode speed is 1 / the median time between two tokens
-    /// (robust to bursts of load from other processes on a shared machine); the mean over whole runs is
-    /// reported beside it.
-    /// </summary>
-    private sealed class Runs
+    /// <summary>One measured path: started (prefill + first token), then stepped one token at a time.</summary>
+    private abstract class Path(int tokenCapacity)
     {
-        private readonly List<double> _intervals;
+        private readonly List<double> _intervals = new(tokenCapacity);
         private readonly List<double> _prefills = [];
-        private readonly List<double> _runDecodes = [];
         private readonly List<double> _allocations = [];
-
-        /// <summary>Sized up front: growing the list inside the token loop would count as the engine's allocations.</summary>
-        public Runs(int tokenCapacity) => _intervals = new List<double>(tokenCapacity);
-
-        public long LastPrefillTicks { get; private set; }
-
-        public double DecodeTokensPerSecond => 1 / Median(_intervals);
+        private double _decodeSeconds;
+        private double _cpuSeconds;
+        private long _decodeTokens;
+        private long _allocated;
+        private int _allocTokens;
 
         public double PrefillTokensPerSecond => Median(_prefills);
 
-        public double MeanDecodeTokensPerSecond => _runDecodes.Count == 0 ? 0 : _runDecodes.Average();
+        /// <summary>Tokens over the summed time of this path's own steps.</summary>
+        public double DecodeTokensPerSecond => _decodeTokens / _decodeSeconds;
 
-        public double AllocatedPerToken => Median(_allocations);
+        public double MedianDecodeTokensPerSecond => 1 / Median(_intervals);
 
-        public void AddPrefill(int tokens, long ticks)
+        public double CpuSecondsPerToken => _cpuSeconds / _decodeTokens;
+
+        public double AllocatedPerToken => _allocations.Count == 0 ? -1 : Median(_allocations);
+
+        public async Task StartAsync(bool measure)
         {
-            LastPrefillTicks = ticks;
-            _prefills.Add(tokens / ((double)ticks / Stopwatch.Frequency));
+            long start = Stopwatch.GetTimestamp();
+            int prompt = await PrefillAsync();
+            if (measure)
+            {
+                _prefills.Add(prompt / Stopwatch.GetElapsedTime(start).TotalSeconds);
+            }
+
+            _allocated = 0;
+            _allocTokens = 0;
         }
 
-        public void AddTokenInterval(long ticks) => _intervals.Add((double)ticks / Stopwatch.Frequency);
-
-        public void AddRun(int tokens, long decodeTicks, double allocatedPerToken)
+        public async Task StepAsync(bool measure, int index)
         {
-            _runDecodes.Add(tokens / ((double)decodeTicks / Stopwatch.Frequency));
-            _allocations.Add(allocatedPerToken);
+            // Steady state from token 8 on: allocations of this path's own steps, on this thread.
+            long allocBefore = GC.GetAllocatedBytesForCurrentThread();
+            long cpu = ThreadCpu.Now();
+            long start = Stopwatch.GetTimestamp();
+            await NextAsync();
+            long end = Stopwatch.GetTimestamp();
+            long cpuEnd = ThreadCpu.Now();
+            long allocAfter = GC.GetAllocatedBytesForCurrentThread();
+            if (!measure)
+            {
+                return;
+            }
+
+            double seconds = (double)(end - start) / Stopwatch.Frequency;
+            _intervals.Add(seconds);
+            _decodeSeconds += seconds;
+            _cpuSeconds += (cpuEnd - cpu) / 1e9;
+            _decodeTokens++;
+            if (index >= 8)
+            {
+                _allocated += allocAfter - allocBefore;
+                _allocTokens++;
+            }
+        }
+
+        public async Task EndAsync()
+        {
+            await FinishAsync();
+            if (_allocTokens > 0)
+            {
+                _allocations.Add((double)_allocated / _allocTokens);
+            }
+        }
+
+        protected abstract Task<int> PrefillAsync();
+
+        protected abstract ValueTask NextAsync();
+
+        protected abstract ValueTask FinishAsync();
+    }
+
+    private sealed class SdkPath(LlamaInferenceEngine engine, List<int> prompt, IActivationObserver? observer, int tokenCapacity, Action? reset = null)
+        : Path(tokenCapacity)
+    {
+        private IAsyncEnumerator<GeneratedToken>? _tokens;
+
+        protected override async Task<int> PrefillAsync()
+        {
+            reset?.Invoke();
+            var request = new GenerationRequest(prompt, SamplingParameters.Greedy, 1, engine.Options.MaxOutputTokens);
+            _tokens = engine.GenerateAsync(request, observer).GetAsyncEnumerator();
+            if (!await _tokens.MoveNextAsync())
+            {
+                throw new InvalidOperationException("no first token");
+            }
+
+            return prompt.Count;
+        }
+
+        protected override async ValueTask NextAsync()
+        {
+            if (!await _tokens!.MoveNextAsync())
+            {
+                throw new InvalidOperationException("generation ended early");
+            }
+        }
+
+        protected override async ValueTask FinishAsync()
+        {
+            if (_tokens is not null)
+            {
+                await _tokens.DisposeAsync();
+                _tokens = null;
+            }
+        }
+    }
+
+    private sealed class RawPath(RawLoop raw, List<int> prompt, int tokenCapacity) : Path(tokenCapacity)
+    {
+        protected override Task<int> PrefillAsync()
+        {
+            raw.Prefill(prompt);
+            return Task.FromResult(prompt.Count);
+        }
+
+        protected override ValueTask NextAsync()
+        {
+            raw.Step();
+            return ValueTask.CompletedTask;
+        }
+
+        protected override ValueTask FinishAsync() => ValueTask.CompletedTask;
+    }
+
+    /// <summary>CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID), in nanoseconds; 0 where unavailable.</summary>
+    private static partial class ThreadCpu
+    {
+        public static long Now()
+        {
+            if (!OperatingSystem.IsLinux())
+            {
+                return 0;
+            }
+
+            return ClockGetTime(3, out var spec) == 0 ? (spec.Seconds * 1_000_000_000L) + spec.Nanoseconds : 0;
+        }
+
+        [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "clock_gettime")]
+        private static partial int ClockGetTime(int clock, out TimeSpec spec);
+
+        [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+        private struct TimeSpec
+        {
+            public long Seconds;
+            public long Nanoseconds;
         }
     }
 
@@ -255,6 +351,8 @@ internal sealed class EngineBenchmark : IMacroBenchmark
         private readonly SafeLLamaContextHandle _context;
         private readonly LLamaBatch _batch = new();
         private readonly int _vocabulary;
+        private int _next;
+        private int _position;
 
         public RawLoop(string path, int threads, int context)
         {
@@ -271,10 +369,9 @@ internal sealed class EngineBenchmark : IMacroBenchmark
             _vocabulary = _model.Vocab.Count;
         }
 
-        public void Run(List<int> prompt, int tokens, Runs runs)
+        public void Prefill(List<int> prompt)
         {
             _context.MemoryClear(true);
-            long start = Stopwatch.GetTimestamp();
             _batch.Clear();
             for (int i = 0; i < prompt.Count; i++)
             {
@@ -282,22 +379,16 @@ internal sealed class EngineBenchmark : IMacroBenchmark
             }
 
             Check(_context.Decode(_batch));
-            int next = ArgMax(_context.GetLogitsIth(_batch.TokenCount - 1));
-            long previous = Stopwatch.GetTimestamp();
-            runs.AddPrefill(prompt.Count, previous - start);
-            int position = prompt.Count;
-            for (int produced = 1; produced < tokens; produced++)
-            {
-                _batch.Clear();
-                _batch.Add((LLamaToken)next, position++, LLamaSeqId.Zero, true);
-                Check(_context.Decode(_batch));
-                next = ArgMax(_context.GetLogitsIth(0));
-                long now = Stopwatch.GetTimestamp();
-                runs.AddTokenInterval(now - previous);
-                previous = now;
-            }
+            _next = ArgMax(_context.GetLogitsIth(_batch.TokenCount - 1));
+            _position = prompt.Count;
+        }
 
-            runs.AddRun(tokens - 1, previous - start - runs.LastPrefillTicks, 0);
+        public void Step()
+        {
+            _batch.Clear();
+            _batch.Add((LLamaToken)_next, _position++, LLamaSeqId.Zero, true);
+            Check(_context.Decode(_batch));
+            _next = ArgMax(_context.GetLogitsIth(0));
         }
 
         public void Dispose()
