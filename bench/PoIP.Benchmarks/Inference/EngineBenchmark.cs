@@ -62,14 +62,15 @@ internal sealed partial class EngineBenchmark : IMacroBenchmark
         await using var engine = await LlamaInferenceEngine.LoadAsync(options, cancellationToken);
         var prompt = BuildPrompt(engine, promptTokens);
         using var raw = new RawLoop(model, threads, context);
-        var observer = new CopyingObserver(engine.Model.EmbeddingLength, engine.Model.VocabularySize);
-        var commitment = CommitmentBuilder.ForModel(engine.Model, decodeTokens);
+        var observer = new TimedObserver(new CopyingObserver(engine.Model.EmbeddingLength, engine.Model.VocabularySize));
+        var builder = CommitmentBuilder.ForModel(engine.Model, decodeTokens);
+        var commitment = new TimedObserver(builder);
         var paths = new Path[]
         {
             new SdkPath(engine, prompt, null, rounds * decodeTokens),
             new RawPath(raw, prompt, rounds * decodeTokens),
             new SdkPath(engine, prompt, observer, rounds * decodeTokens),
-            new SdkPath(engine, prompt, commitment, rounds * decodeTokens, commitment.Reset),
+            new SdkPath(engine, prompt, commitment, rounds * decodeTokens, builder.Reset),
         };
 
         // Warm-up round (JIT, first touch of buffers), then the measured rounds.
@@ -104,6 +105,10 @@ internal sealed partial class EngineBenchmark : IMacroBenchmark
             ["ratio_cpu"] = BenchOutput.Round(rawPath.CpuSecondsPerToken / sdk.CpuSecondsPerToken),
             ["capture_overhead_cpu"] = BenchOutput.Round(1 - (sdk.CpuSecondsPerToken / capture.CpuSecondsPerToken)),
             ["commitment_overhead_cpu"] = BenchOutput.Round(1 - (sdk.CpuSecondsPerToken / commit.CpuSecondsPerToken)),
+            ["capture_us_per_token"] = BenchOutput.Round(observer.MicrosecondsPerToken, 2),
+            ["capture_overhead_direct"] = BenchOutput.Round(observer.MicrosecondsPerToken / (1e6 / sdk.DecodeTokensPerSecond), 5),
+            ["commitment_us_per_token"] = BenchOutput.Round(commitment.MicrosecondsPerToken, 2),
+            ["commitment_overhead_direct"] = BenchOutput.Round(commitment.MicrosecondsPerToken / (1e6 / sdk.DecodeTokensPerSecond), 5),
             ["alloc_bytes_per_token"] = BenchOutput.Round(sdk.AllocatedPerToken, 1),
             ["alloc_bytes_per_token_capture"] = BenchOutput.Round(capture.AllocatedPerToken, 1),
             ["load_average"] = LoadAverage(),
@@ -326,6 +331,28 @@ internal sealed partial class EngineBenchmark : IMacroBenchmark
         {
             public long Seconds;
             public long Nanoseconds;
+        }
+    }
+
+    /// <summary>
+    /// Measures the time spent inside an observer's callbacks: the capture cost itself, free of the
+    /// decode-time noise that a comparison of two generation speeds carries on a loaded machine.
+    /// </summary>
+    private sealed class TimedObserver(IActivationObserver inner) : IActivationObserver
+    {
+        private long _ticks;
+        private long _tokens;
+
+        public double MicrosecondsPerToken => _tokens == 0 ? 0 : _ticks * 1e6 / Stopwatch.Frequency / _tokens;
+
+        public void OnPrefill(int promptTokenCount, ReadOnlySpan<float> lastHiddenState) => inner.OnPrefill(promptTokenCount, lastHiddenState);
+
+        public void OnToken(int index, int tokenId, ReadOnlySpan<float> hiddenState, ReadOnlySpan<float> logits)
+        {
+            long start = Stopwatch.GetTimestamp();
+            inner.OnToken(index, tokenId, hiddenState, logits);
+            _ticks += Stopwatch.GetTimestamp() - start;
+            _tokens++;
         }
     }
 
