@@ -16,7 +16,9 @@ namespace PoIP.Benchmarks.Inference;
 /// shared machine hits them alike; each path's time is measured around its own step only. Also the
 /// calling thread's CPU time per token (meaningful with <c>--threads 1</c>, where llama.cpp computes on
 /// the calling thread) and the managed bytes allocated per decoded token in steady state.
-/// Usage: <c>engine [--model model.gguf] [--threads N] [--prompt N] [--decode N] [--rounds N]</c>.
+/// Usage: <c>engine [--model model.gguf] [--threads N] [--prompt N] [--decode N] [--rounds N] [--raw-embeddings] [--raw-first]</c>
+/// (<c>--raw-embeddings</c>: the raw loop's context gets the engine's embeddings settings;
+/// <c>--raw-first</c>: the raw loop loads its model before the engine does).
 /// </summary>
 internal sealed partial class EngineBenchmark : IMacroBenchmark
 {
@@ -28,6 +30,7 @@ internal sealed partial class EngineBenchmark : IMacroBenchmark
     {
         string? model = null;
         int threads = 1, promptTokens = 64, decodeTokens = 128, rounds = 5;
+        bool rawEmbeddings = false, rawFirst = false;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -36,6 +39,8 @@ internal sealed partial class EngineBenchmark : IMacroBenchmark
                 case "--prompt": promptTokens = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--decode": decodeTokens = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--rounds": rounds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--raw-embeddings": rawEmbeddings = true; break;
+                case "--raw-first": rawFirst = true; break;
                 case "--model": model = args[++i]; break;
                 default: model = args[i]; break;
             }
@@ -59,9 +64,13 @@ internal sealed partial class EngineBenchmark : IMacroBenchmark
             MaxOutputTokens = decodeTokens,
             MaxConcurrentSequences = 3,
         };
+        // --raw-first: load the raw loop's model before the engine's (does load order decide which is faster?).
+        NativeBackend.EnsureLoaded(LlamaCpuVariant.Auto);
+        using var rawEarly = rawFirst ? new RawLoop(model, threads, context, rawEmbeddings) : null;
         await using var engine = await LlamaInferenceEngine.LoadAsync(options, cancellationToken);
         var prompt = BuildPrompt(engine, promptTokens);
-        using var raw = new RawLoop(model, threads, context);
+        using var rawLate = rawFirst ? null : new RawLoop(model, threads, context, rawEmbeddings);
+        var raw = rawEarly ?? rawLate!;
         var observer = new TimedObserver(new CopyingObserver(engine.Model.EmbeddingLength, engine.Model.VocabularySize));
         var builder = CommitmentBuilder.ForModel(engine.Model, decodeTokens);
         var commitment = new TimedObserver(builder);
@@ -90,6 +99,8 @@ internal sealed partial class EngineBenchmark : IMacroBenchmark
             ["prompt_tokens"] = prompt.Count,
             ["decode_tokens"] = decodeTokens,
             ["rounds"] = rounds,
+            ["raw_embeddings"] = rawEmbeddings,
+            ["raw_loaded_first"] = rawFirst,
             ["sdk_prefill_tok_s"] = BenchOutput.Round(sdk.PrefillTokensPerSecond, 1),
             ["raw_prefill_tok_s"] = BenchOutput.Round(rawPath.PrefillTokensPerSecond, 1),
             ["prefill_ratio"] = BenchOutput.Round(sdk.PrefillTokensPerSecond / rawPath.PrefillTokensPerSecond),
@@ -381,7 +392,7 @@ internal sealed partial class EngineBenchmark : IMacroBenchmark
         private int _next;
         private int _position;
 
-        public RawLoop(string path, int threads, int context)
+        public RawLoop(string path, int threads, int context, bool embeddings)
         {
             _model = SafeLlamaModelHandle.LoadFromFile(path, LLamaModelParams.Default());
             var parameters = LLamaContextParams.Default();
@@ -392,6 +403,14 @@ internal sealed partial class EngineBenchmark : IMacroBenchmark
             parameters.n_threads = threads;
             parameters.n_threads_batch = threads;
             parameters.llama_flash_attn_type = LLamaFlashAttentionType.LLAMA_FLASH_ATTENTION_TYPE_DISABLED;
+
+            // --raw-embeddings: the context configured as the engine's (to tell its settings from its code).
+            parameters.embeddings = embeddings;
+            if (embeddings)
+            {
+                parameters.llama_pooling_type = LLamaPoolingType.None;
+            }
+
             _context = SafeLLamaContextHandle.Create(_model, parameters);
             _vocabulary = _model.Vocab.Count;
         }
