@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Globalization;
 using PoIP.Core.Engine;
 using PoIP.Core.Protocol;
+using PoIP.Inference.Gguf;
 using PoIP.Inference.Llama;
 
 namespace PoIP.Benchmarks.Inference;
@@ -9,8 +11,12 @@ namespace PoIP.Benchmarks.Inference;
 /// How far teacher-forced re-execution sits from decoding, for any GGUF model (the hook for the
 /// synthesized F16/Q8_0/Q4_K_M models): seeded sampled generations, then one teacher-forced prefill
 /// of the same tokens; relative L2 error of the hidden state per position and max |Δlogit|.
-/// Usage: <c>teacherforce [model.gguf] [--tokens N] [--runs N] [--ubatch N] [--threads N] [--kv f16|f32|q8_0] [--fa on|off]</c>
-/// (model default: POIP_TF_MODEL, else stories260K).
+/// Also decode speed (seeded sampling) against teacher-forcing speed (one prefill of prompt + output),
+/// what a validator pays to re-check a receipt.
+/// Usage: <c>teacherforce [--model model.gguf | --synth f32|f16|q8_0|q4_k_m] [--tokens N] [--runs N] [--ubatch N] [--threads N] [--kv f16|f32|q8_0] [--fa on|off]</c>
+/// (model default: POIP_TF_MODEL, else stories260K). <c>--synth T</c> writes a small seeded model
+/// (dim 256, 4 layers, 4 heads, 2 KV heads, ff 768, vocabulary 512, seed 1) of weight type T to a
+/// temporary file first, so the figure needs nothing but this repository.
 /// </summary>
 internal sealed class TeacherForcingBenchmark : IMacroBenchmark
 {
@@ -24,6 +30,7 @@ internal sealed class TeacherForcingBenchmark : IMacroBenchmark
         int tokens = 128, runs = 4, ubatch = 512, threads = 1;
         var kv = KvCacheType.F16;
         bool flash = false;
+        string? synth = null;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -34,8 +41,27 @@ internal sealed class TeacherForcingBenchmark : IMacroBenchmark
                 case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--kv": kv = args[++i] switch { "f32" => KvCacheType.F32, "q8_0" => KvCacheType.Q80, _ => KvCacheType.F16 }; break;
                 case "--fa": flash = args[++i] == "on"; break;
+                case "--model": model = args[++i]; break;
+                case "--synth": synth = args[++i]; break;
                 default: model = args[i]; break;
             }
+        }
+
+        string? temporary = null;
+        if (synth is not null)
+        {
+            SynthesisType type = synth switch
+            {
+                "f32" => SynthesisType.F32,
+                "f16" => SynthesisType.F16,
+                "q8_0" => SynthesisType.Q8_0,
+                "q4_k_m" => SynthesisType.Q4_K_M,
+                _ => throw new ArgumentException($"--synth takes f32, f16, q8_0 or q4_k_m, not {synth}."),
+            };
+            NativeBackend.EnsureLoaded(LlamaCpuVariant.Auto);
+            temporary = Path.Combine(Path.GetTempPath(), $"poip-tf-synth-{synth}-{Environment.ProcessId}.gguf");
+            LlamaModelSynthesizer.Write(new SynthesisOptions { Dimension = 256, Layers = 4, Heads = 4, KvHeads = 2, FeedForward = 768, Vocabulary = 512, ContextLength = 1024, Type = type, Seed = 1 }, temporary);
+            model = temporary;
         }
 
         model ??= EngineBenchmarkPaths.Stories260K();
@@ -45,6 +71,21 @@ internal sealed class TeacherForcingBenchmark : IMacroBenchmark
             return 2;
         }
 
+        try
+        {
+            return await MeasureAsync(model, synth is null ? Path.GetFileName(model) : $"synth256x4-{synth}", tokens, runs, ubatch, threads, kv, flash, cancellationToken);
+        }
+        finally
+        {
+            if (temporary is not null)
+            {
+                File.Delete(temporary);
+            }
+        }
+    }
+
+    private static async Task<int> MeasureAsync(string model, string name, int tokens, int runs, int ubatch, int threads, KvCacheType kv, bool flash, CancellationToken cancellationToken)
+    {
         var options = new LlamaEngineOptions
         {
             ModelPath = model,
@@ -62,18 +103,31 @@ internal sealed class TeacherForcingBenchmark : IMacroBenchmark
         double maxLogit = 0;
         string[] prompts = ["Once upon a time", "The little dog", "Lily and Ben went to the park", "One day, a big bird"];
         var sampling = new SamplingParameters { Temperature = 0.9f, TopK = 40, TopP = 0.95f, MinP = 0.05f };
+        double decodeSeconds = 0, forceSeconds = 0;
+        long decodedTokens = 0, forcedTokens = 0;
         for (int run = 0; run < runs; run++)
         {
             var prompt = engine.Tokenize(prompts[run % prompts.Length], true);
             var decoded = new Recorder();
             var output = new List<int>();
+            long first = 0;
             await foreach (var token in engine.GenerateAsync(new GenerationRequest(prompt, sampling, (ulong)(run + 1), tokens), decoded, cancellationToken))
             {
+                if (output.Count == 0)
+                {
+                    first = Stopwatch.GetTimestamp();
+                }
+
                 output.Add(token.TokenId);
             }
 
+            decodeSeconds += Stopwatch.GetElapsedTime(first).TotalSeconds;
+            decodedTokens += output.Count - 1;
             var forced = new Recorder();
+            long started = Stopwatch.GetTimestamp();
             await engine.TeacherForceAsync(prompt, output, forced, cancellationToken);
+            forceSeconds += Stopwatch.GetElapsedTime(started).TotalSeconds;
+            forcedTokens += prompt.Count + output.Count - 1;
             for (int i = 0; i < output.Count; i++)
             {
                 float[] a = decoded.Hidden[i], b = forced.Hidden[i];
@@ -96,13 +150,17 @@ internal sealed class TeacherForcingBenchmark : IMacroBenchmark
         BenchOutput.Print(new Dictionary<string, object>
         {
             ["name"] = "teacherforce",
-            ["model"] = Path.GetFileName(model),
+            ["model"] = name,
             ["identity"] = engine.Identity.ToString(),
+            ["threads"] = threads,
             ["positions"] = errors.Count,
             ["rel_l2_median"] = errors[errors.Count / 2],
             ["rel_l2_p95"] = errors[(int)(errors.Count * 0.95)],
             ["rel_l2_max"] = errors[^1],
             ["max_abs_logit_diff"] = maxLogit,
+            ["decode_tok_s"] = BenchOutput.Round(decodedTokens / decodeSeconds, 1),
+            ["teacherforce_tok_s"] = BenchOutput.Round(forcedTokens / forceSeconds, 1),
+            ["teacherforce_speedup"] = BenchOutput.Round(forcedTokens / forceSeconds / (decodedTokens / decodeSeconds), 2),
         });
         return 0;
     }

@@ -1,7 +1,11 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using System.Text;
 using LLama.Native;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using PoIP.Core.Engine;
 using PoIP.Core.Errors;
 using PoIP.Core.Hashing;
@@ -18,6 +22,9 @@ namespace PoIP.Inference.Llama;
 /// Every context is created with <c>embeddings = true</c> and pooling <c>none</c>, whether or not a
 /// request is observed, so the numbers (and thus the tokens) never depend on who watches; it costs
 /// about 20% of prefill speed (llama.cpp then outputs every prompt position).
+/// Observability: an optional <see cref="ILogger"/> (load, busy refusals, one line per generation at
+/// Debug) and the meter <see cref="MeterName"/> (tokens generated, prefill tokens and duration, decode
+/// latency per token, teacher forcing, queue depth, active sequences, busy refusals).
 /// </remarks>
 public sealed class LlamaInferenceEngine : IInferenceEngine
 {
@@ -27,12 +34,16 @@ public sealed class LlamaInferenceEngine : IInferenceEngine
     private readonly SemaphoreSlim _slots;
     private readonly Utf8Pieces _pieces;
     private readonly int _maxInFlight;
+    private readonly ILogger _logger;
+    private readonly EngineMetrics _metrics;
     private int _inFlight;
     private int _disposed;
 
-    private LlamaInferenceEngine(LlamaEngineOptions options, SafeLlamaModelHandle model, LlamaSequence[] sequences, Utf8Pieces pieces, ModelDescriptor descriptor, EngineIdentity identity, NativeLibraryInfo native)
+    private LlamaInferenceEngine(LlamaEngineOptions options, SafeLlamaModelHandle model, LlamaSequence[] sequences, Utf8Pieces pieces, ModelDescriptor descriptor, EngineIdentity identity, NativeLibraryInfo native, ILogger logger, EngineMetrics metrics)
     {
         Options = options;
+        _logger = logger;
+        _metrics = metrics;
         _model = model;
         _sequences = sequences;
         _pieces = pieces;
@@ -48,6 +59,9 @@ public sealed class LlamaInferenceEngine : IInferenceEngine
         _maxInFlight = options.MaxConcurrentSequences + options.MaxQueuedRequests;
     }
 
+    /// <summary>Name of the <see cref="Meter"/> the engine publishes its instruments on (<c>poip.inference.*</c>).</summary>
+    public const string MeterName = "PoIP.Inference";
+
     /// <inheritdoc />
     public EngineIdentity Identity { get; }
 
@@ -60,9 +74,18 @@ public sealed class LlamaInferenceEngine : IInferenceEngine
     /// <summary>The native library serving this engine.</summary>
     public NativeLibraryInfo Native { get; }
 
-    /// <summary>Validates the options, loads the native library and the model, and creates the sequence contexts.</summary>
+    /// <summary>Validates the options, loads the native library and the model, and creates the sequence contexts (no logging; metrics on a meter of its own).</summary>
     /// <exception cref="EngineException">Invalid options, missing/corrupt/unsupported model, native load failure.</exception>
-    public static async Task<LlamaInferenceEngine> LoadAsync(LlamaEngineOptions options, CancellationToken cancellationToken = default)
+    public static Task<LlamaInferenceEngine> LoadAsync(LlamaEngineOptions options, CancellationToken cancellationToken = default) =>
+        LoadAsync(options, logger: null, meterFactory: null, cancellationToken);
+
+    /// <summary>Validates the options, loads the native library and the model, and creates the sequence contexts.</summary>
+    /// <param name="options">The engine options.</param>
+    /// <param name="logger">Where the engine logs (load, busy refusals, per-generation summaries at Debug); null = nowhere.</param>
+    /// <param name="meterFactory">Creates the <see cref="MeterName"/> meter (DI hosts pass theirs); null = the engine creates and disposes its own meter.</param>
+    /// <param name="cancellationToken">Cancels hashing and loading.</param>
+    /// <exception cref="EngineException">Invalid options, missing/corrupt/unsupported model, native load failure.</exception>
+    public static async Task<LlamaInferenceEngine> LoadAsync(LlamaEngineOptions options, ILogger? logger, IMeterFactory? meterFactory, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         string? problem = options.Validate();
@@ -90,7 +113,10 @@ public sealed class LlamaInferenceEngine : IInferenceEngine
         }
 
         NativeLibraryInfo native = NativeBackend.EnsureLoaded(options.CpuVariant);
-        return await Task.Run(() => Create(options, path, id, native, architecture ?? "unknown"), cancellationToken).ConfigureAwait(false);
+        logger ??= NullLogger.Instance;
+        var engine = await Task.Run(() => Create(options, path, id, native, architecture ?? "unknown", logger, meterFactory), cancellationToken).ConfigureAwait(false);
+        Log.EngineLoaded(logger, path, id.ToString(), engine.Model.LayerCount, engine.Model.EmbeddingLength, engine.Model.VocabularySize, engine.Identity.ToString(), options.MaxConcurrentSequences, options.ContextSize);
+        return engine;
     }
 
     /// <inheritdoc />
@@ -161,26 +187,47 @@ public sealed class LlamaInferenceEngine : IInferenceEngine
         ValidateGeneration(request);
         cancellationToken.ThrowIfCancellationRequested();
         LlamaSequence sequence = await AcquireAsync(cancellationToken).ConfigureAwait(false);
+        int produced = 0;
+        var stop = StopReason.None;
+        TimeSpan prefill = TimeSpan.Zero, decoding = TimeSpan.Zero;
         try
         {
+            long started = Stopwatch.GetTimestamp();
             await Task.Run(() => sequence.Prefill(request.PromptTokens, observer, cancellationToken), cancellationToken).ConfigureAwait(false);
+            prefill = Stopwatch.GetElapsedTime(started);
+            _metrics.Prefilled(request.PromptTokens.Count, prefill);
             for (int index = 0; ; index++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 GeneratedToken token = sequence.Next(index, request, observer);
+                produced++;
+                _metrics.TokenGenerated();
+                stop = token.Stop;
                 yield return token;
-                if (token.Stop != StopReason.None)
+                if (stop != StopReason.None)
                 {
                     yield break;
                 }
 
                 cancellationToken.ThrowIfCancellationRequested();
+                long fed = Stopwatch.GetTimestamp();
                 sequence.Feed(token.TokenId);
+                TimeSpan decode = Stopwatch.GetElapsedTime(fed);
+                decoding += decode;
+                _metrics.Decoded(decode);
             }
         }
         finally
         {
             Release(sequence);
+            if (stop == StopReason.None)
+            {
+                Log.GenerationAbandoned(_logger, produced);
+            }
+            else
+            {
+                Log.Generated(_logger, produced, request.PromptTokens.Count, stop, prefill.TotalMilliseconds, produced > 1 ? (produced - 1) / decoding.TotalSeconds : 0);
+            }
         }
     }
 
@@ -206,7 +253,11 @@ public sealed class LlamaInferenceEngine : IInferenceEngine
         LlamaSequence sequence = await AcquireAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            long started = Stopwatch.GetTimestamp();
             await Task.Run(() => sequence.TeacherForce(promptTokens, outputTokens, observer, cancellationToken), cancellationToken).ConfigureAwait(false);
+            TimeSpan elapsed = Stopwatch.GetElapsedTime(started);
+            _metrics.TeacherForced(promptTokens.Count + outputTokens.Count - 1, elapsed);
+            Log.TeacherForced(_logger, promptTokens.Count, outputTokens.Count, elapsed.TotalMilliseconds);
         }
         finally
         {
@@ -234,9 +285,11 @@ public sealed class LlamaInferenceEngine : IInferenceEngine
 
         _model.Dispose();
         _slots.Dispose();
+        _metrics.Dispose();
+        Log.EngineDisposed(_logger);
     }
 
-    private static LlamaInferenceEngine Create(LlamaEngineOptions options, string path, ModelId id, NativeLibraryInfo native, string architecture)
+    private static LlamaInferenceEngine Create(LlamaEngineOptions options, string path, ModelId id, NativeLibraryInfo native, string architecture, ILogger logger, IMeterFactory? meterFactory)
     {
         var modelParams = LLamaModelParams.Default();
         modelParams.n_gpu_layers = options.GpuLayers;
@@ -304,7 +357,7 @@ public sealed class LlamaInferenceEngine : IInferenceEngine
 
             // A GPU build can offload large operations even with no layers on the GPU: report what is loaded.
             var identity = new EngineIdentity("llama.cpp", native.Build, native.Backend, native.CpuVariant, options.FlashAttention, KvName(options.KvCacheType), options.MicroBatchSize);
-            return new LlamaInferenceEngine(options, model, [.. sequences], pieces, descriptor, identity, native);
+            return new LlamaInferenceEngine(options, model, [.. sequences], pieces, descriptor, identity, native, logger, new EngineMetrics(meterFactory));
         }
         catch
         {
@@ -378,17 +431,27 @@ public sealed class LlamaInferenceEngine : IInferenceEngine
         if (Interlocked.Increment(ref _inFlight) > _maxInFlight)
         {
             Interlocked.Decrement(ref _inFlight);
+            _metrics.Rejected();
+            Log.Busy(_logger, _sequences.Length, Options.MaxQueuedRequests);
             throw new EngineException(EngineErrorCodes.Busy, $"all {_sequences.Length} sequences are busy and {Options.MaxQueuedRequests} requests are already waiting.");
         }
 
-        try
+        if (!_slots.Wait(0, CancellationToken.None))
         {
-            await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            Interlocked.Decrement(ref _inFlight);
-            throw;
+            _metrics.Queued(1);
+            try
+            {
+                await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                Interlocked.Decrement(ref _inFlight);
+                throw;
+            }
+            finally
+            {
+                _metrics.Queued(-1);
+            }
         }
 
         if (!_free.TryDequeue(out var sequence))
@@ -398,11 +461,13 @@ public sealed class LlamaInferenceEngine : IInferenceEngine
             throw new InvalidOperationException("sequence pool out of sync.");
         }
 
+        _metrics.Active(1);
         return sequence;
     }
 
     private void Release(LlamaSequence sequence)
     {
+        _metrics.Active(-1);
         _free.Enqueue(sequence);
         _slots.Release();
         Interlocked.Decrement(ref _inFlight);
