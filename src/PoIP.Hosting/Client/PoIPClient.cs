@@ -55,7 +55,7 @@ public sealed class PoIPClient
         var retry = new ResiliencePipelineBuilder<ClientAnswer>()
             .AddRetry(new RetryStrategyOptions<ClientAnswer>
             {
-                MaxRetryAttempts = _options.Nodes.Count - 1,
+                MaxRetryAttempts = Math.Max(1, _options.Nodes.Count - 1), // Polly refuses 0; with one node the retry tries it once more
                 Delay = TimeSpan.Zero,
                 ShouldHandle = new PredicateBuilder<ClientAnswer>().Handle<NodeAttemptException>().Handle<BrokenCircuitException>(),
             })
