@@ -142,6 +142,7 @@ internal sealed class ClientAskCommand : AsyncCommand<ClientAskSettings>
             string prompt = settings.Prompts[i % settings.Prompts.Length];
             var options = ask with { Seed = ask.Seed + (ulong)i };
             ClientAnswer answer;
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 answer = await client.AskAsync(prompt, options, cancellationToken: cancellationToken);
@@ -161,7 +162,7 @@ internal sealed class ClientAskCommand : AsyncCommand<ClientAskSettings>
                 continue;
             }
 
-            Print(prompt, answer, settings.Json);
+            Print(prompt, answer, System.Diagnostics.Stopwatch.GetElapsedTime(started), settings.Json);
         }
 
         if (settings.Json)
@@ -172,7 +173,7 @@ internal sealed class ClientAskCommand : AsyncCommand<ClientAskSettings>
         return failed == 0 ? 0 : 1;
     }
 
-    private static void Print(string prompt, ClientAnswer answer, bool json)
+    private static void Print(string prompt, ClientAnswer answer, TimeSpan elapsed, bool json)
     {
         var receipt = answer.Receipt.Message;
         string verdict = "not sent to a validator";
@@ -200,6 +201,7 @@ internal sealed class ClientAskCommand : AsyncCommand<ClientAskSettings>
                 ["audit_selected"] = answer.Audit?.Selected ?? false,
                 ["verdict"] = verdict,
                 ["detail"] = detail,
+                ["elapsed_ms"] = Math.Round(elapsed.TotalMilliseconds, 1),
             }));
             return;
         }

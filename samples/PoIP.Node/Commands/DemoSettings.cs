@@ -35,6 +35,10 @@ internal sealed class DemoSettings : CommandSettings
     [Description("First sampling seed. Default 1.")]
     public ulong Seed { get; init; } = 1;
 
+    [CommandOption("--separate-processes")]
+    [Description("Run each role as its own OS process (this executable: node run, validator run, client ask) over one shared SQLite ledger.")]
+    public bool SeparateProcesses { get; init; }
+
     [CommandOption("--json")]
     [Description("Print the final summary as one JSON line.")]
     public bool Json { get; init; }

@@ -76,9 +76,15 @@ internal static class RoleHost
         {
             await host.StartAsync(cancellationToken);
         }
-        catch (Exception ex) when (ex is Microsoft.Extensions.Options.OptionsValidationException or PoIPStartupException or Core.Errors.PoIPException or ArgumentException or IOException)
+        catch (Exception ex) when (ex is Microsoft.Extensions.Options.OptionsValidationException or PoIPStartupException or Core.Errors.PoIPException or ArgumentException or IOException
+            || (ex is AggregateException all && all.InnerExceptions.All(e => e is Microsoft.Extensions.Options.OptionsValidationException)))
         {
-            await Console.Error.WriteLineAsync("error: " + ex.Message);
+            var messages = ex is AggregateException aggregate ? aggregate.InnerExceptions.Select(e => e.Message) : [ex.Message];
+            foreach (string message in messages)
+            {
+                await Console.Error.WriteLineAsync("error: " + message);
+            }
+
             host.Dispose();
             return 2;
         }
