@@ -83,6 +83,45 @@ public sealed class DependencyInjectionTests : IDisposable
     }
 
     [Fact]
+    public async Task Node_AfterTheDisputeWindow_ClaimsItsPayment()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(TimeProvider.System.GetUtcNow());
+        using var node = _fixture.Build("claiming-node", poip =>
+        {
+            poip.Services.AddSingleton<TimeProvider>(clock);
+            poip.Services.Configure<Economics.Embedded.EmbeddedEconomicsOptions>(o => o.TimeProvider = clock);
+            HostingFixture.Llama(poip, HostingFixture.Stories);
+            poip.AddDevFunding(o => o.Stake = TokenAmount.FromTokens(150)).AddNode(o => o.MaxOutputTokens = 64);
+        });
+        await node.StartAsync();
+        var runtime = node.Services.GetRequiredService<PoIPRuntime>();
+        using var clientHost = _fixture.Build("paying-client", poip => poip
+            .AddDevFunding(o => o.Balance = TokenAmount.FromTokens(10))
+            .AddClient(o => o.Nodes.Add(runtime.ListenAddresses[0].ToString())));
+        await clientHost.StartAsync();
+        var served = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var claimed = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        runtime.RequestHandled += (_, detail) => served.TrySetResult(detail);
+        runtime.PaymentClaimed += (_, paid) => claimed.TrySetResult(paid);
+        var stakes = node.Services.GetRequiredService<Core.Economics.IStakeManager>();
+        var before = await stakes.GetBalanceAsync(runtime.Key!.PeerId);
+
+        var answer = await clientHost.Services.GetRequiredService<PoIPClient>().AskAsync("Once upon a time", new AskOptions(await ModelId.FromFileAsync(HostingFixture.Stories), new SamplingParameters(), 3, 16, TokenAmount.ParseTokens("0.016")));
+        Assert.Null(await served.Task);
+        Assert.False(claimed.Task.IsCompleted); // not before the window
+
+        clock.Advance(TimeSpan.FromHours(1) + TimeSpan.FromMinutes(2));
+        Assert.True(await claimed.Task);
+
+        var escrow = await stakes.GetEscrowAsync(answer.Receipt.Message.RequestId);
+        Assert.Equal(Core.Economics.EscrowState.Settled, escrow!.State);
+        Assert.True(await stakes.GetBalanceAsync(runtime.Key.PeerId) > before, "the node was paid");
+        Assert.Equal(1, runtime.PaymentsClaimed);
+        await clientHost.StopAsync();
+        await node.StopAsync();
+    }
+
+    [Fact]
     public async Task Start_InvalidOptions_FailsWithAMessagePerProblem()
     {
         using var host = _fixture.Build("bad", poip => poip

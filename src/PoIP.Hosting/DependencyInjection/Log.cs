@@ -26,6 +26,9 @@ internal static partial class Log
     [LoggerMessage(8006, LogLevel.Information, "PoIP host stopped")]
     public static partial void Stopped(ILogger logger);
 
+    [LoggerMessage(8008, LogLevel.Information, "Payment claim for request {Request}: {Status}")]
+    public static partial void Claimed(ILogger logger, string request, string status);
+
     [LoggerMessage(8007, LogLevel.Warning, "Serving stream failed: {Detail}")]
     public static partial void ServeFailed(ILogger logger, string detail);
 }

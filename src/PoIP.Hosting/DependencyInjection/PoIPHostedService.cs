@@ -165,11 +165,24 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
             ServingCheck = async ct => await CanServeAsync(stakes, key.PeerId, ct).ConfigureAwait(false) ? null : "stake below the minimum to serve.",
             TimeProvider = services.GetService<TimeProvider>() ?? TimeProvider.System,
         });
+        PaymentClaims? claims = null;
+        if (nodeOptions.ClaimPayments && stakes is EmbeddedStakeManager embeddedLedger)
+        {
+            var window = (await embeddedLedger.GetParametersAsync(cancellationToken).ConfigureAwait(false)).DisputeWindow;
+            claims = new PaymentClaims(stakes, services.GetService<TimeProvider>() ?? TimeProvider.System, window, runtime, _logger);
+            _owned.Add(claims);
+        }
+
         host.SetHandler(InferenceService.ProtocolId, async (stream, ct) =>
         {
             try
             {
                 var result = await service.ServeAsync(stream, ct).ConfigureAwait(false);
+                if (result.Served)
+                {
+                    claims?.Add(result.Receipt!.Message.RequestId, result.Receipt.Message.Price);
+                }
+
                 runtime.OnHandled(result.Served, result.Detail);
                 if (!result.Served)
                 {

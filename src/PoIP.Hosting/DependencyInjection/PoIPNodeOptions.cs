@@ -16,4 +16,10 @@ public sealed class PoIPNodeOptions
 
     /// <summary>Requests expiring further ahead than this are refused. Default 10 min.</summary>
     public TimeSpan MaxExpiryHorizon { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Settle each receipt's escrow at its price once the ledger's dispute window has passed (embedded
+    /// ledger only; claims are kept in memory, so a restart forgets the pending ones). Default true.
+    /// </summary>
+    public bool ClaimPayments { get; set; } = true;
 }

@@ -13,6 +13,7 @@ public sealed class PoIPRuntime
 {
     private int _served;
     private int _refused;
+    private int _claimed;
 
     /// <summary>This role's identity (null before start).</summary>
     public Ed25519KeyPair? Key { get; internal set; }
@@ -35,12 +36,28 @@ public sealed class PoIPRuntime
     /// <summary>Requests this node refused (bad signature, replay, price, stake below minimum...).</summary>
     public int Refused => Volatile.Read(ref _refused);
 
+    /// <summary>Escrows this node settled in its favour after their dispute window (see <see cref="PoIPNodeOptions.ClaimPayments"/>).</summary>
+    public int PaymentsClaimed => Volatile.Read(ref _claimed);
+
+    /// <summary>Raised after each payment claim (true when the ledger paid; false when refused, e.g. already refunded for fraud).</summary>
+    public event EventHandler<bool>? PaymentClaimed;
+
     /// <summary>Raised after each request this node answered or refused (the refusal detail, or null when served).</summary>
     public event EventHandler<string?>? RequestHandled;
 
     /// <summary>The started libp2p host.</summary>
     /// <exception cref="InvalidOperationException">The host has not started.</exception>
     public Libp2pHost RequireHost() => Host ?? throw new InvalidOperationException("The PoIP host has not started yet (start the IHost first).");
+
+    internal void OnClaimed(bool paid)
+    {
+        if (paid)
+        {
+            Interlocked.Increment(ref _claimed);
+        }
+
+        PaymentClaimed?.Invoke(this, paid);
+    }
 
     internal void OnHandled(bool served, string detail)
     {
