@@ -108,17 +108,22 @@ internal static class RoleHost
     {
         protected override async Task ExecuteAsync(CancellationToken stoppingToken)
         {
-            var input = Console.OpenStandardInput();
-            byte[] buffer = new byte[256];
-            try
+            // A console read ignores cancellation once blocked: read on the side, stop waiting when the host stops.
+            var endOfInput = Task.Run(async () =>
             {
-                while (await input.ReadAsync(buffer, stoppingToken) > 0)
+                var input = Console.OpenStandardInput();
+                byte[] buffer = new byte[256];
+                while (await input.ReadAsync(buffer, CancellationToken.None) > 0)
                 {
                 }
-            }
-            catch (OperationCanceledException)
+            }, CancellationToken.None);
+            var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using (stoppingToken.Register(() => stopped.TrySetResult()))
             {
-                return;
+                if (await Task.WhenAny(endOfInput, stopped.Task) != endOfInput)
+                {
+                    return;
+                }
             }
 
             lifetime.StopApplication();
