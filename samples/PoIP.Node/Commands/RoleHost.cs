@@ -41,6 +41,12 @@ internal static class RoleHost
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Logging.SetMinimumLevel(settings.Verbose ? LogLevel.Debug : LogLevel.Information);
+        if (!settings.Verbose)
+        {
+            // A refused start is reported as one "error:" line by RunAsync; the host's own stack trace only with --verbose.
+            builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical);
+        }
+
         builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Services.AddSingleton<IHostLifetime, Microsoft.Extensions.Hosting.Internal.ConsoleLifetime>();
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
