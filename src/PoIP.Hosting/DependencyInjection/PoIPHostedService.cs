@@ -55,8 +55,12 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
         _owned.Clear();
         runtime.Host = null;
         runtime.Engine = null;
-        _ownedKey?.Dispose();
-        _ownedKey = null;
+        if (_ownedKey is not null)
+        {
+            runtime.Key = null; // read from the key file by this host: disposed with it
+            _ownedKey.Dispose();
+            _ownedKey = null;
+        }
         Log.Stopped(_logger);
     }
 
