@@ -16,6 +16,10 @@ app.Configure(config =>
         model.AddCommand<ModelSynthCommand>("synth").WithDescription("Write a llama-architecture GGUF model with seeded weights.");
     });
     config.AddBranch("sim", sim => sim.AddCommand<SimCheatingCommand>("cheating").WithDescription("Simulate honest vs cheating nodes under probabilistic audits."));
+    config.AddBranch("node", node => node.AddCommand<NodeRunCommand>("run").WithDescription("Run an inference node (known-answer and stake gates, /poip/infer/1.0.0); prints its multiaddr first."));
+    config.AddBranch("validator", validator => validator.AddCommand<ValidatorRunCommand>("run").WithDescription("Run a validator (/poip/audit/1.0.0): re-executes sampled receipts, slashes fraud."));
+    config.AddBranch("client", client => client.AddCommand<ClientAskCommand>("ask").WithDescription("Ask nodes (--peer MULTIADDR) a prompt; print the answer and the receipt summary."));
+    config.AddBranch("ledger", ledger => ledger.AddCommand<LedgerShowCommand>("show").WithDescription("Show a local ledger's totals (conservation, journal check) and accounts (--key FILE, --peer ID)."));
     config.AddBranch("p2p", p2p =>
     {
         p2p.SetDescription("libp2p tools: listen, ping, perf.");

@@ -42,45 +42,25 @@ internal sealed class DemoCommand : AsyncCommand<DemoSettings>
 
             if (!settings.Json)
             {
-                AnsiConsole.MarkupLine($"[bold]PoIP demo[/]: {settings.Nodes} nodes (last cheats: [yellow]{settings.Cheat}[/]), 1 validator (audit p = {settings.AuditProbability}), 1 client, model {Markup.Escape(Path.GetFileName(model))}");
+                AnsiConsole.MarkupLine($"[bold]PoIP demo[/]{(settings.SeparateProcesses ? " (one OS process per role)" : string.Empty)}: {settings.Nodes} nodes (last cheats: [yellow]{settings.Cheat}[/]), 1 validator (audit p = {settings.AuditProbability}), 1 client, model {Markup.Escape(Path.GetFileName(model))}");
             }
 
-            await using var network = await LocalNetwork.StartAsync(options, cancellationToken);
-            var reports = new List<RequestReport>();
-            if (settings.Json)
+            NetworkSummary summary;
+            if (settings.SeparateProcesses)
             {
-                for (int i = 0; i < settings.Requests; i++)
+                summary = await SeparateProcessDemo.RunAsync(settings, model, data, Prompts, report =>
                 {
-                    reports.Add(await network.AskAsync(Prompts[i % Prompts.Length], settings.Seed + (ulong)i, cancellationToken));
-                }
+                    if (!settings.Json)
+                    {
+                        PrintReport(report);
+                    }
+                }, cancellationToken);
             }
             else
             {
-                await AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-                    .StartAsync(async progress =>
-                    {
-                        var task = progress.AddTask("requests", maxValue: settings.Requests);
-                        for (int i = 0; i < settings.Requests; i++)
-                        {
-                            var report = await network.AskAsync(Prompts[i % Prompts.Length], settings.Seed + (ulong)i, cancellationToken);
-                            reports.Add(report);
-                            string color = report.Verdict == "Fraud" ? "red" : report.Audited ? "green" : "grey";
-                            AnsiConsole.MarkupLine($"#{report.Index,-3} {Markup.Escape(report.Node),-20} [{color}]{Markup.Escape(report.Verdict),-12}[/] {Markup.Escape(Shorten(report.Text))}");
-                            foreach (string failure in report.FailedAttempts)
-                            {
-                                AnsiConsole.MarkupLine($"     [yellow]retried after: {Markup.Escape(failure)}[/]");
-                            }
-
-                            if (report.Verdict == "Fraud")
-                            {
-                                AnsiConsole.MarkupLine($"     [red]{Markup.Escape(report.Detail)}[/]");
-                            }
-                            task.Increment(1);
-                        }
-                    });
+                summary = await RunInProcessAsync(settings, options, cancellationToken);
             }
 
-            var summary = await network.FinishAsync(cancellationToken);
             if (settings.Json)
             {
                 Console.WriteLine(JsonSerializer.Serialize(ToJson(summary)));
@@ -97,6 +77,48 @@ internal sealed class DemoCommand : AsyncCommand<DemoSettings>
         finally
         {
             Directory.Delete(data, recursive: true);
+        }
+    }
+
+    private static async Task<NetworkSummary> RunInProcessAsync(DemoSettings settings, LocalNetworkOptions options, CancellationToken cancellationToken)
+    {
+        await using var network = await LocalNetwork.StartAsync(options, cancellationToken);
+        if (settings.Json)
+        {
+            for (int i = 0; i < settings.Requests; i++)
+            {
+                await network.AskAsync(Prompts[i % Prompts.Length], settings.Seed + (ulong)i, cancellationToken);
+            }
+        }
+        else
+        {
+            await AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                .StartAsync(async progress =>
+                {
+                    var task = progress.AddTask("requests", maxValue: settings.Requests);
+                    for (int i = 0; i < settings.Requests; i++)
+                    {
+                        PrintReport(await network.AskAsync(Prompts[i % Prompts.Length], settings.Seed + (ulong)i, cancellationToken));
+                        task.Increment(1);
+                    }
+                });
+        }
+
+        return await network.FinishAsync(cancellationToken);
+    }
+
+    private static void PrintReport(RequestReport report)
+    {
+        string color = report.Verdict == "Fraud" ? "red" : report.Audited ? "green" : "grey";
+        AnsiConsole.MarkupLine($"#{report.Index,-3} {Markup.Escape(report.Node),-20} [{color}]{Markup.Escape(report.Verdict),-12}[/] {Markup.Escape(Shorten(report.Text))}");
+        foreach (string failure in report.FailedAttempts)
+        {
+            AnsiConsole.MarkupLine($"     [yellow]retried after: {Markup.Escape(failure)}[/]");
+        }
+
+        if (report.Verdict == "Fraud")
+        {
+            AnsiConsole.MarkupLine($"     [red]{Markup.Escape(report.Detail)}[/]");
         }
     }
 

@@ -40,6 +40,10 @@ internal sealed class DemoSettings : CommandSettings
     [Description("How the client routes: competition (default: reputation, latency, stake; every node tried once first) or round-robin.")]
     public string Selection { get; init; } = "competition";
 
+    [CommandOption("--separate-processes")]
+    [Description("Run each role as its own OS process (this executable: node run, validator run, client ask) over one shared SQLite ledger.")]
+    public bool SeparateProcesses { get; init; }
+
     [CommandOption("--json")]
     [Description("Print the final summary as one JSON line.")]
     public bool Json { get; init; }

@@ -66,7 +66,7 @@ public sealed class PoIPClient
         var retry = new ResiliencePipelineBuilder<ClientAnswer>()
             .AddRetry(new RetryStrategyOptions<ClientAnswer>
             {
-                MaxRetryAttempts = _options.Nodes.Count - 1,
+                MaxRetryAttempts = Math.Max(1, _options.Nodes.Count - 1), // Polly refuses 0; with one node the extra attempt finds no untried node and ends the request
                 Delay = TimeSpan.Zero,
                 ShouldHandle = new PredicateBuilder<ClientAnswer>().Handle<NodeAttemptException>().Handle<BrokenCircuitException>(),
             })

@@ -1,0 +1,138 @@
+using System.ComponentModel;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using PoIP.Core.Money;
+using PoIP.Hosting.DependencyInjection;
+using Spectre.Console.Cli;
+
+namespace PoIP.Node.Commands;
+
+/// <summary>Flags every role command shares.</summary>
+internal class RoleSettings : CommandSettings
+{
+    [CommandOption("--config <FILE>")]
+    [Description("JSON config file (default ./poip.json when present). Flags override it.")]
+    public string? Config { get; init; }
+
+    [CommandOption("--key <FILE>")]
+    [Description("Identity key file (created with mode 0600 when absent). Default ~/.poip/<role>.key")]
+    public string? Key { get; init; }
+
+    [CommandOption("--ledger <FILE>")]
+    [Description("The SQLite ledger shared by the local network (created when absent).")]
+    public string? Ledger { get; init; }
+
+    [CommandOption("--dev")]
+    [Description("Local development: mint into this identity's ledger account and stake what the role needs.")]
+    public bool Dev { get; init; }
+
+    [CommandOption("--verbose")]
+    [Description("Debug logging (stderr).")]
+    public bool Verbose { get; init; }
+}
+
+/// <summary>Builds the generic host of one role: logs to stderr (stdout is for results), optional stop on stdin EOF.</summary>
+internal static class RoleHost
+{
+    public static HostApplicationBuilder CreateBuilder(RoleSettings settings, bool stopOnStdinClose)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Logging.SetMinimumLevel(settings.Verbose ? LogLevel.Debug : LogLevel.Information);
+        if (!settings.Verbose)
+        {
+            // A refused start is reported as one "error:" line by RunAsync; the host's own stack trace only with --verbose.
+            builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical);
+        }
+
+        builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Services.AddSingleton<IHostLifetime, Microsoft.Extensions.Hosting.Internal.ConsoleLifetime>();
+        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        if (stopOnStdinClose)
+        {
+            builder.Services.AddHostedService<StopOnStdinClose>();
+        }
+
+        return builder;
+    }
+
+    public static string DefaultKey(string role) => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".poip", role + ".key");
+
+    public static string RequireLedger(RoleSettings settings, RoleConfig config) =>
+        config.PathOf(settings.Ledger, config.Ledger) ?? throw new ArgumentException("a ledger is required: --ledger FILE (or \"ledger\" in the config file).");
+
+    public static TokenAmount ParseTokens(string text, string what)
+    {
+        try
+        {
+            return TokenAmount.ParseTokens(text);
+        }
+        catch (Exception ex) when (ex is FormatException or OverflowException or ArgumentException)
+        {
+            throw new ArgumentException($"{what}: '{text}' is not a token amount (e.g. 0.001).", ex);
+        }
+    }
+
+    /// <summary>Runs the host; start failures (options, gates) become one error line and exit code 2.</summary>
+    public static async Task<int> RunAsync(IHost host, Func<IServiceProvider, PoIPRuntime, Task>? onStarted, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await host.StartAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is Microsoft.Extensions.Options.OptionsValidationException or PoIPStartupException or Core.Errors.PoIPException or ArgumentException or IOException
+            || (ex is AggregateException all && all.InnerExceptions.All(e => e is Microsoft.Extensions.Options.OptionsValidationException)))
+        {
+            var messages = ex is AggregateException aggregate ? aggregate.InnerExceptions.Select(e => e.Message) : [ex.Message];
+            foreach (string message in messages)
+            {
+                await Console.Error.WriteLineAsync("error: " + message);
+            }
+
+            host.Dispose();
+            return 2;
+        }
+
+        using (host)
+        {
+            var runtime = host.Services.GetRequiredService<PoIPRuntime>();
+            if (onStarted is not null)
+            {
+                await onStarted(host.Services, runtime);
+            }
+
+            await host.WaitForShutdownAsync(cancellationToken);
+        }
+
+        return 0;
+    }
+
+    /// <summary>Stops the host when standard input closes (a parent process that dies or is done takes its children with it).</summary>
+    private sealed class StopOnStdinClose(IHostApplicationLifetime lifetime) : BackgroundService
+    {
+        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            // A console read ignores cancellation once blocked: read on the side, stop waiting when the host stops.
+            var endOfInput = Task.Run(async () =>
+            {
+                var input = Console.OpenStandardInput();
+                byte[] buffer = new byte[256];
+                while (await input.ReadAsync(buffer, CancellationToken.None) > 0)
+                {
+                }
+            }, CancellationToken.None);
+            var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using (stoppingToken.Register(() => stopped.TrySetResult()))
+            {
+                if (await Task.WhenAny(endOfInput, stopped.Task) != endOfInput)
+                {
+                    return;
+                }
+            }
+
+            lifetime.StopApplication();
+        }
+    }
+}

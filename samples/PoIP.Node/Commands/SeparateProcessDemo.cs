@@ -1,0 +1,368 @@
+using System.Diagnostics;
+using System.Text.Json;
+using PoIP.Core.Economics;
+using PoIP.Core.Hashing;
+using PoIP.Core.Identity;
+using PoIP.Core.Money;
+using PoIP.Economics.Embedded;
+using PoIP.Economics.Parameters;
+using PoIP.Economics.Reputation;
+using PoIP.Hosting.LocalNetwork;
+using PoIP.Network.Addressing;
+
+namespace PoIP.Node.Commands;
+
+/// <summary>
+/// <c>poip demo --separate-processes</c>: the demo network with every role in its own OS process,
+/// started as this same executable (<c>poip node run</c>, <c>poip validator run</c>, <c>poip client
+/// ask --json</c>) over one shared SQLite ledger. This process only creates the ledger (genesis, before
+/// any child opens it), reads the children's output, and at the end settles the payments past the
+/// dispute window (it opens the ledger with a clock moved forward, as the in-process demo does) and
+/// builds the same summary.
+/// </summary>
+internal static class SeparateProcessDemo
+{
+    public static async Task<NetworkSummary> RunAsync(DemoSettings settings, string model, string data, IReadOnlyList<string> prompts, Action<RequestReport> onReport, CancellationToken cancellationToken)
+    {
+        string ledgerPath = Path.Combine(data, "ledger.db");
+        var parameters = EconomicParameters.Default with { DisputeWindow = TimeSpan.FromMinutes(1), MinimumStake = TokenAmount.FromTokens(100) };
+        using (EmbeddedStakeManager.Open(new EmbeddedEconomicsOptions { DatabasePath = ledgerPath, InitialParameters = parameters }))
+        {
+            // genesis written once, before any child process opens the ledger
+        }
+
+        string max = settings.MaxTokens.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var children = new List<Child>();
+        try
+        {
+            var starting = new List<Task<Child>>();
+            for (int i = 0; i < settings.Nodes; i++)
+            {
+                bool cheats = settings.CheatKind != CheatKind.None && i == settings.Nodes - 1;
+                var args = new List<string> { "node", "run", "--ledger", ledgerPath, "--key", Path.Combine(data, $"node-{i + 1}.key"), "--dev", "--stake", "200", "--model", model, "--max-tokens", max, "--threads", "1", "--stop-on-stdin-close" };
+                if (cheats)
+                {
+                    args.AddRange(["--cheat", settings.Cheat]);
+                }
+
+                starting.Add(Child.StartServerAsync($"node-{i + 1}{(cheats ? " (cheats)" : string.Empty)}", cheats, args, cancellationToken));
+            }
+
+            starting.Add(Child.StartServerAsync("validator", false, ["validator", "run", "--ledger", ledgerPath, "--key", Path.Combine(data, "validator.key"), "--dev", "--audit-p", settings.AuditProbability.ToString("R", System.Globalization.CultureInfo.InvariantCulture), "--model", model, "--threads", "1", "--stop-on-stdin-close"], cancellationToken));
+            foreach (var task in starting)
+            {
+                try
+                {
+                    children.Add(await task);
+                }
+                catch (InvalidOperationException)
+                {
+                    children.AddRange(starting.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result).Except(children));
+                    throw;
+                }
+            }
+
+            var nodes = children.Where(c => c.Name.StartsWith("node", StringComparison.Ordinal)).ToList();
+            var validator = children.Single(c => c.Name == "validator");
+            var before = new Dictionary<PeerId, (TokenAmount Balance, TokenAmount Stake)>();
+            using (var ledger = EmbeddedStakeManager.Open(new EmbeddedEconomicsOptions { DatabasePath = ledgerPath }))
+            {
+                foreach (var node in nodes)
+                {
+                    before[node.PeerId] = (await ledger.GetBalanceAsync(node.PeerId, cancellationToken), (await ledger.GetStakeAsync(node.PeerId, cancellationToken)).Bonded);
+                }
+            }
+
+            var clientArgs = new List<string> { "client", "ask", "--ledger", ledgerPath, "--key", Path.Combine(data, "client.key"), "--dev", "--model", model, "--max-tokens", max, "--seed", settings.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture), "--repeat", settings.Requests.ToString(System.Globalization.CultureInfo.InvariantCulture), "--json", "--validator", validator.Address.ToString(), "--selection", settings.Selection };
+            foreach (var node in nodes)
+            {
+                clientArgs.AddRange(["--peer", node.Address.ToString()]);
+            }
+
+            clientArgs.AddRange(prompts);
+            var answers = new List<JsonElement>();
+            var escrows = new List<RequestId>();
+            var reports = new List<RequestReport>();
+            using (var client = Child.Start("client", false, clientArgs, stdinOpen: false))
+            {
+                while (await client.Process.StandardOutput.ReadLineAsync(cancellationToken) is { } line)
+                {
+                    var json = JsonDocument.Parse(line).RootElement.Clone();
+                    if (json.TryGetProperty("opened_escrows", out var opened))
+                    {
+                        escrows.AddRange(opened.EnumerateArray().Select(e => new RequestId(Sha256Digest.ParseHex(e.GetString()!))));
+                        continue;
+                    }
+
+                    if (json.TryGetProperty("error", out var error))
+                    {
+                        throw new InvalidOperationException("the client process failed a request: " + error.GetString());
+                    }
+
+                    answers.Add(json);
+                    var nodeId = PeerId.Parse(json.GetProperty("node").GetString()!);
+                    var report = new RequestReport(
+                        answers.Count,
+                        nodes.Single(n => n.PeerId == nodeId).Name,
+                        json.GetProperty("text").GetString()!,
+                        json.GetProperty("audit_selected").GetBoolean(),
+                        json.GetProperty("audit_selected").GetBoolean() ? json.GetProperty("verdict").GetString()! : "not audited",
+                        json.GetProperty("detail").GetString()!,
+                        TimeSpan.FromMilliseconds(json.GetProperty("elapsed_ms").GetDouble()),
+                        [.. json.GetProperty("failed_attempts").EnumerateArray().Select(e => e.GetString()!)]);
+                    reports.Add(report);
+                    onReport(report);
+                }
+
+                await client.Process.WaitForExitAsync(cancellationToken);
+                if (client.Process.ExitCode != 0)
+                {
+                    throw new InvalidOperationException($"the client process exited with {client.Process.ExitCode}: {client.Errors}");
+                }
+            }
+
+            await StopAllAsync(children);
+            return await SummarizeAsync(ledgerPath, parameters, nodes, before, reports, answers, escrows, cancellationToken);
+        }
+        finally
+        {
+            await StopAllAsync(children);
+            foreach (var child in children)
+            {
+                child.Dispose();
+            }
+        }
+    }
+
+    private static async Task StopAllAsync(List<Child> children)
+    {
+        foreach (var child in children)
+        {
+            child.CloseInput();
+        }
+
+        foreach (var child in children)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            try
+            {
+                await child.Process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                child.Process.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    private static async Task<NetworkSummary> SummarizeAsync(string ledgerPath, EconomicParameters parameters, List<Child> nodes, Dictionary<PeerId, (TokenAmount Balance, TokenAmount Stake)> before, List<RequestReport> reports, List<JsonElement> answers, List<RequestId> escrows, CancellationToken cancellationToken)
+    {
+        var clock = new ForwardClock();
+        using var ledger = EmbeddedStakeManager.Open(new EmbeddedEconomicsOptions { DatabasePath = ledgerPath, TimeProvider = clock });
+        clock.Advance(parameters.DisputeWindow + TimeSpan.FromSeconds(1));
+        int settled = 0;
+        foreach (var (report, json) in reports.Zip(answers))
+        {
+            if (report.Verdict == "Fraud")
+            {
+                continue; // the validator refunded it when it slashed
+            }
+
+            var id = new RequestId(Sha256Digest.ParseHex(json.GetProperty("request_id").GetString()!));
+            var price = TokenAmount.ParseTokens(json.GetProperty("price").GetString()!);
+            settled += (await ledger.SettleEscrowAsync(OperationId.Derive("escrow-settle", id.Digest.ToArray()), id, price, cancellationToken)).IsApplied ? 1 : 0;
+        }
+
+        clock.Advance(parameters.DisputeWindow);
+        int refunded = 0;
+        foreach (var id in escrows)
+        {
+            var escrow = await ledger.GetEscrowAsync(id, cancellationToken);
+            if (escrow is { State: EscrowState.Open })
+            {
+                refunded += (await ledger.RefundEscrowAsync(OperationId.Derive("escrow-refund-abandoned", id.Digest.ToArray()), id, cancellationToken)).IsApplied ? 1 : 0;
+            }
+            else if (escrow is { State: EscrowState.Refunded })
+            {
+                refunded++;
+            }
+        }
+
+        var reputation = new ReputationBook();
+        int firstFraud = 0;
+        var firstFraudAt = TimeSpan.Zero;
+        var elapsedSoFar = TimeSpan.Zero;
+        var nodeReports = new List<NodeReport>();
+        foreach (var report in reports)
+        {
+            elapsedSoFar += report.Elapsed;
+            var node = nodes.Single(n => n.Name == report.Node);
+            reputation.Record(node.PeerId, ReputationEvent.RequestCompleted);
+            if (report.Verdict is "Valid" or "Fraud" or "Inconclusive")
+            {
+                reputation.Record(node.PeerId, report.Verdict == "Fraud" ? ReputationEvent.FraudProven : ReputationEvent.AuditPassed);
+            }
+
+            if (report.Verdict == "Fraud" && firstFraud == 0)
+            {
+                firstFraud = report.Index;
+                firstFraudAt = elapsedSoFar;
+            }
+        }
+
+        foreach (var node in nodes)
+        {
+            var mine = reports.Where(r => r.Node == node.Name).ToList();
+            var stake = await ledger.GetStakeAsync(node.PeerId, cancellationToken);
+            var balance = await ledger.GetBalanceAsync(node.PeerId, cancellationToken);
+            nodeReports.Add(new NodeReport(node.Name, node.PeerId, node.Cheats, mine.Count, mine.Count(r => r.Verdict is "Valid" or "Fraud" or "Inconclusive"), mine.Count(r => r.Verdict == "Fraud"),
+                balance - before[node.PeerId].Balance, before[node.PeerId].Stake, stake.Bonded + stake.Unbonding, reputation.GetScore(node.PeerId)));
+        }
+
+        var totals = await ledger.GetTotalsAsync(cancellationToken);
+        var journal = await ledger.VerifyJournalAsync(cancellationToken);
+        var elapsed = reports.Aggregate(TimeSpan.Zero, (sum, r) => sum + r.Elapsed);
+        return new NetworkSummary(nodeReports, reports.Count, reports.Count(r => r.Verdict is "Valid" or "Fraud" or "Inconclusive"), settled, refunded, totals, journal.Matches, firstFraud, elapsed,
+            escrows.Count - reports.Count, [.. reports.SelectMany(r => r.FailedAttempts)], firstFraudAt);
+    }
+
+    /// <summary>The system clock moved forward: settles past the dispute window without waiting for it.</summary>
+    private sealed class ForwardClock : TimeProvider
+    {
+        private TimeSpan _offset;
+
+        public void Advance(TimeSpan by) => _offset += by;
+
+        public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + _offset;
+    }
+
+    /// <summary>One role's process: the same executable as this one.</summary>
+    private sealed class Child : IDisposable
+    {
+        private readonly System.Text.StringBuilder _errors = new();
+
+        private Child(string name, bool cheats, Process process)
+        {
+            Name = name;
+            Cheats = cheats;
+            Process = process;
+        }
+
+        public string Name { get; }
+
+        public Process Process { get; }
+
+        public bool Cheats { get; }
+
+        public Multiaddr Address { get; private set; } = null!;
+
+        public PeerId PeerId => Address.PeerId!.Value;
+
+        public string Errors
+        {
+            get
+            {
+                lock (_errors)
+                {
+                    return _errors.ToString();
+                }
+            }
+        }
+
+        public static Child Start(string name, bool cheats, IEnumerable<string> arguments, bool stdinOpen)
+        {
+            string self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find this executable.");
+            var start = new ProcessStartInfo(self)
+            {
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            if (string.Equals(Path.GetFileNameWithoutExtension(self), "dotnet", StringComparison.OrdinalIgnoreCase))
+            {
+                start.ArgumentList.Add(typeof(SeparateProcessDemo).Assembly.Location);
+            }
+
+            foreach (string argument in arguments)
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start the {name} process.");
+            var child = new Child(name, cheats, process);
+            process.ErrorDataReceived += (_, e) =>
+            {
+                if (e.Data is not null)
+                {
+                    lock (child._errors)
+                    {
+                        if (child._errors.Length < 64 * 1024)
+                        {
+                            child._errors.AppendLine(e.Data);
+                        }
+                    }
+                }
+            };
+            process.BeginErrorReadLine();
+            if (!stdinOpen)
+            {
+                process.StandardInput.Close();
+            }
+
+            return child;
+        }
+
+        /// <summary>Starts a server role and waits for its first output line: its full multiaddr (printed once it serves).</summary>
+        public static async Task<Child> StartServerAsync(string name, bool cheats, IEnumerable<string> arguments, CancellationToken cancellationToken)
+        {
+            var child = Start(name, cheats, arguments, stdinOpen: true);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(60));
+            string? first = null;
+            try
+            {
+                first = await child.Process.StandardOutput.ReadLineAsync(timeout.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // timed out: reported below
+            }
+
+            if (first is null || !Multiaddr.TryParse(first, out var address) || address!.PeerId is null)
+            {
+                child.Process.Kill(entireProcessTree: true);
+                await child.Process.WaitForExitAsync(CancellationToken.None);
+                throw new InvalidOperationException($"{name} did not start: {child.Errors}");
+            }
+
+            child.Address = address;
+            _ = DrainAsync(child.Process.StandardOutput);
+            return child;
+        }
+
+        public void CloseInput()
+        {
+            try
+            {
+                if (!Process.HasExited)
+                {
+                    Process.StandardInput.Close();
+                }
+            }
+            catch (IOException)
+            {
+                // already gone
+            }
+        }
+
+        public void Dispose() => Process.Dispose();
+
+        private static async Task DrainAsync(StreamReader reader)
+        {
+            while (await reader.ReadLineAsync() is not null)
+            {
+            }
+        }
+    }
+}

@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Logging;
+
+namespace PoIP.Hosting.DependencyInjection;
+
+/// <summary>Log messages of PoIP.Hosting (event ids 8000-8099).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(8000, LogLevel.Information, "PoIP {Roles} started as {PeerId}, listening on {Addresses}")]
+    public static partial void Started(ILogger logger, string roles, string peerId, string addresses);
+
+    [LoggerMessage(8001, LogLevel.Information, "Known-answer gate: {Detail}")]
+    public static partial void KnownAnswerPassed(ILogger logger, string detail);
+
+    [LoggerMessage(8002, LogLevel.Warning, "Known-answer gate: {Detail}")]
+    public static partial void KnownAnswerNotRun(ILogger logger, string detail);
+
+    [LoggerMessage(8003, LogLevel.Information, "Dev funding for {PeerId}: {Detail}")]
+    public static partial void DevFunded(ILogger logger, string peerId, string detail);
+
+    [LoggerMessage(8004, LogLevel.Debug, "Request refused: {Detail}")]
+    public static partial void Refused(ILogger logger, string detail);
+
+    [LoggerMessage(8005, LogLevel.Information, "Audit: {Detail}")]
+    public static partial void Audited(ILogger logger, string detail);
+
+    [LoggerMessage(8006, LogLevel.Information, "PoIP host stopped")]
+    public static partial void Stopped(ILogger logger);
+
+    [LoggerMessage(8008, LogLevel.Information, "Payment claim for request {Request}: {Status}")]
+    public static partial void Claimed(ILogger logger, string request, string status);
+
+    [LoggerMessage(8007, LogLevel.Warning, "Serving stream failed: {Detail}")]
+    public static partial void ServeFailed(ILogger logger, string detail);
+}

@@ -1,0 +1,169 @@
+using Microsoft.Extensions.Options;
+using PoIP.Economics.Embedded;
+using PoIP.Network.Addressing;
+
+namespace PoIP.Hosting.DependencyInjection;
+
+/// <summary>Checks <see cref="PoIPOptions"/> at start.</summary>
+internal sealed class PoIPOptionsValidator : IValidateOptions<PoIPOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PoIPOptions options) =>
+        options.Key is null && string.IsNullOrWhiteSpace(options.KeyFile)
+            ? ValidateOptionsResult.Fail("PoIP: an identity is required: set PoIPOptions.KeyFile (created when absent) or PoIPOptions.Key.")
+            : ValidateOptionsResult.Success;
+}
+
+/// <summary>Checks <see cref="Libp2pServiceOptions"/> at start.</summary>
+internal sealed class Libp2pServiceOptionsValidator : IValidateOptions<Libp2pServiceOptions>
+{
+    public ValidateOptionsResult Validate(string? name, Libp2pServiceOptions options)
+    {
+        var failures = new List<string>();
+        foreach (string address in options.ListenAddresses)
+        {
+            if (!Multiaddr.TryParse(address, out var parsed) || !parsed!.ToString().Contains("/tcp/", StringComparison.Ordinal) || parsed.PeerId is not null)
+            {
+                failures.Add($"libp2p: cannot listen on '{address}': expected /ip4/<address>/tcp/<port> or /ip6/<address>/tcp/<port> without /p2p.");
+            }
+        }
+
+        if (options.MaxConnections is < 1 or > 65_536)
+        {
+            failures.Add($"libp2p: MaxConnections must be 1 to 65536 (got {options.MaxConnections}).");
+        }
+
+        if (options.DialTimeout <= TimeSpan.Zero)
+        {
+            failures.Add($"libp2p: DialTimeout must be positive (got {options.DialTimeout}).");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
+/// <summary>Checks <see cref="LlamaEngineServiceOptions"/> at start.</summary>
+internal sealed class LlamaEngineServiceOptionsValidator : IValidateOptions<LlamaEngineServiceOptions>
+{
+    public ValidateOptionsResult Validate(string? name, LlamaEngineServiceOptions options)
+    {
+        var failures = new List<string>();
+        string? problem = options.ToEngineOptions().Validate();
+        if (problem is not null)
+        {
+            failures.Add("llama engine: " + problem);
+        }
+        else if (!File.Exists(options.ModelPath))
+        {
+            failures.Add($"llama engine: model file '{options.ModelPath}' does not exist.");
+        }
+
+        if (!Enum.IsDefined(options.KnownAnswer))
+        {
+            failures.Add($"llama engine: unknown known-answer policy {options.KnownAnswer}.");
+        }
+
+        if (options.KnownAnswerModelPath is { } kat && !File.Exists(kat))
+        {
+            failures.Add($"llama engine: known-answer model '{kat}' does not exist (stories260K.gguf is expected).");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
+/// <summary>Checks <see cref="PoIPNodeOptions"/> at start.</summary>
+internal sealed class PoIPNodeOptionsValidator : IValidateOptions<PoIPNodeOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PoIPNodeOptions options)
+    {
+        var failures = new List<string>();
+        if (options.MaxPromptBytes is < 1 or > 1024 * 1024)
+        {
+            failures.Add($"node: MaxPromptBytes must be 1 to 1048576 (got {options.MaxPromptBytes}).");
+        }
+
+        if (options.MaxOutputTokens is < 1 or > 4096)
+        {
+            failures.Add($"node: MaxOutputTokens must be 1 to 4096 (got {options.MaxOutputTokens}).");
+        }
+
+        if (options.MaxExpiryHorizon <= TimeSpan.Zero)
+        {
+            failures.Add($"node: MaxExpiryHorizon must be positive (got {options.MaxExpiryHorizon}).");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
+/// <summary>Checks <see cref="PoIPValidatorOptions"/> at start.</summary>
+internal sealed class PoIPValidatorOptionsValidator : IValidateOptions<PoIPValidatorOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PoIPValidatorOptions options)
+    {
+        var failures = new List<string>();
+        if (double.IsNaN(options.AuditProbability) || options.AuditProbability is < 0 or > 1)
+        {
+            failures.Add($"validator: AuditProbability must be in [0, 1] (got {options.AuditProbability}).");
+        }
+
+        if (options.MaxPromptBytes is < 1 or > 1024 * 1024)
+        {
+            failures.Add($"validator: MaxPromptBytes must be 1 to 1048576 (got {options.MaxPromptBytes}).");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
+/// <summary>Checks <see cref="PoIPClientServiceOptions"/> at start.</summary>
+internal sealed class PoIPClientServiceOptionsValidator : IValidateOptions<PoIPClientServiceOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PoIPClientServiceOptions options)
+    {
+        var failures = new List<string>();
+        if (options.Nodes.Count == 0)
+        {
+            failures.Add("client: at least one node multiaddr is required (e.g. /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...).");
+        }
+
+        foreach (string address in options.Nodes.Concat(options.Validators))
+        {
+            if (!Multiaddr.TryParse(address, out var parsed) || parsed!.PeerId is null)
+            {
+                failures.Add($"client: '{address}' is not a multiaddr ending in /p2p/<peer id>.");
+            }
+        }
+
+        if (options.AttemptTimeout <= TimeSpan.Zero)
+        {
+            failures.Add($"client: AttemptTimeout must be positive (got {options.AttemptTimeout}).");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
+/// <summary>Checks <see cref="EmbeddedEconomicsOptions"/> at start (their own rules, as messages).</summary>
+internal sealed class EmbeddedEconomicsOptionsValidator : IValidateOptions<EmbeddedEconomicsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, EmbeddedEconomicsOptions options)
+    {
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            return ValidateOptionsResult.Fail("embedded economics: " + ex.Message);
+        }
+
+        string? directory = Path.GetDirectoryName(Path.GetFullPath(options.DatabasePath));
+        if (options.DatabasePath != ":memory:" && directory is not null && !Directory.Exists(directory))
+        {
+            return ValidateOptionsResult.Fail($"embedded economics: the ledger's folder '{directory}' does not exist.");
+        }
+
+        return ValidateOptionsResult.Success;
+    }
+}

@@ -1,0 +1,245 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using PoIP.Core.Economics;
+using PoIP.Core.Engine;
+using PoIP.Core.Hashing;
+using PoIP.Core.Identity;
+using PoIP.Core.Proofs;
+using PoIP.Economics.Embedded;
+using PoIP.Hosting.LocalNetwork;
+using PoIP.Hosting.Validation;
+using PoIP.Inference.Commitments;
+using PoIP.Inference.Verification;
+using PoIP.Network;
+using PoIP.Network.Addressing;
+using PoIP.Network.InferProtocol;
+
+namespace PoIP.Hosting.DependencyInjection;
+
+/// <summary>
+/// Starts a PoIP host in a fixed order whatever the order of the <c>Add*</c> calls: identity, dev
+/// funding, engine, the node's gates (known-answer test, minimum stake), the protocol handlers, and
+/// last the libp2p listener; stops in reverse. A refused gate throws <see cref="PoIPStartupException"/>
+/// from <c>StartAsync</c>, so the host never listens.
+/// </summary>
+internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime runtime, IOptions<PoIPOptions> options, IOptions<Libp2pServiceOptions> libp2pOptions) : IHostedService
+{
+    private readonly ILogger _logger = services.GetService<ILoggerFactory>()?.CreateLogger("PoIP.Hosting") ?? NullLogger.Instance;
+    private readonly List<IAsyncDisposable> _owned = [];
+    private Ed25519KeyPair? _ownedKey;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await StartCoreAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await StopAsync(CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        for (int i = _owned.Count - 1; i >= 0; i--)
+        {
+            await _owned[i].DisposeAsync().ConfigureAwait(false);
+        }
+
+        _owned.Clear();
+        runtime.Host = null;
+        runtime.Engine = null;
+        if (_ownedKey is not null)
+        {
+            runtime.Key = null; // read from the key file by this host: disposed with it
+            _ownedKey.Dispose();
+            _ownedKey = null;
+        }
+        Log.Stopped(_logger);
+    }
+
+    private async Task StartCoreAsync(CancellationToken cancellationToken)
+    {
+        var roles = services.GetServices<RoleMarker>().Select(r => r.Role).Distinct().ToList();
+        bool node = roles.Contains("node"), validator = roles.Contains("validator");
+        var key = options.Value.Key;
+        if (key is null)
+        {
+            key = _ownedKey = KeyFile.ReadOrCreate(options.Value.KeyFile!);
+        }
+
+        runtime.Key = key;
+        var stakes = services.GetService<IStakeManager>();
+        if ((node || validator || roles.Contains("client")) && stakes is null)
+        {
+            throw new PoIPStartupException("hosting.no_ledger", $"The {string.Join(" + ", roles)} role needs an IStakeManager (stake checks, escrow, slashing): call AddEmbeddedEconomics(...) or register one.");
+        }
+
+        if (services.GetService<DevFundingMarker>() is not null)
+        {
+            var embedded = stakes as EmbeddedStakeManager
+                ?? throw new PoIPStartupException("hosting.dev_funding_failed", "Dev funding mints into the embedded ledger only: call AddEmbeddedEconomics(...).");
+            string detail = await DevFunding.ApplyAsync(embedded, key.PeerId, services.GetRequiredService<IOptions<DevFundingOptions>>().Value, cancellationToken).ConfigureAwait(false);
+            Log.DevFunded(_logger, key.PeerId.ToString(), detail);
+        }
+
+        IInferenceEngine? engine = null;
+        if (node || validator)
+        {
+            var source = services.GetService<EngineSource>()
+                ?? throw new PoIPStartupException("hosting.no_engine", "A node or validator needs an engine: call AddLlamaEngine(...) or AddEngine(...).");
+            engine = await source.LoadAsync(services, cancellationToken).ConfigureAwait(false);
+            _owned.Add(engine);
+            runtime.Engine = engine;
+        }
+
+        var hostOptions = new Libp2pHostOptions { Key = key, MaxConnections = libp2pOptions.Value.MaxConnections, DialTimeout = libp2pOptions.Value.DialTimeout };
+        foreach (string address in libp2pOptions.Value.ListenAddresses.DefaultIfEmpty("/ip4/127.0.0.1/tcp/0"))
+        {
+            hostOptions.ListenAddresses.Add(Multiaddr.Parse(address));
+        }
+
+        var host = Libp2pHost.Create(hostOptions, services.GetService<ILoggerFactory>(), services.GetService<IMeterFactory>());
+        _owned.Add(host);
+
+        if (node)
+        {
+            await ConfigureNodeAsync(host, engine!, stakes!, key, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (validator)
+        {
+            await ConfigureValidatorAsync(host, engine!, stakes!, key, cancellationToken).ConfigureAwait(false);
+        }
+
+        await host.StartAsync(cancellationToken).ConfigureAwait(false);
+        runtime.Host = host;
+        Log.Started(_logger, roles.Count == 0 ? "libp2p host" : string.Join(" + ", roles), key.PeerId.ToString(), string.Join(", ", host.ListenAddresses));
+    }
+
+    private async Task ConfigureNodeAsync(Libp2pHost host, IInferenceEngine engine, IStakeManager stakes, Ed25519KeyPair key, CancellationToken cancellationToken)
+    {
+        var source = services.GetRequiredService<EngineSource>();
+        var llama = source.IsLlama ? services.GetRequiredService<IOptions<LlamaEngineServiceOptions>>().Value : null;
+        var policy = llama?.KnownAnswer ?? services.GetService<IOptions<KnownAnswerGateOptions>>()?.Value.Policy ?? KnownAnswerPolicy.IfAvailable;
+        var report = await KnownAnswerGate.DecideAsync(engine, llama, policy, cancellationToken).ConfigureAwait(false);
+        runtime.KnownAnswer = report;
+        if (!report.MayServe)
+        {
+            throw new PoIPStartupException("node.known_answer_failed", $"This node must not serve: known-answer test {report.Detail}");
+        }
+
+        if (report.Ran)
+        {
+            Log.KnownAnswerPassed(_logger, report.Detail);
+        }
+        else
+        {
+            Log.KnownAnswerNotRun(_logger, report.Detail);
+        }
+
+        if (!await CanServeAsync(stakes, key.PeerId, cancellationToken).ConfigureAwait(false))
+        {
+            var stake = await stakes.GetStakeAsync(key.PeerId, cancellationToken).ConfigureAwait(false);
+            throw new PoIPStartupException("node.below_minimum_stake", $"Node {key.PeerId} has {stake.Bonded} bonded, below the ledger's minimum stake to serve: stake first (e.g. 'poip node run --dev' on a local ledger).");
+        }
+
+        var nodeOptions = services.GetRequiredService<IOptions<PoIPNodeOptions>>().Value;
+        var cheat = services.GetService<DemoCheat>();
+        var served = cheat is null || cheat.Kind == CheatKind.None ? engine : new CheatingEngine(engine, cheat.Kind);
+        var service = new InferenceService(new InferenceServiceOptions
+        {
+            NodeKey = key,
+            Engine = served,
+            Commitments = new ActivationCommitmentScheme(),
+            Policy = new AdmissionPolicy
+            {
+                Models = new HashSet<ModelId> { engine.Model.Id },
+                PricePerToken = nodeOptions.PricePerToken,
+                MaxPromptBytes = nodeOptions.MaxPromptBytes,
+                MaxOutputTokens = llama is null ? nodeOptions.MaxOutputTokens : Math.Min(nodeOptions.MaxOutputTokens, llama.MaxOutputTokens),
+                MaxExpiryHorizon = nodeOptions.MaxExpiryHorizon,
+            },
+            ServingCheck = async ct => await CanServeAsync(stakes, key.PeerId, ct).ConfigureAwait(false) ? null : "stake below the minimum to serve.",
+            TimeProvider = services.GetService<TimeProvider>() ?? TimeProvider.System,
+        });
+        PaymentClaims? claims = null;
+        if (nodeOptions.ClaimPayments && stakes is EmbeddedStakeManager embeddedLedger)
+        {
+            var window = (await embeddedLedger.GetParametersAsync(cancellationToken).ConfigureAwait(false)).DisputeWindow;
+            claims = new PaymentClaims(stakes, services.GetService<TimeProvider>() ?? TimeProvider.System, window, runtime, _logger);
+            _owned.Add(claims);
+        }
+
+        host.SetHandler(InferenceService.ProtocolId, async (stream, ct) =>
+        {
+            try
+            {
+                var result = await service.ServeAsync(stream, ct).ConfigureAwait(false);
+                if (result.Served)
+                {
+                    claims?.Add(result.Receipt!.Message.RequestId, result.Receipt.Message.Price);
+                }
+
+                runtime.OnHandled(result.Served, result.Detail);
+                if (!result.Served)
+                {
+                    Log.Refused(_logger, result.Detail);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException or Libp2pException)
+            {
+                Log.ServeFailed(_logger, ex.Message);
+            }
+        });
+    }
+
+    /// <summary>The ledger's own rule when it has one (embedded: bonded ≥ minimum stake), else any bonded stake.</summary>
+    private static async Task<bool> CanServeAsync(IStakeManager stakes, PeerId node, CancellationToken cancellationToken) =>
+        stakes is EmbeddedStakeManager embedded
+            ? await embedded.CanServeAsync(node, cancellationToken).ConfigureAwait(false)
+            : (await stakes.GetStakeAsync(node, cancellationToken).ConfigureAwait(false)).Bonded > Core.Money.TokenAmount.Zero;
+
+    private async Task ConfigureValidatorAsync(Libp2pHost host, IInferenceEngine engine, IStakeManager stakes, Ed25519KeyPair key, CancellationToken cancellationToken)
+    {
+        var validatorOptions = services.GetRequiredService<IOptions<PoIPValidatorOptions>>().Value;
+        if (validatorOptions.RequireRegistration && stakes is EmbeddedStakeManager embedded && !await embedded.IsValidatorAsync(key.PeerId, cancellationToken).ConfigureAwait(false))
+        {
+            throw new PoIPStartupException("validator.not_registered", $"Validator {key.PeerId} is not registered on the ledger, so its fraud verdicts could not slash: bond the minimum stake and register (e.g. 'poip validator run --dev' on a local ledger).");
+        }
+
+        var validatorService = new ValidatorService(new ValidatorServiceOptions
+        {
+            Key = key,
+            Verifier = new ReexecutionVerifier(engine, new ReexecutionVerifierOptions()),
+            Stakes = stakes,
+            AuditProbability = AuditSelectionProbability.FromDouble(validatorOptions.AuditProbability),
+            MaxPromptBytes = validatorOptions.MaxPromptBytes,
+            TimeProvider = services.GetService<TimeProvider>() ?? TimeProvider.System,
+        });
+        validatorService.Audited += (_, outcome) => Log.Audited(_logger, outcome.Verdict is null ? outcome.Detail : $"{outcome.Verdict.Message.Outcome} for {outcome.Verdict.Message.NodeId}: {outcome.Detail}");
+        services.GetRequiredService<ValidatorHolder>().Service = validatorService;
+        host.SetHandler(ValidatorService.ProtocolId, (stream, ct) => validatorService.HandleAsync(stream, ct));
+    }
+}
+
+/// <summary>Marks that dev funding was asked for.</summary>
+internal sealed class DevFundingMarker;
+
+/// <summary>Options of the known-answer gate for engines other than llama.cpp.</summary>
+internal sealed class KnownAnswerGateOptions
+{
+    public KnownAnswerPolicy Policy { get; set; } = KnownAnswerPolicy.IfAvailable;
+}
+
+/// <summary>The validator service of a started host.</summary>
+internal sealed class ValidatorHolder
+{
+    public ValidatorService? Service { get; set; }
+}

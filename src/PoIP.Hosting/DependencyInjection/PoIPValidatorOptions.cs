@@ -1,0 +1,14 @@
+namespace PoIP.Hosting.DependencyInjection;
+
+/// <summary>The validator role (<c>/poip/audit/1.0.0</c>). Validated at start.</summary>
+public sealed class PoIPValidatorOptions
+{
+    /// <summary>Probability in [0, 1] that a submitted receipt is re-executed. Default 0.1.</summary>
+    public double AuditProbability { get; set; } = 0.1;
+
+    /// <summary>Largest prompt accepted in a submission (1 to 1 MiB). Default 64 KiB.</summary>
+    public int MaxPromptBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Refuse to start unless the ledger lists this validator as registered (its verdicts could not slash otherwise). Default true.</summary>
+    public bool RequireRegistration { get; set; } = true;
+}
