@@ -97,6 +97,46 @@ public sealed class HostTests
     }
 
     [Fact]
+    public async Task Completion_PeerClosesConnection_CompletesOnlyAfterRemovalAndEvent()
+    {
+        // Regression: Completion used to be the muxer's, so an awaiter could run before the host had
+        // removed the connection (seen as "still listed right after close" in the js interop test).
+        using var cts = new CancellationTokenSource(Limit);
+        using var ka = Ed25519KeyPair.Generate();
+        using var kb = Ed25519KeyPair.Generate();
+        await using var a = await StartHostAsync(ka, o => o.IdentifyOnConnect = false);
+        await using var b = await StartHostAsync(kb, o => o.IdentifyOnConnect = false);
+        for (int i = 0; i < 20; i++)
+        {
+            var inbound = new TaskCompletionSource<Libp2pConnection>(TaskCreationOptions.RunContinuationsAsynchronously);
+            EventHandler<Libp2pConnectionEventArgs> onOpened = (_, e) => inbound.TrySetResult(e.Connection);
+            b.ConnectionOpened += onOpened;
+            var outbound = await a.DialAsync(b.ListenAddresses[0], cts.Token);
+            var atB = await inbound.Task.WaitAsync(cts.Token);
+            b.ConnectionOpened -= onOpened;
+            int raised = 0;
+            EventHandler<Libp2pConnectionEventArgs> onClosed = (_, e) =>
+            {
+                if (ReferenceEquals(e.Connection, atB))
+                {
+                    Interlocked.Increment(ref raised);
+                }
+            };
+            b.ConnectionClosed += onClosed;
+
+            await outbound.CloseAsync(cts.Token);
+            Assert.DoesNotContain(outbound, a.Connections);
+            await outbound.Completion.WaitAsync(cts.Token);
+
+            // b learns of the close from the socket: its awaiter must find the connection gone.
+            await atB.Completion.WaitAsync(cts.Token);
+            Assert.DoesNotContain(atB, b.Connections);
+            Assert.Equal(1, Volatile.Read(ref raised));
+            b.ConnectionClosed -= onClosed;
+        }
+    }
+
+    [Fact]
     public async Task Dial_WrongPeerIdInAddress_FailsHandshake()
     {
         using var cts = new CancellationTokenSource(Limit);
