@@ -125,7 +125,12 @@ internal sealed class P2pBenchmark : IMacroBenchmark
         await server.StartAsync(ct);
         await client.StartAsync(ct);
         var connection = await client.DialAsync(server.ListenAddresses[0], ct);
-        await connection.PerfAsync(64L << 20, 0, ct); // warm up (JIT, pools, windows)
+
+        // Warm up: JIT tiers, async-builder pools, and the receive segment pool, filled up front to a
+        // 16 MiB window's worth (it otherwise grows to the deepest receive queue seen, which under load
+        // takes several GiB to reach and would count as allocation here).
+        PoIP.Network.Internal.SegmentPool.Prewarm(300);
+        await connection.PerfAsync(256L << 20, 0, ct);
 
         var process = Process.GetCurrentProcess();
         GC.Collect();
@@ -136,7 +141,7 @@ internal sealed class P2pBenchmark : IMacroBenchmark
         process.Refresh();
         var cpu = process.TotalProcessorTime - cpu0;
         long alloc = GC.GetTotalAllocatedBytes(precise: true) - alloc0;
-        double frames = 2.0 * Math.Ceiling(bytes / 65507.0); // each frame is written by one side and read by the other
+        double frames = 2.0 * Math.Ceiling(bytes / (double)PoIP.Network.Yamux.YamuxSession.MaxFrameData); // each frame is written by one side and read by the other
         return (Gbit(bytes, result.TotalTime), cpu.TotalSeconds / (bytes / (double)(1L << 30)), alloc / frames);
     }
 
