@@ -11,7 +11,7 @@ namespace PoIP.Network.Tests;
 /// <summary>Two C# hosts over loopback TCP, and misbehaving raw peers against one host.</summary>
 public sealed class HostTests
 {
-    private const string Echo = "/echo/1.0.0";
+    private const string Echo = EchoKit.Echo;
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
 
     internal static async Task<Libp2pHost> StartHostAsync(Ed25519KeyPair key, Action<Libp2pHostOptions>? configure = null, string listen = "/ip4/127.0.0.1/tcp/0")
@@ -20,17 +20,7 @@ public sealed class HostTests
         options.ListenAddresses.Add(Multiaddr.Parse(listen));
         configure?.Invoke(options);
         var host = Libp2pHost.Create(options);
-        host.SetHandler(Echo, async (stream, ct) =>
-        {
-            var buffer = new byte[65536];
-            int n;
-            while ((n = await stream.ReadAsync(buffer, ct)) > 0)
-            {
-                await stream.WriteAsync(buffer.AsMemory(0, n), ct);
-            }
-
-            await stream.CompleteWritingAsync();
-        });
+        EchoKit.AddEchoHandler(host);
         await host.StartAsync();
         return host;
     }
@@ -68,19 +58,7 @@ public sealed class HostTests
 
         Assert.True(await connection.PingAsync(cts.Token) >= TimeSpan.Zero);
 
-        await using (var stream = await connection.OpenStreamAsync(Echo, cts.Token))
-        {
-            var data = RandomNumberGenerator.GetBytes(3_000_000);
-            var write = Task.Run(async () =>
-            {
-                await stream.WriteAsync(data, cts.Token);
-                await stream.CompleteWritingAsync();
-            });
-            var back = new MemoryStream();
-            await stream.CopyToAsync(back, cts.Token);
-            await write;
-            Assert.Equal(data, back.ToArray());
-        }
+        await EchoKit.EchoOnceAsync(connection, 3_000_000, cts.Token);
 
         var perf = await connection.PerfAsync(1_000_000, 2_000_000, cts.Token);
         Assert.Equal(2_000_000, perf.DownloadBytes);
