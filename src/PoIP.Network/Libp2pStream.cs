@@ -1,7 +1,5 @@
-using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
-using System.Threading.Channels;
 using PoIP.Core.Identity;
 using PoIP.Network.Yamux;
 
@@ -18,9 +16,11 @@ namespace PoIP.Network;
 public sealed class Libp2pStream : Stream
 {
     private readonly YamuxSession _session;
-    private readonly Channel<(byte[] Buffer, int Length)> _incoming =
-        // Not SingleReader: the session drains a dead stream's queue while the application may still be reading it.
-        Channel.CreateUnbounded<(byte[], int)>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = true });
+    // Received segments (guarded by _lock); the reader waits on _readSignal, writers on _windowSignal:
+    // both are reused for every wait, so steady-state reading and writing allocate nothing.
+    private readonly Queue<(byte[] Buffer, int Length)> _incoming = new(8);
+    private readonly Internal.AsyncSignal _readSignal = new();
+    private readonly Internal.AsyncSignal _windowSignal = new();
     private readonly Lock _lock = new();
     private readonly int _maxWindow;
     private byte[]? _current;
@@ -29,7 +29,6 @@ public sealed class Libp2pStream : Stream
     private long _receiveCredit;
     private int _unacknowledged;
     private long _sendWindow = YamuxOptions.InitialWindow;
-    private TaskCompletionSource? _windowWaiter;
     private bool _localFin;
     private bool _remoteFin;
     private bool _reset;
@@ -115,7 +114,7 @@ public sealed class Libp2pStream : Stream
                 _currentOffset += n;
                 if (_currentOffset == _currentLength)
                 {
-                    ArrayPool<byte>.Shared.Return(_current);
+                    Internal.SegmentPool.Return(_current);
                     _current = null;
                 }
 
@@ -123,25 +122,30 @@ public sealed class Libp2pStream : Stream
                 return n;
             }
 
-            if (_incoming.Reader.TryRead(out var segment))
+            lock (_lock)
             {
-                _current = segment.Buffer;
-                _currentOffset = 0;
-                _currentLength = segment.Length;
-                continue;
+                if (_incoming.TryDequeue(out var segment))
+                {
+                    _current = segment.Buffer;
+                    _currentOffset = 0;
+                    _currentLength = segment.Length;
+                    continue;
+                }
+
+                if (_reset && !_remoteFin)
+                {
+                    throw _failure ?? Internal.Errors.Closed($"stream {Id} was reset");
+                }
+
+                if (_remoteFin || _reset || _readAbandoned)
+                {
+                    return 0; // FIN (or a stream that ended after the peer's FIN)
+                }
+
+                _readSignal.Arm();
             }
 
-            try
-            {
-                if (!await _incoming.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    return 0; // FIN
-                }
-            }
-            catch (ChannelClosedException ex)
-            {
-                throw ex.InnerException ?? ex;
-            }
+            await _readSignal.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -184,14 +188,28 @@ public sealed class Libp2pStream : Stream
 
         if (!accepted)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            Internal.SegmentPool.Return(buffer);
             _session.OnConsumed(length);
             throw Internal.Errors.Protocol($"yamux: stream {Id} received {length} bytes beyond its window");
         }
 
-        if (!_incoming.Writer.TryWrite((buffer, length)))
+        bool queued;
+        lock (_lock)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            queued = !_remoteFin && !_reset && !_readAbandoned;
+            if (queued)
+            {
+                _incoming.Enqueue((buffer, length));
+            }
+        }
+
+        if (queued)
+        {
+            _readSignal.Set();
+        }
+        else
+        {
+            Internal.SegmentPool.Return(buffer);
             _session.OnConsumed(length);
         }
     }
@@ -205,7 +223,7 @@ public sealed class Libp2pStream : Stream
             remove = _localFin;
         }
 
-        _incoming.Writer.TryComplete();
+        _readSignal.Set();
         if (remove)
         {
             _session.RemoveStream(this);
@@ -222,34 +240,32 @@ public sealed class Libp2pStream : Stream
 
     private void Fail(Exception error)
     {
-        TaskCompletionSource? waiter;
         lock (_lock)
         {
             _reset = true;
             _failure ??= error;
-            waiter = _windowWaiter;
-            _windowWaiter = null;
         }
 
-        _incoming.Writer.TryComplete(RemoteFinOrError(error));
-        waiter?.TrySetResult();
+        _readSignal.Set();
+        _windowSignal.Set();
         DrainIncoming();
-    }
-
-    private Exception? RemoteFinOrError(Exception error)
-    {
-        lock (_lock)
-        {
-            return _remoteFin ? null : error;
-        }
     }
 
     private void DrainIncoming()
     {
         // Unread data of a dead stream goes back to the pool (the reader may still hold _current).
-        while (_incoming.Reader.TryRead(out var segment))
+        while (true)
         {
-            ArrayPool<byte>.Shared.Return(segment.Buffer);
+            (byte[] Buffer, int Length) segment;
+            lock (_lock)
+            {
+                if (!_incoming.TryDequeue(out segment))
+                {
+                    return;
+                }
+            }
+
+            Internal.SegmentPool.Return(segment.Buffer);
             _session.OnConsumed(segment.Length);
         }
     }
@@ -258,7 +274,6 @@ public sealed class Libp2pStream : Stream
 
     internal void OnWindowUpdate(uint delta)
     {
-        TaskCompletionSource? waiter;
         lock (_lock)
         {
             _sendWindow += delta;
@@ -266,12 +281,9 @@ public sealed class Libp2pStream : Stream
             {
                 throw Internal.Errors.Protocol($"yamux: stream {Id} window above 2^31");
             }
-
-            waiter = _windowWaiter;
-            _windowWaiter = null;
         }
 
-        waiter?.TrySetResult();
+        _windowSignal.Set();
     }
 
     /// <inheritdoc />
@@ -282,7 +294,6 @@ public sealed class Libp2pStream : Stream
         while (!buffer.IsEmpty)
         {
             int credit;
-            Task? wait = null;
             lock (_lock)
             {
                 if (_reset)
@@ -298,8 +309,7 @@ public sealed class Libp2pStream : Stream
                 credit = (int)Math.Min(Math.Min(_sendWindow, buffer.Length), 4 * YamuxSession.MaxFrameData);
                 if (credit == 0)
                 {
-                    _windowWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                    wait = _windowWaiter.Task;
+                    _windowSignal.Arm(); // one writer at a time (a second concurrent writer gets InvalidOperationException)
                 }
                 else
                 {
@@ -307,9 +317,9 @@ public sealed class Libp2pStream : Stream
                 }
             }
 
-            if (wait is not null)
+            if (credit == 0)
             {
-                await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await _windowSignal.WaitAsync(cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
@@ -378,7 +388,7 @@ public sealed class Libp2pStream : Stream
 
         if (_current is not null)
         {
-            ArrayPool<byte>.Shared.Return(_current);
+            Internal.SegmentPool.Return(_current);
             _session.OnConsumed(_currentLength - _currentOffset);
             _current = null;
         }

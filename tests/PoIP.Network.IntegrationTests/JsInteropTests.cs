@@ -1,7 +1,7 @@
-using System.Security.Cryptography;
 using PoIP.Core.Identity;
 using PoIP.Network.Addressing;
 using PoIP.Network.Interop;
+using PoIP.Network.Tests;
 using PoIP.TestUtils;
 
 namespace PoIP.Network.IntegrationTests;
@@ -9,7 +9,7 @@ namespace PoIP.Network.IntegrationTests;
 /// <summary>PoIP.Network against js-libp2p 3.3.11 (Noise 17, Yamux 8), both directions.</summary>
 public sealed class JsInteropTests
 {
-    private const string Echo = "/echo/1.0.0";
+    private const string Echo = EchoKit.Echo;
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(3);
 
     private static Libp2pHost CreateHost(Ed25519KeyPair key, bool listen)
@@ -21,62 +21,8 @@ public sealed class JsInteropTests
         }
 
         var host = Libp2pHost.Create(options);
-        host.SetHandler(Echo, async (stream, ct) =>
-        {
-            var buffer = new byte[65536];
-            int n;
-            while ((n = await stream.ReadAsync(buffer, ct)) > 0)
-            {
-                await stream.WriteAsync(buffer.AsMemory(0, n), ct);
-            }
-
-            await stream.CompleteWritingAsync();
-        });
+        EchoKit.AddEchoHandler(host);
         return host;
-    }
-
-    private static async Task EchoOnceAsync(Libp2pConnection connection, int bytes, CancellationToken ct)
-    {
-        await using var stream = await connection.OpenStreamAsync(Echo, ct);
-        var data = RandomNumberGenerator.GetBytes(bytes);
-        var reading = Task.Run(async () =>
-        {
-            var ms = new MemoryStream();
-            await stream.CopyToAsync(ms, ct);
-            return ms.ToArray();
-        }, ct);
-        await stream.WriteAsync(data, ct);
-        await stream.CompleteWritingAsync();
-        Assert.Equal(data, await reading);
-    }
-
-    private static async Task<(string Sent, string Received, long Bytes)> BulkAsync(Libp2pConnection connection, long total, CancellationToken ct)
-    {
-        await using var stream = await connection.OpenStreamAsync(Echo, ct);
-        using var sent = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        using var got = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        long received = 0;
-        var reading = Task.Run(async () =>
-        {
-            var buffer = new byte[256 * 1024];
-            int n;
-            while ((n = await stream.ReadAsync(buffer, ct)) > 0)
-            {
-                got.AppendData(buffer, 0, n);
-                received += n;
-            }
-        }, ct);
-        var block = RandomNumberGenerator.GetBytes(1024 * 1024);
-        for (long offset = 0; offset < total; offset += block.Length)
-        {
-            int n = (int)Math.Min(block.Length, total - offset);
-            sent.AppendData(block, 0, n);
-            await stream.WriteAsync(block.AsMemory(0, n), ct);
-        }
-
-        await stream.CompleteWritingAsync();
-        await reading;
-        return (Convert.ToHexStringLower(sent.GetHashAndReset()), Convert.ToHexStringLower(got.GetHashAndReset()), received);
     }
 
     [Fact]
@@ -121,10 +67,10 @@ public sealed class JsInteropTests
         Assert.True(await connection.Session.PingAsync(ct) >= TimeSpan.Zero);
 
         // 100 concurrent streams, each echoed
-        await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => EchoOnceAsync(connection, 10_000, ct)));
+        await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => EchoKit.EchoOnceAsync(connection, 10_000, ct)));
 
         // 64 MiB through one stream, checked by hash
-        var (sent, received, bytes) = await BulkAsync(connection, 64L << 20, ct);
+        var (sent, received, bytes) = await EchoKit.BulkAsync(connection, 64L << 20, ct);
         Assert.Equal(64L << 20, bytes);
         Assert.Equal(sent, received);
 

@@ -11,7 +11,7 @@ namespace PoIP.Network.Tests;
 /// <summary>Two C# hosts over loopback TCP, and misbehaving raw peers against one host.</summary>
 public sealed class HostTests
 {
-    private const string Echo = "/echo/1.0.0";
+    private const string Echo = EchoKit.Echo;
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
 
     internal static async Task<Libp2pHost> StartHostAsync(Ed25519KeyPair key, Action<Libp2pHostOptions>? configure = null, string listen = "/ip4/127.0.0.1/tcp/0")
@@ -20,17 +20,7 @@ public sealed class HostTests
         options.ListenAddresses.Add(Multiaddr.Parse(listen));
         configure?.Invoke(options);
         var host = Libp2pHost.Create(options);
-        host.SetHandler(Echo, async (stream, ct) =>
-        {
-            var buffer = new byte[65536];
-            int n;
-            while ((n = await stream.ReadAsync(buffer, ct)) > 0)
-            {
-                await stream.WriteAsync(buffer.AsMemory(0, n), ct);
-            }
-
-            await stream.CompleteWritingAsync();
-        });
+        EchoKit.AddEchoHandler(host);
         await host.StartAsync();
         return host;
     }
@@ -68,19 +58,7 @@ public sealed class HostTests
 
         Assert.True(await connection.PingAsync(cts.Token) >= TimeSpan.Zero);
 
-        await using (var stream = await connection.OpenStreamAsync(Echo, cts.Token))
-        {
-            var data = RandomNumberGenerator.GetBytes(3_000_000);
-            var write = Task.Run(async () =>
-            {
-                await stream.WriteAsync(data, cts.Token);
-                await stream.CompleteWritingAsync();
-            });
-            var back = new MemoryStream();
-            await stream.CopyToAsync(back, cts.Token);
-            await write;
-            Assert.Equal(data, back.ToArray());
-        }
+        await EchoKit.EchoOnceAsync(connection, 3_000_000, cts.Token);
 
         var perf = await connection.PerfAsync(1_000_000, 2_000_000, cts.Token);
         Assert.Equal(2_000_000, perf.DownloadBytes);
@@ -94,6 +72,46 @@ public sealed class HostTests
         await closedAtB.Task.WaitAsync(cts.Token);
         Assert.Empty(a.Connections);
         Assert.Empty(b.Connections);
+    }
+
+    [Fact]
+    public async Task Completion_PeerClosesConnection_CompletesOnlyAfterRemovalAndEvent()
+    {
+        // Regression: Completion used to be the muxer's, so an awaiter could run before the host had
+        // removed the connection (seen as "still listed right after close" in the js interop test).
+        using var cts = new CancellationTokenSource(Limit);
+        using var ka = Ed25519KeyPair.Generate();
+        using var kb = Ed25519KeyPair.Generate();
+        await using var a = await StartHostAsync(ka, o => o.IdentifyOnConnect = false);
+        await using var b = await StartHostAsync(kb, o => o.IdentifyOnConnect = false);
+        for (int i = 0; i < 20; i++)
+        {
+            var inbound = new TaskCompletionSource<Libp2pConnection>(TaskCreationOptions.RunContinuationsAsynchronously);
+            EventHandler<Libp2pConnectionEventArgs> onOpened = (_, e) => inbound.TrySetResult(e.Connection);
+            b.ConnectionOpened += onOpened;
+            var outbound = await a.DialAsync(b.ListenAddresses[0], cts.Token);
+            var atB = await inbound.Task.WaitAsync(cts.Token);
+            b.ConnectionOpened -= onOpened;
+            int raised = 0;
+            EventHandler<Libp2pConnectionEventArgs> onClosed = (_, e) =>
+            {
+                if (ReferenceEquals(e.Connection, atB))
+                {
+                    Interlocked.Increment(ref raised);
+                }
+            };
+            b.ConnectionClosed += onClosed;
+
+            await outbound.CloseAsync(cts.Token);
+            Assert.DoesNotContain(outbound, a.Connections);
+            await outbound.Completion.WaitAsync(cts.Token);
+
+            // b learns of the close from the socket: its awaiter must find the connection gone.
+            await atB.Completion.WaitAsync(cts.Token);
+            Assert.DoesNotContain(atB, b.Connections);
+            Assert.Equal(1, Volatile.Read(ref raised));
+            b.ConnectionClosed -= onClosed;
+        }
     }
 
     [Fact]

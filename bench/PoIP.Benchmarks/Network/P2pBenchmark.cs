@@ -30,7 +30,7 @@ internal sealed class P2pBenchmark : IMacroBenchmark
         double chacha = MeasureChaCha(Math.Min(bytes, 1L << 30));
 
         // C# to C#
-        var (csGbit, csCpu, allocPerFrame) = await CSharpToCSharpAsync(bytes, cancellationToken);
+        var (csGbit, csCpu, allocPerFrame, segments) = await CSharpToCSharpAsync(bytes, cancellationToken);
 
         if (args.Length > 1 && args[1] == "cs")
         {
@@ -43,6 +43,7 @@ internal sealed class P2pBenchmark : IMacroBenchmark
                 ["chacha20poly1305_gbit_s"] = BenchOutput.Round(chacha),
                 ["cs_vs_chacha_ratio"] = BenchOutput.Round(csGbit / chacha),
                 ["alloc_bytes_per_frame"] = BenchOutput.Round(allocPerFrame, 1),
+                ["segments_allocated"] = segments,
             });
             return 0;
         }
@@ -74,6 +75,7 @@ internal sealed class P2pBenchmark : IMacroBenchmark
             ["cs_vs_js_ratio"] = BenchOutput.Round(csGbit / jsToJs),
             ["cs_vs_chacha_ratio"] = BenchOutput.Round(csGbit / chacha),
             ["alloc_bytes_per_frame"] = BenchOutput.Round(allocPerFrame, 1),
+            ["segments_allocated"] = segments,
         });
         return 0;
     }
@@ -116,7 +118,7 @@ internal sealed class P2pBenchmark : IMacroBenchmark
         return options;
     }
 
-    private static async Task<(double Gbit, double CpuPerGib, double AllocPerFrame)> CSharpToCSharpAsync(long bytes, CancellationToken ct)
+    private static async Task<(double Gbit, double CpuPerGib, double AllocPerFrame, long Segments)> CSharpToCSharpAsync(long bytes, CancellationToken ct)
     {
         using var ks = Ed25519KeyPair.Generate();
         using var kc = Ed25519KeyPair.Generate();
@@ -125,19 +127,26 @@ internal sealed class P2pBenchmark : IMacroBenchmark
         await server.StartAsync(ct);
         await client.StartAsync(ct);
         var connection = await client.DialAsync(server.ListenAddresses[0], ct);
-        await connection.PerfAsync(64L << 20, 0, ct); // warm up (JIT, pools, windows)
+
+        // Warm up: JIT tiers, async-builder pools, and the receive segment pool, filled up front to a
+        // 16 MiB window's worth (it otherwise grows to the deepest receive queue seen, which under load
+        // takes several GiB to reach and would count as allocation here).
+        PoIP.Network.Internal.SegmentPool.Prewarm(300);
+        await connection.PerfAsync(256L << 20, 0, ct);
 
         var process = Process.GetCurrentProcess();
         GC.Collect();
         long alloc0 = GC.GetTotalAllocatedBytes(precise: true);
+        long segments0 = PoIP.Network.Internal.SegmentPool.Allocated;
         process.Refresh();
         var cpu0 = process.TotalProcessorTime;
         var result = await connection.PerfAsync(bytes, 0, ct);
         process.Refresh();
         var cpu = process.TotalProcessorTime - cpu0;
         long alloc = GC.GetTotalAllocatedBytes(precise: true) - alloc0;
-        double frames = 2.0 * Math.Ceiling(bytes / 65507.0); // each frame is written by one side and read by the other
-        return (Gbit(bytes, result.TotalTime), cpu.TotalSeconds / (bytes / (double)(1L << 30)), alloc / frames);
+        long segments = PoIP.Network.Internal.SegmentPool.Allocated - segments0;
+        double frames = 2.0 * Math.Ceiling(bytes / (double)PoIP.Network.Yamux.YamuxSession.MaxFrameData); // each frame is written by one side and read by the other
+        return (Gbit(bytes, result.TotalTime), cpu.TotalSeconds / (bytes / (double)(1L << 30)), alloc / frames, segments);
     }
 
     private static async Task<(double Gbit, double CpuPerGib)> CSharpToJsAsync(JsPeer js, long bytes, CancellationToken ct)

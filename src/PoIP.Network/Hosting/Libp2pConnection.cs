@@ -11,6 +11,7 @@ public sealed class Libp2pConnection : IAsyncDisposable
 {
     private readonly Libp2pHost _host;
     private readonly TaskCompletionSource<IdentifyInfo> _identified = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _closedRaised;
 
     internal Libp2pConnection(Libp2pHost host, YamuxSession session, PeerId remotePeer, Ed25519PublicKey remoteKey, Multiaddr remoteAddress, Multiaddr localAddress, bool inbound, TimeProvider time)
@@ -24,6 +25,7 @@ public sealed class Libp2pConnection : IAsyncDisposable
         IsInbound = inbound;
         LastActivity = time.GetTimestamp();
         _identified.Task.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+        _ended.Task.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
     }
 
     internal YamuxSession Session { get; }
@@ -53,8 +55,33 @@ public sealed class Libp2pConnection : IAsyncDisposable
     /// <summary>True once closed or lost.</summary>
     public bool IsClosed => Session.IsClosed;
 
-    /// <summary>Completes when the connection ends.</summary>
-    public Task Completion => Session.Completion;
+    /// <summary>
+    /// Completes when the connection has ended and the host has let go of it: by then it is no longer in
+    /// <see cref="Libp2pHost.Connections"/> and <see cref="Libp2pHost.ConnectionClosed"/> has been raised.
+    /// Faults with the cause when the connection was lost rather than closed.
+    /// </summary>
+    public Task Completion => _ended.Task;
+
+    /// <summary>Called by the host once the connection is removed and the closed event raised.</summary>
+    internal void SetEnded()
+    {
+        var session = Session.Completion;
+        if (!session.IsCompleted)
+        {
+            // A close that raced with an abort still in progress: the abort completes the session in a finally.
+            session.ContinueWith(_ => SetEnded(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return;
+        }
+
+        if (session.IsFaulted)
+        {
+            _ended.TrySetException(session.Exception!.InnerExceptions);
+        }
+        else
+        {
+            _ended.TrySetResult();
+        }
+    }
 
     /// <summary>Completes with what the peer said over identify (when the host identifies on connect).</summary>
     public Task<IdentifyInfo> Identified => _identified.Task;

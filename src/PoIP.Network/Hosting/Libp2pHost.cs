@@ -455,7 +455,7 @@ public sealed class Libp2pHost : IAsyncDisposable
         string reason = "closed";
         try
         {
-            await connection.Completion.ConfigureAwait(false);
+            await connection.Session.Completion.ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -465,7 +465,11 @@ public sealed class Libp2pHost : IAsyncDisposable
         OnConnectionEnded(connection, reason);
     }
 
-    /// <summary>Removes a finished connection and raises <see cref="ConnectionClosed"/> once.</summary>
+    /// <summary>
+    /// Removes a finished connection, raises <see cref="ConnectionClosed"/> once, then completes
+    /// <see cref="Libp2pConnection.Completion"/> (so whoever awaits it sees the connection gone).
+    /// Called by the watcher when the session ends and by a local close or dispose once the session has ended.
+    /// </summary>
     internal void OnConnectionEnded(Libp2pConnection connection, string reason)
     {
         lock (_connectionsLock)
@@ -478,7 +482,14 @@ public sealed class Libp2pHost : IAsyncDisposable
             Metrics.ConnectionClosed(connection.IsInbound);
             Log.ConnectionClosed(_logger, connection.RemotePeer.ToString(), reason);
             connection.SetIdentifyFailed(Errors.Closed("connection closed before identify completed"));
-            ConnectionClosed?.Invoke(this, new Libp2pConnectionEventArgs(connection));
+            try
+            {
+                ConnectionClosed?.Invoke(this, new Libp2pConnectionEventArgs(connection));
+            }
+            finally
+            {
+                connection.SetEnded();
+            }
         }
     }
 

@@ -16,7 +16,11 @@ internal sealed class NoiseSecureStream : Stream, Internal.IFrameTransport
     public const int MaxFrameLength = 65535;
     public const int MaxPlaintext = MaxFrameLength - NoiseCipher.TagLength;
     private const int ReadBufferSize = 2 * (MaxFrameLength + 2);
-    private const int WriteBufferSize = 2 * (MaxFrameLength + 2);
+    private const int WriteBufferSize = WriteBufferFrames * (MaxFrameLength + 2 + 32); // room for each bulk frame's header frame too
+    private const int WriteBufferFrames = 2;
+
+    /// <summary>Payloads at least this long get Noise frames of their own (see <see cref="WriteAsync(ReadOnlyMemory{byte}, ReadOnlyMemory{byte}, bool, CancellationToken)"/>).</summary>
+    public const int SeparateHeaderThreshold = 1024;
 
     private readonly Stream _inner;
     private readonly NoiseCipher _send;
@@ -148,18 +152,33 @@ internal sealed class NoiseSecureStream : Stream, Internal.IFrameTransport
         WriteAsync(ReadOnlyMemory<byte>.Empty, buffer, flush: true, cancellationToken);
 
     /// <summary>
-    /// Encrypts <paramref name="header"/> followed by <paramref name="payload"/> into frames (header and
-    /// the start of the payload share a frame), flushing to the socket when the buffer fills and, if
-    /// <paramref name="flush"/>, at the end.
+    /// Encrypts <paramref name="header"/> followed by <paramref name="payload"/> into frames, flushing to
+    /// the socket when the buffer fills and, if <paramref name="flush"/>, at the end. A small payload
+    /// shares the header's frame (one copy into a staging buffer, one AEAD call); a bulk payload
+    /// (at least <see cref="SeparateHeaderThreshold"/> bytes) gets its own frames, encrypted straight
+    /// from <paramref name="payload"/>, so neither side copies it: the receiver reads the header frame,
+    /// then decrypts the payload frame directly into its destination. That costs one extra 30-byte
+    /// frame (0.05% of a 64 KiB payload) and one small AEAD call.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> header, ReadOnlyMemory<byte> payload, bool flush, CancellationToken cancellationToken)
     {
+        if (!header.IsEmpty && payload.Length >= SeparateHeaderThreshold)
+        {
+            if (WriteBufferSize - _writeLength < header.Length + 2 + NoiseCipher.TagLength)
+            {
+                await FlushCoreAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            EncryptFrame(header.Span);
+            header = ReadOnlyMemory<byte>.Empty;
+        }
+
         while (!header.IsEmpty || !payload.IsEmpty)
         {
             if (WriteBufferSize - _writeLength < MaxFrameLength + 2)
             {
-                await FlushAsync(cancellationToken).ConfigureAwait(false);
+                await FlushCoreAsync(cancellationToken).ConfigureAwait(false);
             }
 
             int chunk;
@@ -182,17 +201,22 @@ internal sealed class NoiseSecureStream : Stream, Internal.IFrameTransport
                 payload = payload[p..];
             }
 
-            var frame = _writeBuffer.AsSpan(_writeLength);
-            BinaryPrimitives.WriteUInt16BigEndian(frame, (ushort)(chunk + NoiseCipher.TagLength));
-            _send.Encrypt(plaintext, frame[2..], default);
-            _writeLength += 2 + chunk + NoiseCipher.TagLength;
-            BytesWritten += chunk;
+            EncryptFrame(plaintext);
         }
 
         if (flush)
         {
-            await FlushAsync(cancellationToken).ConfigureAwait(false);
+            await FlushCoreAsync(cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    private void EncryptFrame(ReadOnlySpan<byte> plaintext)
+    {
+        var frame = _writeBuffer.AsSpan(_writeLength);
+        BinaryPrimitives.WriteUInt16BigEndian(frame, (ushort)(plaintext.Length + NoiseCipher.TagLength));
+        _send.Encrypt(plaintext, frame[2..], default);
+        _writeLength += 2 + plaintext.Length + NoiseCipher.TagLength;
+        BytesWritten += plaintext.Length;
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]

@@ -16,8 +16,12 @@ internal sealed class YamuxSession : IAsyncDisposable
 {
     public const string ProtocolId = "/yamux/1.0.0";
 
-    /// <summary>Largest data payload we put in one frame (header + payload fit one Noise frame).</summary>
-    public const int MaxFrameData = Noise.NoiseSecureStream.MaxPlaintext - YamuxHeader.Size;
+    /// <summary>
+    /// Largest data payload we put in one frame: one Noise frame's plaintext. The transport sends a bulk
+    /// frame's header in a Noise frame of its own, so the payload is encrypted straight from the caller's
+    /// buffer and the peer decrypts it straight into the receive segment (no copy on either side).
+    /// </summary>
+    public const int MaxFrameData = Noise.NoiseSecureStream.MaxPlaintext;
 
     /// <summary>Largest data frame we accept (bounded anyway by the window we granted).</summary>
     public const int MaxIncomingFrame = 16 * 1024 * 1024;
@@ -383,20 +387,20 @@ internal sealed class YamuxSession : IAsyncDisposable
             }
             else
             {
-                byte[] buffer = ArrayPool<byte>.Shared.Rent(length);
+                byte[] buffer = SegmentPool.Rent(length);
                 try
                 {
                     await ReadExactAsync(buffer.AsMemory(0, length), allowEnd: false).ConfigureAwait(false);
                 }
                 catch
                 {
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    SegmentPool.Return(buffer);
                     throw;
                 }
 
                 if (Interlocked.Add(ref _buffered, length) > _options.MaxBufferedBytes)
                 {
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    SegmentPool.Return(buffer);
                     throw Errors.Limit($"yamux: more than {_options.MaxBufferedBytes} unread bytes buffered");
                 }
 
