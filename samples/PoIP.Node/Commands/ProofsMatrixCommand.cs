@@ -303,43 +303,48 @@ internal sealed class ProofsMatrixCommand : AsyncCommand<ProofsMatrixSettings>
 
     private static string F(double value) => double.IsPositiveInfinity(value) ? "inf" : value.ToString("G3", CultureInfo.InvariantCulture);
 
-    private static string I(int value) => value.ToString(CultureInfo.InvariantCulture);
-
     private static void Print(MatrixOutput output)
     {
-        var runs = new Table().Title("honest receipts per configuration (verifier: llama.cpp t2 ub512, same CPU variant)").AddColumns("set", "weights", "generator", "cpu", "honest", "false pos.", "slack", "attack cases", "caught", "missed", "seconds");
+        var text = new System.Text.StringBuilder();
+        void Line(FormattableString line) => text.AppendLine(FormattableString.Invariant(line));
+        Line($"per configuration (verifier: llama.cpp, 2 threads, n_ubatch 512, same CPU variant as the generator)");
+        Line($"{"set",-13}{"weights",-8}{"generator",-16}{"cpu",-8}{"honest",7}{"FP",5}{"slack",6}{"attacks",8}{"caught",7}{"missed",7}{"s",6}");
         foreach (var run in output.Runs)
         {
-            int attackCases = run.Attacks.Values.Sum(a => a.Cases);
-            runs.AddRow(run.Set, run.Weight, run.Generator, run.Cpu, I(run.Honest.Cases), I(run.Honest.Caught), I(run.Honest.Slack), I(attackCases), I(run.Attacks.Values.Sum(a => a.Caught)), I(run.Attacks.Values.Sum(a => a.Missed)), run.Seconds.ToString("F0", CultureInfo.InvariantCulture));
+            Line($"{run.Set,-13}{run.Weight,-8}{run.Generator,-16}{run.Cpu,-8}{run.Honest.Cases,7}{run.Honest.Caught,5}{run.Honest.Slack,6}{run.Attacks.Values.Sum(a => a.Cases),8}{run.Attacks.Values.Sum(a => a.Caught),7}{run.Attacks.Values.Sum(a => a.Missed),7}{run.Seconds,6:F0}");
         }
 
-        AnsiConsole.Write(runs);
-        var totals = new Table().Title("detection matrix (all configurations)").AddColumns("attack", "cases", "caught", "missed", "n/a", "reasons");
-        totals.AddRow("honest (caught = false positive)", I(output.Honest.Cases), I(output.Honest.Caught), I(output.Honest.Missed), I(output.Honest.NotApplicable), Markup.Escape(Reasons(output.Honest)));
+        Line($"");
+        Line($"detection matrix (all configurations)");
+        Line($"{"row",-24}{"cases",7}{"caught",8}{"missed",8}{"n/a",6}  reasons");
+        Line($"{"honest (caught = FP)",-24}{output.Honest.Cases,7}{output.Honest.Caught,8}{output.Honest.Missed,8}{output.Honest.NotApplicable,6}  {Reasons(output.Honest)}");
         foreach (var (name, row) in output.Attacks)
         {
-            totals.AddRow(name, I(row.Cases), I(row.Caught), I(row.Missed), I(row.NotApplicable), Markup.Escape(Reasons(row)));
+            Line($"{name,-24}{row.Cases,7}{row.Caught,8}{row.Missed,8}{row.NotApplicable,6}  {Reasons(row)}");
         }
 
-        AnsiConsole.Write(totals);
-        var calibration = new Table().Title("calibration: worst chunk per receipt (relative errors; mismatches of top-k)").AddColumns("weights", "row", "receipts", "trimmed mean [min, max]", "median [min, max]", "mismatches [min, max]");
+        Line($"");
+        Line($"calibration: the worst chunk of each receipt (largest trimmed-mean relative error)");
+        Line($"{"weights",-8}{"row",-24}{"receipts",9}  {"trimmed mean [min, max]",-26}{"median [min, max]",-26}mismatches [min, max]");
         foreach (var (weight, rows) in output.Calibration)
         {
             foreach (var (name, row) in rows)
             {
                 var w = row.Worst;
-                calibration.AddRow(weight, name, I(w?.Receipts ?? 0), w is null ? "-" : $"[{F(w.TrimmedMin)}, {F(w.TrimmedMax)}]", w is null ? "-" : $"[{F(w.MedianMin)}, {F(w.MedianMax)}]", w is null ? "-" : $"[{w.MismatchMin}, {w.MismatchMax}] of {w.TopK}");
+                string trimmed = w is null ? "-" : $"[{F(w.TrimmedMin)}, {F(w.TrimmedMax)}]";
+                string median = w is null ? "-" : $"[{F(w.MedianMin)}, {F(w.MedianMax)}]";
+                string mismatches = w is null ? "-" : FormattableString.Invariant($"[{w.MismatchMin}, {w.MismatchMax}] of {w.TopK}");
+                Line($"{weight,-8}{name,-24}{w?.Receipts ?? 0,9}  {trimmed,-26}{median,-26}{mismatches}");
             }
         }
 
-        AnsiConsole.Write(calibration);
         foreach (string failure in output.Runs.SelectMany(r => r.Failures).Take(20))
         {
-            AnsiConsole.WriteLine(failure);
+            text.AppendLine(failure);
         }
 
-        AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{output.Honest.Cases} honest receipts, {output.Honest.Caught} false positives; {output.Attacks.Values.Sum(a => a.Cases)} attack cases, {output.Misses} missed; {output.Seconds:F0} s.")));
+        Line($"{output.Honest.Cases} honest receipts, {output.Honest.Caught} false positives; {output.Attacks.Values.Sum(a => a.Cases)} attack cases, {output.Misses} missed; {output.Seconds:F0} s.");
+        Console.Write(text.ToString());
     }
 
     private static string Reasons(RowCounts row) => string.Join(", ", row.Reasons.Select(r => $"{r.Key}={r.Value}"));
