@@ -134,7 +134,7 @@ internal sealed record MatrixOutput(IReadOnlyList<MatrixRunRow> Runs, RowCounts 
     public static MatrixOutput From(IReadOnlyList<MatrixRunRow> runs, double seconds)
     {
         var attacks = Enum.GetValues<ProofAttack>().ToDictionary(a => a.ToString(), a => RowCounts.Merge(runs.Select(r => r.Attacks[a.ToString()])));
-        var calibration = runs.GroupBy(r => r.Weight).ToDictionary(
+        var calibration = runs.GroupBy(r => r.Set + " " + r.Weight).ToDictionary(
             g => g.Key,
             g => ActivationAttacks.Select(a => a.ToString()).Prepend("honest").ToDictionary(
                 name => name,
@@ -221,7 +221,7 @@ internal sealed class ProofsMatrixCommand : AsyncCommand<ProofsMatrixSettings>
                 var run = await RealProofMatrix.RunAsync(set, generator, cases, Enum.GetValues<ProofAttack>(), variant, time, cancellationToken).ConfigureAwait(false);
                 var report = run.Report;
                 rows.Add(new MatrixRunRow(set.Name, set.WeightType.ToString(), generator.Name, run.CpuVariant, cases.Count, watch.Elapsed.TotalSeconds, RowCounts.From(report.Honest),
-                    report.Attacks.ToDictionary(r => r.Attack!.Value.ToString(), RowCounts.From), [.. report.Failures.Take(20)]));
+                    report.Attacks.ToDictionary(r => r.Attack!.Value.ToString(), RowCounts.From), [.. report.Failures.Where(f => f.StartsWith("false", StringComparison.Ordinal)).Take(20).Concat(report.Failures.Where(f => !f.StartsWith("false", StringComparison.Ordinal)).Take(5))]));
                 if (!settings.Json)
                 {
                     Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{set.Name} / {generator.Name} / {run.CpuVariant}: {cases.Count} cases in {watch.Elapsed.TotalSeconds:F1} s, honest FP {report.Honest.Caught}, missed {report.Attacks.Sum(a => a.Missed)}"));
@@ -325,7 +325,7 @@ internal sealed class ProofsMatrixCommand : AsyncCommand<ProofsMatrixSettings>
 
         Line($"");
         Line($"calibration: the worst chunk of each receipt (largest trimmed-mean relative error)");
-        Line($"{"weights",-8}{"row",-24}{"receipts",9}  {"trimmed mean [min, max]",-26}{"median [min, max]",-26}mismatches [min, max]");
+        Line($"{"set weights",-20}{"row",-24}{"receipts",9}  {"trimmed mean [min, max]",-26}{"median [min, max]",-26}mismatches [min, max]");
         foreach (var (weight, rows) in output.Calibration)
         {
             foreach (var (name, row) in rows)
@@ -334,11 +334,11 @@ internal sealed class ProofsMatrixCommand : AsyncCommand<ProofsMatrixSettings>
                 string trimmed = w is null ? "-" : $"[{F(w.TrimmedMin)}, {F(w.TrimmedMax)}]";
                 string median = w is null ? "-" : $"[{F(w.MedianMin)}, {F(w.MedianMax)}]";
                 string mismatches = w is null ? "-" : FormattableString.Invariant($"[{w.MismatchMin}, {w.MismatchMax}] of {w.TopK}");
-                Line($"{weight,-8}{name,-24}{w?.Receipts ?? 0,9}  {trimmed,-26}{median,-26}{mismatches}");
+                Line($"{weight,-20}{name,-24}{w?.Receipts ?? 0,9}  {trimmed,-26}{median,-26}{mismatches}");
             }
         }
 
-        foreach (string failure in output.Runs.SelectMany(r => r.Failures).Take(20))
+        foreach (string failure in output.Runs.SelectMany(r => r.Failures).Take(40))
         {
             text.AppendLine(failure);
         }

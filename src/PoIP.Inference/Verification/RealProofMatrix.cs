@@ -77,13 +77,14 @@ public static class RealProofMatrix
 
     /// <summary>
     /// Activation thresholds for a claimed model's weight type, chosen from the calibration in
-    /// docs/proofs.md (honest maximum vs attack minimum of the worst chunk per receipt). F32 and F16
-    /// keep the tight defaults; quantised weights need looser values because llama.cpp's batched
-    /// prefill and single-token decode quantise activations differently.
+    /// docs/proofs.md (honest maximum vs attack minimum of the worst chunk per receipt). F32 claims
+    /// use 1e-3 (trimmed mean) and 1.5e-3 (median), so that F32 weights served as Q8_0 are caught;
+    /// F16, Q8_0 and Q4_K_M claims keep the defaults (5e-3), between the honest maximum (1.4e-3,
+    /// Q4_K_M) and the smallest Q4_K_M substitution (2.5e-2).
     /// </summary>
     public static CommitmentThresholds CalibratedThresholds(SynthesisType weightType) => weightType switch
     {
-        SynthesisType.Q8_0 or SynthesisType.Q4_K_M => CommitmentThresholds.Default with { MaxMedianRelativeError = 5e-2, MaxTrimmedMeanRelativeError = 5e-2 },
+        SynthesisType.F32 => CommitmentThresholds.Default with { MaxMedianRelativeError = 1.5e-3, MaxTrimmedMeanRelativeError = 1e-3 },
         _ => CommitmentThresholds.Default,
     };
 
@@ -136,7 +137,8 @@ public static class RealProofMatrix
 
     /// <summary>
     /// The stories260K set (F32): other = a synthesized model of its shape (dim 64, 5 layers, 8 heads,
-    /// 4 KV heads, ff 172, vocabulary 512); cheaper = its F16 copy made by llama.cpp's quantiser;
+    /// 4 KV heads, ff 172, vocabulary 512); no cheaper quantisation (its F16 copy, made
+    /// here by llama.cpp's quantiser for the spot check in docs/proofs.md, is not separable from honest F32);
     /// cheap small = a 32-wide synthesized model. Generation ends at EOS or the token limit only (the
     /// managed engine has no extra end tokens, so BOS is not made one).
     /// </summary>
@@ -154,7 +156,8 @@ public static class RealProofMatrix
             File.Move(f16 + ".tmp", f16, overwrite: true);
         }
 
-        return new ProofMatrixModelSet("stories260K", SynthesisType.F32, storiesPath, other, f16, small);
+        _ = f16; // kept for the F32-as-F16 spot check (docs/proofs.md): not separable, so not in the matrix
+        return new ProofMatrixModelSet("stories260K", SynthesisType.F32, storiesPath, other, null, small);
     }
 
     /// <summary>

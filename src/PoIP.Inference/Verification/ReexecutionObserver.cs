@@ -53,6 +53,9 @@ internal sealed class ReexecutionObserver : IActivationObserver
     /// <summary>What the sampler picked at <see cref="FirstSamplingFailure"/>.</summary>
     public int SampledAtFailure { get; private set; } = -1;
 
+    /// <summary>Raw logit of the sampler's pick minus the claimed token's at <see cref="FirstSamplingFailure"/>.</summary>
+    public float LogitGapAtFailure { get; private set; }
+
     /// <summary>Positions accepted through the slack rule.</summary>
     public int SlackUsed { get; private set; }
 
@@ -94,6 +97,7 @@ internal sealed class ReexecutionObserver : IActivationObserver
             {
                 FirstSamplingFailure = index;
                 SampledAtFailure = sampled;
+                LogitGapAtFailure = (uint)sampled < (uint)logits.Length && (uint)claimed < (uint)logits.Length ? logits[sampled] - logits[claimed] : float.NaN;
             }
         }
 

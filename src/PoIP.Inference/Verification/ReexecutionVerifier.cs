@@ -92,7 +92,7 @@ public sealed class ReexecutionVerifier : IProofVerifier
         if (observer.FirstSamplingFailure >= 0)
         {
             return VerificationResult.Fraud(FraudReason.SamplingMismatch, observer.FirstSamplingFailure,
-                $"position {observer.FirstSamplingFailure}: claimed token {output[observer.FirstSamplingFailure]}, the sampler picks {observer.SampledAtFailure}.");
+                $"position {observer.FirstSamplingFailure}: claimed token {output[observer.FirstSamplingFailure]}, the sampler picks {observer.SampledAtFailure} (raw logit gap {observer.LogitGapAtFailure.ToString("G3", System.Globalization.CultureInfo.InvariantCulture)}, slack used at {observer.SlackUsed} positions).");
         }
 
         return VerificationResult.Valid($"{output.Count} tokens, {comparer.CompletedChunks - 1} chunks and the prompt, slack used at {observer.SlackUsed} positions.");
