@@ -119,12 +119,69 @@ internal sealed class ReexecutionObserver : IActivationObserver
         logits.CopyTo(_perturbed);
         _perturbed[claimed] += _slackDelta;
         _perturbed[sampled] -= _slackDelta;
-        if (_sampler.Sample(_perturbed, _sampling, _seed, index, history) != claimed)
+        if (_sampler.Sample(_perturbed, _sampling, _seed, index, history) == claimed || WithinCutoffSlack(logits, claimed, index, history))
+        {
+            SlackUsed++;
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The cut-off half of the slack rule: rounding noise can also move a third token across a top-k,
+    /// top-p or min-p boundary, which changes the candidate set and shifts the whole seeded draw. The
+    /// claim is accepted when the sampler picks it with one cut-off nudged by the tolerance
+    /// (<see cref="CutoffTolerance"/> relative for top-p and min-p, one rank for top-k).
+    /// </summary>
+    private bool WithinCutoffSlack(ReadOnlySpan<float> logits, int claimed, int index, ReadOnlySpan<int> history)
+    {
+        if (_sampling.IsGreedy)
         {
             return false;
         }
 
-        SlackUsed++;
-        return true;
+        if (_sampling.TopP < 1f)
+        {
+            foreach (float factor in CutoffFactors)
+            {
+                var nudged = _sampling with { TopP = Math.Min(1f, _sampling.TopP * factor) };
+                if (_sampler.Sample(logits, nudged, _seed, index, history) == claimed)
+                {
+                    return true;
+                }
+            }
+        }
+
+        if (_sampling.MinP > 0f)
+        {
+            foreach (float factor in CutoffFactors)
+            {
+                var nudged = _sampling with { MinP = Math.Min(1f, _sampling.MinP * factor) };
+                if (_sampler.Sample(logits, nudged, _seed, index, history) == claimed)
+                {
+                    return true;
+                }
+            }
+        }
+
+        if (_sampling.TopK > 0)
+        {
+            foreach (int delta in (ReadOnlySpan<int>)[1, -1])
+            {
+                int k = _sampling.TopK + delta;
+                if (k > 0 && _sampler.Sample(logits, _sampling with { TopK = k }, _seed, index, history) == claimed)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
+
+    /// <summary>Relative nudge of the top-p and min-p cut-offs in <see cref="WithinCutoffSlack"/>.</summary>
+    internal const float CutoffTolerance = 0.02f;
+
+    private static readonly float[] CutoffFactors = [1f + CutoffTolerance, 1f - CutoffTolerance];
 }
