@@ -91,7 +91,7 @@ public static class RealProofMatrix
     /// <summary>
     /// The verifier options of the matrix for a claimed model's weight type: <see cref="CalibratedThresholds"/>,
     /// <see cref="MatrixEngineCompatibility"/>, and the sampling slack: ε = 0.05 on up to 2 % of the
-    /// positions (at least one) for F32, F16 and Q8_0; Q4_K_M, whose single-token decode and batched
+    /// positions (at least <see cref="ReexecutionVerifierOptions.MinSlackPositions"/> = 2) for F32, F16 and Q8_0; Q4_K_M, whose single-token decode and batched
     /// prefill disagree more (honest greedy gaps up to 0.094 logits and two near-ties in one
     /// 32-token receipt were measured), gets ε = 0.1 on up to 8 % of the positions.
     /// </summary>

@@ -23,7 +23,7 @@ internal sealed class ReexecutionObserver : IActivationObserver
     private readonly int _maxSlack;
     private float[] _perturbed = [];
 
-    public ReexecutionObserver(CommitmentComparer comparer, ISequenceSampler sampler, SamplingParameters sampling, ulong seed, IReadOnlyList<int> promptTokens, IReadOnlyList<int> claimed, float slack, double maxSlackFraction)
+    public ReexecutionObserver(CommitmentComparer comparer, ISequenceSampler sampler, SamplingParameters sampling, ulong seed, IReadOnlyList<int> promptTokens, IReadOnlyList<int> claimed, float slack, double maxSlackFraction, int minSlackPositions)
     {
         _comparer = comparer;
         _sampler = sampler;
@@ -38,7 +38,7 @@ internal sealed class ReexecutionObserver : IActivationObserver
         }
 
         _slackDelta = slack * (sampling.IsGreedy ? 1f : sampling.Temperature);
-        _maxSlack = slack > 0 ? Math.Max(1, (int)Math.Floor(maxSlackFraction * claimed.Count)) : 0;
+        _maxSlack = slack > 0 ? Math.Max(minSlackPositions, (int)Math.Floor(maxSlackFraction * claimed.Count)) : 0;
     }
 
     /// <summary>Positions observed.</summary>

@@ -63,7 +63,7 @@ public sealed class ReexecutionVerifier : IProofVerifier
 
         var (request, receipt, commitment, binding, promptTokens, output) = prepared.Value;
         var comparer = new CommitmentComparer(commitment, binding, _options.Thresholds);
-        var observer = new ReexecutionObserver(comparer, _options.SamplerFactory(_engine.Model.VocabularySize), request.Sampling, request.Seed, promptTokens, output, _options.SamplingSlack, _options.MaxSlackFraction);
+        var observer = new ReexecutionObserver(comparer, _options.SamplerFactory(_engine.Model.VocabularySize), request.Sampling, request.Seed, promptTokens, output, _options.SamplingSlack, _options.MaxSlackFraction, _options.MinSlackPositions);
         try
         {
             await _engine.TeacherForceAsync(promptTokens, output, observer, cancellationToken).ConfigureAwait(false);

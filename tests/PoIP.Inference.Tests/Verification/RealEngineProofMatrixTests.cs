@@ -7,7 +7,7 @@ namespace PoIP.Inference.Tests.Verification;
 
 /// <summary>
 /// The reduced detection matrix on real llama.cpp engines (the full one is <c>poip proofs matrix</c>,
-/// docs/proofs.md): stories260K with its F16 copy, a synthesized F16 model with its Q4_K_M copy and a
+/// docs/proofs.md): stories260K, a synthesized F16 model with its Q4_K_M copy and a
 /// synthesized Q8_0 model with its Q4_K_M copy, each against another model and a small cheap model;
 /// honest receipts from llama.cpp (standard and n_ubatch 7) and from the managed engine.
 /// Every attack must be caught and every honest receipt must pass.
@@ -19,8 +19,9 @@ public sealed class RealEngineProofMatrixTests(Xunit.Abstractions.ITestOutputHel
     [Fact]
     public async Task Run_Stories260K_AllAttacksCaughtNoFalsePositive()
     {
+        // No cheaper quantisation for stories260K: its F16 copy is not separable from honest F32 (docs/proofs.md).
         var report = await RunAsync(_models.Stories, ProofMatrixGenerator.Standard, RealProofMatrix.Cases(4, first: 0, maxTokens: 40));
-        AssertClean(report, expectApplicable: Enum.GetValues<ProofAttack>());
+        AssertClean(report, expectApplicable: [.. Enum.GetValues<ProofAttack>().Where(a => a != ProofAttack.CheaperQuantisation)]);
     }
 
     [Fact]
