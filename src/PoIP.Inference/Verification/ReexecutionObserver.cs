@@ -119,7 +119,9 @@ internal sealed class ReexecutionObserver : IActivationObserver
         logits.CopyTo(_perturbed);
         _perturbed[claimed] += _slackDelta;
         _perturbed[sampled] -= _slackDelta;
-        if (_sampler.Sample(_perturbed, _sampling, _seed, index, history) == claimed || WithinCutoffSlack(logits, claimed, index, history))
+        if (_sampler.Sample(_perturbed, _sampling, _seed, index, history) == claimed
+            || WithinCutoffSlack(logits, claimed, index, history)
+            || _sampler.IsNearDraw(logits, _sampling, _seed, index, history, claimed, DrawTolerance))
         {
             SlackUsed++;
             return true;
@@ -179,6 +181,13 @@ internal sealed class ReexecutionObserver : IActivationObserver
 
         return false;
     }
+
+    /// <summary>
+    /// How far (fraction of the kept probability mass) the seeded draw point may lie from the claimed
+    /// token's interval: the accumulated shift of a draw laid out in token-id order when many candidates'
+    /// masses move a little (flat distributions, quantised weights; docs/proofs.md).
+    /// </summary>
+    internal const double DrawTolerance = 0.005;
 
     /// <summary>Relative nudge of the top-p and min-p cut-offs in <see cref="WithinCutoffSlack"/>.</summary>
     internal const float CutoffTolerance = 0.02f;
