@@ -15,6 +15,7 @@ app.Configure(config =>
         model.AddCommand<ModelInfoCommand>("info").WithDescription("Print a GGUF model's metadata summary and its ModelId (SHA-256).");
         model.AddCommand<ModelSynthCommand>("synth").WithDescription("Write a llama-architecture GGUF model with seeded weights.");
     });
+    config.AddBranch("proofs", proofs => proofs.AddCommand<ProofsMatrixCommand>("matrix").WithDescription("Run the detection matrix on real llama.cpp engines (--cases N, --json)."));
     config.AddBranch("sim", sim => sim.AddCommand<SimCheatingCommand>("cheating").WithDescription("Simulate honest vs cheating nodes under probabilistic audits."));
     config.AddBranch("node", node => node.AddCommand<NodeRunCommand>("run").WithDescription("Run an inference node (known-answer and stake gates, /poip/infer/1.0.0); prints its multiaddr first."));
     config.AddBranch("validator", validator => validator.AddCommand<ValidatorRunCommand>("run").WithDescription("Run a validator (/poip/audit/1.0.0): re-executes sampled receipts, slashes fraud."));

@@ -12,6 +12,9 @@ public enum GgufQuantization
 
     /// <summary>4-bit k-quants, medium mix (llama.cpp MOSTLY_Q4_K_M; rows must be multiples of 256).</summary>
     Q4_K_M,
+
+    /// <summary>16-bit floats (llama.cpp MOSTLY_F16): an F32 model's half-precision copy.</summary>
+    F16,
 }
 #pragma warning restore CA1707
 
@@ -31,6 +34,7 @@ public static class GgufQuantizer
         {
             GgufQuantization.Q8_0 => LLamaFtype.MOSTLY_Q8_0,
             GgufQuantization.Q4_K_M => LLamaFtype.MOSTLY_Q4_K_M,
+            GgufQuantization.F16 => LLamaFtype.MOSTLY_F16,
             _ => throw new ArgumentOutOfRangeException(nameof(quantization)),
         };
         uint result;

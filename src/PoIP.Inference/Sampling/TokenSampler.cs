@@ -84,6 +84,44 @@ public sealed class TokenSampler : PoIP.Inference.Verification.ISequenceSampler
         return Draw(scores, count, parameters, SamplerRandom.Uniform(seed, position));
     }
 
+    /// <summary>
+    /// Whether the seeded draw point of this position lies within <paramref name="tolerance"/> (a
+    /// fraction of the kept probability mass) of <paramref name="claimed"/>'s interval in the draw,
+    /// laid out in token-id order. Rounding noise between a node's decode and a verifier's prefill
+    /// moves every interval by the summed change of all lower-id candidates' masses; this bounds how
+    /// far. False for greedy decoding and for a claim outside the kept candidates.
+    /// </summary>
+    public bool IsNearDraw(ReadOnlySpan<float> logits, SamplingParameters parameters, ulong seed, int position, ReadOnlySpan<int> history, int claimed, double tolerance)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (logits.Length != _vocabularySize || parameters.Validate() is not null || parameters.IsGreedy || !(tolerance >= 0))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<float> scores = ApplyPenalty(logits, parameters, history);
+        int count = PrepareDraw(scores, SelectCandidates(scores, parameters.TopK), parameters, out double total);
+        if (count == 0)
+        {
+            return false;
+        }
+
+        double point = SamplerRandom.Uniform(seed, position) * total;
+        double low = 0;
+        for (int i = 0; i < count; i++)
+        {
+            double high = low + _drawMass[i];
+            if (_drawIds[i] == claimed)
+            {
+                return point >= low - (tolerance * total) && point <= high + (tolerance * total);
+            }
+
+            low = high;
+        }
+
+        return false;
+    }
+
     /// <summary>Arg-max with the lowest index winning ties; NaN never wins.</summary>
     internal static int ArgMax(ReadOnlySpan<float> scores)
     {
@@ -200,15 +238,38 @@ public sealed class TokenSampler : PoIP.Inference.Verification.ISequenceSampler
 
     private int Draw(ReadOnlySpan<float> scores, int count, SamplingParameters parameters, double uniform)
     {
+        count = PrepareDraw(scores, count, parameters, out double total);
+        if (count == 0)
+        {
+            return Index(0);
+        }
+
+        double threshold2 = uniform * total;
+        double cumulative = 0;
+        for (int i = 0; i < count; i++)
+        {
+            cumulative += _drawMass[i];
+            if (cumulative > threshold2)
+            {
+                return _drawIds[i];
+            }
+        }
+
+        return _drawIds[count - 1];
+    }
+
+    /// <summary>Applies temperature, top-p and min-p and lays the kept candidates out in token-id order; 0 when there is no distribution.</summary>
+    private int PrepareDraw(ReadOnlySpan<float> scores, int count, SamplingParameters parameters, out double total)
+    {
+        total = 0;
         double inverseTemperature = 1.0 / parameters.Temperature;
         double max = Score(scores, 0);
         if (double.IsNegativeInfinity(max) || double.IsNaN(max))
         {
-            // Every logit is -inf/NaN: no distribution; fall back to the first candidate (deterministic).
-            return Index(0);
+            // Every logit is -inf/NaN: no distribution; the draw falls back to the first candidate (deterministic).
+            return 0;
         }
 
-        double total = 0;
         for (int i = 0; i < count; i++)
         {
             double p = DeterministicMath.ExpNonPositive((Score(scores, i) - max) * inverseTemperature);
@@ -268,18 +329,7 @@ public sealed class TokenSampler : PoIP.Inference.Verification.ISequenceSampler
             total += _drawMass[i];
         }
 
-        double threshold2 = uniform * total;
-        double cumulative = 0;
-        for (int i = 0; i < count; i++)
-        {
-            cumulative += _drawMass[i];
-            if (cumulative > threshold2)
-            {
-                return _drawIds[i];
-            }
-        }
-
-        return _drawIds[count - 1];
+        return count;
     }
 
     private double Score(ReadOnlySpan<float> scores, int candidate) => scores[Index(candidate)];

@@ -13,4 +13,11 @@ public interface ISequenceSampler
 {
     /// <summary>Picks the token for output position <paramref name="position"/>; <paramref name="history"/> is prompt + output so far.</summary>
     int Sample(ReadOnlySpan<float> logits, SamplingParameters parameters, ulong seed, int position, ReadOnlySpan<int> history);
+
+    /// <summary>
+    /// Whether this position's seeded draw point lies within <paramref name="tolerance"/> (a fraction of
+    /// the kept probability mass) of <paramref name="claimed"/>'s interval; false when the sampler cannot
+    /// tell (the default) or decodes greedily.
+    /// </summary>
+    bool IsNearDraw(ReadOnlySpan<float> logits, SamplingParameters parameters, ulong seed, int position, ReadOnlySpan<int> history, int claimed, double tolerance) => false;
 }

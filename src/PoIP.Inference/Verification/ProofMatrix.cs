@@ -40,9 +40,17 @@ public sealed class ProofMatrix
     }
 
     /// <summary>Runs every case and attack.</summary>
-    public async Task<ProofMatrixReport> RunAsync(IReadOnlyList<ProofMatrixCase> cases, CancellationToken cancellationToken = default)
+    public Task<ProofMatrixReport> RunAsync(IReadOnlyList<ProofMatrixCase> cases, CancellationToken cancellationToken = default) =>
+        RunAsync(cases, Enum.GetValues<ProofAttack>(), cancellationToken);
+
+    /// <summary>
+    /// Runs every case honestly and plays only <paramref name="attacks"/> on it (an empty list runs
+    /// honest receipts only; the other attacks' rows stay at zero).
+    /// </summary>
+    public async Task<ProofMatrixReport> RunAsync(IReadOnlyList<ProofMatrixCase> cases, IReadOnlyCollection<ProofAttack> attacks, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(cases);
+        ArgumentNullException.ThrowIfNull(attacks);
         using var client = Ed25519KeyPair.FromSeed(Enumerable.Repeat((byte)0xC1, 32).ToArray());
         using var node = Ed25519KeyPair.FromSeed(Enumerable.Repeat((byte)0x4E, 32).ToArray());
         var honest = new Tally(null);
@@ -56,7 +64,7 @@ public sealed class ProofMatrix
             var honestResult = await context.VerifyAsync(context.Request, honestClaim, cancellationToken).ConfigureAwait(false);
             honest.Add(honestResult, failures, $"honest case '{matrixCase.Prompt}' seed {matrixCase.Seed}", honestIsGood: true);
             nonce += 1000;
-            foreach (var attack in Enum.GetValues<ProofAttack>())
+            foreach (var attack in Enum.GetValues<ProofAttack>().Where(attacks.Contains))
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var (request, claim) = await AttackAsync(context, attack, honestClaim, nonce, cancellationToken).ConfigureAwait(false);

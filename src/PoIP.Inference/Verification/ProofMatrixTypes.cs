@@ -34,6 +34,20 @@ public sealed record ProofMatrixCase(string Prompt, SamplingParameters Sampling,
 /// <param name="SlackUsed">Positions accepted through the sampling slack, summed over receipts.</param>
 public sealed record ProofMatrixRow(ProofAttack? Attack, int Cases, int Caught, int Missed, int NotApplicable, IReadOnlyDictionary<FraudReason, int> Reasons, IReadOnlyList<ChunkComparison> WorstChunks, int SlackUsed)
 {
+    /// <summary>Adds up rows of the same attack.</summary>
+    public static ProofMatrixRow Combine(ProofAttack? attack, IEnumerable<ProofMatrixRow> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var all = rows.ToArray();
+        var reasons = new Dictionary<FraudReason, int>();
+        foreach (var (reason, count) in all.SelectMany(r => r.Reasons))
+        {
+            reasons[reason] = reasons.GetValueOrDefault(reason) + count;
+        }
+
+        return new ProofMatrixRow(attack, all.Sum(r => r.Cases), all.Sum(r => r.Caught), all.Sum(r => r.Missed), all.Sum(r => r.NotApplicable), reasons, [.. all.SelectMany(r => r.WorstChunks)], all.Sum(r => r.SlackUsed));
+    }
+
     /// <summary>Range of <see cref="ChunkComparison.TrimmedMeanRelativeError"/> over <see cref="WorstChunks"/>, or null.</summary>
     public (double Min, double Max)? WorstTrimmedMeanRange =>
         WorstChunks.Count == 0 ? null : (WorstChunks.Min(c => c.TrimmedMeanRelativeError), WorstChunks.Max(c => c.TrimmedMeanRelativeError));
@@ -45,6 +59,17 @@ public sealed record ProofMatrixRow(ProofAttack? Attack, int Cases, int Caught, 
 /// <param name="Failures">Details of honest failures and missed attacks.</param>
 public sealed record ProofMatrixReport(ProofMatrixRow Honest, IReadOnlyList<ProofMatrixRow> Attacks, IReadOnlyList<string> Failures)
 {
+    /// <summary>Adds up reports row by row (counts, reasons, worst chunks, slack and failures).</summary>
+    public static ProofMatrixReport Combine(IEnumerable<ProofMatrixReport> reports)
+    {
+        ArgumentNullException.ThrowIfNull(reports);
+        var all = reports.ToArray();
+        return new ProofMatrixReport(
+            ProofMatrixRow.Combine(null, all.Select(r => r.Honest)),
+            [.. Enum.GetValues<ProofAttack>().Select(a => ProofMatrixRow.Combine(a, all.SelectMany(r => r.Attacks.Where(row => row.Attack == a))))],
+            [.. all.SelectMany(r => r.Failures)]);
+    }
+
     /// <summary>The row of <paramref name="attack"/>.</summary>
     public ProofMatrixRow this[ProofAttack attack] => Attacks.Single(r => r.Attack == attack);
 

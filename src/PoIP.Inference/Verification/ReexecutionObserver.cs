@@ -23,7 +23,7 @@ internal sealed class ReexecutionObserver : IActivationObserver
     private readonly int _maxSlack;
     private float[] _perturbed = [];
 
-    public ReexecutionObserver(CommitmentComparer comparer, ISequenceSampler sampler, SamplingParameters sampling, ulong seed, IReadOnlyList<int> promptTokens, IReadOnlyList<int> claimed, float slack, double maxSlackFraction)
+    public ReexecutionObserver(CommitmentComparer comparer, ISequenceSampler sampler, SamplingParameters sampling, ulong seed, IReadOnlyList<int> promptTokens, IReadOnlyList<int> claimed, float slack, double maxSlackFraction, int minSlackPositions)
     {
         _comparer = comparer;
         _sampler = sampler;
@@ -38,7 +38,7 @@ internal sealed class ReexecutionObserver : IActivationObserver
         }
 
         _slackDelta = slack * (sampling.IsGreedy ? 1f : sampling.Temperature);
-        _maxSlack = slack > 0 ? Math.Max(1, (int)Math.Floor(maxSlackFraction * claimed.Count)) : 0;
+        _maxSlack = slack > 0 ? Math.Max(minSlackPositions, (int)Math.Floor(maxSlackFraction * claimed.Count)) : 0;
     }
 
     /// <summary>Positions observed.</summary>
@@ -52,6 +52,9 @@ internal sealed class ReexecutionObserver : IActivationObserver
 
     /// <summary>What the sampler picked at <see cref="FirstSamplingFailure"/>.</summary>
     public int SampledAtFailure { get; private set; } = -1;
+
+    /// <summary>Raw logit of the sampler's pick minus the claimed token's at <see cref="FirstSamplingFailure"/>.</summary>
+    public float LogitGapAtFailure { get; private set; }
 
     /// <summary>Positions accepted through the slack rule.</summary>
     public int SlackUsed { get; private set; }
@@ -94,6 +97,7 @@ internal sealed class ReexecutionObserver : IActivationObserver
             {
                 FirstSamplingFailure = index;
                 SampledAtFailure = sampled;
+                LogitGapAtFailure = (uint)sampled < (uint)logits.Length && (uint)claimed < (uint)logits.Length ? logits[sampled] - logits[claimed] : float.NaN;
             }
         }
 
@@ -115,12 +119,78 @@ internal sealed class ReexecutionObserver : IActivationObserver
         logits.CopyTo(_perturbed);
         _perturbed[claimed] += _slackDelta;
         _perturbed[sampled] -= _slackDelta;
-        if (_sampler.Sample(_perturbed, _sampling, _seed, index, history) != claimed)
+        if (_sampler.Sample(_perturbed, _sampling, _seed, index, history) == claimed
+            || WithinCutoffSlack(logits, claimed, index, history)
+            || _sampler.IsNearDraw(logits, _sampling, _seed, index, history, claimed, DrawTolerance))
+        {
+            SlackUsed++;
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The cut-off half of the slack rule: rounding noise can also move a third token across a top-k,
+    /// top-p or min-p boundary, which changes the candidate set and shifts the whole seeded draw. The
+    /// claim is accepted when the sampler picks it with one cut-off nudged by the tolerance
+    /// (<see cref="CutoffTolerance"/> relative for top-p and min-p, one rank for top-k).
+    /// </summary>
+    private bool WithinCutoffSlack(ReadOnlySpan<float> logits, int claimed, int index, ReadOnlySpan<int> history)
+    {
+        if (_sampling.IsGreedy)
         {
             return false;
         }
 
-        SlackUsed++;
-        return true;
+        if (_sampling.TopP < 1f)
+        {
+            foreach (float factor in CutoffFactors)
+            {
+                var nudged = _sampling with { TopP = Math.Min(1f, _sampling.TopP * factor) };
+                if (_sampler.Sample(logits, nudged, _seed, index, history) == claimed)
+                {
+                    return true;
+                }
+            }
+        }
+
+        if (_sampling.MinP > 0f)
+        {
+            foreach (float factor in CutoffFactors)
+            {
+                var nudged = _sampling with { MinP = Math.Min(1f, _sampling.MinP * factor) };
+                if (_sampler.Sample(logits, nudged, _seed, index, history) == claimed)
+                {
+                    return true;
+                }
+            }
+        }
+
+        if (_sampling.TopK > 0)
+        {
+            foreach (int delta in (ReadOnlySpan<int>)[1, -1])
+            {
+                int k = _sampling.TopK + delta;
+                if (k > 0 && _sampler.Sample(logits, _sampling with { TopK = k }, _seed, index, history) == claimed)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
+
+    /// <summary>
+    /// How far (fraction of the kept probability mass) the seeded draw point may lie from the claimed
+    /// token's interval: the accumulated shift of a draw laid out in token-id order when many candidates'
+    /// masses move a little (flat distributions, quantised weights; docs/proofs.md).
+    /// </summary>
+    internal const double DrawTolerance = 0.005;
+
+    /// <summary>Relative nudge of the top-p and min-p cut-offs in <see cref="WithinCutoffSlack"/>.</summary>
+    internal const float CutoffTolerance = 0.02f;
+
+    private static readonly float[] CutoffFactors = [1f + CutoffTolerance, 1f - CutoffTolerance];
 }

@@ -63,7 +63,7 @@ public sealed class ReexecutionVerifier : IProofVerifier
 
         var (request, receipt, commitment, binding, promptTokens, output) = prepared.Value;
         var comparer = new CommitmentComparer(commitment, binding, _options.Thresholds);
-        var observer = new ReexecutionObserver(comparer, _options.SamplerFactory(_engine.Model.VocabularySize), request.Sampling, request.Seed, promptTokens, output, _options.SamplingSlack, _options.MaxSlackFraction);
+        var observer = new ReexecutionObserver(comparer, _options.SamplerFactory(_engine.Model.VocabularySize), request.Sampling, request.Seed, promptTokens, output, _options.SamplingSlack, _options.MaxSlackFraction, _options.MinSlackPositions);
         try
         {
             await _engine.TeacherForceAsync(promptTokens, output, observer, cancellationToken).ConfigureAwait(false);
@@ -92,7 +92,7 @@ public sealed class ReexecutionVerifier : IProofVerifier
         if (observer.FirstSamplingFailure >= 0)
         {
             return VerificationResult.Fraud(FraudReason.SamplingMismatch, observer.FirstSamplingFailure,
-                $"position {observer.FirstSamplingFailure}: claimed token {output[observer.FirstSamplingFailure]}, the sampler picks {observer.SampledAtFailure}.");
+                $"position {observer.FirstSamplingFailure}: claimed token {output[observer.FirstSamplingFailure]}, the sampler picks {observer.SampledAtFailure} (raw logit gap {observer.LogitGapAtFailure.ToString("G3", System.Globalization.CultureInfo.InvariantCulture)}, slack used at {observer.SlackUsed} positions).");
         }
 
         return VerificationResult.Valid($"{output.Count} tokens, {comparer.CompletedChunks - 1} chunks and the prompt, slack used at {observer.SlackUsed} positions.");

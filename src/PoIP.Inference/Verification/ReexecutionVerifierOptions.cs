@@ -24,8 +24,14 @@ public sealed record ReexecutionVerifierOptions
     /// </summary>
     public float SamplingSlack { get; init; } = 0.05f;
 
-    /// <summary>Most positions of one receipt that may use the slack: max(1, ⌊fraction·n⌋). Range [0, 1].</summary>
+    /// <summary>Most positions of one receipt that may use the slack: max(<see cref="MinSlackPositions"/>, ⌊fraction·n⌋). Range [0, 1].</summary>
     public double MaxSlackFraction { get; init; } = 0.02;
+
+    /// <summary>
+    /// Positions of any receipt that may use the slack however short it is. Default 2: the real-engine
+    /// matrix measured honest 25-token receipts that needed it twice (docs/proofs.md). Range [0, 64].
+    /// </summary>
+    public int MinSlackPositions { get; init; } = 2;
 
     /// <summary>
     /// Whether the receipt's engine identity is comparable with the verifier's. Default: equal in
@@ -63,6 +69,11 @@ public sealed record ReexecutionVerifierOptions
         if (!double.IsFinite(MaxSlackFraction) || MaxSlackFraction is < 0 or > 1)
         {
             throw new ArgumentException("Max slack fraction must be in [0, 1].", nameof(MaxSlackFraction));
+        }
+
+        if (MinSlackPositions is < 0 or > 64)
+        {
+            throw new ArgumentException("Min slack positions must be in [0, 64].", nameof(MinSlackPositions));
         }
 
         if (ContextLength is < 1)

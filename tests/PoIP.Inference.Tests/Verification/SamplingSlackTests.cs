@@ -7,12 +7,12 @@ namespace PoIP.Inference.Tests.Verification;
 
 public sealed class SamplingSlackTests
 {
-    private static ReexecutionObserver Observer(int[] claimed, float slack, double fraction, SamplingParameters sampling)
+    private static ReexecutionObserver Observer(int[] claimed, float slack, double fraction, SamplingParameters sampling, int minPositions = 1, ISequenceSampler? sampler = null, ulong seed = 1)
     {
         var states = SyntheticActivations.Generate(1, claimed.Length, 64);
         var commitment = ActivationCommitmentTests.Build(states, 64);
         var comparer = new CommitmentComparer(commitment, ActivationCommitmentTests.Binding(), CommitmentThresholds.Default);
-        var observer = new ReexecutionObserver(comparer, new TestSampler(), sampling, 1, [0, 5], claimed, slack, fraction);
+        var observer = new ReexecutionObserver(comparer, sampler ?? new TestSampler(), sampling, seed, [0, 5], claimed, slack, fraction, minPositions);
         observer.OnPrefill(2, states[0]);
         return observer;
     }
@@ -61,5 +61,48 @@ public sealed class SamplingSlackTests
         var observer = Observer([3], 0.05f, 1, sampling);
         Feed(observer, 0, 3, [5f, 4f, 3f, -8f]);
         Assert.Equal(0, observer.FirstSamplingFailure);
+    }
+
+    [Fact]
+    public void Greedy_MinSlackPositionsTwo_AcceptsTwoNearTiesInAShortReceipt()
+    {
+        int[] claimed = Enumerable.Repeat(1, 25).ToArray();
+        var observer = Observer(claimed, 0.05f, 0.02, SamplingParameters.Greedy, minPositions: 2);
+        Feed(observer, 0, 1, [3f, 2.99f, 0f, -1f]);
+        Feed(observer, 1, 1, [3f, 2.99f, 0f, -1f]);
+        Feed(observer, 2, 1, [3f, 2.99f, 0f, -1f]);
+        Assert.Equal(2, observer.SlackUsed);
+        Assert.Equal(2, observer.FirstSamplingFailure);
+    }
+
+    [Fact]
+    public void Sampled_TopPBoundaryMovedByRounding_AcceptedOnlyThroughCutoffSlack()
+    {
+        // Probabilities 0.5, 0.3, 0.1201, 0.0799 (node) vs 0.5, 0.3, 0.1199, 0.0801 (verifier): with top-p 0.92
+        // the node keeps three candidates and the verifier four, which shifts the seeded draw for some seeds
+        // although no logit moved by more than 0.002.
+        var sampling = new SamplingParameters { Temperature = 1f, TopK = 0, TopP = 0.92f, MinP = 0f };
+        float[] node = [MathF.Log(0.5f), MathF.Log(0.3f), MathF.Log(0.1201f), MathF.Log(0.0799f), -30f, -30f];
+        float[] verifier = [MathF.Log(0.5f), MathF.Log(0.3f), MathF.Log(0.1199f), MathF.Log(0.0801f), -30f, -30f];
+        var sampler = new PoIP.Inference.Sampling.TokenSampler(node.Length);
+        ulong seed = 0;
+        int claimed = -1;
+        for (ulong s = 1; s < 10_000 && claimed < 0; s++)
+        {
+            int byNode = sampler.Sample(node, sampling, s, 0, [0, 5]);
+            if (byNode != sampler.Sample(verifier, sampling, s, 0, [0, 5]))
+            {
+                (seed, claimed) = (s, byNode);
+            }
+        }
+
+        Assert.True(claimed >= 0, "no seed where the boundary matters");
+        var strict = Observer([claimed], 0f, 0.02, sampling, sampler: new PoIP.Inference.Sampling.TokenSampler(node.Length), seed: seed);
+        Feed(strict, 0, claimed, verifier);
+        Assert.Equal(0, strict.FirstSamplingFailure);
+        var slack = Observer([claimed], 1e-6f, 0.02, sampling, sampler: new PoIP.Inference.Sampling.TokenSampler(node.Length), seed: seed);
+        Feed(slack, 0, claimed, verifier);
+        Assert.Equal(-1, slack.FirstSamplingFailure);
+        Assert.Equal(1, slack.SlackUsed);
     }
 }
