@@ -29,6 +29,10 @@ internal sealed class VerifySettings : CommandSettings
     [Description("receipt (default: the variant the receipt names), auto, avx512, avx2, avx, noavx.")]
     public string CpuVariant { get; init; } = "receipt";
 
+    [CommandOption("--ubatch <N>")]
+    [Description("Prefill micro-batch (default: the receipt's; the engine standard lets a verifier choose it).")]
+    public int? Ubatch { get; init; }
+
     [CommandOption("--json")]
     [Description("Print one JSON object: outcome, reason, first failing position, detail, ids, timing.")]
     public bool Json { get; init; }
@@ -100,7 +104,7 @@ internal sealed class VerifyCommand : AsyncCommand<VerifySettings>
             CpuVariant = variant,
             FlashAttention = claimed.Engine.FlashAttention,
             KvCacheType = kv,
-            MicroBatchSize = Math.Clamp(claimed.Engine.Ubatch, 1, 4096),
+            MicroBatchSize = Math.Clamp(settings.Ubatch ?? claimed.Engine.Ubatch, 1, 4096),
             MaxConcurrentSequences = 1,
             MaxQueuedRequests = 0,
             MaxPromptTokens = contextSize - 1,
