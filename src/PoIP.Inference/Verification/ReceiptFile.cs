@@ -121,7 +121,7 @@ public sealed class ReceiptFile
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous);
         await using (stream.ConfigureAwait(false))
         {
-            byte[] buffer = new byte[(int)Math.Min(stream.Length, MaxLength) + 1];
+            byte[] buffer = new byte[(stream.CanSeek ? (int)Math.Min(stream.Length, MaxLength) : MaxLength) + 1];
             int filled = 0;
             while (filled < buffer.Length)
             {
