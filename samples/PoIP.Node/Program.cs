@@ -8,6 +8,7 @@ app.Configure(config =>
     config.AddCommand<DemoCommand>("demo").WithDescription("Run the demo network on loopback (main job).");
     config.AddCommand<IdentityCommand>("identity").WithDescription("Show (and create if needed) this machine's node identity.");
     config.AddCommand<GenerateCommand>("generate").WithDescription("Generate text with the llama.cpp engine (streams; --json for tokens, ids and timings).");
+    config.AddCommand<VerifyCommand>("verify").WithDescription("Verify a receipt file by teacher-forced re-execution (exit 0 valid, 3 fraud, 2 malformed input).");
     config.AddCommand<DiagnoseCommand>("diagnose").WithDescription("Report this machine's hardware and build facts.");
     config.AddBranch("model", model =>
     {

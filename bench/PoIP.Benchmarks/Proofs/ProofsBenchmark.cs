@@ -1,9 +1,16 @@
 using System.Diagnostics;
 using System.Globalization;
+using PoIP.Benchmarks.Inference;
 using PoIP.Core.Engine;
 using PoIP.Core.Hashing;
+using PoIP.Core.Identity;
+using PoIP.Core.Money;
+using PoIP.Core.Proofs;
 using PoIP.Core.Protocol;
 using PoIP.Inference.Commitments;
+using PoIP.Inference.Llama;
+using PoIP.Inference.Sampling;
+using PoIP.Inference.Verification;
 
 namespace PoIP.Benchmarks.Proofs;
 
@@ -11,19 +18,15 @@ namespace PoIP.Benchmarks.Proofs;
 /// Activation-commitment costs. Without an engine: building a commitment (observe every position +
 /// top-k + interpolation at the end) and comparing it on the verifier's side, per token, for a model
 /// width (default 4096, k = 128, chunks of 32), against the baseline of copying each hidden state
-/// once (what handing it to any observer costs). With <c>--model PATH</c> and an engine factory
-/// (set <see cref="EngineFactory"/> after the engine merges) it also measures the commitment's
-/// overhead on decoding and the validator's prefill against generation.
-/// Usage: <c>proofs [hidden=4096] [tokens=1024] [--model PATH] [--decode-tokens 128]</c>.
+/// once (what handing it to any observer costs). With the llama.cpp engine (stories260K by default,
+/// <c>--model PATH</c> for others, <c>--no-engine</c> to skip): the commitment's overhead on
+/// generation, and the full verifier's time over generation and over a bare teacher-forced prefill
+/// of the same tokens, all measured in the same run; amortised with the audit probability p.
+/// Usage: <c>proofs [hidden=4096] [tokens=1024] [--model PATH] [--decode-tokens 256] [--threads 1]
+/// [--rounds 5] [--audit-p 0.00844] [--temperature 0.8] [--breakdown] [--no-engine]</c>.
 /// </summary>
 internal sealed class ProofsBenchmark : IMacroBenchmark
 {
-    /// <summary>
-    /// Creates an engine for a model path. TODO(lead): after the llama.cpp engine merges, set this to
-    /// the LlamaInferenceEngine loader (CPU, flash attention off, pinned KV type and ubatch).
-    /// </summary>
-    internal static Func<string, CancellationToken, Task<IInferenceEngine>>? EngineFactory { get; set; }
-
     public string Name => "proofs";
 
     public string Description => "Activation commitment build/compare cost per token and bytes per token (engine figures with --model)";
@@ -34,7 +37,10 @@ internal sealed class ProofsBenchmark : IMacroBenchmark
         int hidden = positional.Length > 0 ? int.Parse(positional[0], CultureInfo.InvariantCulture) : 4096;
         int tokens = positional.Length > 1 ? int.Parse(positional[1], CultureInfo.InvariantCulture) : 1024;
         string? model = Option(args, "--model");
-        int decodeTokens = int.Parse(Option(args, "--decode-tokens") ?? "128", CultureInfo.InvariantCulture);
+        int decodeTokens = int.Parse(Option(args, "--decode-tokens") ?? "256", CultureInfo.InvariantCulture);
+        int threads = int.Parse(Option(args, "--threads") ?? "1", CultureInfo.InvariantCulture);
+        int rounds = int.Parse(Option(args, "--rounds") ?? "5", CultureInfo.InvariantCulture);
+        double auditP = double.Parse(Option(args, "--audit-p") ?? "0.00844", CultureInfo.InvariantCulture);
 
         var parameters = CommitmentParameters.Standard(hidden, tokens);
         var states = Generate(tokens, hidden);
@@ -101,71 +107,183 @@ internal sealed class ProofsBenchmark : IMacroBenchmark
             ["baseline_copy_ns_per_token"] = BenchOutput.Round(bestCopy * ns, 1),
         };
 
-        if (model is not null && EngineFactory is not null)
+        if (!args.Contains("--no-engine"))
         {
-            await MeasureEngineAsync(figures, model, decodeTokens, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            // TODO(lead): filled by `proofs --model PATH` once EngineFactory is wired to the llama.cpp engine.
-            figures["commit_overhead_on_decode"] = "TODO";
-            figures["validator_over_generation"] = "TODO";
-            figures["validator_over_prefill"] = "TODO";
+            model ??= EngineBenchmarkPaths.Stories260K();
+            if (model is null || !File.Exists(model))
+            {
+                await Console.Error.WriteLineAsync("model not found: pass --model PATH (default ../shared/models/stories260K.gguf beside the repository root), or --no-engine.");
+                return 2;
+            }
+
+            await MeasureEngineAsync(figures, model, decodeTokens, threads, rounds, auditP, float.Parse(Option(args, "--temperature") ?? "0.8", CultureInfo.InvariantCulture), args.Contains("--breakdown"), cancellationToken).ConfigureAwait(false);
         }
 
         BenchOutput.Print(figures);
         return 0;
     }
 
-    private static async Task MeasureEngineAsync(Dictionary<string, object> figures, string model, int decodeTokens, CancellationToken ct)
+    /// <summary>
+    /// Per round, interleaved (medians reported): generation without an observer; the node's path
+    /// (generation recording the commitment, receipt signed, <see cref="ReceiptIssuer"/>); a bare
+    /// teacher-forced prefill of the same prompt + output with an observer that does nothing; and the
+    /// full <see cref="ReexecutionVerifier"/> on that receipt (signatures, roots, tokenization,
+    /// termination, prefill, chunk comparison, sampler replay).
+    /// </summary>
+    private static async Task MeasureEngineAsync(Dictionary<string, object> figures, string model, int decodeTokens, int threads, int rounds, double auditP, float temperature, bool breakdown, CancellationToken ct)
     {
-        var engine = await EngineFactory!(model, ct).ConfigureAwait(false);
+        const string Prompt = "Once upon a time, there was a little girl who";
+        var options = new LlamaEngineOptions
+        {
+            ModelPath = model,
+            Threads = threads,
+            ContextSize = decodeTokens + 128,
+            MicroBatchSize = 512,
+            MaxPromptTokens = 64,
+            MaxOutputTokens = decodeTokens,
+            MaxConcurrentSequences = 1,
+        };
+        var engine = await LlamaInferenceEngine.LoadAsync(options, ct).ConfigureAwait(false);
         await using (engine.ConfigureAwait(false))
         {
-            var prompt = engine.Tokenize("Once upon a time, there was a little girl who", addBeginOfSequence: true);
-            var request = new GenerationRequest(prompt, new SamplingParameters { Temperature = 0.8f }, 42, decodeTokens);
-            double plain = double.MaxValue, committed = double.MaxValue, prefillPlain = double.MaxValue, prefillVerify = double.MaxValue;
-            int[] output = [];
-            for (int round = 0; round < 3; round++)
+            using var client = Ed25519KeyPair.Generate();
+            using var node = Ed25519KeyPair.Generate();
+            var sampling = new SamplingParameters { Temperature = temperature, TopK = 40, TopP = 0.95f, MinP = 0.05f };
+            var signed = SignedMessage.Create(client, InferenceRequest.ForPrompt(Prompt, engine.Model.Id, client.PeerId, sampling, 42, decodeTokens, TokenAmount.Zero, 1, TimeProvider.System.GetUtcNow().AddHours(1)));
+            var prompt = engine.Tokenize(Prompt, addBeginOfSequence: true);
+            var generation = new GenerationRequest(prompt, sampling, 42, decodeTokens);
+            var verifier = new ReexecutionVerifier(engine, new ReexecutionVerifierOptions());
+            var nothing = new NullObserver();
+            Samples plain = new(), committed = new(), prefill = new(), verify = new(), samplerOnly = new(), compareOnly = new();
+            var outcomes = new List<string>();
+            int outputCount = 0;
+            for (int round = -1; round < rounds; round++) // round -1 warms every path up and is not counted
             {
-                var sw = Stopwatch.StartNew();
-                var tokens = new List<int>();
-                await foreach (var t in engine.GenerateAsync(request, null, ct).ConfigureAwait(false))
+                ct.ThrowIfCancellationRequested();
+                bool counted = round >= 0;
+                var clock = Clock.Start();
+                await foreach (var token in engine.GenerateAsync(generation, null, ct).ConfigureAwait(false))
                 {
-                    tokens.Add(t.TokenId);
+                    GC.KeepAlive(token);
                 }
 
-                plain = Math.Min(plain, sw.Elapsed.TotalSeconds);
-                output = [.. tokens];
+                clock.Stop(plain, counted);
+                clock = Clock.Start();
+                var file = await ReceiptIssuer.IssueAsync(engine, node, signed, Prompt, TokenAmount.Zero, TimeProvider.System, null, ct).ConfigureAwait(false);
+                clock.Stop(committed, counted);
+                outputCount = file.OutputTokens.Count;
 
-                var builder = CommitmentBuilder.ForModel(engine.Model, decodeTokens);
-                sw.Restart();
-                await foreach (var t in engine.GenerateAsync(request, builder, ct).ConfigureAwait(false))
+                clock = Clock.Start();
+                await engine.TeacherForceAsync(prompt, file.OutputTokens, nothing, ct).ConfigureAwait(false);
+                clock.Stop(prefill, counted);
+
+                var verificationCase = file.ToVerificationCase();
+                clock = Clock.Start();
+                var result = await verifier.VerifyAsync(verificationCase, ct).ConfigureAwait(false);
+                clock.Stop(verify, counted);
+                if (counted)
                 {
-                    GC.KeepAlive(t);
+                    outcomes.Add(result.Outcome == VerdictOutcome.Valid ? "valid" : $"{result.Outcome} {result.Reason} at {result.FirstFailingPosition}");
                 }
 
-                var binding = new CommitmentBinding(default, engine.Model.Id, engine.Identity, default, default);
-                var commitment = builder.Build(binding);
-                committed = Math.Min(committed, sw.Elapsed.TotalSeconds);
-
-                var nothing = new NullObserver();
-                sw.Restart();
-                await engine.TeacherForceAsync(prompt, output, nothing, ct).ConfigureAwait(false);
-                prefillPlain = Math.Min(prefillPlain, sw.Elapsed.TotalSeconds);
-
-                var comparer = new CommitmentComparer(commitment, binding, CommitmentThresholds.Default);
-                sw.Restart();
-                await engine.TeacherForceAsync(prompt, output, new ComparingObserver(comparer), ct).ConfigureAwait(false);
-                prefillVerify = Math.Min(prefillVerify, sw.Elapsed.TotalSeconds);
+                if (breakdown)
+                {
+                    // Where the verifier's time over a bare prefill goes: the same prefill with only the sampler replay, then with only the chunk comparison.
+                    var replay = new SamplerOnlyObserver(new TokenSampler(engine.Model.VocabularySize), sampling, 42, prompt, file.OutputTokens);
+                    clock = Clock.Start();
+                    await engine.TeacherForceAsync(prompt, file.OutputTokens, replay, ct).ConfigureAwait(false);
+                    clock.Stop(samplerOnly, counted);
+                    var receipt = file.Receipt.Message;
+                    var binding = new CommitmentBinding(receipt.RequestId, receipt.ModelId, receipt.Engine, receipt.InputRoot, receipt.OutputRoot);
+                    var comparing = new ComparingObserver(new CommitmentComparer(ActivationCommitment.Decode(receipt.Commitment.Span), binding, CommitmentThresholds.Default));
+                    clock = Clock.Start();
+                    await engine.TeacherForceAsync(prompt, file.OutputTokens, comparing, ct).ConfigureAwait(false);
+                    clock.Stop(compareOnly, counted);
+                }
             }
 
+            // Ratios use process CPU time (getrusage through Environment.CpuUsage; with one llama.cpp thread it is
+            // the work done), because on a shared machine wall time also counts waiting for a core. Wall-time
+            // ratios are printed beside them.
+            double overGeneration = verify.Cpu / committed.Cpu;
             figures["model"] = Path.GetFileName(model);
-            figures["decode_tokens"] = output.Length;
-            figures["commit_overhead_on_decode"] = BenchOutput.Round((committed / plain) - 1, 4);
-            figures["validator_over_generation"] = BenchOutput.Round(prefillVerify / committed, 4);
-            figures["validator_over_prefill"] = BenchOutput.Round(prefillVerify / prefillPlain, 4);
+            figures["engine"] = engine.Identity.ToString();
+            figures["threads"] = threads;
+            figures["rounds"] = rounds;
+            figures["prompt_tokens"] = prompt.Count;
+            figures["decode_tokens"] = outputCount;
+            figures["generate_cpu_ms"] = BenchOutput.Round(plain.Cpu, 2);
+            figures["generate_committed_cpu_ms"] = BenchOutput.Round(committed.Cpu, 2);
+            figures["prefill_cpu_ms"] = BenchOutput.Round(prefill.Cpu, 2);
+            figures["verify_cpu_ms"] = BenchOutput.Round(verify.Cpu, 2);
+            figures["commit_overhead"] = BenchOutput.Round((committed.Cpu / plain.Cpu) - 1, 4);
+            figures["prefill_over_generation"] = BenchOutput.Round(prefill.Cpu / committed.Cpu, 4);
+            figures["validator_over_generation"] = BenchOutput.Round(overGeneration, 4);
+            figures["validator_over_prefill"] = BenchOutput.Round(verify.Cpu / prefill.Cpu, 4);
+            figures["wall_ms"] = $"generate {plain.Wall:F1}, committed {committed.Wall:F1}, prefill {prefill.Wall:F1}, verify {verify.Wall:F1}";
+            figures["commit_overhead_wall"] = BenchOutput.Round((committed.Wall / plain.Wall) - 1, 4);
+            figures["validator_over_generation_wall"] = BenchOutput.Round(verify.Wall / committed.Wall, 4);
+            figures["validator_over_prefill_wall"] = BenchOutput.Round(verify.Wall / prefill.Wall, 4);
+            if (breakdown)
+            {
+                figures["prefill_with_sampler_replay_cpu_ms"] = BenchOutput.Round(samplerOnly.Cpu, 2);
+                figures["prefill_with_chunk_compare_cpu_ms"] = BenchOutput.Round(compareOnly.Cpu, 2);
+            }
+
+            // An honest receipt must verify; when it does not (a false positive: the sampler's choice flipped
+            // between decode and prefill), the verifier stops replaying the sampler after the first failure,
+            // so the verify time is then a lower bound. Reported rather than hidden.
+            figures["temperature"] = temperature;
+            figures["verify_outcomes"] = string.Join("; ", outcomes.GroupBy(o => o).Select(g => $"{g.Count()}x {g.Key}"));
+            figures["audit_p"] = auditP;
+            figures["amortised_validator_over_generation"] = BenchOutput.Round(auditP * overGeneration, 6);
         }
+    }
+
+    /// <summary>Wall and process CPU time of one measured section.</summary>
+    private readonly record struct Clock(long Started, TimeSpan CpuStarted)
+    {
+        public static Clock Start() => new(Stopwatch.GetTimestamp(), Environment.CpuUsage.TotalTime);
+
+        public void Stop(Samples samples, bool counted)
+        {
+            double cpu = (Environment.CpuUsage.TotalTime - CpuStarted).TotalMilliseconds;
+            double wall = Stopwatch.GetElapsedTime(Started).TotalMilliseconds;
+            if (counted)
+            {
+                samples.Add(wall, cpu);
+            }
+        }
+    }
+
+    /// <summary>Medians of the counted rounds.</summary>
+    private sealed class Samples
+    {
+        private readonly List<double> _wall = [];
+        private readonly List<double> _cpu = [];
+
+        public double Wall => Median(_wall);
+
+        public double Cpu => Median(_cpu);
+
+        public void Add(double wall, double cpu)
+        {
+            _wall.Add(wall);
+            _cpu.Add(cpu);
+        }
+    }
+
+    private static double Median(List<double> values)
+    {
+        if (values.Count == 0)
+        {
+            return double.NaN;
+        }
+
+        values = [.. values];
+        values.Sort();
+        int n = values.Count;
+        return n % 2 == 1 ? values[n / 2] : (values[(n / 2) - 1] + values[n / 2]) / 2;
     }
 
     private static string? Option(string[] args, string name)
@@ -196,5 +314,24 @@ internal sealed class ProofsBenchmark : IMacroBenchmark
         public void OnPrefill(int promptTokenCount, ReadOnlySpan<float> lastHiddenState) => comparer.SetPrompt(lastHiddenState);
 
         public void OnToken(int index, int tokenId, ReadOnlySpan<float> hiddenState, ReadOnlySpan<float> logits) => comparer.Add(hiddenState);
+    }
+
+    private sealed class SamplerOnlyObserver(TokenSampler sampler, SamplingParameters sampling, ulong seed, IReadOnlyList<int> prompt, IReadOnlyList<int> output) : IActivationObserver
+    {
+        private readonly int[] _history = [.. prompt, .. output];
+
+        public int Mismatches { get; private set; }
+
+        public void OnPrefill(int promptTokenCount, ReadOnlySpan<float> lastHiddenState)
+        {
+        }
+
+        public void OnToken(int index, int tokenId, ReadOnlySpan<float> hiddenState, ReadOnlySpan<float> logits)
+        {
+            if (sampler.Sample(logits, sampling, seed, index, _history.AsSpan(0, prompt.Count + index)) != output[index])
+            {
+                Mismatches++;
+            }
+        }
     }
 }

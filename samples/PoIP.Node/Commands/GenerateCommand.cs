@@ -2,10 +2,15 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using System.Security.Cryptography;
 using PoIP.Core.Engine;
 using PoIP.Core.Errors;
+using PoIP.Core.Hashing;
+using PoIP.Core.Identity;
+using PoIP.Core.Money;
 using PoIP.Core.Protocol;
 using PoIP.Inference.Llama;
+using PoIP.Inference.Verification;
 using Spectre.Console.Cli;
 
 namespace PoIP.Node.Commands;
@@ -71,6 +76,18 @@ internal sealed class GenerateSettings : CommandSettings
     [CommandOption("--json")]
     [Description("Print one JSON object: tokens, text, model id, engine identity, timings.")]
     public bool Json { get; init; }
+
+    [CommandOption("--receipt <FILE>")]
+    [Description("Also write a receipt file for `poip verify`: the signed request, the signed receipt with its activation commitment, the prompt and the output tokens (llama engine only).")]
+    public string? Receipt { get; init; }
+
+    [CommandOption("--client-key <FILE>")]
+    [Description("With --receipt: the client's key file that signs the request (created when absent). Default: an ephemeral key.")]
+    public string? ClientKey { get; init; }
+
+    [CommandOption("--key <FILE>")]
+    [Description("With --receipt: the node's key file that signs the receipt. Default: the identity of `poip identity` (~/.poip/node.key).")]
+    public string? NodeKey { get; init; }
 }
 
 /// <summary><c>poip generate</c>: stream text from a GGUF model through the llama.cpp engine.</summary>
@@ -95,6 +112,12 @@ internal sealed class GenerateCommand : AsyncCommand<GenerateSettings>
         if (!TryParseVariant(settings.CpuVariant, out var variant))
         {
             await Console.Error.WriteLineAsync($"error: unknown CPU variant '{settings.CpuVariant}' (auto, avx512, avx2, avx, noavx).");
+            return 2;
+        }
+
+        if (settings.Receipt is not null && settings.Engine != "llama")
+        {
+            await Console.Error.WriteLineAsync("error: --receipt needs the llama engine (verifiers re-execute on llama.cpp).");
             return 2;
         }
 
@@ -126,12 +149,10 @@ internal sealed class GenerateCommand : AsyncCommand<GenerateSettings>
                 ? await PoIP.Inference.Managed.ManagedLlamaEngine.LoadAsync(model, cancellationToken: cancellationToken)
                 : await LlamaInferenceEngine.LoadAsync(options, cancellationToken);
             double loadMs = clock.Elapsed.TotalMilliseconds;
-            var prompt = engine.Tokenize(settings.Prompt, addBeginOfSequence: engine.Model.BeginOfSequenceToken >= 0);
-            var request = new GenerationRequest(prompt, sampling, settings.Seed, settings.MaxTokens);
+            var prompt = engine.Tokenize(settings.Prompt, addBeginOfSequence: settings.Receipt is not null || engine.Model.BeginOfSequenceToken >= 0);
             var tokens = new List<GeneratedToken>();
-            clock.Restart();
             double firstTokenMs = 0;
-            await foreach (var token in engine.GenerateAsync(request, null, cancellationToken))
+            void OnToken(GeneratedToken token)
             {
                 if (tokens.Count == 0)
                 {
@@ -145,11 +166,40 @@ internal sealed class GenerateCommand : AsyncCommand<GenerateSettings>
                 }
             }
 
+            ReceiptFile? receipt = null;
+            clock.Restart();
+            if (settings.Receipt is null)
+            {
+                var request = new GenerationRequest(prompt, sampling, settings.Seed, settings.MaxTokens);
+                await foreach (var token in engine.GenerateAsync(request, null, cancellationToken))
+                {
+                    OnToken(token);
+                }
+            }
+            else
+            {
+                receipt = await IssueReceiptAsync(engine, settings, sampling, OnToken, cancellationToken);
+                if (receipt is null)
+                {
+                    return 2;
+                }
+            }
+
             double totalMs = clock.Elapsed.TotalMilliseconds;
+            if (receipt is not null)
+            {
+                await receipt.WriteAsync(settings.Receipt!, cancellationToken);
+            }
+
             if (!settings.Json)
             {
                 Console.WriteLine();
                 await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"[{tokens.Count} tokens, stop {tokens[^1].Stop}, {DecodeRate(tokens.Count, totalMs, firstTokenMs):F1} tok/s decode, {engine.Identity}]"));
+                if (receipt is not null)
+                {
+                    await Console.Error.WriteLineAsync($"[receipt {ReceiptId.FromEnvelope(receipt.Receipt.Envelope.Encoded.Span)} for request {receipt.Receipt.Message.RequestId}, node {receipt.Receipt.Signer}, written to {settings.Receipt}]");
+                }
+
                 return 0;
             }
 
@@ -166,6 +216,10 @@ internal sealed class GenerateCommand : AsyncCommand<GenerateSettings>
                 ["pieces"] = tokens.Select(t => t.Piece).ToArray(),
                 ["text"] = string.Concat(tokens.Select(t => t.Piece)),
                 ["stop_reason"] = tokens[^1].Stop.ToString(),
+                ["receipt_file"] = receipt is null ? null : Path.GetFullPath(settings.Receipt!),
+                ["request_id"] = receipt?.Receipt.Message.RequestId.ToString(),
+                ["receipt_id"] = receipt is null ? null : ReceiptId.FromEnvelope(receipt.Receipt.Envelope.Encoded.Span).ToString(),
+                ["node_id"] = receipt?.Receipt.Signer.ToString(),
                 ["timings"] = new Dictionary<string, double>
                 {
                     ["load_ms"] = Math.Round(loadMs, 2),
@@ -183,6 +237,29 @@ internal sealed class GenerateCommand : AsyncCommand<GenerateSettings>
             await Console.Error.WriteLineAsync($"error [{ex.Code}]: {ex.Message}");
             return 1;
         }
+        catch (Exception ex) when (settings.Receipt is not null && ex is IOException or UnauthorizedAccessException or PoIPException)
+        {
+            await Console.Error.WriteLineAsync($"error: {ex.Message}");
+            return 1;
+        }
+    }
+
+    /// <summary>Signs a request (client key), serves it like a node (commitment recorded while decoding) and signs the receipt (node key).</summary>
+    private static async Task<ReceiptFile?> IssueReceiptAsync(IInferenceEngine engine, GenerateSettings settings, SamplingParameters sampling, Action<GeneratedToken> onToken, CancellationToken cancellationToken)
+    {
+        using var client = settings.ClientKey is null ? Ed25519KeyPair.Generate() : KeyFile.ReadOrCreate(settings.ClientKey);
+        using var node = KeyFile.ReadOrCreate(settings.NodeKey ?? new IdentitySettings().ResolveKeyFile());
+        if (settings.MaxTokens is < 1 or > InferenceRequest.MaxOutputTokens)
+        {
+            await Console.Error.WriteLineAsync($"error: --max-tokens must be in [1, {InferenceRequest.MaxOutputTokens}] for a receipt.");
+            return null;
+        }
+
+        var now = TimeProvider.System.GetUtcNow();
+        var request = SignedMessage.Create(client, InferenceRequest.ForPrompt(
+            settings.Prompt!, engine.Model.Id, client.PeerId, sampling, settings.Seed, settings.MaxTokens, TokenAmount.Zero,
+            BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)), now.AddHours(1)));
+        return await ReceiptIssuer.IssueAsync(engine, node, request, settings.Prompt!, TokenAmount.Zero, TimeProvider.System, onToken, cancellationToken);
     }
 
     private static double DecodeRate(int tokens, double totalMs, double firstTokenMs) =>
