@@ -181,6 +181,10 @@ internal sealed class YamuxSession : IAsyncDisposable
                 throw Errors.Closed("yamux: session is closed");
             }
 
+            // Pending control frames go first: a new stream's SYN (queued by OpenStream while another
+            // writer held the lock) must precede its first data frame, or the peer drops the data of
+            // a stream it does not know yet and the stream stalls.
+            await WriteControlLockedAsync(cancellationToken).ConfigureAwait(false);
             do
             {
                 int chunk = Math.Min(data.Length, MaxFrameData);
