@@ -125,7 +125,7 @@ internal sealed class VerifyCommand : AsyncCommand<VerifySettings>
             }
 
             var clock = Stopwatch.StartNew();
-            var result = await new ReexecutionVerifier(engine, new ReexecutionVerifierOptions()).VerifyAsync(file.ToVerificationCase(), cancellationToken);
+            var result = await new ReexecutionVerifier(engine, VerifierCalibration.ForModel(model)).VerifyAsync(file.ToVerificationCase(), cancellationToken);
             double verifyMs = clock.Elapsed.TotalMilliseconds;
             int exit = result.Outcome switch
             {
