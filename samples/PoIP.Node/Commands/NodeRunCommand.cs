@@ -9,15 +9,11 @@ using Spectre.Console.Cli;
 
 namespace PoIP.Node.Commands;
 
-internal sealed class NodeRunSettings : RoleSettings
+internal sealed class NodeRunSettings : ServingRoleSettings
 {
     [CommandOption("--model <FILE>")]
     [Description("GGUF model to serve. Default: config, POIP_MODEL, else ../shared/models/stories260K.gguf.")]
     public string? Model { get; init; }
-
-    [CommandOption("--listen <MULTIADDR>")]
-    [Description("Address to listen on (repeatable). Default /ip4/127.0.0.1/tcp/0.")]
-    public string[] Listen { get; init; } = [];
 
     [CommandOption("--price-per-token <T>")]
     [Description("Price asked per output token, in tokens. Default 0.001.")]
@@ -26,10 +22,6 @@ internal sealed class NodeRunSettings : RoleSettings
     [CommandOption("--max-tokens <N>")]
     [Description("Largest output accepted per request. Default 256.")]
     public int? MaxTokens { get; init; }
-
-    [CommandOption("--threads <N>")]
-    [Description("CPU threads per decode (0 = all cores). Default 1.")]
-    public int? Threads { get; init; }
 
     [CommandOption("--known-answer <POLICY>")]
     [Description("if-available (default), required, skip: the known-answer test before serving.")]
@@ -46,10 +38,6 @@ internal sealed class NodeRunSettings : RoleSettings
     [CommandOption("--cheat <KIND>")]
     [Description("Demonstrations only: alter-output, other-seed or truncate (this node will be caught and slashed).")]
     public string? Cheat { get; init; }
-
-    [CommandOption("--stop-on-stdin-close")]
-    [Description("Stop when standard input closes (used by 'poip demo --separate-processes').")]
-    public bool StopOnStdinClose { get; init; }
 }
 
 /// <summary>
@@ -78,15 +66,7 @@ internal sealed class NodeRunCommand : AsyncCommand<NodeRunSettings>
             string[] listen = settings.Listen.Length > 0 ? settings.Listen : [.. section.Listen];
 
             builder = RoleHost.CreateBuilder(settings, settings.StopOnStdinClose);
-            var poip = builder.Services.AddPoIP(o => o.KeyFile = key)
-                .AddLibp2p(o =>
-                {
-                    foreach (string address in listen)
-                    {
-                        o.ListenAddresses.Add(address);
-                    }
-                })
-                .AddEmbeddedEconomics(o => o.DatabasePath = ledger)
+            var poip = RoleHost.AddServingRole(builder, key, listen, ledger)
                 .AddLlamaEngine(o =>
                 {
                     o.ModelPath = model;
@@ -118,16 +98,8 @@ internal sealed class NodeRunCommand : AsyncCommand<NodeRunSettings>
             return 2;
         }
 
-        return await RoleHost.RunAsync(builder.Build(), async (_, runtime) =>
-        {
-            foreach (var address in runtime.ListenAddresses)
-            {
-                Console.WriteLine(address);
-            }
-
-            await Console.Out.FlushAsync(cancellationToken);
-            await Console.Error.WriteLineAsync($"node {runtime.Key!.PeerId} serving model {runtime.Engine!.Model.Id.ToString()[..16]}… on /poip/infer/1.0.0; known-answer test: {runtime.KnownAnswer?.Detail}. Ctrl+C to stop.");
-        }, cancellationToken);
+        return await RoleHost.RunAsync(builder.Build(), (_, runtime) => RoleHost.AnnounceAsync(
+            runtime, $"node {runtime.Key!.PeerId} serving model {runtime.Engine!.Model.Id.ToString()[..16]}… on /poip/infer/1.0.0; known-answer test: {runtime.KnownAnswer?.Detail}. Ctrl+C to stop.", cancellationToken), cancellationToken);
     }
 
     internal static KnownAnswerPolicy ParsePolicy(string text) => text switch

@@ -33,6 +33,22 @@ internal class RoleSettings : CommandSettings
     public bool Verbose { get; init; }
 }
 
+/// <summary>Flags of the roles that listen and run an engine (node, validator).</summary>
+internal class ServingRoleSettings : RoleSettings
+{
+    [CommandOption("--listen <MULTIADDR>")]
+    [Description("Address to listen on (repeatable). Default /ip4/127.0.0.1/tcp/0.")]
+    public string[] Listen { get; init; } = [];
+
+    [CommandOption("--threads <N>")]
+    [Description("CPU threads of the engine (0 = all cores). Default 1.")]
+    public int? Threads { get; init; }
+
+    [CommandOption("--stop-on-stdin-close")]
+    [Description("Stop when standard input closes (used by 'poip demo --separate-processes').")]
+    public bool StopOnStdinClose { get; init; }
+}
+
 /// <summary>Builds the generic host of one role: logs to stderr (stdout is for results), optional stop on stdin EOF.</summary>
 internal static class RoleHost
 {
@@ -56,6 +72,30 @@ internal static class RoleHost
         }
 
         return builder;
+    }
+
+    /// <summary>The part every listening role shares: identity, libp2p listen addresses and the shared ledger.</summary>
+    public static PoIPBuilder AddServingRole(HostApplicationBuilder builder, string keyFile, IEnumerable<string> listen, string ledger) =>
+        builder.Services.AddPoIP(o => o.KeyFile = keyFile)
+            .AddLibp2p(o =>
+            {
+                foreach (string address in listen)
+                {
+                    o.ListenAddresses.Add(address);
+                }
+            })
+            .AddEmbeddedEconomics(o => o.DatabasePath = ledger);
+
+    /// <summary>Prints the listen multiaddrs on standard output (the first line is what scripts read), then a status line on standard error.</summary>
+    public static async Task AnnounceAsync(PoIPRuntime runtime, string status, CancellationToken cancellationToken)
+    {
+        foreach (var address in runtime.ListenAddresses)
+        {
+            Console.WriteLine(address);
+        }
+
+        await Console.Out.FlushAsync(cancellationToken);
+        await Console.Error.WriteLineAsync(status);
     }
 
     public static string DefaultKey(string role) => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".poip", role + ".key");

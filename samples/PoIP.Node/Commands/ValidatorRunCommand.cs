@@ -5,27 +5,16 @@ using Spectre.Console.Cli;
 
 namespace PoIP.Node.Commands;
 
-internal sealed class ValidatorRunSettings : RoleSettings
+internal sealed class ValidatorRunSettings : ServingRoleSettings
 {
     [CommandOption("--model <FILE>")]
     [Description("GGUF model to re-execute (the nodes' model). Default: config, POIP_MODEL, else ../shared/models/stories260K.gguf.")]
     public string? Model { get; init; }
 
-    [CommandOption("--listen <MULTIADDR>")]
-    [Description("Address to listen on (repeatable). Default /ip4/127.0.0.1/tcp/0.")]
-    public string[] Listen { get; init; } = [];
-
     [CommandOption("--audit-p <P>")]
     [Description("Probability that a submitted receipt is re-executed. Default 0.5.")]
     public double? AuditP { get; init; }
 
-    [CommandOption("--threads <N>")]
-    [Description("CPU threads per re-execution (0 = all cores). Default 1.")]
-    public int? Threads { get; init; }
-
-    [CommandOption("--stop-on-stdin-close")]
-    [Description("Stop when standard input closes (used by 'poip demo --separate-processes').")]
-    public bool StopOnStdinClose { get; init; }
 }
 
 /// <summary>
@@ -49,15 +38,7 @@ internal sealed class ValidatorRunCommand : AsyncCommand<ValidatorRunSettings>
             double p = settings.AuditP ?? section.AuditP ?? 0.5;
 
             builder = RoleHost.CreateBuilder(settings, settings.StopOnStdinClose);
-            var poip = builder.Services.AddPoIP(o => o.KeyFile = key)
-                .AddLibp2p(o =>
-                {
-                    foreach (string address in listen)
-                    {
-                        o.ListenAddresses.Add(address);
-                    }
-                })
-                .AddEmbeddedEconomics(o => o.DatabasePath = ledger)
+            var poip = RoleHost.AddServingRole(builder, key, listen, ledger)
                 .AddLlamaEngine(o =>
                 {
                     o.ModelPath = model;
@@ -82,16 +63,7 @@ internal sealed class ValidatorRunCommand : AsyncCommand<ValidatorRunSettings>
             return 2;
         }
 
-        var host = builder.Build();
-        return await RoleHost.RunAsync(host, async (_, runtime) =>
-        {
-            foreach (var address in runtime.ListenAddresses)
-            {
-                Console.WriteLine(address);
-            }
-
-            await Console.Out.FlushAsync(cancellationToken);
-            await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"validator {runtime.Key!.PeerId} listening on /poip/audit/1.0.0. Ctrl+C to stop."));
-        }, cancellationToken);
+        return await RoleHost.RunAsync(builder.Build(), (_, runtime) => RoleHost.AnnounceAsync(
+            runtime, string.Create(CultureInfo.InvariantCulture, $"validator {runtime.Key!.PeerId} listening on /poip/audit/1.0.0. Ctrl+C to stop."), cancellationToken), cancellationToken);
     }
 }
