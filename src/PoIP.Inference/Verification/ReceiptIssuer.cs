@@ -1,10 +1,6 @@
-using System.Diagnostics;
 using PoIP.Core.Engine;
-using PoIP.Core.Hashing;
 using PoIP.Core.Identity;
-using PoIP.Core.Merkle;
 using PoIP.Core.Money;
-using PoIP.Core.Proofs;
 using PoIP.Core.Protocol;
 using PoIP.Inference.Commitments;
 
@@ -52,43 +48,10 @@ public static class ReceiptIssuer
             throw new ArgumentException("the price exceeds the request's cap.", nameof(price));
         }
 
-        long started = Stopwatch.GetTimestamp();
-        var promptTokens = engine.Tokenize(prompt, addBeginOfSequence: true);
-        var recorder = new ActivationCommitmentScheme().StartRecording(engine.Model, message.MaxTokens);
-        var output = new List<int>(Math.Min(message.MaxTokens, 4096));
-        var stop = StopReason.None;
-        var prefill = TimeSpan.Zero;
-        await foreach (var token in engine.GenerateAsync(new GenerationRequest(promptTokens, message.Sampling, message.Seed, message.MaxTokens), recorder, cancellationToken).ConfigureAwait(false))
-        {
-            if (output.Count == 0)
-            {
-                prefill = Stopwatch.GetElapsedTime(started);
-            }
-
-            output.Add(token.TokenId);
-            stop = token.Stop;
-            onToken?.Invoke(token);
-        }
-
-        var total = Stopwatch.GetElapsedTime(started);
-        var requestId = new RequestId(request.Hash);
-        int[] tokens = [.. output];
-        var outputRoot = MerkleTree.FromTokens(tokens).Root;
-        var receipt = new InferenceReceipt
-        {
-            RequestId = requestId,
-            NodeId = nodeKey.PeerId,
-            ModelId = message.ModelId,
-            InputRoot = message.InputRoot,
-            OutputRoot = outputRoot,
-            OutputTokenCount = tokens.Length,
-            Commitment = recorder.Complete(new CommitmentContext(requestId, message.ModelId, engine.Identity, message.InputRoot, outputRoot)),
-            Engine = engine.Identity,
-            Timings = new InferenceTimings(TimeSpan.Zero, prefill, total - prefill, promptTokens.Count, tokens.Length),
-            Price = price,
-            StopReason = stop,
-            IssuedAt = timeProvider.GetUtcNow(),
-        };
-        return new ReceiptFile(request, prompt, SignedMessage.Create(nodeKey, receipt), tokens);
+        var answer = await ReceiptGeneration.GenerateAsync(
+            engine, new ActivationCommitmentScheme(), nodeKey, request, prompt, _ => price, timeProvider,
+            onToken is null ? null : (token, _) => { onToken(token); return ValueTask.CompletedTask; },
+            cancellationToken).ConfigureAwait(false);
+        return new ReceiptFile(request, prompt, answer.Receipt, [.. answer.OutputTokens]);
     }
 }

@@ -1,10 +1,5 @@
-using System.Diagnostics;
 using Google.Protobuf;
-using PoIP.Core.Engine;
 using PoIP.Core.Errors;
-using PoIP.Core.Hashing;
-using PoIP.Core.Merkle;
-using PoIP.Core.Proofs;
 using PoIP.Core.Protocol;
 using PoIP.Core.Protocol.Wire;
 using PoIP.Network.Protocols;
@@ -87,50 +82,18 @@ public sealed class InferenceService
 
     private async Task<ServedRequest> GenerateAsync(Stream stream, SignedMessage<InferenceRequest> signed, string prompt, CancellationToken cancellationToken)
     {
-        var request = signed.Message;
-        var engine = _options.Engine;
-        var started = Stopwatch.GetTimestamp();
-        var promptTokens = engine.Tokenize(prompt, addBeginOfSequence: true);
-        var recorder = _options.Commitments.StartRecording(engine.Model, request.MaxTokens);
-        var output = new List<int>(Math.Min(request.MaxTokens, 4096));
-        var stop = StopReason.None;
-        TimeSpan prefill = TimeSpan.Zero;
-        await foreach (var token in engine.GenerateAsync(new GenerationRequest(promptTokens, request.Sampling, request.Seed, request.MaxTokens), recorder, cancellationToken).ConfigureAwait(false))
-        {
-            if (output.Count == 0)
+        var answer = await ReceiptGeneration.GenerateAsync(
+            _options.Engine, _options.Commitments, _options.NodeKey, signed, prompt, _options.Policy.PriceFor, _options.TimeProvider,
+            async (token, ct) =>
             {
-                prefill = Stopwatch.GetElapsedTime(started);
-            }
-
-            output.Add(token.TokenId);
-            stop = token.Stop;
-            var frame = new InferEventProto { Version = 1, Token = new InferTokenProto { Index = (uint)token.Index, TokenId = token.TokenId, Piece = token.Piece } };
-            await LengthPrefixedFrames.WriteAsync(stream, frame.ToByteArray(), cancellationToken).ConfigureAwait(false);
-        }
-
-        var total = Stopwatch.GetElapsedTime(started);
-        var requestId = new RequestId(signed.Hash);
-        var outputRoot = MerkleTree.FromTokens([.. output]).Root;
-        var receipt = new InferenceReceipt
-        {
-            RequestId = requestId,
-            NodeId = _options.NodeKey.PeerId,
-            ModelId = request.ModelId,
-            InputRoot = request.InputRoot, // admission recomputed it from the prompt received
-            OutputRoot = outputRoot,
-            OutputTokenCount = output.Count,
-            Commitment = recorder.Complete(new CommitmentContext(requestId, request.ModelId, engine.Identity, request.InputRoot, outputRoot)),
-            Engine = engine.Identity,
-            Timings = new InferenceTimings(TimeSpan.Zero, prefill, total - prefill, promptTokens.Count, output.Count),
-            Price = _options.Policy.PriceFor(output.Count),
-            StopReason = stop,
-            IssuedAt = _options.TimeProvider.GetUtcNow(),
-        };
-        var signedReceipt = SignedMessage.Create(_options.NodeKey, receipt);
-        var last = new InferEventProto { Version = 1, ReceiptEnvelope = ByteString.CopyFrom(signedReceipt.Envelope.Encoded.Span) };
+                var frame = new InferEventProto { Version = 1, Token = new InferTokenProto { Index = (uint)token.Index, TokenId = token.TokenId, Piece = token.Piece } };
+                await LengthPrefixedFrames.WriteAsync(stream, frame.ToByteArray(), ct).ConfigureAwait(false);
+            },
+            cancellationToken).ConfigureAwait(false);
+        var last = new InferEventProto { Version = 1, ReceiptEnvelope = ByteString.CopyFrom(answer.Receipt.Envelope.Encoded.Span) };
         await LengthPrefixedFrames.WriteAsync(stream, last.ToByteArray(), cancellationToken).ConfigureAwait(false);
         await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
-        return new ServedRequest(true, 0, string.Empty, signed, signedReceipt, output);
+        return new ServedRequest(true, 0, string.Empty, signed, answer.Receipt, answer.OutputTokens);
     }
 
     private static async Task<ServedRequest> RefuseAsync(Stream stream, uint status, string detail, CancellationToken cancellationToken)
