@@ -13,7 +13,11 @@ namespace PoIP.Benchmarks.Inference;
 /// of the same tokens; relative L2 error of the hidden state per position and max |Δlogit|.
 /// Also decode speed (seeded sampling) against teacher-forcing speed (one prefill of prompt + output),
 /// what a validator pays to re-check a receipt.
-/// Usage: <c>teacherforce [--model model.gguf | --synth f32|f16|q8_0|q4_k_m] [--tokens N] [--runs N] [--ubatch N] [--threads N] [--kv f16|f32|q8_0] [--fa on|off]</c>
+/// Then the same generation replayed step by step (<see cref="IDecodingReplay"/>, what a validator
+/// runs to confirm a suspected sampling fraud), by a second engine with <c>--replay-threads</c>
+/// threads (default: the same engine): positions whose hidden state and logits are bit-for-bit those
+/// of decoding, and replay speed.
+/// Usage: <c>teacherforce [--model model.gguf | --synth f32|f16|q8_0|q4_k_m] [--tokens N] [--runs N] [--ubatch N] [--threads N] [--replay-threads N] [--kv f16|f32|q8_0] [--fa on|off]</c>
 /// (model default: POIP_TF_MODEL, else stories260K). <c>--synth T</c> writes a small seeded model
 /// (dim 256, 4 layers, 4 heads, 2 KV heads, ff 768, vocabulary 512, seed 1) of weight type T to a
 /// temporary file first, so the figure needs nothing but this repository.
@@ -27,7 +31,7 @@ internal sealed class TeacherForcingBenchmark : IMacroBenchmark
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
         string? model = Environment.GetEnvironmentVariable("POIP_TF_MODEL");
-        int tokens = 128, runs = 4, ubatch = 512, threads = 1;
+        int tokens = 128, runs = 4, ubatch = 512, threads = 1, replayThreads = 0;
         var kv = KvCacheType.F16;
         bool flash = false;
         string? synth = null;
@@ -39,6 +43,7 @@ internal sealed class TeacherForcingBenchmark : IMacroBenchmark
                 case "--runs": runs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--ubatch": ubatch = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--replay-threads": replayThreads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--kv": kv = args[++i] switch { "f32" => KvCacheType.F32, "q8_0" => KvCacheType.Q80, _ => KvCacheType.F16 }; break;
                 case "--fa": flash = args[++i] == "on"; break;
                 case "--model": model = args[++i]; break;
@@ -73,7 +78,7 @@ internal sealed class TeacherForcingBenchmark : IMacroBenchmark
 
         try
         {
-            return await MeasureAsync(model, synth is null ? Path.GetFileName(model) : $"synth256x4-{synth}", tokens, runs, ubatch, threads, kv, flash, cancellationToken);
+            return await MeasureAsync(model, synth is null ? Path.GetFileName(model) : $"synth256x4-{synth}", tokens, runs, ubatch, threads, replayThreads, kv, flash, cancellationToken);
         }
         finally
         {
@@ -84,7 +89,7 @@ internal sealed class TeacherForcingBenchmark : IMacroBenchmark
         }
     }
 
-    private static async Task<int> MeasureAsync(string model, string name, int tokens, int runs, int ubatch, int threads, KvCacheType kv, bool flash, CancellationToken cancellationToken)
+    private static async Task<int> MeasureAsync(string model, string name, int tokens, int runs, int ubatch, int threads, int replayThreads, KvCacheType kv, bool flash, CancellationToken cancellationToken)
     {
         var options = new LlamaEngineOptions
         {
@@ -99,6 +104,10 @@ internal sealed class TeacherForcingBenchmark : IMacroBenchmark
             FlashAttention = flash,
         };
         await using var engine = await LlamaInferenceEngine.LoadAsync(options, cancellationToken);
+        await using var replayEngine = replayThreads > 0 && replayThreads != threads ? await LlamaInferenceEngine.LoadAsync(options with { Threads = replayThreads }, cancellationToken) : null;
+        var replayer = replayEngine ?? engine;
+        int replayExact = 0, replayPositions = 0;
+        double replaySeconds = 0, replayMaxError = 0;
         var errors = new List<double>();
         double maxLogit = 0;
         string[] prompts = ["Once upon a time", "The little dog", "Lily and Ben went to the park", "One day, a big bird"];
@@ -130,19 +139,23 @@ internal sealed class TeacherForcingBenchmark : IMacroBenchmark
             forcedTokens += prompt.Count + output.Count - 1;
             for (int i = 0; i < output.Count; i++)
             {
-                float[] a = decoded.Hidden[i], b = forced.Hidden[i];
-                double diff = 0, norm = 0;
-                for (int j = 0; j < a.Length; j++)
-                {
-                    diff += (a[j] - (double)b[j]) * (a[j] - (double)b[j]);
-                    norm += a[j] * (double)a[j];
-                }
-
-                errors.Add(Math.Sqrt(diff / Math.Max(norm, 1e-30)));
+                errors.Add(RelativeL2(decoded.Hidden[i], forced.Hidden[i]));
                 for (int j = 0; j < decoded.Logits[i].Length; j++)
                 {
                     maxLogit = Math.Max(maxLogit, Math.Abs(decoded.Logits[i][j] - forced.Logits[i][j]));
                 }
+            }
+
+            var replayed = new Recorder();
+            started = Stopwatch.GetTimestamp();
+            await replayer.ReplayDecodingAsync(prompt, output, ubatch, replayed, cancellationToken);
+            replaySeconds += Stopwatch.GetElapsedTime(started).TotalSeconds;
+            for (int i = 0; i < output.Count; i++)
+            {
+                replayPositions++;
+                bool exact = decoded.Hidden[i].AsSpan().SequenceEqual(replayed.Hidden[i]) && decoded.Logits[i].AsSpan().SequenceEqual(replayed.Logits[i]);
+                replayExact += exact ? 1 : 0;
+                replayMaxError = Math.Max(replayMaxError, RelativeL2(decoded.Hidden[i], replayed.Hidden[i]));
             }
         }
 
@@ -161,8 +174,25 @@ internal sealed class TeacherForcingBenchmark : IMacroBenchmark
             ["decode_tok_s"] = BenchOutput.Round(decodedTokens / decodeSeconds, 1),
             ["teacherforce_tok_s"] = BenchOutput.Round(forcedTokens / forceSeconds, 1),
             ["teacherforce_speedup"] = BenchOutput.Round(forcedTokens / forceSeconds / (decodedTokens / decodeSeconds), 2),
+            ["replay_threads"] = replayer.Options.Threads,
+            ["replay_positions"] = replayPositions,
+            ["replay_bit_exact_positions"] = replayExact,
+            ["replay_rel_l2_max"] = replayMaxError,
+            ["replay_tok_s"] = BenchOutput.Round(replayPositions / replaySeconds, 1),
         });
         return 0;
+    }
+
+    private static double RelativeL2(float[] a, float[] b)
+    {
+        double diff = 0, norm = 0;
+        for (int j = 0; j < a.Length; j++)
+        {
+            diff += (a[j] - (double)b[j]) * (a[j] - (double)b[j]);
+            norm += a[j] * (double)a[j];
+        }
+
+        return Math.Sqrt(diff / Math.Max(norm, 1e-30));
     }
 
     private sealed class Recorder : IActivationObserver

@@ -42,7 +42,8 @@ internal sealed class VerifySettings : CommandSettings
 /// <c>poip verify</c>: re-executes a receipt file's transaction on llama.cpp with <see cref="ReexecutionVerifier"/>.
 /// Exit codes: 0 valid; 3 fraud (reason and first failing position printed); 2 malformed input
 /// (unreadable, oversize, truncated or badly signed file; a receipt for another model or engine; a file
-/// whose prompt or tokens do not match what was signed); 1 an engine fault.
+/// whose prompt or tokens do not match what was signed); 1 an engine fault; 4 undecided (a sampling
+/// dispute that the decoding replay could not settle here, e.g. with <c>--ubatch</c> below the receipt's).
 /// </summary>
 internal sealed class VerifyCommand : AsyncCommand<VerifySettings>
 {
@@ -50,6 +51,7 @@ internal sealed class VerifyCommand : AsyncCommand<VerifySettings>
     internal const int ExitFault = 1;
     internal const int ExitMalformed = 2;
     internal const int ExitFraud = 3;
+    internal const int ExitUndecided = 4;
 
     public override async Task<int> ExecuteAsync(CommandContext context, VerifySettings settings, CancellationToken cancellationToken)
     {
@@ -125,16 +127,18 @@ internal sealed class VerifyCommand : AsyncCommand<VerifySettings>
             }
 
             var clock = Stopwatch.StartNew();
-            var result = await new ReexecutionVerifier(engine, VerifierCalibration.ForModel(model)).VerifyAsync(file.ToVerificationCase(), cancellationToken);
+            var report = await new ReexecutionVerifier(engine, VerifierCalibration.ForModel(model)).VerifyWithDetailsAsync(file.ToVerificationCase(), cancellationToken);
             double verifyMs = clock.Elapsed.TotalMilliseconds;
+            var result = report.Result;
             int exit = result.Outcome switch
             {
                 VerdictOutcome.Valid => ExitValid,
                 VerdictOutcome.Fraud => ExitFraud,
                 _ when result.Reason == FraudReason.None => ExitFault, // the re-execution itself failed
+                _ when result.Reason == FraudReason.SamplingMismatch => ExitUndecided,
                 _ => ExitMalformed,
             };
-            Report(settings, file, engine.Identity, result, exit, verifyMs);
+            Report(settings, file, engine.Identity, report, exit, verifyMs);
             return exit;
         }
         catch (EngineException ex)
@@ -144,8 +148,10 @@ internal sealed class VerifyCommand : AsyncCommand<VerifySettings>
         }
     }
 
-    private static void Report(VerifySettings settings, ReceiptFile file, EngineIdentity engine, VerificationResult result, int exit, double verifyMs)
+    private static void Report(VerifySettings settings, ReceiptFile file, EngineIdentity engine, ReexecutionReport report, int exit, double verifyMs)
     {
+        var result = report.Result;
+        var forced = report.TeacherForced?.Result;
         var receipt = file.Receipt.Message;
         string receiptId = ReceiptId.FromEnvelope(file.Receipt.Envelope.Encoded.Span).ToString();
         if (settings.Json)
@@ -165,6 +171,9 @@ internal sealed class VerifyCommand : AsyncCommand<VerifySettings>
                 ["output_tokens"] = file.OutputTokens.Count,
                 ["stop_reason"] = receipt.StopReason.ToString(),
                 ["engine"] = engine.ToString(),
+                ["slack_used"] = report.SlackUsed,
+                ["teacher_forced"] = forced is null ? null : $"{forced.Outcome} {forced.Reason} at {forced.FirstFailingPosition}",
+                ["replay_exact"] = report.ReplayExact,
                 ["verify_ms"] = Math.Round(verifyMs, 2),
             }, GenerateCommand.JsonOptions));
             return;

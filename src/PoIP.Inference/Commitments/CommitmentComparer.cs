@@ -39,6 +39,31 @@ public sealed class CommitmentComparer
     /// <summary>Width of the hidden states compared.</summary>
     public int HiddenSize => _commitment.HiddenSize;
 
+    /// <summary>
+    /// True when the prompt and every chunk have been compared and every compared value matched bit for
+    /// bit: the verifier computed exactly what the node committed to.
+    /// </summary>
+    public bool IsExact
+    {
+        get
+        {
+            if (!IsComplete)
+            {
+                return false;
+            }
+
+            foreach (var result in Results)
+            {
+                if (!result.IsExact)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
+
     /// <summary>Polynomials compared so far (the prompt's, then one per output chunk).</summary>
     public int CompletedChunks { get; private set; }
 
@@ -117,12 +142,13 @@ public sealed class CommitmentComparer
         ReadOnlySpan<ushort> coefficients = _commitment.Polynomial(polynomial);
         ulong key = CommitmentBinding.ChunkKey(_digest, polynomial);
         Span<double> errors = _errors.AsSpan(0, k);
-        int mismatches = 0;
+        int mismatches = 0, exact = 0;
         for (int i = 0; i < k; i++)
         {
             int index = selected[i];
             uint bits = PrimeField.Sub(PrimeField.Evaluate(coefficients, (uint)index), CommitmentBinding.Mask(key, index));
             double verifier = summary[index];
+            exact += bits == HalfBits.FromSingle(summary[index]) ? 1 : 0;
             double error = double.PositiveInfinity;
             if (HalfBits.IsFinite(bits) && double.IsFinite(verifier))
             {
@@ -156,7 +182,7 @@ public sealed class CommitmentComparer
         bool passed = mismatches <= _thresholds.MaxMismatchFraction * k
             && median <= _thresholds.MaxMedianRelativeError
             && trimmed <= _thresholds.MaxTrimmedMeanRelativeError;
-        _results[polynomial] = new ChunkComparison(chunk, firstPosition, k, mismatches, median, trimmed, passed);
+        _results[polynomial] = new ChunkComparison(chunk, firstPosition, k, mismatches, median, trimmed, passed, exact);
         CompletedChunks++;
     }
 }

@@ -26,7 +26,7 @@ namespace PoIP.Inference.Llama;
 /// Debug) and the meter <see cref="MeterName"/> (tokens generated, prefill tokens and duration, decode
 /// latency per token, teacher forcing, queue depth, active sequences, busy refusals).
 /// </remarks>
-public sealed class LlamaInferenceEngine : IInferenceEngine
+public sealed class LlamaInferenceEngine : IInferenceEngine, IDecodingReplay
 {
     private readonly SafeLlamaModelHandle _model;
     private readonly LlamaSequence[] _sequences;
@@ -238,18 +238,7 @@ public sealed class LlamaInferenceEngine : IInferenceEngine
         ArgumentNullException.ThrowIfNull(outputTokens);
         ArgumentNullException.ThrowIfNull(observer);
         ThrowIfDisposed();
-        ValidateTokens(promptTokens, "prompt");
-        ValidateTokens(outputTokens, "output");
-        if (outputTokens.Count == 0)
-        {
-            throw new EngineException(EngineErrorCodes.InvalidMaxTokens, "teacher forcing needs at least one output token.");
-        }
-
-        if (promptTokens.Count + outputTokens.Count - 1 > Options.ContextSize)
-        {
-            throw new EngineException(EngineErrorCodes.ContextOverflow, $"prompt ({promptTokens.Count}) + output ({outputTokens.Count}) tokens do not fit the context of {Options.ContextSize}.");
-        }
-
+        ValidateForcedTokens(promptTokens, outputTokens);
         LlamaSequence sequence = await AcquireAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -258,6 +247,35 @@ public sealed class LlamaInferenceEngine : IInferenceEngine
             TimeSpan elapsed = Stopwatch.GetElapsedTime(started);
             _metrics.TeacherForced(promptTokens.Count + outputTokens.Count - 1, elapsed);
             Log.TeacherForced(_logger, promptTokens.Count, outputTokens.Count, elapsed.TotalMilliseconds);
+        }
+        finally
+        {
+            Release(sequence);
+        }
+    }
+
+    /// <inheritdoc />
+    public int MaxReplayMicroBatch => Options.MicroBatchSize;
+
+    /// <inheritdoc />
+    public async Task ReplayDecodingAsync(IReadOnlyList<int> promptTokens, IReadOnlyList<int> outputTokens, int promptMicroBatch, IActivationObserver observer, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(promptTokens);
+        ArgumentNullException.ThrowIfNull(outputTokens);
+        ArgumentNullException.ThrowIfNull(observer);
+        ThrowIfDisposed();
+        ValidateForcedTokens(promptTokens, outputTokens);
+        if (promptMicroBatch < 1 || promptMicroBatch > Options.MicroBatchSize)
+        {
+            throw new EngineException(EngineErrorCodes.InvalidOptions, $"a prefill micro-batch of {promptMicroBatch} cannot be reproduced by this engine (micro-batch {Options.MicroBatchSize}).");
+        }
+
+        LlamaSequence sequence = await AcquireAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            long started = Stopwatch.GetTimestamp();
+            await Task.Run(() => sequence.Replay(promptTokens, outputTokens, promptMicroBatch, observer, cancellationToken), cancellationToken).ConfigureAwait(false);
+            Log.DecodingReplayed(_logger, promptTokens.Count, outputTokens.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         finally
         {
@@ -397,6 +415,21 @@ public sealed class LlamaInferenceEngine : IInferenceEngine
         if (request.PromptTokens.Count >= Options.ContextSize)
         {
             throw new EngineException(EngineErrorCodes.ContextOverflow, $"prompt of {request.PromptTokens.Count} tokens leaves no room in the context of {Options.ContextSize}.");
+        }
+    }
+
+    private void ValidateForcedTokens(IReadOnlyList<int> promptTokens, IReadOnlyList<int> outputTokens)
+    {
+        ValidateTokens(promptTokens, "prompt");
+        ValidateTokens(outputTokens, "output");
+        if (outputTokens.Count == 0)
+        {
+            throw new EngineException(EngineErrorCodes.InvalidMaxTokens, "teacher forcing needs at least one output token.");
+        }
+
+        if (promptTokens.Count + outputTokens.Count - 1 > Options.ContextSize)
+        {
+            throw new EngineException(EngineErrorCodes.ContextOverflow, $"prompt ({promptTokens.Count}) + output ({outputTokens.Count}) tokens do not fit the context of {Options.ContextSize}.");
         }
     }
 

@@ -59,7 +59,11 @@ internal sealed class LlamaSequence : IDisposable
     public int ContextSize => _contextSize;
 
     /// <summary>Clears the KV cache and evaluates the prompt; afterwards the logits of its last position are current.</summary>
-    public void Prefill(IReadOnlyList<int> prompt, IActivationObserver? observer, CancellationToken cancellationToken)
+    public void Prefill(IReadOnlyList<int> prompt, IActivationObserver? observer, CancellationToken cancellationToken) =>
+        Prefill(prompt, _microBatch, observer, cancellationToken);
+
+    /// <summary>Prefill in micro-batches of <paramref name="microBatch"/> (≤ the context's) tokens: what a node with that ubatch computed.</summary>
+    public void Prefill(IReadOnlyList<int> prompt, int microBatch, IActivationObserver? observer, CancellationToken cancellationToken)
     {
         _context.MemoryClear(true);
         _position = 0;
@@ -72,10 +76,10 @@ internal sealed class LlamaSequence : IDisposable
         }
 
         int last = -1;
-        for (int start = 0; start < prompt.Count; start += _microBatch)
+        for (int start = 0; start < prompt.Count; start += microBatch)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            int end = Math.Min(prompt.Count, start + _microBatch);
+            int end = Math.Min(prompt.Count, start + microBatch);
             _batch.Clear();
             for (int p = start; p < end; p++)
             {
@@ -161,6 +165,25 @@ internal sealed class LlamaSequence : IDisposable
 
                 int index = p - firstObserved;
                 observer.OnToken(index, output[index], hidden, Logits(local));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Replays a generation step by step (<see cref="Core.Engine.IDecodingReplay"/>): the prompt prefill
+    /// of a node with micro-batch <paramref name="promptMicroBatch"/>, then one <see cref="Feed"/> per
+    /// claimed token, reporting each position from the same output row decoding read it from.
+    /// </summary>
+    public void Replay(IReadOnlyList<int> prompt, IReadOnlyList<int> output, int promptMicroBatch, IActivationObserver observer, CancellationToken cancellationToken)
+    {
+        Prefill(prompt, promptMicroBatch, observer, cancellationToken);
+        for (int index = 0; index < output.Count; index++)
+        {
+            observer.OnToken(index, output[index], Hidden(_lastOutput), Logits(_lastOutput));
+            if (index + 1 < output.Count)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                Feed(output[index]);
             }
         }
     }

@@ -21,6 +21,9 @@ internal static partial class Log
     [LoggerMessage(2004, LogLevel.Debug, "Teacher-forced {PromptTokens} prompt + {OutputTokens} output tokens in {Milliseconds:F1} ms")]
     public static partial void TeacherForced(ILogger logger, int promptTokens, int outputTokens, double milliseconds);
 
+    [LoggerMessage(2007, LogLevel.Debug, "Replayed the decoding of {PromptTokens} prompt + {OutputTokens} output tokens in {Milliseconds:F1} ms")]
+    public static partial void DecodingReplayed(ILogger logger, int promptTokens, int outputTokens, double milliseconds);
+
     [LoggerMessage(2006, LogLevel.Information, "llama.cpp engine disposed")]
     public static partial void EngineDisposed(ILogger logger);
 }

@@ -56,6 +56,12 @@ internal sealed class ReexecutionObserver : IActivationObserver
     /// <summary>Raw logit of the sampler's pick minus the claimed token's at <see cref="FirstSamplingFailure"/>.</summary>
     public float LogitGapAtFailure { get; private set; }
 
+    /// <summary>First position whose claimed token is not exactly the sampler's pick (no slack), or -1.</summary>
+    public int FirstStrictFailure { get; private set; } = -1;
+
+    /// <summary>What the sampler picked at <see cref="FirstStrictFailure"/>.</summary>
+    public int SampledAtStrictFailure { get; private set; } = -1;
+
     /// <summary>Positions accepted through the slack rule.</summary>
     public int SlackUsed { get; private set; }
 
@@ -93,6 +99,12 @@ internal sealed class ReexecutionObserver : IActivationObserver
         {
             ReadOnlySpan<int> history = _history.AsSpan(0, _promptLength + index);
             int sampled = _sampler.Sample(logits, _sampling, _seed, index, history);
+            if (sampled != claimed && FirstStrictFailure < 0)
+            {
+                FirstStrictFailure = index;
+                SampledAtStrictFailure = sampled;
+            }
+
             if (sampled != claimed && !WithinSlack(logits, sampled, claimed, index, history))
             {
                 FirstSamplingFailure = index;

@@ -20,7 +20,11 @@ namespace PoIP.Inference.Verification;
 /// <c>engine.Tokenize(prompt, addBeginOfSequence: true)</c> (part of the standard);</item>
 /// <item>per chunk, the activation comparison (<see cref="CommitmentComparer"/>);</item>
 /// <item>per position, the sampling check: each claimed token is what the seeded sampler picks from
-/// the verifier's logits (with the slack rule of <see cref="ReexecutionVerifierOptions.SamplingSlack"/>).</item>
+/// the verifier's logits (with the slack rule of <see cref="ReexecutionVerifierOptions.SamplingSlack"/>);</item>
+/// <item>when that check is disputed (a mismatch, or a position accepted only through the slack) and the
+/// engine implements <see cref="IDecodingReplay"/>: the node's decoding replayed step by step, which on
+/// the same engine identity reproduces its logits bit for bit and judges every token exactly
+/// (<see cref="ReexecutionVerifierOptions.DecodingReplay"/>).</item>
 /// </list>
 /// Fraud found in the node's signed claims is <see cref="VerdictOutcome.Fraud"/>; what cannot be
 /// attributed to the node (bad client signature, prompt bytes that do not match the request, tokens
@@ -63,7 +67,7 @@ public sealed class ReexecutionVerifier : IProofVerifier
 
         var (request, receipt, commitment, binding, promptTokens, output) = prepared.Value;
         var comparer = new CommitmentComparer(commitment, binding, _options.Thresholds);
-        var observer = new ReexecutionObserver(comparer, _options.SamplerFactory(_engine.Model.VocabularySize), request.Sampling, request.Seed, promptTokens, output, _options.SamplingSlack, _options.MaxSlackFraction, _options.MinSlackPositions);
+        var observer = NewObserver(comparer, request, promptTokens, output);
         try
         {
             await _engine.TeacherForceAsync(promptTokens, output, observer, cancellationToken).ConfigureAwait(false);
@@ -73,8 +77,91 @@ public sealed class ReexecutionVerifier : IProofVerifier
             return new ReexecutionReport(VerificationResult.Inconclusive(FraudReason.None, Truncate("re-execution failed: " + e.Message)), [], 0);
         }
 
-        return new ReexecutionReport(Judge(comparer, observer, output), comparer.Results.ToArray(), observer.SlackUsed);
+        var forced = new ReexecutionReport(Judge(comparer, observer, output), comparer.Results.ToArray(), observer.SlackUsed);
+        return NeedsReplay(forced)
+            ? await ReplayAsync(forced, request, receipt, commitment, binding, promptTokens, output, cancellationToken).ConfigureAwait(false)
+            : forced;
     }
+
+    private bool NeedsReplay(ReexecutionReport forced) => _options.DecodingReplay switch
+    {
+        DecodingReplayPolicy.Always => forced.Result.Outcome == VerdictOutcome.Valid || IsSamplingFraud(forced.Result),
+        DecodingReplayPolicy.WhenDisputed => IsSamplingFraud(forced.Result) || (forced.Result.Outcome == VerdictOutcome.Valid && forced.SlackUsed > 0),
+        _ => false,
+    };
+
+    private static bool IsSamplingFraud(VerificationResult result) => result.Outcome == VerdictOutcome.Fraud && result.Reason == FraudReason.SamplingMismatch;
+
+    /// <summary>
+    /// The second stage: the node's decoding replayed step by step. When the replay reproduces the
+    /// commitment bit for bit it reproduced the node's logits too, so every claimed token must be exactly
+    /// the sampler's pick (no slack); otherwise the slack rule applies to the replay's logits.
+    /// </summary>
+    private async Task<ReexecutionReport> ReplayAsync(ReexecutionReport forced, InferenceRequest request, InferenceReceipt receipt, ActivationCommitment commitment, CommitmentBinding binding, IReadOnlyList<int> promptTokens, IReadOnlyList<int> output, CancellationToken cancellationToken)
+    {
+        // A prompt no longer than the node's micro-batch was prefilled in one batch, whatever its size.
+        int microBatch = Math.Min(receipt.Engine.Ubatch, promptTokens.Count);
+        if (_engine is not IDecodingReplay replay || microBatch < 1 || microBatch > replay.MaxReplayMicroBatch)
+        {
+            string why = _engine is IDecodingReplay r
+                ? $"the node's prompt prefill micro-batch {microBatch} is outside what this engine reproduces (1 to {r.MaxReplayMicroBatch})"
+                : "this verifier's engine cannot replay decoding";
+            return Unconfirmed(forced, why);
+        }
+
+        var comparer = new CommitmentComparer(commitment, binding, _options.Thresholds);
+        var observer = NewObserver(comparer, request, promptTokens, output);
+        try
+        {
+            await replay.ReplayDecodingAsync(promptTokens, output, microBatch, observer, cancellationToken).ConfigureAwait(false);
+        }
+        catch (EngineException e)
+        {
+            return Unconfirmed(forced, "the decoding replay failed: " + e.Message);
+        }
+
+        if (observer.FirstEngineFault >= 0 || observer.Positions != output.Count || !comparer.IsComplete)
+        {
+            return Unconfirmed(forced, $"the decoding replay reported {observer.Positions} of {output.Count} positions consistently");
+        }
+
+        bool exact = comparer.IsExact;
+        VerificationResult result;
+        if (comparer.FirstFailure is not null || !exact)
+        {
+            result = Judge(comparer, observer, output);
+            if (result.Outcome == VerdictOutcome.Fraud)
+            {
+                result = result with { Detail = Truncate(result.Detail + " (decoding replay)") };
+            }
+        }
+        else if (observer.FirstStrictFailure >= 0)
+        {
+            result = VerificationResult.Fraud(FraudReason.SamplingMismatch, observer.FirstStrictFailure, Truncate(
+                $"position {observer.FirstStrictFailure}: claimed token {output[observer.FirstStrictFailure]}, the sampler picks {observer.SampledAtStrictFailure} from the logits of an exact replay of the node's decoding."));
+        }
+        else
+        {
+            result = VerificationResult.Valid($"{output.Count} tokens: every claimed token is the sampler's pick on an exact replay of the node's decoding (the teacher-forced check: {forced.Result.Outcome}, slack at {forced.SlackUsed} positions).");
+        }
+
+        return new ReexecutionReport(result, comparer.Results.ToArray(), exact ? 0 : observer.SlackUsed) { TeacherForced = forced, ReplayExact = exact };
+    }
+
+    /// <summary>A dispute the replay could not settle: a sampling mismatch becomes inconclusive; a slack-accepted receipt stays valid.</summary>
+    private static ReexecutionReport Unconfirmed(ReexecutionReport forced, string why)
+    {
+        if (!IsSamplingFraud(forced.Result))
+        {
+            return forced;
+        }
+
+        var result = VerificationResult.Inconclusive(FraudReason.SamplingMismatch, Truncate($"Not confirmed by a decoding replay ({why}): {forced.Result.Detail}"));
+        return forced with { Result = result, TeacherForced = forced };
+    }
+
+    private ReexecutionObserver NewObserver(CommitmentComparer comparer, InferenceRequest request, IReadOnlyList<int> promptTokens, IReadOnlyList<int> output) =>
+        new(comparer, _options.SamplerFactory(_engine.Model.VocabularySize), request.Sampling, request.Seed, promptTokens, output, _options.SamplingSlack, _options.MaxSlackFraction, _options.MinSlackPositions);
 
     private static VerificationResult Judge(CommitmentComparer comparer, ReexecutionObserver observer, IReadOnlyList<int> output)
     {

@@ -42,6 +42,13 @@ public sealed record ReexecutionVerifierOptions
     /// <summary>The chunk summary the standard requires (<see cref="CommitmentAggregation.Mean"/>; change only to calibrate the alternative).</summary>
     public CommitmentAggregation Aggregation { get; init; } = CommitmentAggregation.Mean;
 
+    /// <summary>
+    /// When a sampling dispute is settled by replaying the node's decoding step by step on an engine
+    /// that implements <see cref="IDecodingReplay"/> (docs/proofs.md §2). Default
+    /// <see cref="DecodingReplayPolicy.WhenDisputed"/>.
+    /// </summary>
+    public DecodingReplayPolicy DecodingReplay { get; init; } = DecodingReplayPolicy.WhenDisputed;
+
     /// <summary>Context length for judging <see cref="StopReason.ContextFull"/>; null = the model's trained context length.</summary>
     public int? ContextLength { get; init; }
 

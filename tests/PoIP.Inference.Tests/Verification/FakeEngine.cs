@@ -60,16 +60,22 @@ internal sealed class FakeModel
 /// <summary>
 /// A deterministic fake <see cref="IInferenceEngine"/> over a <see cref="FakeModel"/>. Decoding adds a
 /// seeded relative perturbation of <c>decodeNoise</c> to each hidden state (what real engines show
-/// between token-by-token decoding and one teacher-forced prefill); teacher forcing adds none.
+/// between token-by-token decoding and one teacher-forced prefill); teacher forcing adds none; a
+/// decoding replay (when <c>canReplay</c>) adds exactly decoding's.
 /// </summary>
-internal sealed class FakeEngine : IInferenceEngine
+internal sealed class FakeEngine : IInferenceEngine, IDecodingReplay
 {
     private readonly FakeModel _model;
     private readonly double _decodeNoise;
 
-    public FakeEngine(FakeModel model, double decodeNoise = 5e-4, EngineIdentity? identity = null, int contextLength = 512)
+    private readonly bool _canReplay;
+    private readonly int _maxReplayMicroBatch;
+
+    public FakeEngine(FakeModel model, double decodeNoise = 5e-4, EngineIdentity? identity = null, int contextLength = 512, bool canReplay = true, int maxReplayMicroBatch = 512)
     {
         _model = model;
+        _canReplay = canReplay;
+        _maxReplayMicroBatch = maxReplayMicroBatch;
         _decodeNoise = decodeNoise;
         Identity = identity ?? new EngineIdentity("fake", "1", "cpu", "", false, "f32", 512);
         Model = new ModelDescriptor(new ModelId(Sha256Digest.Compute(System.Text.Encoding.UTF8.GetBytes(model.Name))), "fake", FakeModel.Vocabulary, model.Hidden, 1, contextLength, 0, 1);
@@ -80,6 +86,10 @@ internal sealed class FakeEngine : IInferenceEngine
     public ModelDescriptor Model { get; }
 
     public int TeacherForceCalls { get; private set; }
+
+    public int ReplayCalls { get; private set; }
+
+    public int MaxReplayMicroBatch => _canReplay ? _maxReplayMicroBatch : 0;
 
     public IReadOnlyList<int> Tokenize(string text, bool addBeginOfSequence)
     {
@@ -164,6 +174,37 @@ internal sealed class FakeEngine : IInferenceEngine
         {
             cancellationToken.ThrowIfCancellationRequested();
             Norm(state, hidden);
+            Logits(hidden, logits);
+            observer.OnToken(i, outputTokens[i], hidden, logits);
+            Step(state, outputTokens[i]);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task ReplayDecodingAsync(IReadOnlyList<int> promptTokens, IReadOnlyList<int> outputTokens, int promptMicroBatch, IActivationObserver observer, CancellationToken cancellationToken = default)
+    {
+        if (!_canReplay || promptMicroBatch < 1 || promptMicroBatch > MaxReplayMicroBatch)
+        {
+            throw new EngineException("engine.invalid_options", "cannot replay");
+        }
+
+        ReplayCalls++;
+        var state = new float[_model.Hidden];
+        var hidden = new float[_model.Hidden];
+        var logits = new float[FakeModel.Vocabulary];
+        foreach (int t in promptTokens)
+        {
+            Step(state, t);
+        }
+
+        Norm(state, hidden);
+        observer.OnPrefill(promptTokens.Count, hidden);
+        for (int i = 0; i < outputTokens.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            Norm(state, hidden);
+            Noise(hidden, promptTokens.Count + i);
             Logits(hidden, logits);
             observer.OnToken(i, outputTokens[i], hidden, logits);
             Step(state, outputTokens[i]);

@@ -1,0 +1,17 @@
+namespace PoIP.Inference.Verification;
+
+/// <summary>When <see cref="ReexecutionVerifier"/> replays the node's decoding step by step after its teacher-forced check.</summary>
+public enum DecodingReplayPolicy
+{
+    /// <summary>Never: the teacher-forced check decides alone, slack included (engines without <see cref="Core.Engine.IDecodingReplay"/>).</summary>
+    Never = 0,
+
+    /// <summary>
+    /// When the teacher-forced check found a sampling mismatch or accepted a position only through the
+    /// slack: the replay decides. A sampling mismatch that cannot be replayed is inconclusive, never fraud.
+    /// </summary>
+    WhenDisputed = 1,
+
+    /// <summary>After every teacher-forced check that found no other fraud (measurement and tests).</summary>
+    Always = 2,
+}

@@ -1,0 +1,224 @@
+using PoIP.Core.Engine;
+using PoIP.Core.Hashing;
+using PoIP.Core.Identity;
+using PoIP.Core.Merkle;
+using PoIP.Core.Money;
+using PoIP.Core.Proofs;
+using PoIP.Core.Protocol;
+using PoIP.Inference.Commitments;
+using PoIP.Inference.Verification;
+
+namespace PoIP.Inference.Tests.Verification;
+
+/// <summary>The verifier's second stage: a sampling dispute settled by replaying the node's decoding.</summary>
+public sealed class DecodingReplayVerifierTests : IDisposable
+{
+    private const string Prompt = "the cat";
+    private readonly Ed25519KeyPair _client = Ed25519KeyPair.FromSeed(Enumerable.Repeat((byte)11, 32).ToArray());
+    private readonly Ed25519KeyPair _node = Ed25519KeyPair.FromSeed(Enumerable.Repeat((byte)12, 32).ToArray());
+
+    public void Dispose()
+    {
+        _client.Dispose();
+        _node.Dispose();
+    }
+
+    /// <summary>No slack at all: any decode-vs-prefill flip is a dispute for the replay to settle.</summary>
+    private static ReexecutionVerifierOptions Strict(DecodingReplayPolicy policy = DecodingReplayPolicy.WhenDisputed) =>
+        ProofFixture.Options() with { SamplingSlack = 0, DecodingReplay = policy, Thresholds = CommitmentThresholds.Default with { MaxMedianRelativeError = 1, MaxTrimmedMeanRelativeError = 1 } };
+
+    [Fact]
+    public async Task Verify_HonestNoisyDecoder_TeacherForcingDisputesReplayConfirmsValid()
+    {
+        var node = Noisy();
+        var (vc, stageOneFailure) = await FirstHonestCaseDisputedByTeacherForcingAsync(node);
+
+        var verifierEngine = Noisy();
+        var report = await new ReexecutionVerifier(verifierEngine, Strict()).VerifyWithDetailsAsync(vc);
+
+        Assert.Equal(VerdictOutcome.Valid, report.Result.Outcome);
+        Assert.True(report.ReplayExact);
+        Assert.Equal((VerdictOutcome.Fraud, FraudReason.SamplingMismatch, stageOneFailure), (report.TeacherForced!.Result.Outcome, report.TeacherForced.Result.Reason, report.TeacherForced.Result.FirstFailingPosition));
+        Assert.Equal((1, 1), (verifierEngine.TeacherForceCalls, verifierEngine.ReplayCalls));
+        Assert.All(report.Chunks, chunk => Assert.True(chunk.IsExact));
+    }
+
+    [Fact]
+    public async Task Verify_ReplayNever_TeacherForcedMismatchStandsAsFraud()
+    {
+        var (vc, stageOneFailure) = await FirstHonestCaseDisputedByTeacherForcingAsync(Noisy());
+        var verifierEngine = Noisy();
+        var result = await new ReexecutionVerifier(verifierEngine, Strict(DecodingReplayPolicy.Never)).VerifyAsync(vc);
+        Assert.Equal((VerdictOutcome.Fraud, FraudReason.SamplingMismatch, stageOneFailure), (result.Outcome, result.Reason, result.FirstFailingPosition));
+        Assert.Equal(0, verifierEngine.ReplayCalls);
+    }
+
+    [Fact]
+    public async Task Verify_EngineCannotReplay_SamplingMismatchInconclusiveNeverFraud()
+    {
+        var (vc, _) = await FirstHonestCaseDisputedByTeacherForcingAsync(Noisy());
+        var result = await new ReexecutionVerifier(new FakeEngine(ProofFixture.Real, decodeNoise: 1e-2, canReplay: false), Strict()).VerifyAsync(vc);
+        Assert.Equal((VerdictOutcome.Inconclusive, FraudReason.SamplingMismatch), (result.Outcome, result.Reason));
+        Assert.Contains("Not confirmed", result.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_PromptPrefillTheEngineCannotReproduce_SamplingMismatchInconclusive()
+    {
+        // The node prefilled the 8-token prompt in one micro-batch; this engine's are at most 4 tokens.
+        var (vc, _) = await FirstHonestCaseDisputedByTeacherForcingAsync(Noisy());
+        var result = await new ReexecutionVerifier(new FakeEngine(ProofFixture.Real, decodeNoise: 1e-2, maxReplayMicroBatch: 4), Strict()).VerifyAsync(vc);
+        Assert.Equal((VerdictOutcome.Inconclusive, FraudReason.SamplingMismatch), (result.Outcome, result.Reason));
+        Assert.Contains("micro-batch 8 is outside", result.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_NodeMicroBatchLargerThanEnginesButPromptShorter_Replayed()
+    {
+        var big = new EngineIdentity("fake", "1", "cpu", "", false, "f32", 4096);
+        var (vc, _) = await FirstHonestCaseDisputedByTeacherForcingAsync(new FakeEngine(ProofFixture.Real, decodeNoise: 1e-2, identity: big));
+        var report = await new ReexecutionVerifier(Noisy(), Strict()).VerifyWithDetailsAsync(vc);
+        Assert.Equal(VerdictOutcome.Valid, report.Result.Outcome);
+        Assert.True(report.ReplayExact);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(17)]
+    [InlineData(-1)]
+    public async Task Verify_TokenSwappedInsideTheSlack_CaughtExactlyByTheReplay(int position)
+    {
+        // A cheater picks another token where it likes, then decodes on from there honestly, so its
+        // commitment is exactly what its decoding computed. A slack wide enough to accept any token
+        // lets the teacher-forced check pass it; the exact replay does not.
+        var node = Noisy();
+        var honest = await GenerateAsync(node, 5);
+        int at = position < 0 ? honest.Tokens.Length - 1 : position;
+        int[] tokens = [.. honest.Tokens];
+        tokens[at] = (tokens[at] + 7) % FakeModel.Vocabulary;
+        if (tokens[at] <= 1)
+        {
+            tokens[at] += 2;
+        }
+
+        var builder = CommitmentBuilder.ForModel(node.Model, honest.MaxTokens);
+        await node.ReplayDecodingAsync(node.Tokenize(Prompt, true), tokens, node.Identity.Ubatch, builder);
+        var vc = Case(honest.Request, tokens, honest.Stop, builder, node);
+        var wide = Strict() with { SamplingSlack = 1000, MaxSlackFraction = 1 };
+
+        var slackOnly = await new ReexecutionVerifier(Noisy(), wide with { DecodingReplay = DecodingReplayPolicy.Never }).VerifyAsync(vc);
+        var report = await new ReexecutionVerifier(Noisy(), wide).VerifyWithDetailsAsync(vc);
+
+        Assert.True(slackOnly.Outcome == VerdictOutcome.Valid, slackOnly.ToString());
+        Assert.Equal((VerdictOutcome.Fraud, FraudReason.SamplingMismatch, at), (report.Result.Outcome, report.Result.Reason, report.Result.FirstFailingPosition));
+        Assert.True(report.ReplayExact);
+        Assert.Contains("exact replay", report.Result.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_CommitmentFromTeacherForcing_ReplayNotExactSlackRuleDecides()
+    {
+        // Honest tokens, but the commitment computed by one prefill (the cheap-model attack's recipe):
+        // the replay cannot match it bit for bit, so the replay's logits are judged with the slack.
+        var node = Noisy();
+        var honest = await GenerateAsync(node, 3);
+        var builder = CommitmentBuilder.ForModel(node.Model, honest.MaxTokens);
+        await node.TeacherForceAsync(node.Tokenize(Prompt, true), honest.Tokens, builder);
+        var vc = Case(honest.Request, honest.Tokens, honest.Stop, builder, node);
+
+        var report = await new ReexecutionVerifier(Noisy(), Strict(DecodingReplayPolicy.Always) with { SamplingSlack = 0.05f }).VerifyWithDetailsAsync(vc);
+
+        Assert.False(report.ReplayExact);
+        Assert.Equal(VerdictOutcome.Valid, report.Result.Outcome);
+    }
+
+    [Fact]
+    public async Task Verify_CheapModelTokensHonestCommitment_FraudAfterReplay()
+    {
+        var node = Noisy();
+        var cheap = await GenerateAsync(ProofFixture.CheapSmall(), 4, node.Model.Id);
+        var builder = CommitmentBuilder.ForModel(node.Model, cheap.MaxTokens);
+        await node.ReplayDecodingAsync(node.Tokenize(Prompt, true), cheap.Tokens, node.Identity.Ubatch, builder);
+        var vc = Case(cheap.Request, cheap.Tokens, cheap.Stop, builder, node);
+
+        var report = await new ReexecutionVerifier(Noisy(), Strict() with { SamplingSlack = 0.05f }).VerifyWithDetailsAsync(vc);
+
+        Assert.Equal((VerdictOutcome.Fraud, FraudReason.SamplingMismatch), (report.Result.Outcome, report.Result.Reason));
+        Assert.True(report.ReplayExact);
+    }
+
+    [Fact]
+    public async Task Verify_UndisputedHonestReceipt_NoReplay()
+    {
+        var node = ProofFixture.Honest();
+        var honest = await GenerateAsync(node, 2);
+        var builder = CommitmentBuilder.ForModel(node.Model, honest.MaxTokens);
+        await node.ReplayDecodingAsync(node.Tokenize(Prompt, true), honest.Tokens, node.Identity.Ubatch, builder);
+        var verifierEngine = ProofFixture.Honest();
+        var report = await new ReexecutionVerifier(verifierEngine, ProofFixture.Options()).VerifyWithDetailsAsync(Case(honest.Request, honest.Tokens, honest.Stop, builder, node));
+        Assert.Equal(VerdictOutcome.Valid, report.Result.Outcome);
+        Assert.Equal(0, report.SlackUsed);
+        Assert.Null(report.ReplayExact);
+        Assert.Equal(0, verifierEngine.ReplayCalls);
+    }
+
+    private static FakeEngine Noisy() => new(ProofFixture.Real, decodeNoise: 1e-2);
+
+    private sealed record Generation(SignedMessage<InferenceRequest> Request, int[] Tokens, StopReason Stop, CommitmentBuilder Builder, int MaxTokens);
+
+    private async Task<Generation> GenerateAsync(FakeEngine engine, ulong seed, ModelId? claimedModel = null)
+    {
+        const int maxTokens = 64;
+        var sampling = ProofFixture.Sampled();
+        var request = SignedMessage.Create(_client, InferenceRequest.ForPrompt(Prompt, claimedModel ?? engine.Model.Id, _client.PeerId, sampling, seed, maxTokens, TokenAmount.ParseTokens("0.01"), seed, ProofFixture.Time().GetUtcNow().AddHours(1)));
+        var builder = CommitmentBuilder.ForModel(engine.Model, maxTokens);
+        var tokens = new List<int>();
+        var stop = StopReason.None;
+        await foreach (var t in engine.GenerateAsync(new GenerationRequest(engine.Tokenize(Prompt, true), sampling, seed, maxTokens), builder))
+        {
+            tokens.Add(t.TokenId);
+            stop = t.Stop;
+        }
+
+        return new Generation(request, [.. tokens], stop, builder, maxTokens);
+    }
+
+    private VerificationCase Case(SignedMessage<InferenceRequest> request, int[] tokens, StopReason stop, CommitmentBuilder builder, FakeEngine node)
+    {
+        var requestId = new RequestId(request.Hash);
+        var outputRoot = MerkleTree.FromTokens(tokens).Root;
+        var receipt = new InferenceReceipt
+        {
+            RequestId = requestId,
+            NodeId = _node.PeerId,
+            ModelId = request.Message.ModelId,
+            InputRoot = request.Message.InputRoot,
+            OutputRoot = outputRoot,
+            OutputTokenCount = tokens.Length,
+            Commitment = builder.Build(new CommitmentBinding(requestId, request.Message.ModelId, node.Identity, request.Message.InputRoot, outputRoot)).Encode(),
+            Engine = node.Identity,
+            Timings = new InferenceTimings(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, 1, tokens.Length),
+            Price = TokenAmount.ParseTokens("0.001"),
+            StopReason = stop,
+            IssuedAt = ProofFixture.Time().GetUtcNow(),
+        };
+        return new VerificationCase(request, SignedMessage.Create(_node, receipt), System.Text.Encoding.UTF8.GetBytes(Prompt), tokens);
+    }
+
+    /// <summary>An honest receipt of <paramref name="node"/> whose teacher-forced check, with no slack, finds a sampling mismatch.</summary>
+    private async Task<(VerificationCase Case, int FirstFailure)> FirstHonestCaseDisputedByTeacherForcingAsync(FakeEngine node)
+    {
+        for (ulong seed = 1; seed < 60; seed++)
+        {
+            var g = await GenerateAsync(node, seed);
+            var vc = Case(g.Request, g.Tokens, g.Stop, g.Builder, node);
+            var stageOne = await new ReexecutionVerifier(Noisy(), Strict(DecodingReplayPolicy.Never)).VerifyAsync(vc);
+            if (stageOne.Reason == FraudReason.SamplingMismatch)
+            {
+                return (vc, stageOne.FirstFailingPosition);
+            }
+        }
+
+        throw new InvalidOperationException("no seed in 1..59 gave a near tie that decode noise of 1e-2 flips");
+    }
+}
