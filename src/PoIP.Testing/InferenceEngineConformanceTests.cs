@@ -230,6 +230,41 @@ public abstract class InferenceEngineConformanceTests
         }
     }
 
+    /// <summary>
+    /// Whether the adapter implements <see cref="IDecodingReplay"/> (default true: validators need it to
+    /// settle sampling disputes; override with false for an engine that cannot, and its receipts'
+    /// disputed sampling checks stay inconclusive).
+    /// </summary>
+    protected virtual bool ImplementsDecodingReplay => true;
+
+    /// <summary>A decoding replay of a sampled generation reports exactly the numbers decoding reported: the prompt state and every position's hidden state and logits, bit for bit.</summary>
+    [Fact]
+    public async Task ReplayDecodingAsync_SampledOutput_ReportsDecodingBitForBit()
+    {
+        await using IInferenceEngine engine = await CreateEngineAsync(ModelPath);
+        if (engine is not IDecodingReplay replay)
+        {
+            Assert.False(ImplementsDecodingReplay, $"{engine.GetType().Name} does not implement IDecodingReplay; implement it or override ImplementsDecodingReplay.");
+            return;
+        }
+
+        Assert.True(ImplementsDecodingReplay, $"{engine.GetType().Name} implements IDecodingReplay, but the suite was told it does not.");
+        IReadOnlyList<int> prompt = engine.Tokenize(Prompt, true);
+        var sampling = new SamplingParameters { Temperature = 0.9f, TopK = 40, TopP = 0.95f, MinP = 0.05f };
+        var decoded = new RecordingObserver();
+        List<GeneratedToken> tokens = await CollectAsync(engine, new GenerationRequest(prompt, sampling, 7, MaxTokens), decoded);
+        var replayed = new RecordingObserver();
+        await replay.ReplayDecodingAsync(prompt, tokens.Select(t => t.TokenId).ToArray(), Math.Min(engine.Identity.Ubatch, replay.MaxReplayMicroBatch), replayed);
+        Assert.Equal(decoded.PrefillTokens, replayed.PrefillTokens);
+        Assert.Equal(decoded.PrefillHidden, replayed.PrefillHidden);
+        Assert.Equal(decoded.Tokens, replayed.Tokens);
+        for (int i = 0; i < tokens.Count; i++)
+        {
+            Assert.True(decoded.Hidden[i].AsSpan().SequenceEqual(replayed.Hidden[i]), $"position {i}: the replayed hidden state differs from decoding's");
+            Assert.True(decoded.Logits[i].AsSpan().SequenceEqual(replayed.Logits[i]), $"position {i}: the replayed logits differ from decoding's");
+        }
+    }
+
     /// <summary>Collects a whole generation.</summary>
     protected static async Task<List<GeneratedToken>> CollectAsync(IInferenceEngine engine, GenerationRequest request, IActivationObserver? observer = null, CancellationToken cancellationToken = default)
     {
@@ -289,6 +324,8 @@ public abstract class InferenceEngineConformanceTests
 
         public int PrefillHiddenLength { get; private set; } = -1;
 
+        public float[] PrefillHidden { get; private set; } = [];
+
         public List<int> Tokens { get; } = [];
 
         public List<float[]> Hidden { get; } = [];
@@ -299,6 +336,7 @@ public abstract class InferenceEngineConformanceTests
         {
             PrefillTokens = promptTokenCount;
             PrefillHiddenLength = lastHiddenState.Length;
+            PrefillHidden = lastHiddenState.ToArray();
         }
 
         public void OnToken(int index, int tokenId, ReadOnlySpan<float> hiddenState, ReadOnlySpan<float> logits)

@@ -15,7 +15,7 @@ namespace PoIP.Inference.Managed;
 /// llama.cpp. Slow but exact enough to serve stories260K and small models, and to referee llama.cpp.
 /// One generation runs at a time; concurrent calls queue.
 /// </summary>
-public sealed class ManagedLlamaEngine : IInferenceEngine
+public sealed class ManagedLlamaEngine : IInferenceEngine, IDecodingReplay
 {
     private readonly LlamaWeights _weights;
     private readonly SpmTokenizer _tokenizer;
@@ -152,6 +152,22 @@ public sealed class ManagedLlamaEngine : IInferenceEngine
         {
             _gate.Release();
         }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Any micro-batch: this engine computes one position at a time, in prefill and decoding alike.</remarks>
+    public int MaxReplayMicroBatch => int.MaxValue;
+
+    /// <inheritdoc />
+    /// <remarks>Teacher forcing here already steps position by position exactly as decoding does, so the replay is that.</remarks>
+    public Task ReplayDecodingAsync(IReadOnlyList<int> promptTokens, IReadOnlyList<int> outputTokens, int promptMicroBatch, IActivationObserver observer, CancellationToken cancellationToken = default)
+    {
+        if (promptMicroBatch < 1)
+        {
+            throw new EngineException("engine.invalid_options", $"a prefill micro-batch of {promptMicroBatch} cannot be reproduced.");
+        }
+
+        return TeacherForceAsync(promptTokens, outputTokens, observer, cancellationToken);
     }
 
     /// <inheritdoc />

@@ -93,9 +93,10 @@ public sealed class ReexecutionVerifier : IProofVerifier
     private static bool IsSamplingFraud(VerificationResult result) => result.Outcome == VerdictOutcome.Fraud && result.Reason == FraudReason.SamplingMismatch;
 
     /// <summary>
-    /// The second stage: the node's decoding replayed step by step. When the replay reproduces the
-    /// commitment bit for bit it reproduced the node's logits too, so every claimed token must be exactly
-    /// the sampler's pick (no slack); otherwise the slack rule applies to the replay's logits.
+    /// The second stage: the node's decoding replayed step by step. When the replay reproduces the node's
+    /// numbers (its commitment matched bit for bit, or <see cref="ReexecutionVerifierOptions.BitExactReplay"/>
+    /// holds for the two identities) every claimed token must be exactly the sampler's pick (no slack);
+    /// otherwise the slack rule applies to the replay's logits.
     /// </summary>
     private async Task<ReexecutionReport> ReplayAsync(ReexecutionReport forced, InferenceRequest request, InferenceReceipt receipt, ActivationCommitment commitment, CommitmentBinding binding, IReadOnlyList<int> promptTokens, IReadOnlyList<int> output, CancellationToken cancellationToken)
     {
@@ -126,8 +127,9 @@ public sealed class ReexecutionVerifier : IProofVerifier
         }
 
         bool exact = comparer.IsExact;
+        bool strict = exact || _options.BitExactReplay(receipt.Engine, _engine.Identity);
         VerificationResult result;
-        if (comparer.FirstFailure is not null || !exact)
+        if (comparer.FirstFailure is not null || !strict)
         {
             result = Judge(comparer, observer, output);
             if (result.Outcome == VerdictOutcome.Fraud)
@@ -138,14 +140,14 @@ public sealed class ReexecutionVerifier : IProofVerifier
         else if (observer.FirstStrictFailure >= 0)
         {
             result = VerificationResult.Fraud(FraudReason.SamplingMismatch, observer.FirstStrictFailure, Truncate(
-                $"position {observer.FirstStrictFailure}: claimed token {output[observer.FirstStrictFailure]}, the sampler picks {observer.SampledAtStrictFailure} from the logits of an exact replay of the node's decoding."));
+                $"position {observer.FirstStrictFailure}: claimed token {output[observer.FirstStrictFailure]}, the sampler picks {observer.SampledAtStrictFailure} from the logits of an exact replay of the node's decoding (commitment {(exact ? "reproduced bit for bit" : "not reproduced bit for bit")})."));
         }
         else
         {
             result = VerificationResult.Valid($"{output.Count} tokens: every claimed token is the sampler's pick on an exact replay of the node's decoding (the teacher-forced check: {forced.Result.Outcome}, slack at {forced.SlackUsed} positions).");
         }
 
-        return new ReexecutionReport(result, comparer.Results.ToArray(), exact ? 0 : observer.SlackUsed) { TeacherForced = forced, ReplayExact = exact };
+        return new ReexecutionReport(result, comparer.Results.ToArray(), strict ? 0 : observer.SlackUsed) { TeacherForced = forced, ReplayExact = exact };
     }
 
     /// <summary>A dispute the replay could not settle: a sampling mismatch becomes inconclusive; a slack-accepted receipt stays valid.</summary>

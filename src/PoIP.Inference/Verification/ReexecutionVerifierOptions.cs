@@ -49,6 +49,14 @@ public sealed record ReexecutionVerifierOptions
     /// </summary>
     public DecodingReplayPolicy DecodingReplay { get; init; } = DecodingReplayPolicy.WhenDisputed;
 
+    /// <summary>
+    /// Whether an engine of the verifier's identity (second argument) replays the decoding of the
+    /// receipt's identity (first) bit for bit, so that a replay is judged with no slack even when the
+    /// node's commitment does not match it exactly (a node must not be able to buy the slack by
+    /// spoiling its own commitment). Default <see cref="DefaultBitExactReplay"/>.
+    /// </summary>
+    public Func<EngineIdentity, EngineIdentity, bool> BitExactReplay { get; init; } = DefaultBitExactReplay;
+
     /// <summary>Context length for judging <see cref="StopReason.ContextFull"/>; null = the model's trained context length.</summary>
     public int? ContextLength { get; init; }
 
@@ -60,6 +68,20 @@ public sealed record ReexecutionVerifierOptions
         return claimed with { Ubatch = 0 } == verifier with { Ubatch = 0 };
     }
 
+    /// <summary>
+    /// The default bit-exactness rule: the CPU backend with an identity equal in everything but
+    /// <see cref="EngineIdentity.Ubatch"/> (the replay reproduces the node's prompt micro-batches). Measured:
+    /// llama.cpp CPU decoding replays bit for bit across thread counts and micro-batch sizes
+    /// (docs/proofs.md §2), and the known-answer test gates every node on exact activation digests.
+    /// GPU backends are not assumed exact (kernels differ between devices of one backend).
+    /// </summary>
+    public static bool DefaultBitExactReplay(EngineIdentity claimed, EngineIdentity verifier)
+    {
+        ArgumentNullException.ThrowIfNull(claimed);
+        ArgumentNullException.ThrowIfNull(verifier);
+        return claimed.Backend == "cpu" && claimed with { Ubatch = 0 } == verifier with { Ubatch = 0 };
+    }
+
     /// <summary>Throws when an option is out of range.</summary>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
     public void EnsureValid()
@@ -67,6 +89,7 @@ public sealed record ReexecutionVerifierOptions
         ArgumentNullException.ThrowIfNull(SamplerFactory);
         ArgumentNullException.ThrowIfNull(Thresholds);
         ArgumentNullException.ThrowIfNull(EngineCompatibility);
+        ArgumentNullException.ThrowIfNull(BitExactReplay);
         Thresholds.EnsureValid();
         if (!float.IsFinite(SamplingSlack) || SamplingSlack < 0)
         {

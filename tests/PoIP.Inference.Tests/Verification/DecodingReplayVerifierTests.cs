@@ -116,10 +116,10 @@ public sealed class DecodingReplayVerifierTests : IDisposable
     }
 
     [Fact]
-    public async Task Verify_CommitmentFromTeacherForcing_ReplayNotExactSlackRuleDecides()
+    public async Task Verify_HonestTokensCommitmentFromTeacherForcing_ReplayNotExactStillValid()
     {
         // Honest tokens, but the commitment computed by one prefill (the cheap-model attack's recipe):
-        // the replay cannot match it bit for bit, so the replay's logits are judged with the slack.
+        // the replay cannot match it bit for bit, and the tokens are still exactly the sampler's picks.
         var node = Noisy();
         var honest = await GenerateAsync(node, 3);
         var builder = CommitmentBuilder.ForModel(node.Model, honest.MaxTokens);
@@ -130,6 +130,36 @@ public sealed class DecodingReplayVerifierTests : IDisposable
 
         Assert.False(report.ReplayExact);
         Assert.Equal(VerdictOutcome.Valid, report.Result.Outcome);
+    }
+
+    [Theory]
+    [InlineData("cpu", VerdictOutcome.Fraud)]
+    [InlineData("cuda", VerdictOutcome.Valid)]
+    public async Task Verify_SwappedTokenWithSpoiledCommitment_StrictOnlyWhereTheBackendReplaysExactly(string backend, VerdictOutcome expected)
+    {
+        // The cheater swaps a token and commits by one prefill, so the replay cannot reproduce its
+        // commitment bit for bit. On the CPU backend the replay is judged strictly anyway (same identity
+        // ⇒ same bits); on a GPU backend it is not assumed exact, so the slack (here wide) decides.
+        var identity = new EngineIdentity("fake", "1", backend, "", false, "f32", 512);
+        var node = new FakeEngine(ProofFixture.Real, decodeNoise: 1e-2, identity: identity);
+        var honest = await GenerateAsync(node, 6);
+        int[] tokens = [.. honest.Tokens];
+        int at = tokens.Length / 2;
+        tokens[at] = 2 + ((tokens[at] + 5) % (FakeModel.Vocabulary - 2));
+        var builder = CommitmentBuilder.ForModel(node.Model, honest.MaxTokens);
+        await node.TeacherForceAsync(node.Tokenize(Prompt, true), tokens, builder);
+        var vc = Case(honest.Request, tokens, honest.Stop, builder, node);
+
+        var verifier = new FakeEngine(ProofFixture.Real, decodeNoise: 1e-2, identity: identity);
+        var report = await new ReexecutionVerifier(verifier, Strict() with { SamplingSlack = 1000, MaxSlackFraction = 1 }).VerifyWithDetailsAsync(vc);
+
+        Assert.Equal(1, verifier.ReplayCalls);
+        Assert.False(report.ReplayExact);
+        Assert.Equal(expected, report.Result.Outcome);
+        if (expected == VerdictOutcome.Fraud)
+        {
+            Assert.Equal((FraudReason.SamplingMismatch, at), (report.Result.Reason, report.Result.FirstFailingPosition));
+        }
     }
 
     [Fact]

@@ -252,7 +252,8 @@ public sealed class ReexecutionVerifierTests : IDisposable
     public async Task Verify_NoisyDecoder_ValidThanksToSlackOnlyWhenSlackAllowed()
     {
         // A node whose decode noise is 10x the honest level flips near-ties now and then; its hidden
-        // states still pass the activation thresholds.
+        // states still pass the activation thresholds. This is the teacher-forced stage's slack alone
+        // (no decoding replay: the verifier's engine does not reproduce this node's noise).
         var noisy = new FakeEngine(ProofFixture.Real, decodeNoise: 1e-2);
         VerificationResult? withSlack = null, without = null;
         for (ulong seed = 1; seed < 40 && (withSlack is null || without is null); seed++)
@@ -269,11 +270,11 @@ public sealed class ReexecutionVerifierTests : IDisposable
             }
 
             var vc = new VerificationCase(request, SignedMessage.Create(_node, Receipt(request, [.. tokens], stop, builder)), "the cat"u8.ToArray(), tokens);
-            var strict = await ProofFixture.Verifier(_engine, ProofFixture.Options() with { SamplingSlack = 0, Thresholds = CommitmentThresholds.Default with { MaxMedianRelativeError = 1, MaxTrimmedMeanRelativeError = 1 } }).VerifyAsync(vc);
+            var strict = await ProofFixture.Verifier(_engine, ProofFixture.Options() with { DecodingReplay = DecodingReplayPolicy.Never, SamplingSlack = 0, Thresholds = CommitmentThresholds.Default with { MaxMedianRelativeError = 1, MaxTrimmedMeanRelativeError = 1 } }).VerifyAsync(vc);
             if (strict.Reason == FraudReason.SamplingMismatch)
             {
                 without = strict;
-                withSlack = await ProofFixture.Verifier(_engine, ProofFixture.Options() with { SamplingSlack = 0.5f, MaxSlackFraction = 0.1, Thresholds = CommitmentThresholds.Default with { MaxMedianRelativeError = 1, MaxTrimmedMeanRelativeError = 1 } }).VerifyAsync(vc);
+                withSlack = await ProofFixture.Verifier(_engine, ProofFixture.Options() with { DecodingReplay = DecodingReplayPolicy.Never, SamplingSlack = 0.5f, MaxSlackFraction = 0.1, Thresholds = CommitmentThresholds.Default with { MaxMedianRelativeError = 1, MaxTrimmedMeanRelativeError = 1 } }).VerifyAsync(vc);
             }
         }
 
