@@ -19,8 +19,12 @@ internal sealed class ProofsMatrixSettings : CommandSettings
     public int Cases { get; init; } = 10;
 
     [CommandOption("--sets <LIST>")]
-    [Description("Model sets, comma-separated: stories, f32, f16, q8_0, q4_k_m (default all). Ignored with --model.")]
-    public string Sets { get; init; } = "stories,f32,f16,q8_0,q4_k_m";
+    [Description("Model sets, comma-separated: stories, f32, f16, q8_0, q4_k_m, flat (Q4_K_M, 512 wide, 8 layers, 32,000-token vocabulary: nearly flat logits) (default all). Ignored with --model.")]
+    public string Sets { get; init; } = "stories,f32,f16,q8_0,q4_k_m,flat";
+
+    [CommandOption("--replay <POLICY>")]
+    [Description("The verifier's decoding replay: disputed (default: settles sampling disputes), never (the teacher-forced check alone), always.")]
+    public string Replay { get; init; } = "disputed";
 
     [CommandOption("--model <PATH>")]
     [Description("A claimed model of your own instead of the synthesized sets (with --weight-type, and optionally --other, --cheaper, --small).")]
@@ -72,6 +76,7 @@ internal sealed class ProofsMatrixSettings : CommandSettings
         : Generators is not ("all" or "standard") ? ValidationResult.Error("--generators must be all or standard.")
         : ParseVariant(Cpu) is null ? ValidationResult.Error("--cpu must be auto, avx512, avx2, avx or noavx.")
         : ParseType(WeightType) is null ? ValidationResult.Error("--weight-type must be f32, f16, q8_0 or q4_k_m.")
+        : ParseReplay(Replay) is null ? ValidationResult.Error("--replay must be disputed, never or always.")
         : ValidationResult.Success();
 
     internal static LlamaCpuVariant? ParseVariant(string text) => text.ToLowerInvariant() switch
@@ -81,6 +86,14 @@ internal sealed class ProofsMatrixSettings : CommandSettings
         "avx2" => LlamaCpuVariant.Avx2,
         "avx" => LlamaCpuVariant.Avx,
         "noavx" => LlamaCpuVariant.NoAvx,
+        _ => null,
+    };
+
+    internal static DecodingReplayPolicy? ParseReplay(string text) => text.ToLowerInvariant() switch
+    {
+        "disputed" => DecodingReplayPolicy.WhenDisputed,
+        "never" => DecodingReplayPolicy.Never,
+        "always" => DecodingReplayPolicy.Always,
         _ => null,
     };
 
@@ -110,9 +123,9 @@ internal sealed record WorstStats(int Receipts, double TrimmedMin, double Trimme
     }
 }
 
-internal sealed record RowCounts(int Cases, int Caught, int Missed, int NotApplicable, int Slack, Dictionary<string, int> Reasons, WorstStats? Worst)
+internal sealed record RowCounts(int Cases, int Caught, int Missed, int NotApplicable, int Slack, int Replayed, Dictionary<string, int> Reasons, WorstStats? Worst)
 {
-    public static RowCounts From(ProofMatrixRow row) => new(row.Cases, row.Caught, row.Missed, row.NotApplicable, row.SlackUsed, row.Reasons.ToDictionary(r => r.Key.ToString(), r => r.Value), WorstStats.From(row.WorstChunks));
+    public static RowCounts From(ProofMatrixRow row) => new(row.Cases, row.Caught, row.Missed, row.NotApplicable, row.SlackUsed, row.Replayed, row.Reasons.ToDictionary(r => r.Key.ToString(), r => r.Value), WorstStats.From(row.WorstChunks));
 
     public static RowCounts Merge(IEnumerable<RowCounts> rows)
     {
@@ -123,7 +136,7 @@ internal sealed record RowCounts(int Cases, int Caught, int Missed, int NotAppli
             reasons[reason] = reasons.GetValueOrDefault(reason) + count;
         }
 
-        return new(list.Sum(r => r.Cases), list.Sum(r => r.Caught), list.Sum(r => r.Missed), list.Sum(r => r.NotApplicable), list.Sum(r => r.Slack), reasons, WorstStats.Merge(list.Select(r => r.Worst)));
+        return new(list.Sum(r => r.Cases), list.Sum(r => r.Caught), list.Sum(r => r.Missed), list.Sum(r => r.NotApplicable), list.Sum(r => r.Slack), list.Sum(r => r.Replayed), reasons, WorstStats.Merge(list.Select(r => r.Worst)));
     }
 }
 
@@ -199,6 +212,10 @@ internal sealed class ProofsMatrixCommand : AsyncCommand<ProofsMatrixSettings>
                     string stories = ModelLocator.Stories260K() ?? throw new InvalidOperationException("stories260K.gguf not found beside the repository (../shared/models).");
                     sets.Add(RealProofMatrix.Stories260KSet(stories, directory));
                 }
+                else if (name == "flat")
+                {
+                    sets.Add(RealProofMatrix.SynthesizeModelSet(directory, SynthesisType.Q4_K_M, RealProofMatrix.FlatShape) with { Name = "synth-flat-q4_k_m" });
+                }
                 else
                 {
                     var type = ProofsMatrixSettings.ParseType(name) ?? throw new ArgumentException($"unknown model set '{name}'.");
@@ -218,7 +235,7 @@ internal sealed class ProofsMatrixCommand : AsyncCommand<ProofsMatrixSettings>
                 var cases = RealProofMatrix.Cases(settings.Cases, caseOffset, settings.MaxTokens);
                 caseOffset += settings.Cases;
                 var watch = Stopwatch.StartNew();
-                var run = await RealProofMatrix.RunAsync(set, generator, cases, Enum.GetValues<ProofAttack>(), variant, time, cancellationToken).ConfigureAwait(false);
+                var run = await RealProofMatrix.RunAsync(set, generator, cases, Enum.GetValues<ProofAttack>(), variant, time, ProofsMatrixSettings.ParseReplay(settings.Replay)!.Value, cancellationToken).ConfigureAwait(false);
                 var report = run.Report;
                 rows.Add(new MatrixRunRow(set.Name, set.WeightType.ToString(), generator.Name, run.CpuVariant, cases.Count, watch.Elapsed.TotalSeconds, RowCounts.From(report.Honest),
                     report.Attacks.ToDictionary(r => r.Attack!.Value.ToString(), RowCounts.From), [.. report.Failures.Where(f => f.StartsWith("false", StringComparison.Ordinal)).Take(20).Concat(report.Failures.Where(f => !f.StartsWith("false", StringComparison.Ordinal)).Take(5))]));
@@ -287,6 +304,8 @@ internal sealed class ProofsMatrixCommand : AsyncCommand<ProofsMatrixSettings>
         yield return settings.Sets;
         yield return "--generators";
         yield return settings.Generators;
+        yield return "--replay";
+        yield return settings.Replay;
         yield return "--max-tokens";
         yield return settings.MaxTokens.ToString(CultureInfo.InvariantCulture);
         yield return "--weight-type";
@@ -308,10 +327,10 @@ internal sealed class ProofsMatrixCommand : AsyncCommand<ProofsMatrixSettings>
         var text = new System.Text.StringBuilder();
         void Line(FormattableString line) => text.AppendLine(FormattableString.Invariant(line));
         Line($"per configuration (verifier: llama.cpp, 2 threads, n_ubatch 512, same CPU variant as the generator)");
-        Line($"{"set",-13}{"weights",-8}{"generator",-16}{"cpu",-8}{"honest",7}{"FP",5}{"slack",6}{"attacks",8}{"caught",7}{"missed",7}{"s",6}");
+        Line($"{"set",-18}{"weights",-8}{"generator",-16}{"cpu",-8}{"honest",7}{"FP",5}{"slack",6}{"replay",7}{"attacks",8}{"caught",7}{"missed",7}{"s",6}");
         foreach (var run in output.Runs)
         {
-            Line($"{run.Set,-13}{run.Weight,-8}{run.Generator,-16}{run.Cpu,-8}{run.Honest.Cases,7}{run.Honest.Caught,5}{run.Honest.Slack,6}{run.Attacks.Values.Sum(a => a.Cases),8}{run.Attacks.Values.Sum(a => a.Caught),7}{run.Attacks.Values.Sum(a => a.Missed),7}{run.Seconds,6:F0}");
+            Line($"{run.Set,-18}{run.Weight,-8}{run.Generator,-16}{run.Cpu,-8}{run.Honest.Cases,7}{run.Honest.Caught,5}{run.Honest.Slack,6}{run.Honest.Replayed,7}{run.Attacks.Values.Sum(a => a.Cases),8}{run.Attacks.Values.Sum(a => a.Caught),7}{run.Attacks.Values.Sum(a => a.Missed),7}{run.Seconds,6:F0}");
         }
 
         Line($"");

@@ -193,6 +193,7 @@ public sealed class ProofMatrix
         private readonly Dictionary<FraudReason, int> _reasons = [];
         private readonly List<ChunkComparison> _worst = [];
         private int _slack;
+        private int _replayed;
         private int _cases;
         private int _caught;
         private int _missed;
@@ -204,9 +205,14 @@ public sealed class ProofMatrix
             var result = report.Result;
             _cases++;
             _slack += report.SlackUsed;
-            if (report.Chunks.Count > 0)
+            _replayed += report.TeacherForced is null ? 0 : 1;
+
+            // The teacher-forced stage's comparisons when a replay followed: both stages apply the
+            // thresholds, and the prefill sits farther from decoding than the replay.
+            var chunks = report.TeacherForced is { Chunks.Count: > 0 } forced ? forced.Chunks : report.Chunks;
+            if (chunks.Count > 0)
             {
-                _worst.Add(report.Chunks.MaxBy(c => c.TrimmedMeanRelativeError));
+                _worst.Add(chunks.MaxBy(c => c.TrimmedMeanRelativeError));
             }
 
             if (result.Outcome == VerdictOutcome.Valid)
@@ -228,7 +234,7 @@ public sealed class ProofMatrix
             }
         }
 
-        public ProofMatrixRow ToRow() => new(attack, _cases, _caught, _missed, NotApplicable, new Dictionary<FraudReason, int>(_reasons), [.. _worst], _slack);
+        public ProofMatrixRow ToRow() => new(attack, _cases, _caught, _missed, NotApplicable, new Dictionary<FraudReason, int>(_reasons), [.. _worst], _slack, _replayed);
     }
 
     private sealed class CaseContext

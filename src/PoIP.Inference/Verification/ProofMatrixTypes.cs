@@ -31,8 +31,9 @@ public sealed record ProofMatrixCase(string Prompt, SamplingParameters Sampling,
 /// filled when the verifier is a <see cref="ReexecutionVerifier"/>. Calibration puts the thresholds
 /// above the honest row's largest value and below the attacks' smallest.
 /// </param>
-/// <param name="SlackUsed">Positions accepted through the sampling slack, summed over receipts.</param>
-public sealed record ProofMatrixRow(ProofAttack? Attack, int Cases, int Caught, int Missed, int NotApplicable, IReadOnlyDictionary<FraudReason, int> Reasons, IReadOnlyList<ChunkComparison> WorstChunks, int SlackUsed)
+/// <param name="SlackUsed">Positions accepted through the sampling slack by the deciding stage, summed over receipts.</param>
+/// <param name="Replayed">Receipts whose teacher-forced sampling check was disputed and settled by a decoding replay.</param>
+public sealed record ProofMatrixRow(ProofAttack? Attack, int Cases, int Caught, int Missed, int NotApplicable, IReadOnlyDictionary<FraudReason, int> Reasons, IReadOnlyList<ChunkComparison> WorstChunks, int SlackUsed, int Replayed = 0)
 {
     /// <summary>Adds up rows of the same attack.</summary>
     public static ProofMatrixRow Combine(ProofAttack? attack, IEnumerable<ProofMatrixRow> rows)
@@ -45,7 +46,7 @@ public sealed record ProofMatrixRow(ProofAttack? Attack, int Cases, int Caught, 
             reasons[reason] = reasons.GetValueOrDefault(reason) + count;
         }
 
-        return new ProofMatrixRow(attack, all.Sum(r => r.Cases), all.Sum(r => r.Caught), all.Sum(r => r.Missed), all.Sum(r => r.NotApplicable), reasons, [.. all.SelectMany(r => r.WorstChunks)], all.Sum(r => r.SlackUsed));
+        return new ProofMatrixRow(attack, all.Sum(r => r.Cases), all.Sum(r => r.Caught), all.Sum(r => r.Missed), all.Sum(r => r.NotApplicable), reasons, [.. all.SelectMany(r => r.WorstChunks)], all.Sum(r => r.SlackUsed), all.Sum(r => r.Replayed));
     }
 
     /// <summary>Range of <see cref="ChunkComparison.TrimmedMeanRelativeError"/> over <see cref="WorstChunks"/>, or null.</summary>
@@ -77,13 +78,13 @@ public sealed record ProofMatrixReport(ProofMatrixRow Honest, IReadOnlyList<Proo
     public override string ToString()
     {
         var text = new System.Text.StringBuilder();
-        text.AppendLine("attack                  cases  caught  missed  n/a  slack  worst-chunk trimmed mean [min, max]  reasons");
+        text.AppendLine("attack                  cases  caught  missed  n/a  slack  replay  worst-chunk trimmed mean [min, max]  reasons");
         foreach (var row in Attacks.Prepend(Honest))
         {
             string name = row.Attack?.ToString() ?? "honest (caught = FP)";
             string reasons = string.Join(", ", row.Reasons.Select(r => $"{r.Key}={r.Value}"));
             string range = row.WorstTrimmedMeanRange is { } r ? System.FormattableString.Invariant($"[{r.Min:G3}, {r.Max:G3}]") : "-";
-            text.AppendLine(System.FormattableString.Invariant($"{name,-24}{row.Cases,5}{row.Caught,8}{row.Missed,8}{row.NotApplicable,5}{row.SlackUsed,7}  {range,-36}  {reasons}"));
+            text.AppendLine(System.FormattableString.Invariant($"{name,-24}{row.Cases,5}{row.Caught,8}{row.Missed,8}{row.NotApplicable,5}{row.SlackUsed,7}{row.Replayed,8}  {range,-36}  {reasons}"));
         }
 
         return text.ToString();

@@ -76,6 +76,13 @@ public static class RealProofMatrix
     ];
 
     /// <summary>
+    /// A shape with a 32,000-token vocabulary (dim 512, 8 layers, 8 heads, 2 KV heads, ff 1024): seeded
+    /// weights over a large vocabulary give nearly flat logits, and depth makes the prefill differ from
+    /// decoding enough to move the seeded draw: the hardest case for the sampling check (set <c>flat</c>).
+    /// </summary>
+    public static ProofMatrixShape FlatShape { get; } = new(Dimension: 512, Layers: 8, Heads: 8, KvHeads: 2, FeedForward: 1024, Vocabulary: 32000);
+
+    /// <summary>
     /// Activation thresholds for a claimed model's weight type, chosen from the calibration in
     /// docs/proofs.md (honest maximum vs attack minimum of the worst chunk per receipt). F32 claims
     /// use 1e-3 (trimmed mean) and 1.5e-3 (median), so that F32 weights served as Q8_0 are caught;
@@ -210,6 +217,18 @@ public static class RealProofMatrix
     /// honest receipts for every case, and the <paramref name="attacks"/> on each.
     /// </summary>
     /// <exception cref="Core.Errors.EngineException">An engine failed to load.</exception>
+    public static Task<ProofMatrixRun> RunAsync(
+        ProofMatrixModelSet models,
+        ProofMatrixGenerator generator,
+        IReadOnlyList<ProofMatrixCase> cases,
+        IReadOnlyCollection<ProofAttack> attacks,
+        LlamaCpuVariant cpuVariant,
+        TimeProvider timeProvider,
+        CancellationToken cancellationToken = default) =>
+        RunAsync(models, generator, cases, attacks, cpuVariant, timeProvider, DecodingReplayPolicy.WhenDisputed, cancellationToken);
+
+    /// <summary>Runs the matrix like the other overload, with the verifier's decoding-replay policy chosen (to measure what the replay changes).</summary>
+    /// <exception cref="Core.Errors.EngineException">An engine failed to load.</exception>
     public static async Task<ProofMatrixRun> RunAsync(
         ProofMatrixModelSet models,
         ProofMatrixGenerator generator,
@@ -217,6 +236,7 @@ public static class RealProofMatrix
         IReadOnlyCollection<ProofAttack> attacks,
         LlamaCpuVariant cpuVariant,
         TimeProvider timeProvider,
+        DecodingReplayPolicy replay,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(models);
@@ -256,7 +276,7 @@ public static class RealProofMatrix
             IInferenceEngine? other = Wants(ProofAttack.OtherModel) && models.OtherModel is { } o ? await LoadLlama(o, 2, 512).ConfigureAwait(false) : null;
             IInferenceEngine? cheaper = Wants(ProofAttack.CheaperQuantisation) && models.CheaperQuantisation is { } q ? await LoadLlama(q, 2, 512).ConfigureAwait(false) : null;
             IInferenceEngine? small = Wants(ProofAttack.CheapModelDecode) && models.CheapSmallModel is { } s ? await LoadLlama(s, 2, 512).ConfigureAwait(false) : null;
-            var verifier = new ReexecutionVerifier(verifierEngine, CalibratedOptions(models.WeightType));
+            var verifier = new ReexecutionVerifier(verifierEngine, CalibratedOptions(models.WeightType) with { DecodingReplay = replay });
             var matrix = new ProofMatrix(verifier, new ProofMatrixEngines(honest, other, cheaper, small), timeProvider);
             var report = await matrix.RunAsync(cases, attacks, cancellationToken).ConfigureAwait(false);
             return new ProofMatrixRun(models, generator, verifierEngine.Identity.CpuVariant, report);

@@ -38,6 +38,19 @@ public sealed class RealEngineProofMatrixTests(Xunit.Abstractions.ITestOutputHel
         AssertClean(report, expectApplicable: [ProofAttack.CheaperQuantisation, ProofAttack.OtherModel, ProofAttack.CheapModelDecode]);
     }
 
+    [Fact]
+    public async Task Run_FlatQuantisedModel_HonestReceiptsValidAttacksCaught()
+    {
+        // A seeded Q4_K_M model (512 wide, 8 layers) with a 32,000-token vocabulary: nearly flat logits, so
+        // the prefill's rounding moves the seeded draw often (the honest 250M Q4_K_M false positive);
+        // the decoding replay must settle every such dispute for the node, and still catch the attacks.
+        ProofAttack[] attacks = [ProofAttack.OtherModel, ProofAttack.CheapModelDecode, ProofAttack.OutputChangedEnd, ProofAttack.OutputChangedMiddle, ProofAttack.OtherSeed, ProofAttack.TruncatedOutput];
+        var report = await RunAsync(_models.Flat, ProofMatrixGenerator.Standard, RealProofMatrix.Cases(6, first: 400, maxTokens: 40), attacks);
+        AssertClean(report, expectApplicable: attacks);
+        output.WriteLine($"honest receipts settled by a decoding replay: {report.Honest.Replayed} of {report.Honest.Cases}");
+        Assert.True(report.Honest.Replayed > 0, "no honest receipt was disputed: the model no longer exercises the replay (5 of 6 were, measured on avx512).");
+    }
+
     [Theory]
     [InlineData(false, 1, 7)]
     [InlineData(true, 0, 1)]
@@ -84,6 +97,7 @@ public sealed class RealEngineProofMatrixTests(Xunit.Abstractions.ITestOutputHel
             Stories = RealProofMatrix.Stories260KSet(StoriesModel.Path, _directory);
             F16 = RealProofMatrix.SynthesizeModelSet(_directory, SynthesisType.F16, shape);
             Q8 = RealProofMatrix.SynthesizeModelSet(_directory, SynthesisType.Q8_0, shape);
+            Flat = RealProofMatrix.SynthesizeModelSet(_directory, SynthesisType.Q4_K_M, RealProofMatrix.FlatShape);
         }
 
         public ProofMatrixModelSet Stories { get; }
@@ -91,6 +105,8 @@ public sealed class RealEngineProofMatrixTests(Xunit.Abstractions.ITestOutputHel
         public ProofMatrixModelSet F16 { get; }
 
         public ProofMatrixModelSet Q8 { get; }
+
+        public ProofMatrixModelSet Flat { get; }
 
         public void Dispose() => Directory.Delete(_directory, recursive: true);
     }
