@@ -7,11 +7,12 @@ public enum DecodingReplayPolicy
     Never = 0,
 
     /// <summary>
-    /// When the teacher-forced check found a sampling mismatch or accepted a position only through the
-    /// slack: the replay decides. A sampling mismatch that cannot be replayed is inconclusive, never fraud.
+    /// When the teacher-forced check found a sampling or activation mismatch, or accepted a position only
+    /// through the slack: the replay decides. A sampling mismatch that cannot be replayed is
+    /// inconclusive, never fraud; an activation mismatch that cannot be replayed stands.
     /// </summary>
     WhenDisputed = 1,
 
-    /// <summary>After every teacher-forced check that found no other fraud (measurement and tests).</summary>
+    /// <summary>After every teacher-forced check that ended valid or in a sampling or activation mismatch (measurement and tests).</summary>
     Always = 2,
 }

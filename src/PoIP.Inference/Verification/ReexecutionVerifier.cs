@@ -85,12 +85,16 @@ public sealed class ReexecutionVerifier : IProofVerifier
 
     private bool NeedsReplay(ReexecutionReport forced) => _options.DecodingReplay switch
     {
-        DecodingReplayPolicy.Always => forced.Result.Outcome == VerdictOutcome.Valid || IsSamplingFraud(forced.Result),
-        DecodingReplayPolicy.WhenDisputed => IsSamplingFraud(forced.Result) || (forced.Result.Outcome == VerdictOutcome.Valid && forced.SlackUsed > 0),
+        DecodingReplayPolicy.Always => forced.Result.Outcome == VerdictOutcome.Valid || IsNumericFraud(forced.Result),
+        DecodingReplayPolicy.WhenDisputed => IsNumericFraud(forced.Result) || (forced.Result.Outcome == VerdictOutcome.Valid && forced.SlackUsed > 0),
         _ => false,
     };
 
     private static bool IsSamplingFraud(VerificationResult result) => result.Outcome == VerdictOutcome.Fraud && result.Reason == FraudReason.SamplingMismatch;
+
+    /// <summary>Fraud judged on numbers the prefill computes differently from decoding (activations, sampling): worth a replay before it is signed.</summary>
+    private static bool IsNumericFraud(VerificationResult result) =>
+        result.Outcome == VerdictOutcome.Fraud && result.Reason is FraudReason.SamplingMismatch or FraudReason.ActivationMismatch;
 
     /// <summary>
     /// The second stage: the node's decoding replayed step by step. When the replay reproduces the node's
@@ -150,7 +154,11 @@ public sealed class ReexecutionVerifier : IProofVerifier
         return new ReexecutionReport(result, comparer.Results.ToArray(), strict ? 0 : observer.SlackUsed) { TeacherForced = forced, ReplayExact = exact };
     }
 
-    /// <summary>A dispute the replay could not settle: a sampling mismatch becomes inconclusive; a slack-accepted receipt stays valid.</summary>
+    /// <summary>
+    /// A dispute the replay could not settle: a sampling mismatch becomes inconclusive; an activation
+    /// mismatch stands (its thresholds are calibrated with a measured margin, docs/proofs.md §6); a
+    /// slack-accepted receipt stays valid.
+    /// </summary>
     private static ReexecutionReport Unconfirmed(ReexecutionReport forced, string why)
     {
         if (!IsSamplingFraud(forced.Result))

@@ -178,6 +178,44 @@ public sealed class DecodingReplayVerifierTests : IDisposable
     }
 
     [Fact]
+    public async Task Verify_HonestActivationsOutsideThresholdsOfThePrefill_ReplayConfirmsValid()
+    {
+        // Decode noise of 1e-2 puts the honest commitment outside the default thresholds (5e-3) of the
+        // teacher-forced comparison; the replay reproduces it bit for bit.
+        var node = Noisy();
+        var honest = await GenerateAsync(node, 8);
+        var vc = Case(honest.Request, honest.Tokens, honest.Stop, honest.Builder, node);
+        var report = await new ReexecutionVerifier(Noisy(), ProofFixture.Options()).VerifyWithDetailsAsync(vc);
+        Assert.Equal(FraudReason.ActivationMismatch, report.TeacherForced!.Result.Reason);
+        Assert.Equal(VerdictOutcome.Valid, report.Result.Outcome);
+        Assert.True(report.ReplayExact);
+    }
+
+    [Fact]
+    public async Task Verify_OtherModelsCommitment_ActivationFraudStandsAfterReplay()
+    {
+        var other = ProofFixture.OtherModel();
+        var claimed = Noisy();
+        var g = await GenerateAsync(other, 9, claimed.Model.Id);
+        var vc = Case(g.Request, g.Tokens, g.Stop, g.Builder, claimed);
+        var verifierEngine = Noisy();
+        var report = await new ReexecutionVerifier(verifierEngine, ProofFixture.Options()).VerifyWithDetailsAsync(vc);
+        Assert.Equal((VerdictOutcome.Fraud, FraudReason.ActivationMismatch), (report.Result.Outcome, report.Result.Reason));
+        Assert.Contains("decoding replay", report.Result.Detail, StringComparison.Ordinal);
+        Assert.Equal(1, verifierEngine.ReplayCalls);
+    }
+
+    [Fact]
+    public async Task Verify_ActivationMismatchEngineCannotReplay_FraudStands()
+    {
+        var node = Noisy();
+        var honest = await GenerateAsync(node, 8);
+        var vc = Case(honest.Request, honest.Tokens, honest.Stop, honest.Builder, node);
+        var result = await new ReexecutionVerifier(new FakeEngine(ProofFixture.Real, decodeNoise: 1e-2, canReplay: false), ProofFixture.Options()).VerifyAsync(vc);
+        Assert.Equal((VerdictOutcome.Fraud, FraudReason.ActivationMismatch), (result.Outcome, result.Reason));
+    }
+
+    [Fact]
     public async Task Verify_UndisputedHonestReceipt_NoReplay()
     {
         var node = ProofFixture.Honest();
