@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PoIP.Core.Hashing;
 using PoIP.Core.Money;
@@ -80,6 +81,66 @@ public sealed class DependencyInjectionTests : IDisposable
         await node.StopAsync();
         Assert.Null(nodeRuntime.Host);
         Assert.Null(nodeRuntime.Engine);
+    }
+
+    [Fact]
+    public async Task AddLlamaEngine_HostLoggerAndMeterFactory_ReachTheEngine()
+    {
+        var logs = new CapturingLoggerProvider();
+        using var node = _fixture.Build("observed-node", poip =>
+        {
+            poip.Services.AddMetrics();
+            poip.Services.AddLogging(b => b.AddProvider(logs));
+            HostingFixture.Llama(poip, HostingFixture.Stories);
+            poip.AddDevFunding(o => o.Stake = TokenAmount.FromTokens(150)).AddNode(o => o.MaxOutputTokens = 64);
+        });
+        var factory = node.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        long generated = 0;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == LlamaInferenceEngine.MeterName && ReferenceEquals(instrument.Meter.Scope, factory) && instrument.Name == "poip.inference.tokens.generated")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref generated, value));
+        listener.Start();
+
+        await node.StartAsync();
+        var engine = node.Services.GetRequiredService<PoIPRuntime>().Engine!;
+        int tokens = 0;
+        await foreach (var _ in engine.GenerateAsync(new Core.Engine.GenerationRequest(engine.Tokenize("Once upon a time", true), SamplingParameters.Greedy, 1, 12)))
+        {
+            tokens++;
+        }
+
+        Assert.Equal(12, tokens);
+        Assert.Equal(12, Interlocked.Read(ref generated));
+        Assert.Contains(logs.Lines, l => l.Category == typeof(LlamaInferenceEngine).FullName && l.Message.StartsWith("llama.cpp engine loaded", StringComparison.Ordinal));
+        await node.StopAsync();
+    }
+
+    private sealed class CapturingLoggerProvider : Microsoft.Extensions.Logging.ILoggerProvider
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<(string Category, string Message)> Lines { get; } = new();
+
+        public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(CapturingLoggerProvider owner, string category) : Microsoft.Extensions.Logging.ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+            public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                owner.Lines.Enqueue((category, formatter(state, exception)));
+        }
     }
 
     [Fact]

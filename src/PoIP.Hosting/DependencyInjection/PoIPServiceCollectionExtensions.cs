@@ -1,5 +1,7 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PoIP.Core.Economics;
 using PoIP.Core.Engine;
@@ -46,7 +48,11 @@ public static class PoIPServiceCollectionExtensions
         return builder;
     }
 
-    /// <summary>Serves inference with llama.cpp (LLamaSharp); the application references a native backend package.</summary>
+    /// <summary>
+    /// Serves inference with llama.cpp (LLamaSharp); the application references a native backend package.
+    /// The engine logs through the host's <see cref="ILoggerFactory"/> and publishes its instruments
+    /// (meter <see cref="LlamaInferenceEngine.MeterName"/>) through the host's <see cref="IMeterFactory"/> when they are registered.
+    /// </summary>
     public static PoIPBuilder AddLlamaEngine(this PoIPBuilder builder, Action<LlamaEngineServiceOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -55,7 +61,11 @@ public static class PoIPServiceCollectionExtensions
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LlamaEngineServiceOptions>, LlamaEngineServiceOptionsValidator>());
         builder.Services.RemoveAll<EngineSource>();
         builder.Services.AddSingleton(new EngineSource(
-            async (sp, ct) => await LlamaInferenceEngine.LoadAsync(sp.GetRequiredService<IOptions<LlamaEngineServiceOptions>>().Value.ToEngineOptions(), ct).ConfigureAwait(false),
+            async (sp, ct) => await LlamaInferenceEngine.LoadAsync(
+                sp.GetRequiredService<IOptions<LlamaEngineServiceOptions>>().Value.ToEngineOptions(),
+                sp.GetService<ILoggerFactory>()?.CreateLogger<LlamaInferenceEngine>(),
+                sp.GetService<IMeterFactory>(),
+                ct).ConfigureAwait(false),
             isLlama: true));
         return builder;
     }
