@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using PoIP.Core.Economics;
 using PoIP.Core.Identity;
 using PoIP.Core.Money;
 using PoIP.Economics.Reputation;
@@ -21,7 +20,7 @@ internal sealed class NodeChooser
     private readonly NodeSelector _selector;
     private readonly Lock _selectorLock = new();
     private readonly ReputationBook _reputation;
-    private readonly IStakeManager _stakes;
+    private readonly StakeCache _stakes;
     private readonly ConcurrentDictionary<PeerId, double> _latencyTicks = new();
     private readonly ConcurrentDictionary<PeerId, byte> _attempted = new();
     private int _next;
@@ -30,7 +29,7 @@ internal sealed class NodeChooser
     {
         _nodes = options.Nodes;
         _policy = options.Selection;
-        _stakes = options.Stakes;
+        _stakes = new StakeCache(options.Stakes, options.TimeProvider, options.StakeCacheDuration);
         _reputation = reputation;
         int seed = options.SelectionSeed ?? BitConverter.ToInt32(options.Key.PeerId.Bytes[^4..]);
         _selector = new NodeSelector(seed, options.SelectionWeights);
@@ -70,7 +69,7 @@ internal sealed class NodeChooser
         foreach (var node in remaining)
         {
             var id = node.PeerId!.Value;
-            var stake = await _stakes.GetStakeAsync(id, cancellationToken).ConfigureAwait(false);
+            var stake = await _stakes.GetAsync(id, cancellationToken).ConfigureAwait(false);
             var latency = TimeSpan.FromTicks((long)(_latencyTicks.TryGetValue(id, out double ticks) ? ticks : slowest));
             candidates.Add(new NodeCandidate(id, priceCap, latency, stake.Bonded, _reputation.GetScore(id)));
         }

@@ -48,4 +48,7 @@ public sealed class PoIPClientOptions
 
     /// <summary>Clock for expiries and breakers.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>How long a node's stake read from <see cref="Stakes"/> is reused when choosing nodes (default 5 s; zero reads it on every choice).</summary>
+    public TimeSpan StakeCacheDuration { get; init; } = TimeSpan.FromSeconds(5);
 }
