@@ -29,6 +29,10 @@ internal sealed class VerifySettings : CommandSettings
     [Description("receipt (default: the variant the receipt names), auto, avx512, avx2, avx, noavx.")]
     public string CpuVariant { get; init; } = "receipt";
 
+    [CommandOption("--cross-variant")]
+    [Description("Accept a receipt computed on another CPU variant (to measure cross-variant agreement; the engine standard requires the same variant, so a verdict here is advisory).")]
+    public bool CrossVariant { get; init; }
+
     [CommandOption("--ubatch <N>")]
     [Description("Prefill micro-batch (default: the receipt's; the engine standard lets a verifier choose it).")]
     public int? Ubatch { get; init; }
@@ -121,13 +125,16 @@ internal sealed class VerifyCommand : AsyncCommand<VerifySettings>
                 return await MalformedAsync(settings, "model.mismatch", $"the receipt is for model {claimed.ModelId}; {model} is {engine.Model.Id}.");
             }
 
-            if (!ReexecutionVerifierOptions.DefaultEngineCompatibility(claimed.Engine, engine.Identity))
+            Func<EngineIdentity, EngineIdentity, bool> compatible = settings.CrossVariant
+                ? (c, v) => ReexecutionVerifierOptions.DefaultEngineCompatibility(c with { CpuVariant = v.CpuVariant }, v)
+                : ReexecutionVerifierOptions.DefaultEngineCompatibility;
+            if (!compatible(claimed.Engine, engine.Identity))
             {
                 return await MalformedAsync(settings, "engine.mismatch", $"the receipt was computed on {claimed.Engine}; this machine runs {engine.Identity} (try --cpu-variant).");
             }
 
             var clock = Stopwatch.StartNew();
-            var report = await new ReexecutionVerifier(engine, VerifierCalibration.ForModel(model)).VerifyWithDetailsAsync(file.ToVerificationCase(), cancellationToken);
+            var report = await new ReexecutionVerifier(engine, VerifierCalibration.ForModel(model) with { EngineCompatibility = compatible }).VerifyWithDetailsAsync(file.ToVerificationCase(), cancellationToken);
             double verifyMs = clock.Elapsed.TotalMilliseconds;
             var result = report.Result;
             int exit = result.Outcome switch
