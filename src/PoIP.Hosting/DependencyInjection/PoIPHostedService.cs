@@ -13,6 +13,7 @@ using PoIP.Economics.Embedded;
 using PoIP.Hosting.LocalNetwork;
 using PoIP.Hosting.Validation;
 using PoIP.Inference.Commitments;
+using PoIP.Inference.Llama;
 using PoIP.Inference.Verification;
 using PoIP.Network;
 using PoIP.Network.Addressing;
@@ -206,6 +207,10 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
             ? await embedded.CanServeAsync(node, cancellationToken).ConfigureAwait(false)
             : (await stakes.GetStakeAsync(node, cancellationToken).ConfigureAwait(false)).Bonded > Core.Money.TokenAmount.Zero;
 
+    /// <summary>The calibrated verifier options of the served model's weight type on llama.cpp (docs/proofs.md §6); the defaults for other engines.</summary>
+    private static ReexecutionVerifierOptions VerifierOptionsFor(IInferenceEngine engine) =>
+        engine is LlamaInferenceEngine llama ? VerifierCalibration.ForModel(llama.Options.ModelPath) : new ReexecutionVerifierOptions();
+
     private async Task ConfigureValidatorAsync(Libp2pHost host, IInferenceEngine engine, IStakeManager stakes, Ed25519KeyPair key, CancellationToken cancellationToken)
     {
         var validatorOptions = services.GetRequiredService<IOptions<PoIPValidatorOptions>>().Value;
@@ -217,7 +222,7 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
         var validatorService = new ValidatorService(new ValidatorServiceOptions
         {
             Key = key,
-            Verifier = new ReexecutionVerifier(engine, new ReexecutionVerifierOptions()),
+            Verifier = new ReexecutionVerifier(engine, VerifierOptionsFor(engine)),
             Stakes = stakes,
             AuditProbability = AuditSelectionProbability.FromDouble(validatorOptions.AuditProbability),
             MaxPromptBytes = validatorOptions.MaxPromptBytes,
