@@ -306,7 +306,7 @@ public sealed class Libp2pStream : Stream
                     throw Internal.Errors.Closed($"stream {Id} is closed for writing");
                 }
 
-                credit = (int)Math.Min(Math.Min(_sendWindow, buffer.Length), 4 * YamuxSession.MaxFrameData);
+                credit = (int)Math.Min(Math.Min(_sendWindow, buffer.Length), YamuxSession.MaxWriteBatch);
                 if (credit == 0)
                 {
                     _windowSignal.Arm(); // one writer at a time (a second concurrent writer gets InvalidOperationException)

@@ -15,12 +15,23 @@ internal sealed class NoiseSecureStream : Stream, Internal.IFrameTransport
 {
     public const int MaxFrameLength = 65535;
     public const int MaxPlaintext = MaxFrameLength - NoiseCipher.TagLength;
-    private const int ReadBufferSize = 2 * (MaxFrameLength + 2);
-    private const int WriteBufferSize = WriteBufferFrames * (MaxFrameLength + 2 + 32); // room for each bulk frame's header frame too
-    private const int WriteBufferFrames = 2;
+
+    /// <summary>
+    /// Plaintext bytes that fit one socket write: the Yamux writer hands over at most this much data per
+    /// call, so a 256 KiB application write is one <c>send</c> (before: two full frames per send, and a
+    /// 68-byte remainder in a send of its own).
+    /// </summary>
+    public const int WriteBatch = 256 * 1024;
 
     /// <summary>Payloads at least this long get Noise frames of their own (see <see cref="WriteAsync(ReadOnlyMemory{byte}, ReadOnlyMemory{byte}, bool, CancellationToken)"/>).</summary>
     public const int SeparateHeaderThreshold = 1024;
+
+    // Reads: up to four full frames per socket read. Writes: one batch of frames (the 16-byte tags, the
+    // 2-byte lengths and the bulk frames' 30-byte header frames) plus queued control frames.
+    private const int ReadBufferSize = 4 * (MaxFrameLength + 2);
+    private const int WriteBufferSize = WriteBatch + 8 * 1024;
+    private const int FrameOverhead = 2 + NoiseCipher.TagLength;
+    private const int StagingSize = SeparateHeaderThreshold + 2048;
 
     private readonly Stream _inner;
     private readonly NoiseCipher _send;
@@ -41,12 +52,12 @@ internal sealed class NoiseSecureStream : Stream, Internal.IFrameTransport
         _inner = inner;
         _send = send;
         _receive = receive;
-        // Per-connection buffers (about 260 KiB), allocated once and left to the GC on dispose:
+        // Per-connection buffers (about 590 KiB), allocated once and left to the GC on dispose:
         // a reader or writer racing with disposal may still touch them, so they never go back to a pool.
         _readBuffer = GC.AllocateUninitializedArray<byte>(ReadBufferSize);
         _plain = GC.AllocateUninitializedArray<byte>(MaxPlaintext);
         _writeBuffer = GC.AllocateUninitializedArray<byte>(WriteBufferSize);
-        _staging = GC.AllocateUninitializedArray<byte>(MaxPlaintext);
+        _staging = GC.AllocateUninitializedArray<byte>(StagingSize);
     }
 
     public override bool CanRead => true;
@@ -153,60 +164,59 @@ internal sealed class NoiseSecureStream : Stream, Internal.IFrameTransport
 
     /// <summary>
     /// Encrypts <paramref name="header"/> followed by <paramref name="payload"/> into frames, flushing to
-    /// the socket when the buffer fills and, if <paramref name="flush"/>, at the end. A small payload
-    /// shares the header's frame (one copy into a staging buffer, one AEAD call); a bulk payload
-    /// (at least <see cref="SeparateHeaderThreshold"/> bytes) gets its own frames, encrypted straight
-    /// from <paramref name="payload"/>, so neither side copies it: the receiver reads the header frame,
-    /// then decrypts the payload frame directly into its destination. That costs one extra 30-byte
+    /// the socket when the buffer cannot take the next frame and, if <paramref name="flush"/>, at the end.
+    /// A small payload shares the header's frame (one copy into a staging buffer, one AEAD call); a bulk
+    /// payload (at least <see cref="SeparateHeaderThreshold"/> bytes) gets its own frames, encrypted
+    /// straight from <paramref name="payload"/>, so neither side copies it: the receiver reads the header
+    /// frame, then decrypts the payload frame directly into its destination. That costs one extra 30-byte
     /// frame (0.05% of a 64 KiB payload) and one small AEAD call.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> header, ReadOnlyMemory<byte> payload, bool flush, CancellationToken cancellationToken)
     {
-        if (!header.IsEmpty && payload.Length >= SeparateHeaderThreshold)
+        if (!header.IsEmpty && (payload.Length >= SeparateHeaderThreshold || header.Length + payload.Length > StagingSize))
         {
-            if (WriteBufferSize - _writeLength < header.Length + 2 + NoiseCipher.TagLength)
-            {
-                await FlushCoreAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            EncryptFrame(header.Span);
+            await WriteFramesAsync(header, cancellationToken).ConfigureAwait(false);
             header = ReadOnlyMemory<byte>.Empty;
         }
 
-        while (!header.IsEmpty || !payload.IsEmpty)
+        if (header.IsEmpty)
         {
-            if (WriteBufferSize - _writeLength < MaxFrameLength + 2)
+            await WriteFramesAsync(payload, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            int length = header.Length + payload.Length;
+            if (WriteBufferSize - _writeLength < length + FrameOverhead)
             {
                 await FlushCoreAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            int chunk;
-            ReadOnlySpan<byte> plaintext;
-            if (header.IsEmpty)
-            {
-                chunk = Math.Min(payload.Length, MaxPlaintext);
-                plaintext = payload.Span[..chunk];
-                payload = payload[chunk..];
-            }
-            else
-            {
-                int h = header.Length;
-                int p = Math.Min(payload.Length, MaxPlaintext - h);
-                header.Span.CopyTo(_staging);
-                payload.Span[..p].CopyTo(_staging.AsSpan(h));
-                chunk = h + p;
-                plaintext = _staging.AsSpan(0, chunk);
-                header = ReadOnlyMemory<byte>.Empty;
-                payload = payload[p..];
-            }
-
-            EncryptFrame(plaintext);
+            header.Span.CopyTo(_staging);
+            payload.Span.CopyTo(_staging.AsSpan(header.Length));
+            EncryptFrame(_staging.AsSpan(0, length));
         }
 
         if (flush)
         {
             await FlushCoreAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Encrypts <paramref name="plaintext"/> as frames of at most <see cref="MaxPlaintext"/> bytes.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WriteFramesAsync(ReadOnlyMemory<byte> plaintext, CancellationToken cancellationToken)
+    {
+        while (!plaintext.IsEmpty)
+        {
+            int chunk = Math.Min(plaintext.Length, MaxPlaintext);
+            if (WriteBufferSize - _writeLength < chunk + FrameOverhead)
+            {
+                await FlushCoreAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            EncryptFrame(plaintext.Span[..chunk]);
+            plaintext = plaintext[chunk..];
         }
     }
 

@@ -23,6 +23,9 @@ internal sealed class YamuxSession : IAsyncDisposable
     /// </summary>
     public const int MaxFrameData = Noise.NoiseSecureStream.MaxPlaintext;
 
+    /// <summary>Most data one <see cref="WriteDataAsync"/> call takes: one socket write of frames (fewer sends, and the write lock is not held across several).</summary>
+    public const int MaxWriteBatch = Noise.NoiseSecureStream.WriteBatch;
+
     /// <summary>Largest data frame we accept (bounded anyway by the window we granted).</summary>
     public const int MaxIncomingFrame = 16 * 1024 * 1024;
 
