@@ -83,15 +83,123 @@ internal sealed class NoiseSecureStream : Stream, Internal.IFrameTransport
             return 0;
         }
 
+        while (true)
+        {
+            int n = ReadOneBuffered(buffer.Span);
+            if (n > 0)
+            {
+                return n;
+            }
+
+            if (n < 0 && !await FillFrameAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return 0; // clean end of stream between frames
+            }
+
+            // n == 0: an empty frame, skipped
+        }
+    }
+
+    /// <summary>
+    /// Takes bytes without waiting: from the rest of a frame decrypted earlier, or else from the next
+    /// frame if it is wholly buffered (decrypted straight into <paramref name="destination"/> when it fits).
+    /// Returns the bytes copied (0 for an empty frame), or -1 when no whole frame is buffered.
+    /// </summary>
+    private int ReadOneBuffered(Span<byte> destination)
+    {
         if (_plainEnd > _plainStart)
         {
-            return CopyPlain(buffer.Span);
+            return CopyPlain(destination);
         }
 
-        // Next frame: 2-byte length then ciphertext.
+        if (_readEnd - _readStart < 2)
+        {
+            return -1;
+        }
+
+        int length = BinaryPrimitives.ReadUInt16BigEndian(_readBuffer.AsSpan(_readStart));
+        if (length < NoiseCipher.TagLength)
+        {
+            throw Internal.Errors.Protocol("noise: frame shorter than its tag");
+        }
+
+        if (_readEnd - _readStart < 2 + length)
+        {
+            return -1;
+        }
+
+        var cipher = _readBuffer.AsSpan(_readStart + 2, length);
+        _readStart += 2 + length;
+        int plainLength = length - NoiseCipher.TagLength;
+        BytesRead += plainLength;
+        if (plainLength <= destination.Length)
+        {
+            _receive.Decrypt(cipher, destination, default);
+            return plainLength;
+        }
+
+        _receive.Decrypt(cipher, _plain, default);
+        _plainStart = 0;
+        _plainEnd = plainLength;
+        return CopyPlain(destination);
+    }
+
+    /// <summary>True when the next <paramref name="count"/> plaintext bytes are in whole frames already received (nothing is decrypted).</summary>
+    public bool HasBuffered(int count)
+    {
+        int available = _plainEnd - _plainStart;
+        int position = _readStart;
+        while (available < count)
+        {
+            if (_readEnd - position < 2)
+            {
+                return false;
+            }
+
+            int length = BinaryPrimitives.ReadUInt16BigEndian(_readBuffer.AsSpan(position));
+            if (length < NoiseCipher.TagLength || _readEnd - position < 2 + length)
+            {
+                return false; // a bad length is left for the read to report
+            }
+
+            available += length - NoiseCipher.TagLength;
+            position += 2 + length;
+        }
+
+        return true;
+    }
+
+    /// <summary>Reads exactly <c>destination.Length</c> bytes from whole buffered frames (after <see cref="HasBuffered"/>).</summary>
+    /// <exception cref="InvalidOperationException">Not enough was buffered.</exception>
+    public void ReadBuffered(Span<byte> destination)
+    {
+        while (!destination.IsEmpty)
+        {
+            int n = ReadOneBuffered(destination);
+            if (n < 0)
+            {
+                throw new InvalidOperationException("noise: fewer bytes buffered than asked for");
+            }
+
+            destination = destination[n..];
+        }
+    }
+
+    private int CopyPlain(Span<byte> destination)
+    {
+        int n = Math.Min(destination.Length, _plainEnd - _plainStart);
+        _plain.AsSpan(_plainStart, n).CopyTo(destination);
+        _plainStart += n;
+        return n;
+    }
+
+    /// <summary>Buffers the next whole frame; false on end of stream with nothing buffered.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> FillFrameAsync(CancellationToken cancellationToken)
+    {
         if (!await FillAsync(2, cancellationToken).ConfigureAwait(false))
         {
-            return 0; // clean end of stream between frames
+            return false;
         }
 
         int length = BinaryPrimitives.ReadUInt16BigEndian(_readBuffer.AsSpan(_readStart));
@@ -105,28 +213,7 @@ internal sealed class NoiseSecureStream : Stream, Internal.IFrameTransport
             throw Internal.Errors.Closed("noise: connection closed inside a frame");
         }
 
-        var cipher = _readBuffer.AsSpan(_readStart + 2, length);
-        _readStart += 2 + length;
-        int plainLength = length - NoiseCipher.TagLength;
-        BytesRead += plainLength;
-        if (plainLength <= buffer.Length)
-        {
-            _receive.Decrypt(cipher, buffer.Span, default);
-            return plainLength;
-        }
-
-        _receive.Decrypt(cipher, _plain, default);
-        _plainStart = 0;
-        _plainEnd = plainLength;
-        return CopyPlain(buffer.Span);
-    }
-
-    private int CopyPlain(Span<byte> destination)
-    {
-        int n = Math.Min(destination.Length, _plainEnd - _plainStart);
-        _plain.AsSpan(_plainStart, n).CopyTo(destination);
-        _plainStart += n;
-        return n;
+        return true;
     }
 
     /// <summary>Ensures <paramref name="count"/> bytes are buffered; false on end of stream with none buffered.</summary>
