@@ -222,7 +222,11 @@ internal sealed class NoiseSecureStream : Stream, Internal.IFrameTransport
     {
         while (_readEnd - _readStart < count)
         {
-            if (_readBuffer.Length - _readStart < count)
+            if (_readStart == _readEnd)
+            {
+                _readStart = _readEnd = 0; // empty: the whole buffer is free for this read
+            }
+            else if (_readBuffer.Length - _readStart < count)
             {
                 Buffer.BlockCopy(_readBuffer, _readStart, _readBuffer, 0, _readEnd - _readStart);
                 _readEnd -= _readStart;
