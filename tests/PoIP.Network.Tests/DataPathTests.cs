@@ -43,15 +43,22 @@ public sealed class DataPathTests(ITestOutputHelper output)
         return new Pair { Client = client, Server = server, ServerInbound = inbound };
     }
 
-    /// <summary>Opens a stream and waits until the server has accepted it (the SYN travels with a first byte, read here).</summary>
-    private static async Task<(Libp2pStream Out, Libp2pStream In)> OpenAsync(Pair p)
+    /// <summary>
+    /// Opens a stream and waits until the server has accepted it (the SYN travels with a first byte,
+    /// read here), then sends one bulk batch through it, so that both ends' Noise buffers have grown to
+    /// their bulk sizes (they start small). Returns the in-place count after that warm-up.
+    /// </summary>
+    private static async Task<(Libp2pStream Out, Libp2pStream In, long InPlace)> OpenAsync(Pair p)
     {
         var outbound = p.Client.OpenStream();
         await outbound.WriteAsync(new byte[] { 42 });
         var inbound = await p.ServerInbound.Reader.ReadAsync();
         var one = new byte[1];
         Assert.Equal(1, await inbound.ReadAsync(one));
-        return (outbound, inbound);
+        var warm = new byte[4 * YamuxSession.MaxFrameData];
+        await outbound.WriteAsync(warm);
+        await inbound.ReadExactlyAsync(warm);
+        return (outbound, inbound, p.Server.FramesDecryptedInPlace);
     }
 
     /// <summary>Yields until the stream's reader is parked on its signal (a state, not a time).</summary>
@@ -67,7 +74,7 @@ public sealed class DataPathTests(ITestOutputHelper output)
     public async Task Read_ReaderWaitsWithRoom_SeveralFramesDecryptedInPlaceInOneRead()
     {
         await using var p = CreatePair();
-        var (outbound, inbound) = await OpenAsync(p);
+        var (outbound, inbound, inPlace) = await OpenAsync(p);
         var data = RandomNumberGenerator.GetBytes(3 * YamuxSession.MaxFrameData);
         var buffer = new byte[1024 * 1024];
         var read = inbound.ReadAsync(buffer).AsTask();
@@ -77,14 +84,14 @@ public sealed class DataPathTests(ITestOutputHelper output)
 
         Assert.Equal(data.Length, await read);
         Assert.Equal(data, buffer.AsSpan(0, data.Length).ToArray());
-        Assert.Equal(3, p.Server.FramesDecryptedInPlace);
+        Assert.Equal(3, p.Server.FramesDecryptedInPlace - inPlace);
     }
 
     [Fact]
     public async Task Read_FrameDoesNotFitReaderBuffer_GoesToSegmentAndNextReadGetsIt()
     {
         await using var p = CreatePair();
-        var (outbound, inbound) = await OpenAsync(p);
+        var (outbound, inbound, inPlace) = await OpenAsync(p);
         var data = RandomNumberGenerator.GetBytes(3 * YamuxSession.MaxFrameData);
         var buffer = new byte[(2 * YamuxSession.MaxFrameData) + 100];
         var read = inbound.ReadAsync(buffer).AsTask();
@@ -93,7 +100,7 @@ public sealed class DataPathTests(ITestOutputHelper output)
         await outbound.WriteAsync(data);
 
         Assert.Equal(2 * YamuxSession.MaxFrameData, await read); // two in place, the third did not fit
-        Assert.Equal(2, p.Server.FramesDecryptedInPlace);
+        Assert.Equal(2, p.Server.FramesDecryptedInPlace - inPlace);
         var rest = new byte[YamuxSession.MaxFrameData];
         await inbound.ReadExactlyAsync(rest);
         byte[] got = [.. buffer.AsSpan(0, 2 * YamuxSession.MaxFrameData), .. rest];
@@ -104,7 +111,7 @@ public sealed class DataPathTests(ITestOutputHelper output)
     public async Task Read_SmallReaderBuffer_UsesSegmentsAndKeepsOrder()
     {
         await using var p = CreatePair();
-        var (outbound, inbound) = await OpenAsync(p);
+        var (outbound, inbound, inPlace) = await OpenAsync(p);
         var data = RandomNumberGenerator.GetBytes(5 * YamuxSession.MaxFrameData + 12345);
         var writing = outbound.WriteAsync(data).AsTask();
         var got = new MemoryStream();
@@ -118,14 +125,14 @@ public sealed class DataPathTests(ITestOutputHelper output)
 
         await writing;
         Assert.Equal(data, got.ToArray());
-        Assert.Equal(0, p.Server.FramesDecryptedInPlace);
+        Assert.Equal(0, p.Server.FramesDecryptedInPlace - inPlace);
     }
 
     [Fact]
     public async Task Read_CancelledWhileDataFlows_LosesAndCorruptsNothing()
     {
         await using var p = CreatePair();
-        var (outbound, inbound) = await OpenAsync(p);
+        var (outbound, inbound, inPlace) = await OpenAsync(p);
         var data = RandomNumberGenerator.GetBytes(2000 * YamuxSession.MaxFrameData);
         long received = 0;
 
@@ -179,7 +186,7 @@ public sealed class DataPathTests(ITestOutputHelper output)
         }
 
         await writing;
-        output.WriteLine($"{cancelled} reads cancelled, {p.Server.FramesDecryptedInPlace} frames decrypted in place"); // how often each race ran (not asserted: it depends on scheduling)
+        output.WriteLine($"{cancelled} reads cancelled, {p.Server.FramesDecryptedInPlace - inPlace} frames decrypted in place"); // how often each race ran (not asserted: it depends on scheduling)
         Assert.Equal(data.Length, received);
         Assert.True(data.AsSpan().SequenceEqual(got.AsSpan(0, data.Length)));
     }
@@ -214,6 +221,35 @@ public sealed class DataPathTests(ITestOutputHelper output)
         signal.Arm(); // reusable
         Assert.True(signal.TryClaim());
         signal.CompleteClaim();
+    }
+
+    [Fact]
+    public async Task Noise_Buffers_StaySmallForSmallMessagesAndGrowForBulk()
+    {
+        var (a, b) = DuplexStream.CreatePair();
+        using var sa = new NoiseSecureStream(a, new NoiseCipher(KeyAb), new NoiseCipher(KeyBa));
+        using var sb = new NoiseSecureStream(b, new NoiseCipher(KeyBa), new NoiseCipher(KeyAb));
+        int small = sa.BufferBytes;
+        Assert.Equal(small, sb.BufferBytes);
+        var message = RandomNumberGenerator.GetBytes(60_000);
+        var got = new byte[message.Length];
+        for (int i = 0; i < 20; i++)
+        {
+            await sa.WriteAsync(message);
+            await sb.ReadExactlyAsync(got);
+        }
+
+        Assert.Equal(small, sa.BufferBytes);
+        Assert.Equal(small, sb.BufferBytes);
+
+        var bulk = RandomNumberGenerator.GetBytes(600_000);
+        var bulkGot = new byte[bulk.Length];
+        await sa.WriteAsync(bulk); // more than one frame's room: the write buffer grows to a batch
+        await sb.ReadExactlyAsync(bulkGot); // a read fills the two-frame buffer: it grows to four frames
+        Assert.Equal(bulk, bulkGot);
+        Assert.True(sa.BufferBytes > small, "the writer's buffer did not grow");
+        Assert.True(sb.BufferBytes > small, "the reader's buffer did not grow");
+        Assert.True(sa.BufferBytes < 640 * 1024);
     }
 
     private static byte[] Frame(NoiseCipher cipher, ReadOnlySpan<byte> plaintext)

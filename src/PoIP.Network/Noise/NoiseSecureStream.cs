@@ -27,22 +27,26 @@ internal sealed class NoiseSecureStream : Stream, Internal.IFrameTransport
     public const int SeparateHeaderThreshold = 1024;
 
     // Reads: up to four full frames per socket read. Writes: one batch of frames (the 16-byte tags, the
-    // 2-byte lengths and the bulk frames' 30-byte header frames) plus queued control frames.
+    // 2-byte lengths and the bulk frames' 30-byte header frames) plus queued control frames. Both start
+    // smaller (two frames to read, one frame and control frames to write) and grow to these sizes the
+    // first time bulk data needs it, so connections that only exchange small messages keep 267 KiB (587 KiB once grown).
     private const int ReadBufferSize = 4 * (MaxFrameLength + 2);
+    private const int InitialReadBufferSize = 2 * (MaxFrameLength + 2);
     private const int WriteBufferSize = WriteBatch + 8 * 1024;
+    private const int InitialWriteBufferSize = 72 * 1024;
     private const int FrameOverhead = 2 + NoiseCipher.TagLength;
     private const int StagingSize = SeparateHeaderThreshold + 2048;
 
     private readonly Stream _inner;
     private readonly NoiseCipher _send;
     private readonly NoiseCipher _receive;
-    private readonly byte[] _readBuffer;
+    private byte[] _readBuffer;
     private int _readStart;
     private int _readEnd;
     private readonly byte[] _plain;
     private int _plainStart;
     private int _plainEnd;
-    private readonly byte[] _writeBuffer;
+    private byte[] _writeBuffer;
     private int _writeLength;
     private readonly byte[] _staging;
     private int _disposed;
@@ -52,11 +56,11 @@ internal sealed class NoiseSecureStream : Stream, Internal.IFrameTransport
         _inner = inner;
         _send = send;
         _receive = receive;
-        // Per-connection buffers (about 590 KiB), allocated once and left to the GC on dispose:
-        // a reader or writer racing with disposal may still touch them, so they never go back to a pool.
-        _readBuffer = GC.AllocateUninitializedArray<byte>(ReadBufferSize);
+        // Per-connection buffers (267 KiB, 587 KiB once grown), left to the GC on dispose: a
+        // reader or writer racing with disposal may still touch them, so they never go back to a pool.
+        _readBuffer = GC.AllocateUninitializedArray<byte>(InitialReadBufferSize);
         _plain = GC.AllocateUninitializedArray<byte>(MaxPlaintext);
-        _writeBuffer = GC.AllocateUninitializedArray<byte>(WriteBufferSize);
+        _writeBuffer = GC.AllocateUninitializedArray<byte>(InitialWriteBufferSize);
         _staging = GC.AllocateUninitializedArray<byte>(StagingSize);
     }
 
@@ -69,6 +73,9 @@ internal sealed class NoiseSecureStream : Stream, Internal.IFrameTransport
     public override long Length => throw new NotSupportedException();
 
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    /// <summary>Bytes of buffers this connection holds (tests: small until bulk data flows).</summary>
+    public int BufferBytes => _readBuffer.Length + _plain.Length + _writeBuffer.Length + _staging.Length;
 
     /// <summary>Total plaintext bytes read and written (for metrics).</summary>
     public long BytesRead { get; private set; }
@@ -245,6 +252,10 @@ internal sealed class NoiseSecureStream : Stream, Internal.IFrameTransport
             }
 
             _readEnd += n;
+            if (_readEnd == _readBuffer.Length && _readBuffer.Length < ReadBufferSize)
+            {
+                GrowReadBuffer(); // the read filled all the room there was: bulk data is flowing
+            }
         }
 
         return true;
@@ -278,7 +289,7 @@ internal sealed class NoiseSecureStream : Stream, Internal.IFrameTransport
         else
         {
             int length = header.Length + payload.Length;
-            if (WriteBufferSize - _writeLength < length + FrameOverhead)
+            if (!HasWriteRoom(length + FrameOverhead))
             {
                 await FlushCoreAsync(cancellationToken).ConfigureAwait(false);
             }
@@ -301,7 +312,7 @@ internal sealed class NoiseSecureStream : Stream, Internal.IFrameTransport
         while (!plaintext.IsEmpty)
         {
             int chunk = Math.Min(plaintext.Length, MaxPlaintext);
-            if (WriteBufferSize - _writeLength < chunk + FrameOverhead)
+            if (!HasWriteRoom(chunk + FrameOverhead))
             {
                 await FlushCoreAsync(cancellationToken).ConfigureAwait(false);
             }
@@ -309,6 +320,34 @@ internal sealed class NoiseSecureStream : Stream, Internal.IFrameTransport
             EncryptFrame(plaintext.Span[..chunk]);
             plaintext = plaintext[chunk..];
         }
+    }
+
+    private void GrowReadBuffer()
+    {
+        var larger = GC.AllocateUninitializedArray<byte>(ReadBufferSize);
+        _readBuffer.AsSpan(_readStart, _readEnd - _readStart).CopyTo(larger);
+        _readEnd -= _readStart;
+        _readStart = 0;
+        _readBuffer = larger;
+    }
+
+    /// <summary>True when <paramref name="bytes"/> more fit the write buffer, growing it (once) to batch size if it is still small.</summary>
+    private bool HasWriteRoom(int bytes)
+    {
+        if (_writeBuffer.Length - _writeLength >= bytes)
+        {
+            return true;
+        }
+
+        if (_writeBuffer.Length < WriteBufferSize)
+        {
+            var larger = GC.AllocateUninitializedArray<byte>(WriteBufferSize);
+            _writeBuffer.AsSpan(0, _writeLength).CopyTo(larger);
+            _writeBuffer = larger;
+            return WriteBufferSize - _writeLength >= bytes;
+        }
+
+        return false;
     }
 
     private void EncryptFrame(ReadOnlySpan<byte> plaintext)
