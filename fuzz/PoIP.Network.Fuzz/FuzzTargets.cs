@@ -32,6 +32,7 @@ internal static class FuzzTargets
         ("noise-handshake", NoiseResponder, [NoiseSeed()]),
         ("noise-transport", NoiseTransport, [TransportSeed()]),
         ("yamux-frames", YamuxFrames, [YamuxSeed()]),
+        ("yamux-noise", YamuxOverNoise, [YamuxSeed(), BulkYamuxSeed()]),
         ("identify", Identify, [IdentifyCodec.Encode(Key.PublicKey, "ipfs/0.1.0", "poip", ["/ipfs/id/1.0.0"], [Multiaddr.Parse("/ip4/1.2.3.4/tcp/1")], null)]),
     ];
 
@@ -152,6 +153,62 @@ internal static class FuzzTargets
         }
     }
 
+    /// <summary>
+    /// A whole session over the Noise transport: the input is Yamux plaintext, encrypted here into
+    /// Noise frames of sizes drawn from the input's length (so frame and Yamux boundaries fall anywhere).
+    /// Handlers read with buffers of 64 B, 70 KB or 200 KB, so frames go both to receive segments and,
+    /// when a reader is parked with room, straight into its buffer.
+    /// </summary>
+    public static string YamuxOverNoise(byte[] data)
+    {
+        var options = new YamuxOptions { KeepAliveInterval = TimeSpan.Zero, MaxInboundStreams = 8, MaxBufferedBytes = 1 << 20, MaxPendingControlFrames = 64 };
+        // Reads of at most 40,000 bytes, each after a thread-pool yield: frames arrive in parts, and
+        // handlers get to park between reads (so the in-place path runs, not only the segment path).
+        var script = new ScriptedStream(EncryptIntoFrames(data), maxRead: 40_000, yieldEachRead: true);
+        var secure = new NoiseSecureStream(script, new NoiseCipher(TransportKey), new NoiseCipher(TransportKey));
+        var session = new YamuxSession(secure, isClient: false, options, async s =>
+        {
+            var buffer = new byte[(s.Id % 3) switch { 0 => 64, 1 => 70_000, _ => 200_000 }];
+            while (await s.ReadAsync(buffer).ConfigureAwait(false) > 0)
+            {
+            }
+        });
+        session.Start();
+        try
+        {
+            session.Completion.GetAwaiter().GetResult();
+            return "clean:" + session.StreamCount;
+        }
+        catch (PoIPException ex)
+        {
+            return ex.Code + ":" + ex.Message.Split(':')[0];
+        }
+        catch (ObjectDisposedException)
+        {
+            return "disposed";
+        }
+    }
+
+    private static byte[] EncryptIntoFrames(byte[] plaintext)
+    {
+        using var cipher = new NoiseCipher(TransportKey);
+        var random = new Random(plaintext.Length);
+        var wire = new List<byte>(plaintext.Length + 64);
+        var frame = new byte[NoiseSecureStream.MaxFrameLength];
+        for (int offset = 0; offset < plaintext.Length;)
+        {
+            int size = random.Next(4) switch { 0 => 12, 1 => random.Next(1, 64), 2 => NoiseSecureStream.MaxPlaintext, _ => random.Next(1, NoiseSecureStream.MaxPlaintext + 1) };
+            size = Math.Min(size, plaintext.Length - offset);
+            cipher.Encrypt(plaintext.AsSpan(offset, size), frame, default);
+            wire.Add((byte)((size + NoiseCipher.TagLength) >> 8));
+            wire.Add((byte)(size + NoiseCipher.TagLength));
+            wire.AddRange(frame.AsSpan(0, size + NoiseCipher.TagLength));
+            offset += size;
+        }
+
+        return [.. wire];
+    }
+
     /// <summary>Transport frames (length + ciphertext) against fixed keys: almost all fail authentication, none may crash.</summary>
     public static string NoiseTransport(byte[] data)
     {
@@ -218,6 +275,34 @@ internal static class FuzzTargets
         }
     }
 
+    /// <summary>Two streams (one per buffer size class) with bulk data frames, then FIN on both.</summary>
+    private static byte[] BulkYamuxSeed()
+    {
+        var frames = new List<byte>();
+        void Add(YamuxHeader h, int payload)
+        {
+            var b = new byte[12];
+            h.Write(b);
+            frames.AddRange(b);
+            frames.AddRange(new byte[payload]);
+        }
+
+        foreach (uint id in new uint[] { 1, 5 })
+        {
+            Add(new YamuxHeader(YamuxType.WindowUpdate, YamuxFlags.Syn, id, 0), 0);
+        }
+
+        for (int i = 0; i < 3; i++)
+        {
+            Add(new YamuxHeader(YamuxType.Data, YamuxFlags.None, 1, YamuxSession.MaxFrameData), YamuxSession.MaxFrameData);
+            Add(new YamuxHeader(YamuxType.Data, YamuxFlags.None, 5, 30_000), 30_000);
+        }
+
+        Add(new YamuxHeader(YamuxType.Data, YamuxFlags.Fin, 1, 0), 0);
+        Add(new YamuxHeader(YamuxType.Data, YamuxFlags.Fin, 5, 0), 0);
+        return [.. frames];
+    }
+
     private static byte[] YamuxSeed()
     {
         var frames = new List<byte>();
@@ -241,7 +326,7 @@ internal static class FuzzTargets
 }
 
 /// <summary>A stream that reads a fixed script and swallows writes.</summary>
-internal sealed class ScriptedStream(byte[] script) : Stream
+internal sealed class ScriptedStream(byte[] script, int maxRead = int.MaxValue, bool yieldEachRead = false) : Stream
 {
     private int _position;
 
@@ -265,13 +350,20 @@ internal sealed class ScriptedStream(byte[] script) : Stream
 
     public override int Read(Span<byte> buffer)
     {
-        int n = Math.Min(buffer.Length, script.Length - _position);
+        int n = Math.Min(Math.Min(buffer.Length, maxRead), script.Length - _position);
         script.AsSpan(_position, n).CopyTo(buffer);
         _position += n;
         return n;
     }
 
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => new(Read(buffer.Span));
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        yieldEachRead ? ReadAfterYieldAsync(buffer) : new(Read(buffer.Span));
+
+    private async ValueTask<int> ReadAfterYieldAsync(Memory<byte> buffer)
+    {
+        await Task.Yield();
+        return Read(buffer.Span);
+    }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => Task.FromResult(Read(buffer.AsSpan(offset, count)));
 

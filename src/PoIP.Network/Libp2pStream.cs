@@ -24,6 +24,8 @@ public sealed class Libp2pStream : Stream
     private readonly Lock _lock = new();
     private readonly int _maxWindow;
     private byte[]? _current;
+    private Memory<byte> _pendingRead; // the waiting reader's buffer (guarded by _lock)
+    private int _pendingFilled;
     private int _currentOffset;
     private int _currentLength;
     private long _receiveCredit;
@@ -107,28 +109,17 @@ public sealed class Libp2pStream : Stream
 
         while (true)
         {
-            if (_current is not null)
+            int n = CopyQueued(buffer.Span);
+            if (n > 0)
             {
-                int n = Math.Min(buffer.Length, _currentLength - _currentOffset);
-                _current.AsSpan(_currentOffset, n).CopyTo(buffer.Span);
-                _currentOffset += n;
-                if (_currentOffset == _currentLength)
-                {
-                    Internal.SegmentPool.Return(_current);
-                    _current = null;
-                }
-
-                Consumed(n);
+                Consumed(n, buffered: true);
                 return n;
             }
 
             lock (_lock)
             {
-                if (_incoming.TryDequeue(out var segment))
+                if (_incoming.Count > 0)
                 {
-                    _current = segment.Buffer;
-                    _currentOffset = 0;
-                    _currentLength = segment.Length;
                     continue;
                 }
 
@@ -142,16 +133,78 @@ public sealed class Libp2pStream : Stream
                     return 0; // FIN (or a stream that ended after the peer's FIN)
                 }
 
+                // While we wait, the read loop may decrypt frames straight into this buffer (see TryBeginDirectRead).
+                _pendingRead = buffer;
+                _pendingFilled = 0;
                 _readSignal.Arm();
             }
 
-            await _readSignal.WaitAsync(cancellationToken).ConfigureAwait(false);
+            int filled;
+            try
+            {
+                await _readSignal.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                lock (_lock)
+                {
+                    filled = _pendingFilled;
+                    _pendingFilled = 0;
+                    _pendingRead = default;
+                }
+            }
+
+            if (filled > 0)
+            {
+                Consumed(filled, buffered: false);
+                return filled;
+            }
         }
     }
 
-    private void Consumed(int n)
+    /// <summary>Copies from the received segments into <paramref name="destination"/> until it is full or none is left (reader only).</summary>
+    private int CopyQueued(Span<byte> destination)
     {
-        _session.OnConsumed(n);
+        int total = 0;
+        while (total < destination.Length)
+        {
+            if (_current is null)
+            {
+                lock (_lock)
+                {
+                    if (!_incoming.TryDequeue(out var segment))
+                    {
+                        break;
+                    }
+
+                    _current = segment.Buffer;
+                    _currentOffset = 0;
+                    _currentLength = segment.Length;
+                }
+            }
+
+            int n = Math.Min(destination.Length - total, _currentLength - _currentOffset);
+            _current.AsSpan(_currentOffset, n).CopyTo(destination[total..]);
+            _currentOffset += n;
+            total += n;
+            if (_currentOffset == _currentLength)
+            {
+                Internal.SegmentPool.Return(_current);
+                _current = null;
+            }
+        }
+
+        return total;
+    }
+
+    /// <summary>Counts bytes handed to the reader (from segments if <paramref name="buffered"/>, else decrypted in place) and returns window to the peer every half window.</summary>
+    private void Consumed(int n, bool buffered)
+    {
+        if (buffered)
+        {
+            _session.OnConsumed(n);
+        }
+
         uint delta = 0;
         lock (_lock)
         {
@@ -169,6 +222,49 @@ public sealed class Libp2pStream : Stream
             _session.EnqueueControl(new YamuxHeader(YamuxType.WindowUpdate, YamuxFlags.None, Id, delta));
         }
     }
+
+    /// <summary>
+    /// Read loop only: when the reader is waiting with room for <paramref name="length"/> more bytes
+    /// and nothing is queued before them, takes (claims) the reader and returns where the frame's payload
+    /// goes; the caller decrypts it there without waiting, calls <see cref="EndDirectFrame"/>, may add
+    /// further frames the same way, and finally calls <see cref="CompleteDirectRead"/> before it waits
+    /// for anything. This skips the receive segment and the reader's copy out of it, and wakes the
+    /// reader once for several frames. False: use <see cref="OnData"/>.
+    /// </summary>
+    /// <exception cref="Libp2pException">The frame exceeds the window we granted.</exception>
+    internal bool TryBeginDirectRead(int length, bool claimed, out Memory<byte> destination)
+    {
+        lock (_lock)
+        {
+            if (length > _receiveCredit)
+            {
+                throw Internal.Errors.Protocol($"yamux: stream {Id} received {length} bytes beyond its window");
+            }
+
+            if (_remoteFin || _reset || _readAbandoned || _incoming.Count > 0 || _pendingRead.Length - _pendingFilled < length
+                || !(claimed || _readSignal.TryClaim()))
+            {
+                destination = default;
+                return false;
+            }
+
+            _receiveCredit -= length;
+            destination = _pendingRead.Slice(_pendingFilled, length);
+            return true;
+        }
+    }
+
+    /// <summary>Read loop only: the payload of a frame begun with <see cref="TryBeginDirectRead"/> is in place.</summary>
+    internal void EndDirectFrame(int length)
+    {
+        lock (_lock)
+        {
+            _pendingFilled += length;
+        }
+    }
+
+    /// <summary>Read loop only: wakes the reader claimed by <see cref="TryBeginDirectRead"/>.</summary>
+    internal void CompleteDirectRead() => _readSignal.CompleteClaim();
 
     internal void OnData(byte[] buffer, int length)
     {
@@ -306,7 +402,7 @@ public sealed class Libp2pStream : Stream
                     throw Internal.Errors.Closed($"stream {Id} is closed for writing");
                 }
 
-                credit = (int)Math.Min(Math.Min(_sendWindow, buffer.Length), 4 * YamuxSession.MaxFrameData);
+                credit = (int)Math.Min(Math.Min(_sendWindow, buffer.Length), YamuxSession.MaxWriteBatch);
                 if (credit == 0)
                 {
                     _windowSignal.Arm(); // one writer at a time (a second concurrent writer gets InvalidOperationException)
@@ -396,6 +492,9 @@ public sealed class Libp2pStream : Stream
         DrainIncoming();
         await base.DisposeAsync().ConfigureAwait(false);
     }
+
+    /// <summary>True while a read is parked waiting for data (tests use it to order steps without timing).</summary>
+    internal bool IsReaderWaiting => _readSignal.IsArmed;
 
     internal bool IsReadAbandoned
     {

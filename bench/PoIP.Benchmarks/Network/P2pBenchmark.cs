@@ -11,9 +11,11 @@ namespace PoIP.Benchmarks.Network;
 /// <summary>
 /// Single-stream /perf/1.0.0 upload over loopback TCP (Noise + Yamux), same run: C# to C#, C# to js,
 /// js to C# and js to js (js-libp2p 3.3.11), with CPU seconds per GiB (both ends), managed
-/// allocations per Yamux frame in the C# to C# steady state, and the machine's raw single-thread
-/// ChaCha20-Poly1305 speed (64 KiB messages) as the ceiling.
-/// usage: p2p [MiB, default 1024] [cs: C# to C# and ChaCha only]
+/// allocations per Yamux frame in the C# to C# steady state, the machine's raw single-thread
+/// ChaCha20-Poly1305 speed (64 KiB messages), and what loopback allows without libp2p
+/// (<see cref="LoopbackFloor"/>: plain TCP, and TCP carrying Noise-sized AEAD frames).
+/// usage: p2p [MiB, default 1024] [cs: C# to C# and ChaCha only] [nofloor: skip the loopback floor,
+/// e.g. when counting the process's syscalls with perf stat]
 /// </summary>
 internal sealed class P2pBenchmark : IMacroBenchmark
 {
@@ -31,10 +33,25 @@ internal sealed class P2pBenchmark : IMacroBenchmark
 
         // C# to C#
         var (csGbit, csCpu, allocPerFrame, segments) = await CSharpToCSharpAsync(bytes, cancellationToken);
+        var floor = new Dictionary<string, object>();
+        if (!args.Contains("nofloor"))
+        {
+            var (tcp, tcpAead, aeadCpu) = await LoopbackFloor.MeasureAsync(bytes, cancellationToken);
+            floor = new Dictionary<string, object>
+            {
+                ["tcp_gbit_s"] = BenchOutput.Round(tcp.Gbit),
+                ["tcp_cpu_s_per_gib"] = BenchOutput.Round(tcp.CpuPerGib),
+                ["tcp_aead_gbit_s"] = BenchOutput.Round(tcpAead.Gbit),
+                ["tcp_aead_cpu_s_per_gib"] = BenchOutput.Round(tcpAead.CpuPerGib),
+                ["aead_enc_dec_cpu_s_per_gib"] = BenchOutput.Round(aeadCpu),
+                ["tcp_aead_vs_chacha_ratio"] = BenchOutput.Round(tcpAead.Gbit / chacha),
+                ["cs_vs_tcp_aead_ratio"] = BenchOutput.Round(csGbit / tcpAead.Gbit),
+            };
+        }
 
         if (args.Length > 1 && args[1] == "cs")
         {
-            BenchOutput.Print(new Dictionary<string, object>
+            BenchOutput.Print(With(floor, new Dictionary<string, object>
             {
                 ["name"] = "p2p-cs",
                 ["bytes"] = bytes,
@@ -44,7 +61,7 @@ internal sealed class P2pBenchmark : IMacroBenchmark
                 ["cs_vs_chacha_ratio"] = BenchOutput.Round(csGbit / chacha),
                 ["alloc_bytes_per_frame"] = BenchOutput.Round(allocPerFrame, 1),
                 ["segments_allocated"] = segments,
-            });
+            }));
             return 0;
         }
 
@@ -59,7 +76,7 @@ internal sealed class P2pBenchmark : IMacroBenchmark
             (jsToJs, jsToJsCpu) = await JsToJsAsync(js2, js, bytes, cancellationToken);
         }
 
-        BenchOutput.Print(new Dictionary<string, object>
+        BenchOutput.Print(With(floor, new Dictionary<string, object>
         {
             ["name"] = "p2p",
             ["bytes"] = bytes,
@@ -76,8 +93,18 @@ internal sealed class P2pBenchmark : IMacroBenchmark
             ["cs_vs_chacha_ratio"] = BenchOutput.Round(csGbit / chacha),
             ["alloc_bytes_per_frame"] = BenchOutput.Round(allocPerFrame, 1),
             ["segments_allocated"] = segments,
-        });
+        }));
         return 0;
+    }
+
+    private static Dictionary<string, object> With(Dictionary<string, object> extra, Dictionary<string, object> figures)
+    {
+        foreach (var (name, value) in extra)
+        {
+            figures[name] = value;
+        }
+
+        return figures;
     }
 
     private static double MeasureChaCha(long total)

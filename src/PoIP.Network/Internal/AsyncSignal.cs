@@ -9,23 +9,29 @@ namespace PoIP.Network.Internal;
 /// and calls <see cref="Set"/> after it (a Set with nobody armed does nothing, and a spurious
 /// wake-up is allowed: the waiter re-checks its condition). Continuations run on the thread pool,
 /// never inline in the thread that calls <see cref="Set"/> (the Yamux read loop must not run
-/// application code).
+/// application code). The producer may instead <see cref="TryClaim"/> the armed waiter, fill the
+/// waiter's buffer and then <see cref="CompleteClaim"/>: while claimed, neither <see cref="Set"/> nor a
+/// cancellation completes the wait (a cancellation that loses that race is ignored and the wait
+/// completes normally), so the buffer is never written after the waiter has resumed.
 /// </summary>
 internal sealed class AsyncSignal : IValueTaskSource
 {
     private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
     private CancellationTokenRegistration _registration;
     private CancellationToken _token;
+    private const int Idle = 0;
+    private const int Armed = 1;
+    private const int Claimed = 2;
     private int _armed;
 
-    /// <summary>True while a waiter is armed and not yet woken.</summary>
-    public bool IsArmed => Volatile.Read(ref _armed) != 0;
+    /// <summary>True while a waiter is armed and neither woken nor claimed.</summary>
+    public bool IsArmed => Volatile.Read(ref _armed) == Armed;
 
     /// <summary>Arms the signal; call under the owner's lock after seeing the condition false.</summary>
     /// <exception cref="InvalidOperationException">Another waiter is already armed.</exception>
     public void Arm()
     {
-        if (Interlocked.CompareExchange(ref _armed, 1, 0) != 0)
+        if (Interlocked.CompareExchange(ref _armed, Armed, Idle) != Idle)
         {
             throw new InvalidOperationException("Only one operation of this kind may wait at a time on a stream.");
         }
@@ -48,7 +54,19 @@ internal sealed class AsyncSignal : IValueTaskSource
     /// <summary>Wakes the armed waiter, if any.</summary>
     public void Set()
     {
-        if (Interlocked.CompareExchange(ref _armed, 0, 1) == 1)
+        if (Interlocked.CompareExchange(ref _armed, Idle, Armed) == Armed)
+        {
+            _core.SetResult(true);
+        }
+    }
+
+    /// <summary>Takes the armed waiter (false if none is armed); the caller must then call <see cref="CompleteClaim"/>.</summary>
+    public bool TryClaim() => Interlocked.CompareExchange(ref _armed, Claimed, Armed) == Armed;
+
+    /// <summary>Wakes the waiter taken by <see cref="TryClaim"/>, if any.</summary>
+    public void CompleteClaim()
+    {
+        if (Interlocked.CompareExchange(ref _armed, Idle, Claimed) == Claimed)
         {
             _core.SetResult(true);
         }
@@ -56,7 +74,7 @@ internal sealed class AsyncSignal : IValueTaskSource
 
     private void Cancel()
     {
-        if (Interlocked.CompareExchange(ref _armed, 0, 1) == 1)
+        if (Interlocked.CompareExchange(ref _armed, Idle, Armed) == Armed)
         {
             _core.SetException(new OperationCanceledException(_token));
         }

@@ -9,6 +9,12 @@ internal interface IFrameTransport : IDisposable
     ValueTask WriteAsync(ReadOnlyMemory<byte> header, ReadOnlyMemory<byte> payload, bool flush, CancellationToken cancellationToken);
 
     ValueTask FlushAsync(CancellationToken cancellationToken);
+
+    /// <summary>True when the next <paramref name="count"/> bytes have already been received, so <see cref="ReadBuffered"/> can take them without waiting.</summary>
+    bool HasBuffered(int count);
+
+    /// <summary>Reads exactly <c>destination.Length</c> bytes synchronously; only after <see cref="HasBuffered"/> said they are there.</summary>
+    void ReadBuffered(Span<byte> destination);
 }
 
 /// <summary>A plain stream as a frame transport (tests, benchmarks of the muxer alone).</summary>
@@ -35,6 +41,10 @@ internal sealed class PlainFrameTransport(Stream inner) : IFrameTransport
     }
 
     public ValueTask FlushAsync(CancellationToken cancellationToken) => new(inner.FlushAsync(cancellationToken));
+
+    public bool HasBuffered(int count) => false; // unbuffered: every read goes to the stream
+
+    public void ReadBuffered(Span<byte> destination) => throw new InvalidOperationException("nothing is buffered");
 
     public void Dispose() => inner.Dispose();
 }

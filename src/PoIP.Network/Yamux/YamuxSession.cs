@@ -23,6 +23,9 @@ internal sealed class YamuxSession : IAsyncDisposable
     /// </summary>
     public const int MaxFrameData = Noise.NoiseSecureStream.MaxPlaintext;
 
+    /// <summary>Most data one <see cref="WriteDataAsync"/> call takes: one socket write of frames (fewer sends, and the write lock is not held across several).</summary>
+    public const int MaxWriteBatch = Noise.NoiseSecureStream.WriteBatch;
+
     /// <summary>Largest data frame we accept (bounded anyway by the window we granted).</summary>
     public const int MaxIncomingFrame = 16 * 1024 * 1024;
 
@@ -56,6 +59,8 @@ internal sealed class YamuxSession : IAsyncDisposable
     private uint _keepAlivePing;
     private long _keepAliveSentAt;
     private Task _readLoop = Task.CompletedTask;
+    private long _framesInPlace; // written by the read loop only
+    private Libp2pStream? _claimed; // a reader being filled in place by the read loop (read loop only)
 
     public YamuxSession(IFrameTransport transport, bool isClient, YamuxOptions options, Func<Libp2pStream, Task> onInbound, TimeProvider? timeProvider = null, ILogger? logger = null)
     {
@@ -89,6 +94,9 @@ internal sealed class YamuxSession : IAsyncDisposable
     }
 
     public long BufferedBytes => Interlocked.Read(ref _buffered);
+
+    /// <summary>Data frames decrypted straight into a waiting reader's buffer (tests and diagnostics).</summary>
+    public long FramesDecryptedInPlace => Volatile.Read(ref _framesInPlace);
 
     public void Start()
     {
@@ -301,34 +309,52 @@ internal sealed class YamuxSession : IAsyncDisposable
         Exception? failure = null;
         try
         {
-            while (true)
+            try
             {
-                if (!await ReadExactAsync(headerBytes, allowEnd: true).ConfigureAwait(false))
+                while (true)
                 {
-                    break;
-                }
+                    // A claimed reader is woken before the loop waits for the network.
+                    if (_claimed is not null && !_transport.HasBuffered(YamuxHeader.Size))
+                    {
+                        CompleteClaim();
+                    }
 
-                var header = YamuxHeader.Read(headerBytes);
-                switch (header.Type)
-                {
-                    case YamuxType.Data:
-                        await HandleDataAsync(header).ConfigureAwait(false);
+                    if (!await ReadExactAsync(headerBytes, allowEnd: true).ConfigureAwait(false))
+                    {
                         break;
-                    case YamuxType.WindowUpdate:
-                        HandleWindowUpdate(header);
-                        break;
-                    case YamuxType.Ping:
-                        HandlePing(header);
-                        break;
-                    case YamuxType.GoAway:
-                        lock (_streamsLock)
-                        {
-                            _remoteGoAway = true;
-                        }
+                    }
 
-                        Log.YamuxGoAway(_logger, header.Length);
-                        break;
+                    var header = YamuxHeader.Read(headerBytes);
+                    if (_claimed is not null && (header.Type != YamuxType.Data || header.StreamId != _claimed.Id))
+                    {
+                        CompleteClaim();
+                    }
+
+                    switch (header.Type)
+                    {
+                        case YamuxType.Data:
+                            await HandleDataAsync(header).ConfigureAwait(false);
+                            break;
+                        case YamuxType.WindowUpdate:
+                            HandleWindowUpdate(header);
+                            break;
+                        case YamuxType.Ping:
+                            HandlePing(header);
+                            break;
+                        case YamuxType.GoAway:
+                            lock (_streamsLock)
+                            {
+                                _remoteGoAway = true;
+                            }
+
+                            Log.YamuxGoAway(_logger, header.Length);
+                            break;
+                    }
                 }
+            }
+            finally
+            {
+                CompleteClaim();
             }
         }
         catch (Libp2pException ex) when (ex.Code is Libp2pErrorCodes.ProtocolViolation or Libp2pErrorCodes.LimitExceeded)
@@ -343,6 +369,17 @@ internal sealed class YamuxSession : IAsyncDisposable
         }
 
         Abort(failure);
+    }
+
+    /// <summary>Wakes the reader that frames were decrypted into, if any (read loop only).</summary>
+    private void CompleteClaim()
+    {
+        var stream = _claimed;
+        if (stream is not null)
+        {
+            _claimed = null;
+            stream.CompleteDirectRead();
+        }
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -382,6 +419,7 @@ internal sealed class YamuxSession : IAsyncDisposable
         {
             if (stream is null || !stream.AcceptsData)
             {
+                CompleteClaim();
                 if (stream is not null && stream.IsReadAbandoned)
                 {
                     stream.OnDiscarded(length);
@@ -389,8 +427,18 @@ internal sealed class YamuxSession : IAsyncDisposable
 
                 await DiscardAsync(length).ConfigureAwait(false);
             }
+            else if (_transport.HasBuffered(length) && stream.TryBeginDirectRead(length, claimed: ReferenceEquals(_claimed, stream), out var destination))
+            {
+                // The whole payload is here and the reader waits with room: decrypt it into the reader's
+                // buffer (no segment, no copy); the reader is woken before the loop next waits.
+                _claimed = stream;
+                _transport.ReadBuffered(destination.Span);
+                stream.EndDirectFrame(length);
+                Volatile.Write(ref _framesInPlace, _framesInPlace + 1);
+            }
             else
             {
+                CompleteClaim();
                 byte[] buffer = SegmentPool.Rent(length);
                 try
                 {
