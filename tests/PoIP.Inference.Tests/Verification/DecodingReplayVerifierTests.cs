@@ -251,27 +251,8 @@ public sealed class DecodingReplayVerifierTests : IDisposable
         return new Generation(request, [.. tokens], stop, builder, maxTokens);
     }
 
-    private VerificationCase Case(SignedMessage<InferenceRequest> request, int[] tokens, StopReason stop, CommitmentBuilder builder, FakeEngine node)
-    {
-        var requestId = new RequestId(request.Hash);
-        var outputRoot = MerkleTree.FromTokens(tokens).Root;
-        var receipt = new InferenceReceipt
-        {
-            RequestId = requestId,
-            NodeId = _node.PeerId,
-            ModelId = request.Message.ModelId,
-            InputRoot = request.Message.InputRoot,
-            OutputRoot = outputRoot,
-            OutputTokenCount = tokens.Length,
-            Commitment = builder.Build(new CommitmentBinding(requestId, request.Message.ModelId, node.Identity, request.Message.InputRoot, outputRoot)).Encode(),
-            Engine = node.Identity,
-            Timings = new InferenceTimings(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, 1, tokens.Length),
-            Price = TokenAmount.ParseTokens("0.001"),
-            StopReason = stop,
-            IssuedAt = ProofFixture.Time().GetUtcNow(),
-        };
-        return new VerificationCase(request, SignedMessage.Create(_node, receipt), System.Text.Encoding.UTF8.GetBytes(Prompt), tokens);
-    }
+    private VerificationCase Case(SignedMessage<InferenceRequest> request, int[] tokens, StopReason stop, CommitmentBuilder builder, FakeEngine node) =>
+        new(request, SignedMessage.Create(_node, ProofFixture.Receipt(request, _node.PeerId, node.Identity, tokens, stop, builder)), System.Text.Encoding.UTF8.GetBytes(Prompt), tokens);
 
     /// <summary>An honest receipt of <paramref name="node"/> whose teacher-forced check, with no slack, finds a sampling mismatch.</summary>
     private async Task<(VerificationCase Case, int FirstFailure)> FirstHonestCaseDisputedByTeacherForcingAsync(FakeEngine node)

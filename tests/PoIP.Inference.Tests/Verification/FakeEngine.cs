@@ -160,25 +160,7 @@ internal sealed class FakeEngine : IInferenceEngine, IDecodingReplay
             throw new EngineException("engine.context_overflow", "too long");
         }
 
-        var state = new float[_model.Hidden];
-        var hidden = new float[_model.Hidden];
-        var logits = new float[FakeModel.Vocabulary];
-        foreach (int t in promptTokens)
-        {
-            Step(state, t);
-        }
-
-        Norm(state, hidden);
-        observer.OnPrefill(promptTokens.Count, hidden);
-        for (int i = 0; i < outputTokens.Count; i++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            Norm(state, hidden);
-            Logits(hidden, logits);
-            observer.OnToken(i, outputTokens[i], hidden, logits);
-            Step(state, outputTokens[i]);
-        }
-
+        Force(promptTokens, outputTokens, observer, decodeNoise: false, cancellationToken);
         return Task.CompletedTask;
     }
 
@@ -190,6 +172,13 @@ internal sealed class FakeEngine : IInferenceEngine, IDecodingReplay
         }
 
         ReplayCalls++;
+        Force(promptTokens, outputTokens, observer, decodeNoise: true, cancellationToken);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Runs the claimed tokens through the model, reporting every position; with decoding's noise when <paramref name="decodeNoise"/>.</summary>
+    private void Force(IReadOnlyList<int> promptTokens, IReadOnlyList<int> outputTokens, IActivationObserver observer, bool decodeNoise, CancellationToken cancellationToken)
+    {
         var state = new float[_model.Hidden];
         var hidden = new float[_model.Hidden];
         var logits = new float[FakeModel.Vocabulary];
@@ -204,13 +193,15 @@ internal sealed class FakeEngine : IInferenceEngine, IDecodingReplay
         {
             cancellationToken.ThrowIfCancellationRequested();
             Norm(state, hidden);
-            Noise(hidden, promptTokens.Count + i);
+            if (decodeNoise)
+            {
+                Noise(hidden, promptTokens.Count + i);
+            }
+
             Logits(hidden, logits);
             observer.OnToken(i, outputTokens[i], hidden, logits);
             Step(state, outputTokens[i]);
         }
-
-        return Task.CompletedTask;
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;

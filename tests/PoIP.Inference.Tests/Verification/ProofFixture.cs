@@ -1,4 +1,10 @@
+using PoIP.Core.Engine;
+using PoIP.Core.Hashing;
+using PoIP.Core.Identity;
+using PoIP.Core.Merkle;
+using PoIP.Core.Money;
 using PoIP.Core.Protocol;
+using PoIP.Inference.Commitments;
 using PoIP.Inference.Verification;
 
 namespace PoIP.Inference.Tests.Verification;
@@ -21,6 +27,29 @@ internal static class ProofFixture
     public static ReexecutionVerifier Verifier(FakeEngine engine, ReexecutionVerifierOptions? options = null) => new(engine, options ?? Options());
 
     public static TimeProvider Time() => new FixedTime();
+
+    /// <summary>The receipt a node of identity <paramref name="engine"/> signs for <paramref name="tokens"/>, its commitment built by <paramref name="builder"/> under the receipt's binding.</summary>
+    public static InferenceReceipt Receipt(SignedMessage<InferenceRequest> request, PeerId node, EngineIdentity engine, IReadOnlyList<int> tokens, StopReason stop, CommitmentBuilder builder)
+    {
+        var requestId = new RequestId(request.Hash);
+        var outputRoot = MerkleTree.FromTokens([.. tokens]).Root;
+        var message = request.Message;
+        return new InferenceReceipt
+        {
+            RequestId = requestId,
+            NodeId = node,
+            ModelId = message.ModelId,
+            InputRoot = message.InputRoot,
+            OutputRoot = outputRoot,
+            OutputTokenCount = tokens.Count,
+            Commitment = builder.Build(new CommitmentBinding(requestId, message.ModelId, engine, message.InputRoot, outputRoot)).Encode(),
+            Engine = engine,
+            Timings = new InferenceTimings(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, 1, tokens.Count),
+            Price = TokenAmount.ParseTokens("0.001"),
+            StopReason = stop,
+            IssuedAt = Time().GetUtcNow(),
+        };
+    }
 
     public static SamplingParameters Sampled(float temperature = 0.9f) => new() { Temperature = temperature, TopK = 40, TopP = 0.95f, MinP = 0.02f };
 

@@ -44,27 +44,8 @@ public sealed class ReexecutionVerifierTests : IDisposable
         return new Honest(request, receipt, System.Text.Encoding.UTF8.GetBytes(prompt), [.. tokens], receipt.Commitment.ToArray());
     }
 
-    private InferenceReceipt Receipt(SignedMessage<InferenceRequest> request, int[] tokens, StopReason stop, CommitmentBuilder builder)
-    {
-        var requestId = new RequestId(request.Hash);
-        var outputRoot = MerkleTree.FromTokens(tokens).Root;
-        var commitment = builder.Build(new CommitmentBinding(requestId, _engine.Model.Id, _engine.Identity, request.Message.InputRoot, outputRoot)).Encode();
-        return new InferenceReceipt
-        {
-            RequestId = requestId,
-            NodeId = _node.PeerId,
-            ModelId = _engine.Model.Id,
-            InputRoot = request.Message.InputRoot,
-            OutputRoot = outputRoot,
-            OutputTokenCount = tokens.Length,
-            Commitment = commitment,
-            Engine = _engine.Identity,
-            Timings = new InferenceTimings(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, 1, tokens.Length),
-            Price = TokenAmount.ParseTokens("0.001"),
-            StopReason = stop,
-            IssuedAt = ProofFixture.Time().GetUtcNow(),
-        };
-    }
+    private InferenceReceipt Receipt(SignedMessage<InferenceRequest> request, int[] tokens, StopReason stop, CommitmentBuilder builder) =>
+        ProofFixture.Receipt(request, _node.PeerId, _engine.Identity, tokens, stop, builder);
 
     private Task<VerificationResult> VerifyAsync(Honest h, InferenceReceipt? receipt = null, Ed25519KeyPair? signer = null, byte[]? prompt = null, int[]? tokens = null, FakeEngine? engine = null, ReexecutionVerifierOptions? options = null) =>
         ProofFixture.Verifier(engine ?? _engine, options).VerifyAsync(new VerificationCase(h.Request, SignedMessage.Create(signer ?? _node, receipt ?? h.Receipt), prompt ?? h.Prompt, tokens ?? h.Tokens));
@@ -328,23 +309,7 @@ public sealed class ReexecutionVerifierPropertyTests
             stop = t.Stop;
         }
 
-        var requestId = new RequestId(request.Hash);
-        var outputRoot = MerkleTree.FromTokens([.. tokens]).Root;
-        var receipt = new InferenceReceipt
-        {
-            RequestId = requestId,
-            NodeId = node.PeerId,
-            ModelId = engine.Model.Id,
-            InputRoot = request.Message.InputRoot,
-            OutputRoot = outputRoot,
-            OutputTokenCount = tokens.Count,
-            Commitment = builder.Build(new CommitmentBinding(requestId, engine.Model.Id, engine.Identity, request.Message.InputRoot, outputRoot)).Encode(),
-            Engine = engine.Identity,
-            Timings = new InferenceTimings(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, 1, tokens.Count),
-            Price = TokenAmount.ParseTokens("0.001"),
-            StopReason = stop,
-            IssuedAt = ProofFixture.Time().GetUtcNow(),
-        };
+        var receipt = ProofFixture.Receipt(request, node.PeerId, engine.Identity, tokens, stop, builder);
         return (new VerificationCase(request, SignedMessage.Create(node, receipt), "Once upon a time"u8.ToArray(), tokens), receipt, node);
     });
 
