@@ -1,7 +1,6 @@
 using PoIP.Core.Engine;
 using PoIP.Core.Hashing;
 using PoIP.Core.Identity;
-using PoIP.Core.Merkle;
 using PoIP.Core.Money;
 using PoIP.Core.Proofs;
 using PoIP.Core.Protocol;
