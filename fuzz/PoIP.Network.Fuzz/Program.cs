@@ -6,11 +6,44 @@ using PoIP.Network.Fuzz;
 //   dotnet run -c Release --project fuzz/PoIP.Network.Fuzz -- [--executions N] [--target NAME] [--seed S]
 //       managed mutation fuzzing (default 1,000,000 executions per target); prints one line per target
 //   dotnet run -c Release --project fuzz/PoIP.Network.Fuzz -- libfuzzer NAME
-//       SharpFuzz libFuzzer entry (needs the assemblies instrumented with `sharpfuzz` and a libFuzzer driver)
+//       SharpFuzz libFuzzer entry (needs the assemblies instrumented with `sharpfuzz` and a libFuzzer driver:
+//       fuzz/libfuzzer.sh builds both and runs a campaign)
+//   dotnet run -c Release --project fuzz/PoIP.Network.Fuzz -- seeds NAME DIR
+//       writes the target's seed inputs to DIR (libFuzzer's starting corpus)
+//   dotnet run -c Release --project fuzz/PoIP.Network.Fuzz -- run NAME FILE...
+//       runs the target once on each file (a libFuzzer crash-* file, say) and prints the outcome
+// Assemblies instrumented by sharpfuzz bump SharpFuzz.Common.Trace.SharedMem on every branch; it is
+// null until LibFuzzer.Run points it at the driver's shared memory, so code that runs before that
+// (FuzzTargets' static setup) or without a driver (seeds, run) gets a scratch map of its own.
+TraceMap.EnsureScratch();
+
 if (args.Length >= 2 && args[0] == "libfuzzer")
 {
     var target = FuzzTargets.All.Single(t => t.Name == args[1]);
     SharpFuzz.Fuzzer.LibFuzzer.Run(span => target.Run(span.ToArray()));
+    return 0;
+}
+
+if (args.Length >= 3 && args[0] == "seeds")
+{
+    var target = FuzzTargets.All.Single(t => t.Name == args[1]);
+    Directory.CreateDirectory(args[2]);
+    for (int i = 0; i < target.Seeds.Length; i++)
+    {
+        File.WriteAllBytes(Path.Combine(args[2], string.Create(CultureInfo.InvariantCulture, $"seed-{i}")), target.Seeds[i]);
+    }
+
+    return 0;
+}
+
+if (args.Length >= 3 && args[0] == "run")
+{
+    var target = FuzzTargets.All.Single(t => t.Name == args[1]);
+    foreach (string file in args.Skip(2))
+    {
+        Console.WriteLine($"{file}: {target.Run(File.ReadAllBytes(file))}");
+    }
+
     return 0;
 }
 
@@ -124,5 +157,16 @@ internal static class MutationFuzzer
         }
 
         return new Result(executions, sw.Elapsed.TotalSeconds, corpus.Count, findings);
+    }
+}
+
+internal static class TraceMap
+{
+    public static unsafe void EnsureScratch()
+    {
+        if (SharpFuzz.Common.Trace.SharedMem == null)
+        {
+            SharpFuzz.Common.Trace.SharedMem = (byte*)System.Runtime.InteropServices.NativeMemory.AllocZeroed(65536);
+        }
     }
 }
