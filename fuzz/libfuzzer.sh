@@ -68,6 +68,9 @@ if [ -z "$(ls -A "$corpus")" ]; then
   "$publish/PoIP.Network.Fuzz" seeds "$target" "$corpus"
 fi
 
+# One processor as the .NET process sees it: it may then cap its thread pool at one worker
+# (Program.cs SingleWorker: SharpFuzz's edge map assumes one thread runs instrumented code).
+export DOTNET_PROCESSOR_COUNT=1
 exec "$driver" --target="$publish/PoIP.Network.Fuzz" --target-arg=libfuzzer --target-arg="$target" \
   -runs="$runs" -max_len="$max_len" -timeout=10 -print_final_stats=1 \
   -artifact_prefix="$artifacts/" "$@" "$corpus"
