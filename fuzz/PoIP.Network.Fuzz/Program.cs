@@ -6,11 +6,53 @@ using PoIP.Network.Fuzz;
 //   dotnet run -c Release --project fuzz/PoIP.Network.Fuzz -- [--executions N] [--target NAME] [--seed S]
 //       managed mutation fuzzing (default 1,000,000 executions per target); prints one line per target
 //   dotnet run -c Release --project fuzz/PoIP.Network.Fuzz -- libfuzzer NAME
-//       SharpFuzz libFuzzer entry (needs the assemblies instrumented with `sharpfuzz` and a libFuzzer driver)
+//       SharpFuzz libFuzzer entry (needs the assemblies instrumented with `sharpfuzz` and a libFuzzer driver:
+//       fuzz/libfuzzer.sh builds both and runs a campaign)
+//   dotnet run -c Release --project fuzz/PoIP.Network.Fuzz -- seeds NAME DIR
+//       writes the target's seed inputs to DIR (libFuzzer's starting corpus)
+//   dotnet run -c Release --project fuzz/PoIP.Network.Fuzz -- run NAME FILE...
+//       runs the target once on each file (a libFuzzer crash-* file, say) and prints the outcome
+// Assemblies instrumented by sharpfuzz bump SharpFuzz.Common.Trace.SharedMem on every branch; it is
+// null until LibFuzzer.Run points it at the driver's shared memory, so code that runs before that
+// (FuzzTargets' static setup) or without a driver (seeds, run) gets a scratch map of its own.
+TraceMap.EnsureScratch();
+
 if (args.Length >= 2 && args[0] == "libfuzzer")
 {
     var target = FuzzTargets.All.Single(t => t.Name == args[1]);
-    SharpFuzz.Fuzzer.LibFuzzer.Run(span => target.Run(span.ToArray()));
+    if (!SingleWorker.Setup())
+    {
+        Console.Error.WriteLine("libfuzzer: could not limit the thread pool to one worker (run with DOTNET_PROCESSOR_COUNT=1, as fuzz/libfuzzer.sh does); coverage of concurrent targets will be noisy");
+    }
+
+    SharpFuzz.Fuzzer.LibFuzzer.Run(span =>
+    {
+        target.Run(span.ToArray());
+        SingleWorker.Drain();
+    });
+    return 0;
+}
+
+if (args.Length >= 3 && args[0] == "seeds")
+{
+    var target = FuzzTargets.All.Single(t => t.Name == args[1]);
+    Directory.CreateDirectory(args[2]);
+    for (int i = 0; i < target.Seeds.Length; i++)
+    {
+        File.WriteAllBytes(Path.Combine(args[2], string.Create(CultureInfo.InvariantCulture, $"seed-{i}")), target.Seeds[i]);
+    }
+
+    return 0;
+}
+
+if (args.Length >= 3 && args[0] == "run")
+{
+    var target = FuzzTargets.All.Single(t => t.Name == args[1]);
+    foreach (string file in args.Skip(2))
+    {
+        Console.WriteLine($"{file}: {target.Run(File.ReadAllBytes(file))}");
+    }
+
     return 0;
 }
 
@@ -124,5 +166,45 @@ internal static class MutationFuzzer
         }
 
         return new Result(executions, sw.Elapsed.TotalSeconds, corpus.Count, findings);
+    }
+}
+
+internal static class TraceMap
+{
+    public static unsafe void EnsureScratch()
+    {
+        if (SharpFuzz.Common.Trace.SharedMem == null)
+        {
+            SharpFuzz.Common.Trace.SharedMem = (byte*)System.Runtime.InteropServices.NativeMemory.AllocZeroed(65536);
+        }
+    }
+}
+
+/// <summary>
+/// One thread-pool worker for libFuzzer runs. SharpFuzz's instrumentation keeps a single
+/// process-wide "previous location" for its edge map, so code on two threads at once (a Yamux
+/// read loop and its stream handlers) records edges that no single path has, and libFuzzer keeps
+/// every input that happens to interleave differently (the first yamux-noise campaign grew a
+/// 600 MB corpus in 61,000 runs). With one worker and the main thread blocked on the target, one
+/// thread runs target code at a time; <see cref="Drain"/> then lets the worker finish what an input
+/// left queued before the next input starts, so its edges are not counted against the next one.
+/// </summary>
+internal static class SingleWorker
+{
+    public static bool Setup() =>
+        ThreadPool.SetMinThreads(1, 1) && ThreadPool.SetMaxThreads(1, 1);
+
+    /// <summary>Waits (10 s at most) until a work item queued now has run on the worker.</summary>
+    public static void Drain()
+    {
+        for (int round = 0; round < 2; round++)
+        {
+            using var done = new ManualResetEventSlim();
+            ThreadPool.UnsafeQueueUserWorkItem(static d => d.Set(), done, preferLocal: false);
+            if (!done.Wait(TimeSpan.FromSeconds(10)))
+            {
+                throw new TimeoutException("the thread pool did not drain within 10 s after the input (work left running)");
+            }
+        }
     }
 }
