@@ -43,7 +43,7 @@ public sealed record ReexecutionVerifierOptions
     public CommitmentAggregation Aggregation { get; init; } = CommitmentAggregation.Mean;
 
     /// <summary>
-    /// When a sampling dispute is settled by replaying the node's decoding step by step on an engine
+    /// When a disputed teacher-forced check is settled by replaying the node's decoding step by step on an engine
     /// that implements <see cref="IDecodingReplay"/> (docs/proofs.md §2). Default
     /// <see cref="DecodingReplayPolicy.WhenDisputed"/>.
     /// </summary>
