@@ -127,31 +127,7 @@ internal static class FuzzTargets
         }
     }
 
-    public static string YamuxFrames(byte[] data)
-    {
-        var options = new YamuxOptions { KeepAliveInterval = TimeSpan.Zero, MaxInboundStreams = 8, MaxBufferedBytes = 1 << 20, MaxPendingControlFrames = 64 };
-        var session = new YamuxSession(new PlainFrameTransport(new ScriptedStream(data)), isClient: false, options, async s =>
-        {
-            var buffer = new byte[64];
-            while (await s.ReadAsync(buffer).ConfigureAwait(false) > 0)
-            {
-            }
-        });
-        session.Start();
-        try
-        {
-            session.Completion.GetAwaiter().GetResult();
-            return "clean:" + session.StreamCount;
-        }
-        catch (PoIPException ex)
-        {
-            return ex.Code + ":" + ex.Message.Split(':')[0];
-        }
-        catch (ObjectDisposedException)
-        {
-            return "disposed";
-        }
-    }
+    public static string YamuxFrames(byte[] data) => RunYamuxSession(new PlainFrameTransport(new ScriptedStream(data)), _ => 64);
 
     /// <summary>
     /// A whole session over the Noise transport: the input is Yamux plaintext, encrypted here into
@@ -161,14 +137,20 @@ internal static class FuzzTargets
     /// </summary>
     public static string YamuxOverNoise(byte[] data)
     {
-        var options = new YamuxOptions { KeepAliveInterval = TimeSpan.Zero, MaxInboundStreams = 8, MaxBufferedBytes = 1 << 20, MaxPendingControlFrames = 64 };
         // Reads of at most 40,000 bytes, each after a thread-pool yield: frames arrive in parts, and
         // handlers get to park between reads (so the in-place path runs, not only the segment path).
         var script = new ScriptedStream(EncryptIntoFrames(data), maxRead: 40_000, yieldEachRead: true);
         var secure = new NoiseSecureStream(script, new NoiseCipher(TransportKey), new NoiseCipher(TransportKey));
-        var session = new YamuxSession(secure, isClient: false, options, async s =>
+        return RunYamuxSession(secure, id => (id % 3) switch { 0 => 64, 1 => 70_000, _ => 200_000 });
+    }
+
+    /// <summary>Runs a listener session over <paramref name="transport"/> whose handlers drain every stream with a buffer of <paramref name="bufferFor"/>(stream id) bytes; returns how it ended.</summary>
+    private static string RunYamuxSession(IFrameTransport transport, Func<uint, int> bufferFor)
+    {
+        var options = new YamuxOptions { KeepAliveInterval = TimeSpan.Zero, MaxInboundStreams = 8, MaxBufferedBytes = 1 << 20, MaxPendingControlFrames = 64 };
+        var session = new YamuxSession(transport, isClient: false, options, async s =>
         {
-            var buffer = new byte[(s.Id % 3) switch { 0 => 64, 1 => 70_000, _ => 200_000 }];
+            var buffer = new byte[bufferFor(s.Id)];
             while (await s.ReadAsync(buffer).ConfigureAwait(false) > 0)
             {
             }

@@ -214,20 +214,10 @@ public static class RealProofMatrix
 
     /// <summary>
     /// Runs the matrix for one model set and generator configuration in this process's CPU variant:
-    /// honest receipts for every case, and the <paramref name="attacks"/> on each.
+    /// honest receipts for every case, and the <paramref name="attacks"/> on each; the verifier replays
+    /// decoding under <paramref name="replay"/> (default the validators' policy; the others measure what
+    /// the replay changes).
     /// </summary>
-    /// <exception cref="Core.Errors.EngineException">An engine failed to load.</exception>
-    public static Task<ProofMatrixRun> RunAsync(
-        ProofMatrixModelSet models,
-        ProofMatrixGenerator generator,
-        IReadOnlyList<ProofMatrixCase> cases,
-        IReadOnlyCollection<ProofAttack> attacks,
-        LlamaCpuVariant cpuVariant,
-        TimeProvider timeProvider,
-        CancellationToken cancellationToken = default) =>
-        RunAsync(models, generator, cases, attacks, cpuVariant, timeProvider, DecodingReplayPolicy.WhenDisputed, cancellationToken);
-
-    /// <summary>Runs the matrix like the other overload, with the verifier's decoding-replay policy chosen (to measure what the replay changes).</summary>
     /// <exception cref="Core.Errors.EngineException">An engine failed to load.</exception>
     public static async Task<ProofMatrixRun> RunAsync(
         ProofMatrixModelSet models,
@@ -236,7 +226,7 @@ public static class RealProofMatrix
         IReadOnlyCollection<ProofAttack> attacks,
         LlamaCpuVariant cpuVariant,
         TimeProvider timeProvider,
-        DecodingReplayPolicy replay,
+        DecodingReplayPolicy replay = DecodingReplayPolicy.WhenDisputed,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(models);
