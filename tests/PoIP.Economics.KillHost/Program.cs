@@ -4,6 +4,7 @@ using PoIP.Core.Identity;
 using PoIP.Core.Money;
 using PoIP.Economics.Embedded;
 using PoIP.Economics.KillHost;
+using PoIP.Testing.Economics;
 
 // usage: PoIP.Economics.KillHost <database> [writers]
 // Applies a mix of operations from several concurrent writers until killed; after each commit
@@ -27,6 +28,11 @@ using var ledger = EmbeddedStakeManager.Open(new EmbeddedEconomicsOptions
 var keys = Enumerable.Range(1, 8).Select(i => Ed25519KeyPair.FromSeed(Enumerable.Repeat((byte)i, 32).ToArray())).ToArray();
 var peers = keys.Select(k => k.PeerId).ToArray();
 
+// 64 requests (request n signed by client n % 8) and each node's receipt for each at 1 token:
+// settlements need the escrowed node's signed receipt for the client's signed request.
+var requests = Enumerable.Range(0, 64).Select(n => EvidenceFactory.Request(keys[n % keys.Length], (ulong)n, TokenAmount.FromTokens(300))).ToArray();
+var receipts = requests.Select(r => keys.Select(k => EvidenceFactory.Receipt(k, r, TokenAmount.FromTokens(1))).ToArray()).ToArray();
+
 async Task Report(Task<EconomicResult> operation, OperationId id)
 {
     if ((await operation.ConfigureAwait(false)).IsApplied)
@@ -47,7 +53,9 @@ async Task Writer(int writer)
         var b = peers[random.Next(peers.Length)];
         var id = OperationId.New();
         var amount = TokenAmount.FromTokens((ulong)random.Next(1, 300));
-        var request = RequestId.FromEnvelope(BitConverter.GetBytes(random.NextInt64(0, 64)));
+        int n = random.Next(requests.Length);
+        var request = new RequestId(requests[n].Hash);
+        var client = peers[n % peers.Length];
         Task<EconomicResult> operation = random.Next(8) switch
         {
             0 => ledger.DepositAsync(id, a, TokenAmount.FromTokens(1_000)),
@@ -55,8 +63,8 @@ async Task Writer(int writer)
             2 => ledger.StakeAsync(id, a, amount),
             3 => ledger.RequestUnbondAsync(id, a, amount),
             4 => ledger.WithdrawUnbondedAsync(id, a),
-            5 => ledger.OpenEscrowAsync(id, request, a, b, amount),
-            6 => ledger.SettleEscrowAsync(id, request, TokenAmount.FromTokens(1)),
+            5 => ledger.OpenEscrowAsync(id, request, client, b, amount),
+            6 => ledger.SettleEscrowAsync(id, requests[n], receipts[n][random.Next(keys.Length)]),
             _ => ledger.RefundEscrowAsync(id, request),
         };
         await Report(operation, id).ConfigureAwait(false);

@@ -4,6 +4,7 @@ using PoIP.Core.Identity;
 using PoIP.Core.Money;
 using PoIP.Economics.Governance;
 using PoIP.Economics.Parameters;
+using PoIP.Testing.Economics;
 
 namespace PoIP.Economics.Tests;
 
@@ -132,10 +133,10 @@ public sealed class GovernanceTests
         await h.FundAsync(builder.PeerId, Tokens(1));
 
         // Fees: 1% of a 5,000-token settlement = 50 tokens in the fund.
-        var request = RequestId.FromEnvelope([1, 2, 3]);
-        Assert.True((await h.Embedded.OpenEscrowAsync(OperationId.New(), request, client.PeerId, node.PeerId, Tokens(5_000))).IsApplied);
+        var request = EvidenceFactory.Request(client, 1, Tokens(5_000));
+        Assert.True((await h.Embedded.OpenEscrowAsync(OperationId.New(), new RequestId(request.Hash), client.PeerId, node.PeerId, Tokens(5_000))).IsApplied);
         h.Clock.Advance(h.Options.InitialParameters.DisputeWindow);
-        Assert.True((await h.Embedded.SettleEscrowAsync(OperationId.New(), request, Tokens(5_000))).IsApplied);
+        Assert.True((await h.Embedded.SettleEscrowAsync(OperationId.New(), request, EvidenceFactory.Receipt(node, request, Tokens(5_000)))).IsApplied);
         Assert.Equal(Tokens(50), await h.Embedded.GetPublicFundAsync());
 
         var tooBig = OperationId.New();

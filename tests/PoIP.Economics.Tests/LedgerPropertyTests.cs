@@ -127,7 +127,7 @@ public sealed class LedgerPropertyTests
                 4 => Wait(ledger.RequestUnbondAsync(op, actor, amount)),
                 5 => Wait(ledger.WithdrawUnbondedAsync(op, actor)),
                 6 => Wait(ledger.OpenEscrowAsync(op, Fixture.Requests[r], actor, other, amount)),
-                7 => Wait(ledger.SettleEscrowAsync(op, Fixture.Requests[r], amount)),
+                7 => Wait(ledger.SettleEscrowAsync(op, Fixture.SignedRequests[r], Fixture.Receipt(r, Wait(ledger.GetEscrowAsync(Fixture.Requests[r]))?.Node ?? other, s))),
                 8 => Wait(ledger.RefundEscrowAsync(op, Fixture.Requests[r])),
                 9 => Wait(ledger.SlashAsync(op, Fixture.Evidence[evidenceIndex], a == 0 ? actor : Fixture.Challenger)),
                 10 => Advance(clock, Steps[b]),
@@ -237,7 +237,9 @@ public sealed class LedgerPropertyTests
             var client = Actors[2];
             var validator = Actors[3];
             var signed = Enumerable.Range(0, 8).Select(i => EvidenceFactory.Request(client, (ulong)i, TokenAmount.FromTokens(10))).ToArray();
+            SignedRequests = signed;
             Requests = [.. signed.Select(r => new RequestId(r.Hash))];
+            _receipts = [.. signed.Select(request => Actors.Select(node => Amounts.Select(price => EvidenceFactory.Receipt(node, request, price)).ToArray()).ToArray())];
             var receipt0 = EvidenceFactory.Receipt(Actors[0], signed[1], TokenAmount.FromTokens(5));
             var receipt0b = EvidenceFactory.Receipt(Actors[0], signed[1], TokenAmount.FromTokens(5), variant: 1);
             var receipt1 = EvidenceFactory.Receipt(Actors[1], signed[2], TokenAmount.FromTokens(5));
@@ -258,6 +260,14 @@ public sealed class LedgerPropertyTests
 
         public RequestId[] Requests { get; }
 
+        public SignedMessage<InferenceRequest>[] SignedRequests { get; }
+
         public SignedMessage<Evidence>[] Evidence { get; }
+
+        /// <summary>The receipt of <paramref name="node"/> (an actor; else actor 0) for request <paramref name="request"/> at price <c>Amounts[price]</c>.</summary>
+        public SignedMessage<InferenceReceipt> Receipt(int request, PeerId node, int price) =>
+            _receipts[request][Math.Max(0, Array.FindIndex(Actors, a => a.PeerId == node))][price];
+
+        private readonly SignedMessage<InferenceReceipt>[][][] _receipts;
     }
 }

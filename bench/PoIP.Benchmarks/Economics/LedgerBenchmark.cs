@@ -6,6 +6,7 @@ using PoIP.Core.Hashing;
 using PoIP.Core.Identity;
 using PoIP.Core.Money;
 using PoIP.Economics.Embedded;
+using PoIP.Testing.Economics;
 
 namespace PoIP.Benchmarks.Economics;
 
@@ -63,19 +64,21 @@ internal sealed class LedgerBenchmark : IMacroBenchmark
         await Require(ledger.DepositAsync(OperationId.New(), node, TokenAmount.FromTokens(1_000), cancellationToken)).ConfigureAwait(false);
         await Require(ledger.StakeAsync(OperationId.New(), node, TokenAmount.FromTokens(1_000), cancellationToken)).ConfigureAwait(false);
         await Require(ledger.DepositAsync(OperationId.New(), client, TokenAmount.FromTokens(1_000_000), cancellationToken)).ConfigureAwait(false);
-        var requests = Enumerable.Range(0, pairs).Select(i => RequestId.FromEnvelope(BitConverter.GetBytes(i))).ToArray();
+        // Signed outside the timed loop: the ledger verifies both signatures of every settlement.
+        var requests = Enumerable.Range(0, pairs).Select(i => EvidenceFactory.Request(clientKey, (ulong)i, TokenAmount.FromTokens(2))).ToArray();
+        var receipts = requests.Select(r => EvidenceFactory.Receipt(nodeKey, r, TokenAmount.FromTokens(1))).ToArray();
         var window = (await ledger.GetParametersAsync(cancellationToken).ConfigureAwait(false)).DisputeWindow;
 
         var watch = Stopwatch.StartNew();
         foreach (var request in requests)
         {
-            await Require(ledger.OpenEscrowAsync(OperationId.New(), request, client, node, TokenAmount.FromTokens(2), cancellationToken)).ConfigureAwait(false);
+            await Require(ledger.OpenEscrowAsync(OperationId.New(), new RequestId(request.Hash), client, node, TokenAmount.FromTokens(2), cancellationToken)).ConfigureAwait(false);
         }
 
         clock.Advance(window);
-        foreach (var request in requests)
+        for (int i = 0; i < requests.Length; i++)
         {
-            await Require(ledger.SettleEscrowAsync(OperationId.New(), request, TokenAmount.FromTokens(1), cancellationToken)).ConfigureAwait(false);
+            await Require(ledger.SettleEscrowAsync(OperationId.New(), requests[i], receipts[i], cancellationToken)).ConfigureAwait(false);
         }
 
         double seconds = watch.Elapsed.TotalSeconds;

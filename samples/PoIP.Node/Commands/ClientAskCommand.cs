@@ -199,6 +199,8 @@ internal sealed class ClientAskCommand : AsyncCommand<ClientAskSettings>
                 ["node"] = answer.Node.ToString(),
                 ["request_id"] = receipt.RequestId.ToString(),
                 ["receipt_id"] = answer.Receipt.Hash.ToString(),
+                ["request_envelope"] = Convert.ToBase64String(answer.Request.Envelope.Encoded.Span),
+                ["receipt_envelope"] = Convert.ToBase64String(answer.Receipt.Envelope.Encoded.Span),
                 ["price"] = receipt.Price.ToString(),
                 ["output_tokens"] = receipt.OutputTokenCount,
                 ["stop"] = receipt.StopReason.ToString(),

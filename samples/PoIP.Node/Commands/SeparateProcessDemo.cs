@@ -4,6 +4,7 @@ using PoIP.Core.Economics;
 using PoIP.Core.Hashing;
 using PoIP.Core.Identity;
 using PoIP.Core.Money;
+using PoIP.Core.Protocol;
 using PoIP.Economics.Embedded;
 using PoIP.Economics.Parameters;
 using PoIP.Economics.Reputation;
@@ -168,9 +169,10 @@ internal static class SeparateProcessDemo
                 continue; // the validator refunded it when it slashed
             }
 
-            var id = new RequestId(Sha256Digest.ParseHex(json.GetProperty("request_id").GetString()!));
-            var price = TokenAmount.ParseTokens(json.GetProperty("price").GetString()!);
-            settled += (await ledger.SettleEscrowAsync(OperationId.Derive("escrow-settle", id.Digest.ToArray()), id, price, cancellationToken)).IsApplied ? 1 : 0;
+            // The client printed both signed envelopes: the ledger settles only against the node's receipt.
+            var request = SignedMessage.Open<InferenceRequest>(Convert.FromBase64String(json.GetProperty("request_envelope").GetString()!));
+            var receipt = SignedMessage.Open<InferenceReceipt>(Convert.FromBase64String(json.GetProperty("receipt_envelope").GetString()!));
+            settled += (await ledger.SettleEscrowAsync(OperationId.Derive("escrow-settle", request.Hash.ToArray()), request, receipt, cancellationToken)).IsApplied ? 1 : 0;
         }
 
         clock.Advance(parameters.DisputeWindow);

@@ -35,4 +35,7 @@ public enum EconomicStatus
 
     /// <summary>The operation is not allowed now (e.g. dispute window still open).</summary>
     NotAllowed,
+
+    /// <summary>The receipt or request offered for a settlement does not verify or does not match the escrow (signer, node, request id).</summary>
+    InvalidReceipt,
 }

@@ -10,8 +10,10 @@ namespace PoIP.Core.Economics;
 /// The economic layer's core: stake, escrow and slashing. Contract, for every back end (embedded
 /// SQLite, EVM): money is conserved; each operation is atomic and idempotent by its
 /// <see cref="OperationId"/>; evidence is verified (signatures, that it concerns the accused) before
-/// anything moves and is used at most once; expected refusals are <see cref="EconomicResult"/>s,
-/// faults are exceptions. Time comes from an injected <see cref="TimeProvider"/>.
+/// anything moves and is used at most once; money moves only on signed proof (an escrow pays a node
+/// only against its own signed receipt for the client's signed request); expected refusals are
+/// <see cref="EconomicResult"/>s, faults are exceptions. Time comes from the back end's clock (an
+/// injected <see cref="TimeProvider"/>, or the chain's block time).
 /// </summary>
 public interface IStakeManager
 {
@@ -39,12 +41,36 @@ public interface IStakeManager
     /// <summary>Locks the client's price cap for a request.</summary>
     Task<EconomicResult> OpenEscrowAsync(OperationId operation, RequestId request, PeerId client, PeerId node, TokenAmount priceCap, CancellationToken cancellationToken = default);
 
-    /// <summary>After the dispute window: pays the node the price minus the protocol fee and refunds the rest of the cap.</summary>
-    Task<EconomicResult> SettleEscrowAsync(OperationId operation, RequestId request, TokenAmount price, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Settles a request's escrow against the node's receipt: pays the node the receipt's price minus
+    /// the protocol fee, the fund the fee, and refunds the rest of the cap to the client. Every check
+    /// runs before anything moves, and a refusal changes nothing:
+    /// both envelopes' signatures verify (<see cref="EconomicStatus.InvalidReceipt"/>); the escrow is the
+    /// one of <paramref name="request"/> (its id is the request envelope's hash) and is open
+    /// (<see cref="EconomicStatus.UnknownEscrow"/>); the request is signed by the escrow's client and
+    /// the receipt by the escrow's node, names that node and answers that request id
+    /// (<see cref="EconomicStatus.InvalidReceipt"/>); the receipt's price is at most the cap the client
+    /// signed in the request and at most the escrowed cap (<see cref="EconomicStatus.InvalidAmount"/>);
+    /// the dispute window has passed and no fraud was proven for the request
+    /// (<see cref="EconomicStatus.NotAllowed"/>). An escrow settles at most once.
+    /// </summary>
+    Task<EconomicResult> SettleEscrowAsync(OperationId operation, SignedMessage<InferenceRequest> request, SignedMessage<InferenceReceipt> receipt, CancellationToken cancellationToken = default);
 
     /// <summary>Returns the whole escrow to the client (fraud proven, or the request was never served).</summary>
     Task<EconomicResult> RefundEscrowAsync(OperationId operation, RequestId request, CancellationToken cancellationToken = default);
 
     /// <summary>Verifies the evidence and slashes the accused; the challenger receives its share.</summary>
     Task<EconomicResult> SlashAsync(OperationId operation, SignedMessage<Evidence> evidence, PeerId challenger, CancellationToken cancellationToken = default);
+
+    /// <summary>Registers a validator (it needs the minimum stake bonded); with <see cref="EconomicRules.RequireRegisteredValidator"/>, only registered validators' fraud verdicts slash.</summary>
+    Task<EconomicResult> RegisterValidatorAsync(OperationId operation, PeerId validator, CancellationToken cancellationToken = default);
+
+    /// <summary>Whether <paramref name="peer"/> is a registered validator.</summary>
+    Task<bool> IsValidatorAsync(PeerId peer, CancellationToken cancellationToken = default);
+
+    /// <summary>Whether <paramref name="node"/> may serve now (the back end's rule: bonded stake at least <see cref="EconomicRules.MinimumStake"/>).</summary>
+    Task<bool> CanServeAsync(PeerId node, CancellationToken cancellationToken = default);
+
+    /// <summary>The rules in force (minimum stake, dispute window, ...).</summary>
+    Task<EconomicRules> GetRulesAsync(CancellationToken cancellationToken = default);
 }

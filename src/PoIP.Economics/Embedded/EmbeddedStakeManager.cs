@@ -16,7 +16,7 @@ namespace PoIP.Economics.Embedded;
 /// rebuilds the tables (<see cref="VerifyJournalAsync"/>). Thread-safe: writes are serialized.
 /// Governance and public funding are on <see cref="Governance"/>.
 /// </summary>
-public sealed class EmbeddedStakeManager : IStakeManager, IDisposable
+public sealed class EmbeddedStakeManager : IStakeManager, IDevFaucet, IDisposable
 {
     private readonly LedgerEngine _engine;
 
@@ -60,18 +60,6 @@ public sealed class EmbeddedStakeManager : IStakeManager, IDisposable
     /// <summary>Withdraws free balance out of the ledger (lowers the supply).</summary>
     public Task<EconomicResult> WithdrawAsync(OperationId operation, PeerId account, TokenAmount amount, CancellationToken cancellationToken = default) =>
         _engine.ExecuteAsync(operation, new WithdrawOperation(account, amount), cancellationToken);
-
-    /// <summary>Registers a validator (it needs the minimum stake bonded); only registered validators' fraud verdicts slash by default.</summary>
-    public Task<EconomicResult> RegisterValidatorAsync(OperationId operation, PeerId validator, CancellationToken cancellationToken = default) =>
-        _engine.ExecuteAsync(operation, new RegisterValidatorOperation(validator), cancellationToken);
-
-    /// <summary>Whether <paramref name="peer"/> is a registered validator.</summary>
-    public Task<bool> IsValidatorAsync(PeerId peer, CancellationToken cancellationToken = default) =>
-        _engine.ReadAsync(l => l.IsValidator(peer), cancellationToken);
-
-    /// <summary>Whether <paramref name="node"/> has the minimum stake bonded and may serve.</summary>
-    public Task<bool> CanServeAsync(PeerId node, CancellationToken cancellationToken = default) =>
-        _engine.ReadAsync(l => l.Bonded(node) >= new TokenAmount(l.Parameter(EconomicParameter.MinimumStake)), cancellationToken);
 
     /// <summary>Whether an operation with this id was applied.</summary>
     public Task<bool> WasAppliedAsync(OperationId operation, CancellationToken cancellationToken = default) =>
@@ -141,8 +129,12 @@ public sealed class EmbeddedStakeManager : IStakeManager, IDisposable
         _engine.ExecuteAsync(operation, new OpenEscrowOperation(request, client, node, priceCap), cancellationToken);
 
     /// <inheritdoc />
-    public Task<EconomicResult> SettleEscrowAsync(OperationId operation, RequestId request, TokenAmount price, CancellationToken cancellationToken = default) =>
-        _engine.ExecuteAsync(operation, new SettleEscrowOperation(request, price), cancellationToken);
+    public Task<EconomicResult> SettleEscrowAsync(OperationId operation, SignedMessage<InferenceRequest> request, SignedMessage<InferenceReceipt> receipt, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(receipt);
+        return _engine.ExecuteAsync(operation, new SettleEscrowOperation(request.Envelope.Encoded, receipt.Envelope.Encoded), cancellationToken);
+    }
 
     /// <inheritdoc />
     public Task<EconomicResult> RefundEscrowAsync(OperationId operation, RequestId request, CancellationToken cancellationToken = default) =>
@@ -154,6 +146,29 @@ public sealed class EmbeddedStakeManager : IStakeManager, IDisposable
         ArgumentNullException.ThrowIfNull(evidence);
         return _engine.ExecuteAsync(operation, new SlashOperation(evidence.Envelope.Encoded, challenger), cancellationToken);
     }
+
+    /// <inheritdoc />
+    public Task<EconomicResult> RegisterValidatorAsync(OperationId operation, PeerId validator, CancellationToken cancellationToken = default) =>
+        _engine.ExecuteAsync(operation, new RegisterValidatorOperation(validator), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<bool> IsValidatorAsync(PeerId peer, CancellationToken cancellationToken = default) =>
+        _engine.ReadAsync(l => l.IsValidator(peer), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<bool> CanServeAsync(PeerId node, CancellationToken cancellationToken = default) =>
+        _engine.ReadAsync(l => l.Bonded(node) >= new TokenAmount(l.Parameter(EconomicParameter.MinimumStake)), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<EconomicRules> GetRulesAsync(CancellationToken cancellationToken = default) =>
+        _engine.ReadAsync(
+            l =>
+            {
+                var parameters = EconomicParameters.FromValues(l.Parameters());
+                bool registered = l.Setting(GenesisOperation.RequireRegisteredValidatorSetting) != 0;
+                return new EconomicRules(parameters.MinimumStake, parameters.DisputeWindow, parameters.UnbondingPeriod, parameters.ProtocolFeeBps, registered);
+            },
+            cancellationToken);
 
     /// <summary>Closes the database.</summary>
     public void Dispose() => _engine.Dispose();

@@ -1,21 +1,14 @@
 using PoIP.Core.Economics;
 using PoIP.Core.Identity;
 using PoIP.Core.Money;
-using PoIP.Economics.Embedded;
 
 namespace PoIP.Hosting.DependencyInjection;
 
-/// <summary>Tops an account up to the dev balance and stake (local ledgers only).</summary>
+/// <summary>Tops an account up to the dev balance and stake (development ledgers only; the first deposit opens the account).</summary>
 internal static class DevFunding
 {
-    public static async Task<string> ApplyAsync(EmbeddedStakeManager stakes, PeerId account, DevFundingOptions options, CancellationToken cancellationToken)
+    public static async Task<string> ApplyAsync(IStakeManager stakes, IDevFaucet faucet, PeerId account, DevFundingOptions options, CancellationToken cancellationToken)
     {
-        var created = await stakes.CreateAccountAsync(OperationId.Derive("dev-account", account.Bytes), account, cancellationToken).ConfigureAwait(false);
-        if (!created.IsApplied && created.Status is not (EconomicStatus.DuplicateOperation or EconomicStatus.NotAllowed))
-        {
-            throw new PoIPStartupException("hosting.dev_funding_failed", $"Dev funding: cannot create account {account}: {created.Status} {created.Detail}");
-        }
-
         var stake = await stakes.GetStakeAsync(account, cancellationToken).ConfigureAwait(false);
         var balance = await stakes.GetBalanceAsync(account, cancellationToken).ConfigureAwait(false);
         var toStake = options.Stake > stake.Bonded ? options.Stake - stake.Bonded : TokenAmount.Zero;
@@ -24,7 +17,7 @@ internal static class DevFunding
         if (balance < wanted)
         {
             minted = wanted - balance;
-            Require(await stakes.DepositAsync(OperationId.New(), account, minted, cancellationToken).ConfigureAwait(false), "mint");
+            Require(await faucet.DepositAsync(OperationId.New(), account, minted, cancellationToken).ConfigureAwait(false), "mint");
         }
 
         if (toStake > TokenAmount.Zero)

@@ -29,6 +29,15 @@ internal static partial class Log
     [LoggerMessage(8008, LogLevel.Information, "Payment claim for request {Request}: {Status}")]
     public static partial void Claimed(ILogger logger, string request, string status);
 
+    [LoggerMessage(8009, LogLevel.Warning, "Payment claim for request {Request} failed, will retry: {Detail}")]
+    public static partial void ClaimFailed(ILogger logger, string request, string detail);
+
+    [LoggerMessage(8010, LogLevel.Warning, "Payment claim for request {Request} not stored (kept in memory; a restart forgets it): {Detail}")]
+    public static partial void ClaimNotStored(ILogger logger, string request, string detail);
+
+    [LoggerMessage(8011, LogLevel.Warning, "Stored payment claim not readable, skipped: {Detail}")]
+    public static partial void ClaimUnreadable(ILogger logger, string detail);
+
     [LoggerMessage(8007, LogLevel.Warning, "Serving stream failed: {Detail}")]
     public static partial void ServeFailed(ILogger logger, string detail);
 }

@@ -2,59 +2,98 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using PoIP.Core.Economics;
 using PoIP.Core.Hashing;
-using PoIP.Core.Money;
+using PoIP.Core.Protocol;
 
 namespace PoIP.Hosting.DependencyInjection;
 
 /// <summary>
 /// A node's claims on the escrows of the receipts it signed: once a receipt's dispute window has
-/// passed, the node asks the ledger to settle it at the receipt's price (idempotent by an operation
-/// id derived from the request, so a settlement by anyone else is not repeated). Each claim's timer
-/// is armed on the injected clock when the receipt is added (before the request is reported
-/// handled), so a clock that jumps forward right after can never leave a claim waiting on a timer
-/// armed too late. Claims are kept in memory; at most <see cref="Capacity"/> are pending, beyond
-/// that the newest are not claimed automatically.
+/// passed, the node asks the ledger to settle the escrow with its receipt and the client's request
+/// (idempotent by an operation id derived from the request, so a settlement by anyone else is not
+/// repeated). Claims are stored (<see cref="PaymentClaimStore"/>) before the request is reported
+/// handled and removed once the ledger has answered for good, so a restart resumes them. Each claim
+/// is retried on its own: a ledger fault (an exception) re-arms that claim with a backoff of up to
+/// <see cref="MaxBackoff"/>, forever; a refusal that may pass later (the window still open on the
+/// ledger's clock, an escrow not visible yet) is retried <see cref="MaxRefusals"/> times; any other
+/// answer is final. Timers run on the injected clock and are armed when the claim is added, so a
+/// clock that jumps forward right after never leaves a claim on a timer armed too late. At most
+/// <see cref="Capacity"/> claims are pending; beyond that the newest are not claimed automatically.
 /// </summary>
 internal sealed class PaymentClaims : IAsyncDisposable
 {
     public const int Capacity = 100_000;
+    public const int MaxRefusals = 8;
+    public static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(5);
 
-    private readonly Channel<(RequestId Request, TokenAmount Price)> _due =
-        Channel.CreateUnbounded<(RequestId, TokenAmount)>(new UnboundedChannelOptions { SingleReader = true });
-
-    private readonly Dictionary<RequestId, ITimer> _timers = [];
+    private readonly Channel<Pending> _due = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Dictionary<RequestId, Pending> _pending = [];
     private readonly Lock _lock = new();
     private readonly IStakeManager _stakes;
     private readonly TimeProvider _time;
     private readonly TimeSpan _delay;
+    private readonly PaymentClaimStore _store;
     private readonly PoIPRuntime _runtime;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private bool _disposed;
 
-    public PaymentClaims(IStakeManager stakes, TimeProvider time, TimeSpan disputeWindow, PoIPRuntime runtime, ILogger logger)
+    public PaymentClaims(IStakeManager stakes, TimeProvider time, TimeSpan disputeWindow, PaymentClaimStore store, PoIPRuntime runtime, ILogger logger)
     {
         _stakes = stakes;
         _time = time;
         _delay = disputeWindow + TimeSpan.FromSeconds(1);
+        _store = store;
         _runtime = runtime;
         _logger = logger;
+        var (stored, problems) = store.Load(Capacity);
+        foreach (string problem in problems)
+        {
+            Log.ClaimUnreadable(_logger, problem);
+        }
+
+        lock (_lock)
+        {
+            foreach (var claim in stored)
+            {
+                if (!_pending.ContainsKey(claim.RequestId))
+                {
+                    Arm(new Pending(claim), claim.DueAt - _time.GetUtcNow());
+                }
+            }
+        }
+
         _loop = Task.Run(() => RunAsync(_stop.Token), CancellationToken.None);
     }
 
-    /// <summary>Arms the claim of <paramref name="request"/>'s escrow for when its dispute window has passed.</summary>
-    public void Add(RequestId request, TokenAmount price)
+    /// <summary>Raised after a claim was re-armed for a retry (tests wait on it before moving the clock).</summary>
+    public event EventHandler<RequestId>? Rescheduled;
+
+    /// <summary>Claims not answered for good yet.</summary>
+    public int PendingCount
     {
+        get
+        {
+            lock (_lock)
+            {
+                return _pending.Count;
+            }
+        }
+    }
+
+    /// <summary>Stores the claim of <paramref name="request"/>'s escrow and arms it for when its dispute window has passed.</summary>
+    public void Add(SignedMessage<InferenceRequest> request, SignedMessage<InferenceReceipt> receipt)
+    {
+        var claim = new PaymentClaim(request, receipt, _time.GetUtcNow() + _delay);
         lock (_lock)
         {
-            if (_disposed || _timers.Count >= Capacity || _timers.ContainsKey(request))
+            if (_disposed || _pending.Count >= Capacity || _pending.ContainsKey(claim.RequestId))
             {
                 return;
             }
 
-            // Created under the lock: the callback takes the lock too, so it always finds its entry.
-            _timers.Add(request, _time.CreateTimer(Due, (request, price), _delay, Timeout.InfiniteTimeSpan));
+            Save(claim);
+            Arm(new Pending(claim), _delay);
         }
     }
 
@@ -63,12 +102,12 @@ internal sealed class PaymentClaims : IAsyncDisposable
         lock (_lock)
         {
             _disposed = true;
-            foreach (var timer in _timers.Values)
+            foreach (var pending in _pending.Values)
             {
-                timer.Dispose();
+                pending.Timer?.Dispose();
             }
 
-            _timers.Clear();
+            _pending.Clear(); // stored claims stay on disk for the next start
         }
 
         _due.Writer.TryComplete();
@@ -85,29 +124,125 @@ internal sealed class PaymentClaims : IAsyncDisposable
         _stop.Dispose();
     }
 
+    private void Save(PaymentClaim claim)
+    {
+        try
+        {
+            _store.Save(claim);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Log.ClaimNotStored(_logger, claim.RequestId.ToString(), e.Message); // still claimed from memory
+        }
+    }
+
+    /// <summary>Under the lock: the timer callback takes it too, so it always finds its entry.</summary>
+    private void Arm(Pending pending, TimeSpan delay)
+    {
+        _pending[pending.Claim.RequestId] = pending;
+        pending.Timer = _time.CreateTimer(Due, pending, delay < TimeSpan.Zero ? TimeSpan.Zero : delay, Timeout.InfiniteTimeSpan);
+    }
+
     private void Due(object? state)
     {
-        var (request, price) = ((RequestId, TokenAmount))state!;
+        var pending = (Pending)state!;
         lock (_lock)
         {
-            if (!_timers.Remove(request, out var timer))
+            if (_disposed || !_pending.TryGetValue(pending.Claim.RequestId, out var current) || current != pending)
             {
-                return; // disposed meanwhile
+                return;
             }
 
-            timer.Dispose();
+            pending.Timer?.Dispose();
+            pending.Timer = null;
         }
 
-        _due.Writer.TryWrite((request, price));
+        _due.Writer.TryWrite(pending);
     }
 
     private async Task RunAsync(CancellationToken cancellationToken)
     {
-        await foreach (var (request, price) in _due.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var pending in _due.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            var result = await _stakes.SettleEscrowAsync(OperationId.Derive("escrow-settle", request.Digest.ToArray()), request, price, cancellationToken).ConfigureAwait(false);
-            Log.Claimed(_logger, request.ToString(), result.Status.ToString());
-            _runtime.OnClaimed(result.IsApplied);
+            var claim = pending.Claim;
+            string request = claim.RequestId.ToString();
+            bool final;
+            try
+            {
+                var result = await _stakes.SettleEscrowAsync(OperationId.Derive("escrow-settle", claim.Request.Hash.ToArray()), claim.Request, claim.Receipt, cancellationToken).ConfigureAwait(false);
+                final = !await MayPassLaterAsync(result, claim, cancellationToken).ConfigureAwait(false) || ++pending.Refusals > MaxRefusals;
+                Log.Claimed(_logger, request, result.Status.ToString());
+                if (final)
+                {
+                    Finish(claim);
+                    _runtime.OnClaimed(result.IsApplied);
+                    continue;
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // A ledger fault (database error, chain unreachable, timeout): this claim waits and
+                // retries; the others go on.
+                Log.ClaimFailed(_logger, request, e.Message);
+            }
+
+            pending.Attempts++;
+            var backoff = TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, Math.Pow(2, Math.Min(pending.Attempts, 20))));
+            lock (_lock)
+            {
+                if (_disposed)
+                {
+                    return;
+                }
+
+                Arm(pending, backoff);
+            }
+
+            Rescheduled?.Invoke(this, claim.RequestId);
         }
+    }
+
+    /// <summary>A refusal worth retrying: the ledger still sees the escrow open (its clock is behind ours) or does not see it yet.</summary>
+    private async Task<bool> MayPassLaterAsync(EconomicResult result, PaymentClaim claim, CancellationToken cancellationToken)
+    {
+        if (result.Status is not (EconomicStatus.NotAllowed or EconomicStatus.UnknownEscrow))
+        {
+            return false;
+        }
+
+        var escrow = await _stakes.GetEscrowAsync(claim.RequestId, cancellationToken).ConfigureAwait(false);
+        return escrow is null || escrow.State == EscrowState.Open;
+    }
+
+    private void Finish(PaymentClaim claim)
+    {
+        lock (_lock)
+        {
+            _pending.Remove(claim.RequestId);
+        }
+
+        try
+        {
+            _store.Remove(claim.RequestId);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Log.ClaimNotStored(_logger, claim.RequestId.ToString(), e.Message); // a restart re-asks: idempotent
+        }
+    }
+
+    private sealed class Pending(PaymentClaim claim)
+    {
+        public PaymentClaim Claim { get; } = claim;
+
+        public ITimer? Timer { get; set; }
+
+        public int Attempts { get; set; }
+
+        public int Refusals { get; set; }
     }
 }

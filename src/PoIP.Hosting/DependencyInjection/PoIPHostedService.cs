@@ -84,9 +84,9 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
 
         if (services.GetService<DevFundingMarker>() is not null)
         {
-            var embedded = stakes as EmbeddedStakeManager
-                ?? throw new PoIPStartupException("hosting.dev_funding_failed", "Dev funding mints into the embedded ledger only: call AddEmbeddedEconomics(...).");
-            string detail = await DevFunding.ApplyAsync(embedded, key.PeerId, services.GetRequiredService<IOptions<DevFundingOptions>>().Value, cancellationToken).ConfigureAwait(false);
+            var faucet = stakes as IDevFaucet
+                ?? throw new PoIPStartupException("hosting.dev_funding_failed", "Dev funding needs a development ledger (an IStakeManager that is an IDevFaucet: the embedded ledger, a local dev chain).");
+            string detail = await DevFunding.ApplyAsync(stakes!, faucet, key.PeerId, services.GetRequiredService<IOptions<DevFundingOptions>>().Value, cancellationToken).ConfigureAwait(false);
             Log.DevFunded(_logger, key.PeerId.ToString(), detail);
         }
 
@@ -145,7 +145,7 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
             Log.KnownAnswerNotRun(_logger, report.Detail);
         }
 
-        if (!await CanServeAsync(stakes, key.PeerId, cancellationToken).ConfigureAwait(false))
+        if (!await stakes.CanServeAsync(key.PeerId, cancellationToken).ConfigureAwait(false))
         {
             var stake = await stakes.GetStakeAsync(key.PeerId, cancellationToken).ConfigureAwait(false);
             throw new PoIPStartupException("node.below_minimum_stake", $"Node {key.PeerId} has {stake.Bonded} bonded, below the ledger's minimum stake to serve: stake first (e.g. 'poip node run --dev' on a local ledger).");
@@ -167,14 +167,15 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
                 MaxOutputTokens = llama is null ? nodeOptions.MaxOutputTokens : Math.Min(nodeOptions.MaxOutputTokens, llama.MaxOutputTokens),
                 MaxExpiryHorizon = nodeOptions.MaxExpiryHorizon,
             },
-            ServingCheck = async ct => await CanServeAsync(stakes, key.PeerId, ct).ConfigureAwait(false) ? null : "stake below the minimum to serve.",
+            ServingCheck = async ct => await stakes.CanServeAsync(key.PeerId, ct).ConfigureAwait(false) ? null : "stake below the minimum to serve.",
             TimeProvider = services.GetService<TimeProvider>() ?? TimeProvider.System,
         });
         PaymentClaims? claims = null;
-        if (nodeOptions.ClaimPayments && stakes is EmbeddedStakeManager embeddedLedger)
+        if (nodeOptions.ClaimPayments)
         {
-            var window = (await embeddedLedger.GetParametersAsync(cancellationToken).ConfigureAwait(false)).DisputeWindow;
-            claims = new PaymentClaims(stakes, services.GetService<TimeProvider>() ?? TimeProvider.System, window, runtime, _logger);
+            var window = (await stakes.GetRulesAsync(cancellationToken).ConfigureAwait(false)).DisputeWindow;
+            var store = new PaymentClaimStore(nodeOptions.PaymentClaimsDirectory ?? DefaultClaimsDirectory(options.Value.KeyFile));
+            claims = new PaymentClaims(stakes, services.GetService<TimeProvider>() ?? TimeProvider.System, window, store, runtime, _logger);
             _owned.Add(claims);
         }
 
@@ -185,7 +186,7 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
                 var result = await service.ServeAsync(stream, ct).ConfigureAwait(false);
                 if (result.Served)
                 {
-                    claims?.Add(result.Receipt!.Message.RequestId, result.Receipt.Message.Price);
+                    claims?.Add(result.Request!, result.Receipt!);
                 }
 
                 runtime.OnHandled(result.Served, result.Detail);
@@ -201,11 +202,9 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
         });
     }
 
-    /// <summary>The ledger's own rule when it has one (embedded: bonded ≥ minimum stake), else any bonded stake.</summary>
-    private static async Task<bool> CanServeAsync(IStakeManager stakes, PeerId node, CancellationToken cancellationToken) =>
-        stakes is EmbeddedStakeManager embedded
-            ? await embedded.CanServeAsync(node, cancellationToken).ConfigureAwait(false)
-            : (await stakes.GetStakeAsync(node, cancellationToken).ConfigureAwait(false)).Bonded > Core.Money.TokenAmount.Zero;
+    /// <summary>Beside the key file (<c>node.key</c> → <c>node.payment-claims</c>); null (memory only) without one.</summary>
+    private static string? DefaultClaimsDirectory(string? keyFile) =>
+        keyFile is null ? null : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(keyFile))!, Path.GetFileNameWithoutExtension(keyFile) + ".payment-claims");
 
     /// <summary>The calibrated verifier options of the served model's weight type on llama.cpp (docs/proofs.md §6); the defaults for other engines.</summary>
     private static ReexecutionVerifierOptions VerifierOptionsFor(IInferenceEngine engine) =>
@@ -214,7 +213,7 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
     private async Task ConfigureValidatorAsync(Libp2pHost host, IInferenceEngine engine, IStakeManager stakes, Ed25519KeyPair key, CancellationToken cancellationToken)
     {
         var validatorOptions = services.GetRequiredService<IOptions<PoIPValidatorOptions>>().Value;
-        if (validatorOptions.RequireRegistration && stakes is EmbeddedStakeManager embedded && !await embedded.IsValidatorAsync(key.PeerId, cancellationToken).ConfigureAwait(false))
+        if (validatorOptions.RequireRegistration && (await stakes.GetRulesAsync(cancellationToken).ConfigureAwait(false)).RequireRegisteredValidator && !await stakes.IsValidatorAsync(key.PeerId, cancellationToken).ConfigureAwait(false))
         {
             throw new PoIPStartupException("validator.not_registered", $"Validator {key.PeerId} is not registered on the ledger, so its fraud verdicts could not slash: bond the minimum stake and register (e.g. 'poip validator run --dev' on a local ledger).");
         }

@@ -18,8 +18,15 @@ public sealed class PoIPNodeOptions
     public TimeSpan MaxExpiryHorizon { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>
-    /// Settle each receipt's escrow at its price once the ledger's dispute window has passed (embedded
-    /// ledger only; claims are kept in memory, so a restart forgets the pending ones). Default true.
+    /// Settle each receipt's escrow (with the receipt and the client's signed request) once the
+    /// ledger's dispute window has passed, whatever the ledger back end. Default true.
     /// </summary>
     public bool ClaimPayments { get; set; } = true;
+
+    /// <summary>
+    /// Where pending payment claims are stored so that a restart resumes them (one file per request).
+    /// Default: <c>&lt;key file name&gt;.payment-claims</c> beside <see cref="PoIPOptions.KeyFile"/>; when
+    /// neither is set (an identity passed as <see cref="PoIPOptions.Key"/>), claims are kept in memory only.
+    /// </summary>
+    public string? PaymentClaimsDirectory { get; set; }
 }

@@ -33,7 +33,7 @@ public sealed class LocalNetwork : IAsyncDisposable
     private readonly LocalNetworkOptions _options;
     private readonly AdjustableClock _ledgerClock = new();
     private readonly List<NodeState> _nodes = [];
-    private readonly List<(RequestId Id, TokenAmount Price)> _toSettle = [];
+    private readonly List<(SignedMessage<InferenceRequest> Request, SignedMessage<InferenceReceipt> Receipt)> _toSettle = [];
     private readonly List<IAsyncDisposable> _owned = [];
     private readonly List<string> _failedAttempts = [];
     private readonly ReputationBook _reputation = new();
@@ -207,7 +207,7 @@ public sealed class LocalNetwork : IAsyncDisposable
 
         if (verdict != nameof(VerdictOutcome.Fraud))
         {
-            _toSettle.Add((answer.Receipt.Message.RequestId, answer.Receipt.Message.Price));
+            _toSettle.Add((answer.Request, answer.Receipt));
         }
 
         return new RequestReport(index, node.Name, answer.Text, audited, verdict, detail, elapsed, answer.FailedAttempts);
@@ -219,9 +219,9 @@ public sealed class LocalNetwork : IAsyncDisposable
         var parameters = await _ledger.GetParametersAsync(cancellationToken).ConfigureAwait(false);
         _ledgerClock.Advance(parameters.DisputeWindow + TimeSpan.FromSeconds(1));
         int settled = 0;
-        foreach (var (id, price) in _toSettle)
+        foreach (var (request, receipt) in _toSettle)
         {
-            var result = await _ledger.SettleEscrowAsync(OperationId.Derive("escrow-settle", id.Digest.ToArray()), id, price, cancellationToken).ConfigureAwait(false);
+            var result = await _ledger.SettleEscrowAsync(OperationId.Derive("escrow-settle", request.Hash.ToArray()), request, receipt, cancellationToken).ConfigureAwait(false);
             settled += result.IsApplied ? 1 : 0;
         }
 

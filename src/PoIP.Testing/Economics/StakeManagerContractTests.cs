@@ -97,31 +97,112 @@ public abstract class StakeManagerContractTests
         await AssertConservedAsync(h);
     }
 
-    /// <summary>Escrow locks the cap; settlement after the window pays price minus fee and refunds the rest.</summary>
+    /// <summary>Escrow locks the cap; settlement after the window against the node's receipt pays price minus fee and refunds the rest.</summary>
     [Fact]
     public async Task SettleEscrow_AfterWindow_PaysNodeFeeAndChange()
     {
         await using var scene = await SceneAsync();
         var (h, node, client) = (scene.Harness, scene.Node, scene.Client);
-        var request = RequestId.FromEnvelope(Guid.NewGuid().ToByteArray());
+        var request = EvidenceFactory.Request(client, 11, Tokens(10));
+        var requestId = new RequestId(request.Hash);
+        var receipt = EvidenceFactory.Receipt(node, request, Tokens(4));
         var clientBefore = await h.Manager.GetBalanceAsync(client.PeerId);
         var nodeBefore = await h.Manager.GetBalanceAsync(node.PeerId);
-        await Applied(h.Manager.OpenEscrowAsync(OperationId.New(), request, client.PeerId, node.PeerId, Tokens(10)));
+        await Applied(h.Manager.OpenEscrowAsync(OperationId.New(), requestId, client.PeerId, node.PeerId, Tokens(10)));
         Assert.Equal(clientBefore - Tokens(10), await h.Manager.GetBalanceAsync(client.PeerId));
-        Assert.Equal(EscrowState.Open, (await h.Manager.GetEscrowAsync(request))!.State);
+        Assert.Equal(EscrowState.Open, (await h.Manager.GetEscrowAsync(requestId))!.State);
 
-        Assert.Equal(EconomicStatus.NotAllowed, (await h.Manager.SettleEscrowAsync(OperationId.New(), request, Tokens(4))).Status);
+        Assert.Equal(EconomicStatus.NotAllowed, (await h.Manager.SettleEscrowAsync(OperationId.New(), request, receipt)).Status);
         await h.AdvanceTimeAsync(h.Parameters.DisputeWindow);
-        Assert.Equal(EconomicStatus.InvalidAmount, (await h.Manager.SettleEscrowAsync(OperationId.New(), request, Tokens(11))).Status);
+        Assert.Equal(EconomicStatus.InvalidAmount, (await h.Manager.SettleEscrowAsync(OperationId.New(), request, EvidenceFactory.Receipt(node, request, Tokens(11)))).Status);
         var fundBefore = (await h.Manager.GetTotalsAsync()).PublicFund;
-        await Applied(h.Manager.SettleEscrowAsync(OperationId.New(), request, Tokens(4)));
+        await Applied(h.Manager.SettleEscrowAsync(OperationId.New(), request, receipt));
 
         var fee = Tokens(4).MultiplyFraction(h.Parameters.ProtocolFeeBps, 10_000);
         Assert.Equal(nodeBefore + Tokens(4) - fee, await h.Manager.GetBalanceAsync(node.PeerId));
         Assert.Equal(clientBefore - Tokens(4), await h.Manager.GetBalanceAsync(client.PeerId));
         Assert.Equal(fundBefore + fee, (await h.Manager.GetTotalsAsync()).PublicFund);
-        Assert.Equal(EconomicStatus.UnknownEscrow, (await h.Manager.SettleEscrowAsync(OperationId.New(), request, Tokens(4))).Status);
-        Assert.Equal(EscrowState.Settled, (await h.Manager.GetEscrowAsync(request))!.State);
+        Assert.Equal(EconomicStatus.UnknownEscrow, (await h.Manager.SettleEscrowAsync(OperationId.New(), request, receipt)).Status);
+        var escrow = (await h.Manager.GetEscrowAsync(requestId))!;
+        Assert.Equal((EscrowState.Settled, Tokens(4)), (escrow.State, escrow.Price));
+        await AssertConservedAsync(h);
+    }
+
+    /// <summary>
+    /// Regression (an escrow for a request that was never served used to settle at its full cap): an
+    /// escrow pays only against the escrowed node's own receipt for the escrowed, client-signed
+    /// request, at a price within both caps. A receipt from another node, for another request, over
+    /// a cap, or a request signed by someone other than the escrow's client never settles, and
+    /// nothing moves. (A forged signature cannot even be expressed as a <see cref="SignedMessage{T}"/>,
+    /// which only <see cref="SignedMessage.Open{T}"/> or a signer creates.)
+    /// </summary>
+    [Fact]
+    public async Task SettleEscrow_WithoutTheNodesReceiptForTheRequest_NeverSettles()
+    {
+        await using var scene = await SceneAsync();
+        var (h, node, client) = (scene.Harness, scene.Node, scene.Client);
+        using var otherNode = Ed25519KeyPair.Generate();
+        await h.FundAsync(otherNode.PeerId, h.Parameters.MinimumStake);
+        await Applied(h.Manager.StakeAsync(OperationId.New(), otherNode.PeerId, h.Parameters.MinimumStake));
+        var request = EvidenceFactory.Request(client, 21, Tokens(10));
+        var otherRequest = EvidenceFactory.Request(client, 22, Tokens(10));
+        var overSigned = EvidenceFactory.Request(client, 23, Tokens(10)); // escrowed with more than the client signed
+        var underEscrowed = EvidenceFactory.Request(client, 24, Tokens(10)); // escrowed with less than the client signed
+        var foreign = EvidenceFactory.Request(client, 25, Tokens(10)); // escrowed in someone else's name
+        await Applied(h.Manager.OpenEscrowAsync(OperationId.New(), new RequestId(request.Hash), client.PeerId, node.PeerId, Tokens(10)));
+        await Applied(h.Manager.OpenEscrowAsync(OperationId.New(), new RequestId(overSigned.Hash), client.PeerId, node.PeerId, Tokens(20)));
+        await Applied(h.Manager.OpenEscrowAsync(OperationId.New(), new RequestId(underEscrowed.Hash), client.PeerId, node.PeerId, Tokens(5)));
+        await h.FundAsync(otherNode.PeerId, Tokens(10));
+        await Applied(h.Manager.OpenEscrowAsync(OperationId.New(), new RequestId(foreign.Hash), otherNode.PeerId, node.PeerId, Tokens(10)));
+        await h.AdvanceTimeAsync(h.Parameters.DisputeWindow + h.Parameters.DisputeWindow / 2);
+        var before = await h.Manager.GetTotalsAsync();
+        var nodeBalance = await h.Manager.GetBalanceAsync(node.PeerId);
+
+        // No receipt was ever signed for this request: the only receipts anyone holds are wrong.
+        Assert.Equal(EconomicStatus.InvalidReceipt, (await h.Manager.SettleEscrowAsync(OperationId.New(), request, EvidenceFactory.Receipt(otherNode, request, Tokens(5)))).Status);
+        Assert.Equal(EconomicStatus.InvalidReceipt, (await h.Manager.SettleEscrowAsync(OperationId.New(), request, EvidenceFactory.Receipt(node, otherRequest, Tokens(5)))).Status);
+        Assert.Equal(EconomicStatus.UnknownEscrow, (await h.Manager.SettleEscrowAsync(OperationId.New(), otherRequest, EvidenceFactory.Receipt(node, otherRequest, Tokens(5)))).Status);
+        Assert.Equal(EconomicStatus.InvalidAmount, (await h.Manager.SettleEscrowAsync(OperationId.New(), overSigned, EvidenceFactory.Receipt(node, overSigned, Tokens(15)))).Status);
+        Assert.Equal(EconomicStatus.InvalidAmount, (await h.Manager.SettleEscrowAsync(OperationId.New(), underEscrowed, EvidenceFactory.Receipt(node, underEscrowed, Tokens(8)))).Status);
+        Assert.Equal(EconomicStatus.InvalidReceipt, (await h.Manager.SettleEscrowAsync(OperationId.New(), foreign, EvidenceFactory.Receipt(node, foreign, Tokens(5)))).Status);
+
+        Assert.Equal(before, await h.Manager.GetTotalsAsync());
+        Assert.Equal(nodeBalance, await h.Manager.GetBalanceAsync(node.PeerId));
+        foreach (var r in new[] { request, overSigned, underEscrowed, foreign })
+        {
+            Assert.Equal(EscrowState.Open, (await h.Manager.GetEscrowAsync(new RequestId(r.Hash)))!.State);
+        }
+
+        // The right receipt still settles, within both caps.
+        await Applied(h.Manager.SettleEscrowAsync(OperationId.New(), overSigned, EvidenceFactory.Receipt(node, overSigned, Tokens(10))));
+        await Applied(h.Manager.SettleEscrowAsync(OperationId.New(), underEscrowed, EvidenceFactory.Receipt(node, underEscrowed, Tokens(5))));
+        await AssertConservedAsync(h);
+    }
+
+    /// <summary>What a host asks the back end before composing roles: who may serve, who is a validator, and the rules in force.</summary>
+    [Fact]
+    public async Task CanServeIsValidatorAndRules_FollowStakeRegistrationAndParameters()
+    {
+        await using var scene = await SceneAsync();
+        var (h, node, client, validator) = (scene.Harness, scene.Node, scene.Client, scene.Validator);
+        using var stranger = Ed25519KeyPair.Generate();
+
+        Assert.True(await h.Manager.CanServeAsync(node.PeerId));
+        Assert.False(await h.Manager.CanServeAsync(client.PeerId));
+        Assert.False(await h.Manager.CanServeAsync(stranger.PeerId));
+        Assert.True(await h.Manager.IsValidatorAsync(validator.PeerId));
+        Assert.False(await h.Manager.IsValidatorAsync(node.PeerId));
+        Assert.Equal(EconomicStatus.InsufficientStake, (await h.Manager.RegisterValidatorAsync(OperationId.New(), client.PeerId)).Status);
+        Assert.False(await h.Manager.IsValidatorAsync(client.PeerId));
+
+        var rules = await h.Manager.GetRulesAsync();
+        Assert.Equal(
+            (h.Parameters.MinimumStake, h.Parameters.DisputeWindow, h.Parameters.UnbondingPeriod, h.Parameters.ProtocolFeeBps),
+            (rules.MinimumStake, rules.DisputeWindow, rules.UnbondingPeriod, rules.ProtocolFeeBps));
+
+        var bonded = (await h.Manager.GetStakeAsync(node.PeerId)).Bonded;
+        await Applied(h.Manager.RequestUnbondAsync(OperationId.New(), node.PeerId, bonded - h.Parameters.MinimumStake + TokenAmount.FromBaseUnits(1)));
+        Assert.False(await h.Manager.CanServeAsync(node.PeerId));
         await AssertConservedAsync(h);
     }
 
@@ -141,7 +222,8 @@ public abstract class StakeManagerContractTests
         Assert.Equal(EconomicStatus.InsufficientStake, (await h.Manager.OpenEscrowAsync(OperationId.New(), request, client.PeerId, unstaked.PeerId, Tokens(1))).Status);
         await Applied(h.Manager.OpenEscrowAsync(OperationId.New(), request, client.PeerId, node.PeerId, Tokens(1)));
         Assert.NotEqual(EconomicStatus.Applied, (await h.Manager.OpenEscrowAsync(OperationId.New(), request, client.PeerId, node.PeerId, Tokens(1))).Status);
-        Assert.Equal(EconomicStatus.UnknownEscrow, (await h.Manager.SettleEscrowAsync(OperationId.New(), RequestId.FromEnvelope([1]), Tokens(1))).Status);
+        var never = EvidenceFactory.Request(client, 31, Tokens(1));
+        Assert.Equal(EconomicStatus.UnknownEscrow, (await h.Manager.SettleEscrowAsync(OperationId.New(), never, EvidenceFactory.Receipt(node, never, Tokens(1)))).Status);
 
         Assert.Equal(balance - Tokens(1), await h.Manager.GetBalanceAsync(client.PeerId));
         await AssertConservedAsync(h);
@@ -174,7 +256,7 @@ public abstract class StakeManagerContractTests
         Assert.Equal(EscrowState.Refunded, (await h.Manager.GetEscrowAsync(requestId))!.State);
 
         await h.AdvanceTimeAsync(h.Parameters.DisputeWindow);
-        Assert.NotEqual(EconomicStatus.Applied, (await h.Manager.SettleEscrowAsync(OperationId.New(), requestId, Tokens(5))).Status);
+        Assert.NotEqual(EconomicStatus.Applied, (await h.Manager.SettleEscrowAsync(OperationId.New(), request, receipt)).Status);
         await AssertConservedAsync(h);
     }
 

@@ -13,10 +13,12 @@ internal enum OperationKind
     WithdrawUnbonded = 8,
     RegisterValidator = 9,
     OpenEscrow = 10,
+    /// <summary>Before receipts were required (journal replay only).</summary>
     SettleEscrow = 11,
     RefundEscrow = 12,
     Slash = 13,
     Propose = 14,
     Vote = 15,
     ExecuteProposal = 16,
+    SettleEscrowWithReceipt = 17,
 }

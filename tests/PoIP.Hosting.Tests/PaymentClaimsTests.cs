@@ -1,0 +1,163 @@
+using System.Reflection;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using PoIP.Core.Economics;
+using PoIP.Core.Hashing;
+using PoIP.Core.Identity;
+using PoIP.Core.Money;
+using PoIP.Core.Protocol;
+using PoIP.Economics.Embedded;
+using PoIP.Hosting.DependencyInjection;
+using PoIP.Testing.Economics;
+
+namespace PoIP.Hosting.Tests;
+
+/// <summary>The node's payment claims on a real embedded ledger: retried per item, stored, resumed after a restart.</summary>
+public sealed class PaymentClaimsTests : IDisposable
+{
+    private static readonly TimeSpan Window = TimeSpan.FromHours(1);
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "poip-claims-" + Guid.NewGuid().ToString("N"));
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 12, 3, 12, 0, 0, TimeSpan.Zero));
+    private readonly Ed25519KeyPair _node = Ed25519KeyPair.Generate();
+    private readonly Ed25519KeyPair _client = Ed25519KeyPair.Generate();
+    private readonly EmbeddedStakeManager _ledger;
+
+    public PaymentClaimsTests()
+    {
+        Directory.CreateDirectory(_directory);
+        _ledger = EmbeddedStakeManager.Open(new EmbeddedEconomicsOptions { DatabasePath = Path.Combine(_directory, "ledger.db"), TimeProvider = _clock, SynchronousFull = false });
+    }
+
+    /// <summary>Regression: one ledger error used to end the claim loop for the node's life. Now only that claim waits and retries; the others are paid.</summary>
+    [Fact]
+    public async Task Claims_LedgerFailsForOneSettlement_ThatClaimRetriedOthersPaid()
+    {
+        await FundAsync();
+        var first = await EscrowAsync(1);
+        var second = await EscrowAsync(2);
+        var flaky = FlakyStakes.Create(_ledger, failures: 1);
+        var runtime = new PoIPRuntime();
+        var paid = Counter(runtime, out var paidTwice);
+        var rescheduled = new TaskCompletionSource<RequestId>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var claims = new PaymentClaims(flaky, _clock, Window, new PaymentClaimStore(ClaimsDirectory), runtime, NullLogger.Instance);
+        claims.Rescheduled += (_, request) => rescheduled.TrySetResult(request);
+
+        claims.Add(first.Request, first.Receipt);
+        claims.Add(second.Request, second.Receipt);
+        Assert.Equal(2, Directory.GetFiles(ClaimsDirectory, "*.claim").Length);
+        _clock.Advance(Window + TimeSpan.FromSeconds(1));
+
+        var retried = await rescheduled.Task.WaitAsync(Wait);
+        Assert.Contains(retried, new[] { new RequestId(first.Request.Hash), new RequestId(second.Request.Hash) }); // that settlement hit the fault
+        Assert.Equal(1, await paid.Task.WaitAsync(Wait)); // the second was still paid
+        Assert.Equal(EscrowState.Open, (await _ledger.GetEscrowAsync(retried))!.State);
+
+        _clock.Advance(PaymentClaims.MaxBackoff);
+        Assert.Equal(2, await paidTwice.Task.WaitAsync(Wait));
+        Assert.Equal(EscrowState.Settled, (await _ledger.GetEscrowAsync(retried))!.State);
+        Assert.Equal(0, claims.PendingCount);
+        Assert.Empty(Directory.GetFiles(ClaimsDirectory, "*.claim"));
+        Assert.True((await _ledger.GetTotalsAsync()).IsConserved);
+    }
+
+    /// <summary>A node that stops before the window passed claims after its restart, from the stored claim; a damaged file is skipped.</summary>
+    [Fact]
+    public async Task Claims_NodeRestartsBeforeTheWindow_NextInstanceClaimsFromTheStore()
+    {
+        await FundAsync();
+        var served = await EscrowAsync(3);
+        await using (var before = new PaymentClaims(_ledger, _clock, Window, new PaymentClaimStore(ClaimsDirectory), new PoIPRuntime(), NullLogger.Instance))
+        {
+            before.Add(served.Request, served.Receipt);
+        }
+
+        File.WriteAllBytes(Path.Combine(ClaimsDirectory, new string('a', 64) + ".claim"), [1, 2, 3]);
+        _clock.Advance(Window + TimeSpan.FromSeconds(1));
+        Assert.Equal(EscrowState.Open, (await _ledger.GetEscrowAsync(new RequestId(served.Request.Hash)))!.State); // nobody claimed meanwhile
+
+        var runtime = new PoIPRuntime();
+        var paid = Counter(runtime, out _);
+        await using var after = new PaymentClaims(_ledger, _clock, Window, new PaymentClaimStore(ClaimsDirectory), runtime, NullLogger.Instance);
+
+        Assert.Equal(1, await paid.Task.WaitAsync(Wait));
+        var escrow = (await _ledger.GetEscrowAsync(new RequestId(served.Request.Hash)))!;
+        Assert.Equal((EscrowState.Settled, served.Receipt.Message.Price), (escrow.State, escrow.Price));
+        Assert.Equal(1, runtime.PaymentsClaimed);
+    }
+
+    public void Dispose()
+    {
+        _ledger.Dispose();
+        _node.Dispose();
+        _client.Dispose();
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private string ClaimsDirectory => Path.Combine(_directory, "claims");
+
+    /// <summary>Completes the first task after the first paid claim, the second after the second.</summary>
+    private static TaskCompletionSource<int> Counter(PoIPRuntime runtime, out TaskCompletionSource<int> second)
+    {
+        var first = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var next = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        int count = 0;
+        runtime.PaymentClaimed += (_, applied) =>
+        {
+            Assert.True(applied);
+            int now = Interlocked.Increment(ref count);
+            (now == 1 ? first : next).TrySetResult(now);
+        };
+        second = next;
+        return first;
+    }
+
+    private async Task FundAsync()
+    {
+        Assert.True((await _ledger.DepositAsync(OperationId.New(), _node.PeerId, TokenAmount.FromTokens(100))).IsApplied);
+        Assert.True((await _ledger.StakeAsync(OperationId.New(), _node.PeerId, TokenAmount.FromTokens(100))).IsApplied);
+        Assert.True((await _ledger.DepositAsync(OperationId.New(), _client.PeerId, TokenAmount.FromTokens(100))).IsApplied);
+    }
+
+    private async Task<(SignedMessage<InferenceRequest> Request, SignedMessage<InferenceReceipt> Receipt)> EscrowAsync(ulong nonce)
+    {
+        var request = EvidenceFactory.Request(_client, nonce, TokenAmount.FromTokens(10));
+        Assert.True((await _ledger.OpenEscrowAsync(OperationId.New(), new RequestId(request.Hash), _client.PeerId, _node.PeerId, TokenAmount.FromTokens(10))).IsApplied);
+        return (request, EvidenceFactory.Receipt(_node, request, TokenAmount.FromTokens(3)));
+    }
+
+    /// <summary>The real ledger, except that its first <c>failures</c> settlements throw the way a locked or broken database does.</summary>
+    public class FlakyStakes : DispatchProxy
+    {
+        private IStakeManager _inner = null!;
+        private int _failures;
+
+        public static IStakeManager Create(IStakeManager inner, int failures)
+        {
+            var proxy = Create<IStakeManager, FlakyStakes>();
+            var flaky = (FlakyStakes)(object)proxy;
+            flaky._inner = inner;
+            flaky._failures = failures;
+            return proxy;
+        }
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        {
+            if (targetMethod!.Name == nameof(IStakeManager.SettleEscrowAsync) && Interlocked.Decrement(ref _failures) >= 0)
+            {
+                return Task.FromException<EconomicResult>(new SqliteException("database is locked", 5));
+            }
+
+            try
+            {
+                return targetMethod.Invoke(_inner, args);
+            }
+            catch (TargetInvocationException e) when (e.InnerException is not null)
+            {
+                throw e.InnerException;
+            }
+        }
+    }
+}
