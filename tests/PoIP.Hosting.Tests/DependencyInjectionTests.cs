@@ -8,7 +8,7 @@ using PoIP.Core.Proofs;
 using PoIP.Core.Protocol;
 using PoIP.Hosting.Client;
 using PoIP.Hosting.DependencyInjection;
-using PoIP.Hosting.LocalNetwork;
+using PoIP.Testing.LocalNetwork;
 using PoIP.Inference.Gguf;
 using PoIP.Inference.Llama;
 using PoIP.Network.InferProtocol;

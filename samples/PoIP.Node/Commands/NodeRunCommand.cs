@@ -2,7 +2,7 @@ using System.ComponentModel;
 using PoIP.Core.Money;
 using PoIP.Economics.Embedded;
 using PoIP.Hosting.DependencyInjection;
-using PoIP.Hosting.LocalNetwork;
+using PoIP.Testing.LocalNetwork;
 using PoIP.Inference.Llama;
 using Spectre.Console;
 using Spectre.Console.Cli;

@@ -16,8 +16,8 @@ internal sealed class RoleMarker(string role)
     public string Role { get; } = role;
 }
 
-/// <summary>Demonstrations only: the node wraps its engine in a cheating one.</summary>
-internal sealed class DemoCheat(LocalNetwork.CheatKind kind)
+/// <summary>Wraps the engine the node serves (registered by <c>DecorateServedEngine</c>; applied in registration order).</summary>
+internal sealed class ServedEngineDecorator(Func<IInferenceEngine, IInferenceEngine> decorate)
 {
-    public LocalNetwork.CheatKind Kind { get; } = kind;
+    public IInferenceEngine Decorate(IInferenceEngine engine) => decorate(engine);
 }

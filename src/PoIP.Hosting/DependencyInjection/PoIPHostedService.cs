@@ -10,7 +10,6 @@ using PoIP.Core.Hashing;
 using PoIP.Core.Identity;
 using PoIP.Core.Proofs;
 using PoIP.Economics.Embedded;
-using PoIP.Hosting.LocalNetwork;
 using PoIP.Hosting.Validation;
 using PoIP.Inference.Commitments;
 using PoIP.Inference.Llama;
@@ -152,8 +151,7 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
         }
 
         var nodeOptions = services.GetRequiredService<IOptions<PoIPNodeOptions>>().Value;
-        var cheat = services.GetService<DemoCheat>();
-        var served = cheat is null || cheat.Kind == CheatKind.None ? engine : new CheatingEngine(engine, cheat.Kind);
+        var served = services.GetServices<ServedEngineDecorator>().Aggregate(engine, (inner, decorator) => decorator.Decorate(inner));
         var service = new InferenceService(new InferenceServiceOptions
         {
             NodeKey = key,

@@ -7,7 +7,6 @@ using PoIP.Core.Economics;
 using PoIP.Core.Engine;
 using PoIP.Economics.Embedded;
 using PoIP.Hosting.Client;
-using PoIP.Hosting.LocalNetwork;
 using PoIP.Inference.Llama;
 using PoIP.Network.Addressing;
 
@@ -185,14 +184,17 @@ public static class PoIPServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Demonstrations only (<c>poip demo --separate-processes</c>): this node lies in the given way, so
-    /// validators can be seen catching it. Never use on a real network: it will be slashed.
+    /// Wraps the engine the node serves on <c>/poip/infer/1.0.0</c> (metering, tracing, or a
+    /// demonstration cheat from PoIP.Testing); the known-answer gate and a validator use the engine
+    /// itself. Several decorators apply in the order they were added, the first innermost.
     /// </summary>
-    public static PoIPBuilder AddDemoCheat(this PoIPBuilder builder, CheatKind kind)
+    /// <param name="builder">The builder.</param>
+    /// <param name="decorate">Returns the engine to serve, given the loaded one; the host disposes the loaded engine only.</param>
+    public static PoIPBuilder DecorateServedEngine(this PoIPBuilder builder, Func<IInferenceEngine, IInferenceEngine> decorate)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.RemoveAll<DemoCheat>();
-        builder.Services.AddSingleton(new DemoCheat(kind));
+        ArgumentNullException.ThrowIfNull(decorate);
+        builder.Services.AddSingleton(new ServedEngineDecorator(decorate));
         return builder;
     }
 }

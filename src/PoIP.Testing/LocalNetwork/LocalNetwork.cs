@@ -20,7 +20,7 @@ using PoIP.Network.Addressing;
 using PoIP.Network;
 using PoIP.Network.InferProtocol;
 
-namespace PoIP.Hosting.LocalNetwork;
+namespace PoIP.Testing.LocalNetwork;
 
 /// <summary>
 /// A complete PoIP network on loopback, every part real: llama.cpp nodes behind
