@@ -69,7 +69,7 @@ public sealed class DependencyInjectionTests : IDisposable
         Assert.Equal(24, answer.OutputTokens.Count);
         Assert.False(string.IsNullOrWhiteSpace(answer.Text));
         Assert.True(answer.Audit!.Selected);
-        Assert.Equal(VerdictOutcome.Valid, SignedMessage.Open<Verdict>(answer.Audit.VerdictEnvelope.Memory).Message.Outcome);
+        Assert.Equal(VerdictOutcome.Valid, SignedMessage.Open<Verdict>(answer.Audit.VerdictEnvelope).Message.Outcome);
         Assert.Equal(1, nodeRuntime.Served);
 
         var stakes = clientHost.Services.GetRequiredService<Core.Economics.IStakeManager>();

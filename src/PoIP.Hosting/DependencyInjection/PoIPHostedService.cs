@@ -16,6 +16,7 @@ using PoIP.Inference.Llama;
 using PoIP.Inference.Verification;
 using PoIP.Network;
 using PoIP.Network.Addressing;
+using PoIP.Network.AuditProtocol;
 using PoIP.Network.InferProtocol;
 
 namespace PoIP.Hosting.DependencyInjection;
@@ -228,7 +229,7 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
         });
         validatorService.Audited += (_, outcome) => Log.Audited(_logger, outcome.Verdict is null ? outcome.Detail : $"{outcome.Verdict.Message.Outcome} for {outcome.Verdict.Message.NodeId}: {outcome.Detail}");
         services.GetRequiredService<ValidatorHolder>().Service = validatorService;
-        host.SetHandler(ValidatorService.ProtocolId, (stream, ct) => validatorService.HandleAsync(stream, ct));
+        host.SetHandler(AuditWire.ProtocolId, (stream, ct) => validatorService.HandleAsync(stream, ct));
     }
 }
 
