@@ -12,7 +12,6 @@ using PoIP.Core.Proofs;
 using PoIP.Economics.Embedded;
 using PoIP.Hosting.Validation;
 using PoIP.Inference.Commitments;
-using PoIP.Inference.Llama;
 using PoIP.Inference.Verification;
 using PoIP.Network;
 using PoIP.Network.Addressing;
@@ -206,10 +205,6 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
             ? await embedded.CanServeAsync(node, cancellationToken).ConfigureAwait(false)
             : (await stakes.GetStakeAsync(node, cancellationToken).ConfigureAwait(false)).Bonded > Core.Money.TokenAmount.Zero;
 
-    /// <summary>The calibrated verifier options of the served model's weight type on llama.cpp (docs/proofs.md §6); the defaults for other engines.</summary>
-    private static ReexecutionVerifierOptions VerifierOptionsFor(IInferenceEngine engine) =>
-        engine is LlamaInferenceEngine llama ? VerifierCalibration.ForModel(llama.Options.ModelPath) : new ReexecutionVerifierOptions();
-
     private async Task ConfigureValidatorAsync(Libp2pHost host, IInferenceEngine engine, IStakeManager stakes, Ed25519KeyPair key, CancellationToken cancellationToken)
     {
         var validatorOptions = services.GetRequiredService<IOptions<PoIPValidatorOptions>>().Value;
@@ -221,7 +216,7 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
         var validatorService = new ValidatorService(new ValidatorServiceOptions
         {
             Key = key,
-            Verifier = new ReexecutionVerifier(engine, VerifierOptionsFor(engine)),
+            Verifier = new ReexecutionVerifier(engine, services.GetRequiredService<EngineSource>().VerifierOptions(services)),
             Stakes = stakes,
             AuditProbability = AuditSelectionProbability.FromDouble(validatorOptions.AuditProbability),
             MaxPromptBytes = validatorOptions.MaxPromptBytes,

@@ -8,6 +8,7 @@ using PoIP.Core.Engine;
 using PoIP.Economics.Embedded;
 using PoIP.Hosting.Client;
 using PoIP.Inference.Llama;
+using PoIP.Inference.Verification;
 using PoIP.Network.Addressing;
 
 namespace PoIP.Hosting.DependencyInjection;
@@ -65,7 +66,8 @@ public static class PoIPServiceCollectionExtensions
                 sp.GetService<ILoggerFactory>()?.CreateLogger<LlamaInferenceEngine>(),
                 sp.GetService<IMeterFactory>(),
                 ct).ConfigureAwait(false),
-            isLlama: true));
+            isLlama: true,
+            sp => VerifierCalibration.ForModel(sp.GetRequiredService<IOptions<LlamaEngineServiceOptions>>().Value.ModelPath)));
         return builder;
     }
 
@@ -76,12 +78,16 @@ public static class PoIPServiceCollectionExtensions
     /// <param name="builder">The builder.</param>
     /// <param name="load">Creates the engine when the host starts.</param>
     /// <param name="knownAnswer">What to do when the known-answer test cannot run on this engine.</param>
-    public static PoIPBuilder AddEngine(this PoIPBuilder builder, Func<IServiceProvider, CancellationToken, ValueTask<IInferenceEngine>> load, KnownAnswerPolicy knownAnswer = KnownAnswerPolicy.IfAvailable)
+    /// <param name="verifierOptions">
+    /// The options a validator re-executes with on this engine (e.g. <c>VerifierCalibration.ForModel</c>
+    /// for a llama.cpp model file); null: <see cref="ReexecutionVerifierOptions"/>' defaults.
+    /// </param>
+    public static PoIPBuilder AddEngine(this PoIPBuilder builder, Func<IServiceProvider, CancellationToken, ValueTask<IInferenceEngine>> load, KnownAnswerPolicy knownAnswer = KnownAnswerPolicy.IfAvailable, Func<IServiceProvider, ReexecutionVerifierOptions>? verifierOptions = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(load);
         builder.Services.RemoveAll<EngineSource>();
-        builder.Services.AddSingleton(new EngineSource(load, isLlama: false));
+        builder.Services.AddSingleton(new EngineSource(load, isLlama: false, verifierOptions ?? (_ => new ReexecutionVerifierOptions())));
         builder.Services.Configure<KnownAnswerGateOptions>(o => o.Policy = knownAnswer);
         return builder;
     }
