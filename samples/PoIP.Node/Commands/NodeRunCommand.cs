@@ -2,7 +2,7 @@ using System.ComponentModel;
 using PoIP.Core.Money;
 using PoIP.Economics.Embedded;
 using PoIP.Hosting.DependencyInjection;
-using PoIP.Hosting.LocalNetwork;
+using PoIP.Testing.LocalNetwork;
 using PoIP.Inference.Llama;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -99,7 +99,7 @@ internal sealed class NodeRunCommand : AsyncCommand<NodeRunSettings>
         }
 
         return await RoleHost.RunAsync(builder.Build(), (_, runtime) => RoleHost.AnnounceAsync(
-            runtime, $"node {runtime.Key!.PeerId} serving model {runtime.Engine!.Model.Id.ToString()[..16]}… on /poip/infer/1.0.0; known-answer test: {runtime.KnownAnswer?.Detail}. Ctrl+C to stop.", cancellationToken), cancellationToken);
+            runtime, $"node {runtime.PeerId!.Value} serving model {runtime.Engine!.Model.Id.ToString()[..16]}… on /poip/infer/1.0.0; known-answer test: {runtime.KnownAnswer?.Detail}. Ctrl+C to stop.", cancellationToken), cancellationToken);
     }
 
     internal static KnownAnswerPolicy ParsePolicy(string text) => text switch

@@ -7,6 +7,7 @@ using PoIP.Inference.Commitments;
 using PoIP.Inference.Gguf;
 using PoIP.Inference.Llama;
 using PoIP.Inference.Verification;
+using PoIP.Testing.Verification;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
 using PoIP.Inference.Verification;
+using PoIP.Testing.Verification;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

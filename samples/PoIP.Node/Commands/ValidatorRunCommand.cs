@@ -64,6 +64,6 @@ internal sealed class ValidatorRunCommand : AsyncCommand<ValidatorRunSettings>
         }
 
         return await RoleHost.RunAsync(builder.Build(), (_, runtime) => RoleHost.AnnounceAsync(
-            runtime, string.Create(CultureInfo.InvariantCulture, $"validator {runtime.Key!.PeerId} listening on /poip/audit/1.0.0. Ctrl+C to stop."), cancellationToken), cancellationToken);
+            runtime, string.Create(CultureInfo.InvariantCulture, $"validator {runtime.PeerId!.Value} listening on /poip/audit/1.0.0. Ctrl+C to stop."), cancellationToken), cancellationToken);
     }
 }
