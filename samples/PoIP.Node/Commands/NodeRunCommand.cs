@@ -55,7 +55,7 @@ internal sealed class NodeRunCommand : AsyncCommand<NodeRunSettings>
             var config = RoleConfig.Load(settings.Config);
             var section = config.Node;
             string ledger = RoleHost.RequireLedger(settings, config);
-            string model = config.PathOf(settings.Model, config.Model) ?? ModelLocator.Resolve(null);
+            string model = ModelLocator.RequireGguf(config.PathOf(settings.Model, config.Model) ?? ModelLocator.Resolve(null), "--model");
             string key = config.PathOf(settings.Key, section.Key) ?? RoleHost.DefaultKey("node");
             var price = RoleHost.ParseTokens(settings.PricePerToken ?? section.PricePerToken ?? "0.001", "--price-per-token");
             int maxTokens = settings.MaxTokens ?? section.MaxTokens ?? 256;

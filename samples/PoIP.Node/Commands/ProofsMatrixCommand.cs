@@ -177,7 +177,7 @@ internal sealed class ProofsMatrixCommand : AsyncCommand<ProofsMatrixSettings>
         }
         catch (Exception e) when (e is PoIP.Core.Errors.EngineException or InvalidOperationException or IOException or ArgumentException)
         {
-            Console.Error.WriteLine("poip proofs matrix: " + e.Message);
+            Console.Error.WriteLine("error: " + e.Message);
             return 2;
         }
 
