@@ -15,7 +15,6 @@ internal sealed class NodeChooser
 {
     private const double LatencySmoothing = 0.3;
 
-    private readonly IReadOnlyList<Multiaddr> _nodes;
     private readonly NodeSelectionPolicy _policy;
     private readonly NodeSelector _selector;
     private readonly Lock _selectorLock = new();
@@ -27,7 +26,6 @@ internal sealed class NodeChooser
 
     public NodeChooser(PoIPClientOptions options, ReputationBook reputation)
     {
-        _nodes = options.Nodes;
         _policy = options.Selection;
         _stakes = new StakeCache(options.Stakes, options.TimeProvider, options.StakeCacheDuration);
         _reputation = reputation;
@@ -39,12 +37,12 @@ internal sealed class NodeChooser
     public int StartRequest() => Interlocked.Increment(ref _next);
 
     /// <summary>The node for the next attempt of a request, or null when every node was tried or none is eligible.</summary>
-    public async Task<Multiaddr?> ChooseAsync(int start, IReadOnlySet<PeerId> tried, TokenAmount priceCap, CancellationToken cancellationToken)
+    public async Task<Multiaddr?> ChooseAsync(IReadOnlyList<Multiaddr> nodes, int start, IReadOnlySet<PeerId> tried, TokenAmount priceCap, CancellationToken cancellationToken)
     {
-        var remaining = new List<Multiaddr>(_nodes.Count);
-        for (int i = 0; i < _nodes.Count; i++)
+        var remaining = new List<Multiaddr>(nodes.Count);
+        for (int i = 0; i < nodes.Count; i++)
         {
-            var node = _nodes[(start + i) % _nodes.Count];
+            var node = nodes[(start + i) % nodes.Count];
             if (!tried.Contains(node.PeerId!.Value))
             {
                 remaining.Add(node);

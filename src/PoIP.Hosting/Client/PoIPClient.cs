@@ -28,18 +28,20 @@ public sealed class PoIPClient
     private readonly ConcurrentDictionary<PeerId, ResiliencePipeline> _breakers = new();
     private readonly ConcurrentQueue<RequestId> _escrows = new();
     private readonly NodeChooser _chooser;
+    private readonly INodeDirectory _directory;
     private long _nonce;
 
     /// <summary>Creates the client.</summary>
     public PoIPClient(PoIPClientOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.Nodes.Count == 0 || options.Nodes.Any(n => n.PeerId is null))
+        if (options.Directory is null && (options.Nodes.Count == 0 || options.Nodes.Any(n => n.PeerId is null)))
         {
-            throw new ArgumentException("At least one node, each with a /p2p/<id> component, is required.", nameof(options));
+            throw new ArgumentException("A node directory, or at least one node, each with a /p2p/<id> component, is required.", nameof(options));
         }
 
         _options = options;
+        _directory = options.Directory ?? new StaticNodeDirectory(options.Nodes);
         Reputation = options.Reputation ?? new ReputationBook(timeProvider: options.TimeProvider);
         _chooser = new NodeChooser(options, Reputation);
         _nonce = options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds() << 16;
@@ -54,21 +56,35 @@ public sealed class PoIPClient
     /// <summary>Every request whose price cap this client escrowed (answered or not).</summary>
     public IReadOnlyCollection<RequestId> OpenedEscrows => [.. _escrows];
 
-    /// <summary>Asks a question; returns a checked answer or throws <see cref="NodeFailedException"/> when no node answered.</summary>
+    /// <summary>
+    /// Asks a question; returns a checked answer or throws <see cref="NodeFailedException"/> when no
+    /// node answered. When <paramref name="onText"/> is given it receives each piece as it arrives;
+    /// once a piece has reached it, a failing node ends the request (another node would repeat text
+    /// already shown). A validator that cannot be reached does not lose the answer: it is returned
+    /// with <see cref="ClientAnswer.AuditError"/> set and the audit pending.
+    /// </summary>
     public async Task<ClientAnswer> AskAsync(string prompt, AskOptions options, Action<string>? onText = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prompt);
         ArgumentNullException.ThrowIfNull(options);
+        var nodes = (await _directory.FindNodesAsync(options.Model, cancellationToken).ConfigureAwait(false))
+            .Select(l => l.Address).Where(a => a.PeerId is not null).DistinctBy(a => a.PeerId).ToList();
         int start = _chooser.StartRequest();
         int attempts = 0;
+        bool delivered = false;
+        Action<string>? deliver = onText is null ? null : piece =>
+        {
+            delivered = true;
+            onText(piece);
+        };
         var tried = new HashSet<PeerId>();
         var failures = new List<string>();
         var retry = new ResiliencePipelineBuilder<ClientAnswer>()
             .AddRetry(new RetryStrategyOptions<ClientAnswer>
             {
-                MaxRetryAttempts = Math.Max(1, _options.Nodes.Count - 1), // Polly refuses 0; with one node the extra attempt finds no untried node and ends the request
+                MaxRetryAttempts = Math.Max(1, nodes.Count - 1), // Polly refuses 0; with one node the extra attempt finds no untried node and ends the request
                 Delay = TimeSpan.Zero,
-                ShouldHandle = new PredicateBuilder<ClientAnswer>().Handle<NodeAttemptException>().Handle<BrokenCircuitException>(),
+                ShouldHandle = args => ValueTask.FromResult(!delivered && args.Outcome.Exception is NodeAttemptException or BrokenCircuitException),
             })
             .Build();
 
@@ -78,11 +94,11 @@ public sealed class PoIPClient
                 async ct =>
                 {
                     attempts++;
-                    var node = await _chooser.ChooseAsync(start, tried, options.PriceCap, ct).ConfigureAwait(false)
+                    var node = await _chooser.ChooseAsync(nodes, start, tried, options.PriceCap, ct).ConfigureAwait(false)
                         ?? throw new NodeAttemptException(tried.Count == 0 ? "no node is eligible (stake or price)." : "no other eligible node.");
                     tried.Add(node.PeerId!.Value);
                     var breaker = _breakers.GetOrAdd(node.PeerId!.Value, _ => CreateBreaker());
-                    return await breaker.ExecuteAsync(async innerCt => await AttemptAsync(node, prompt, options, attempts, failures, onText, innerCt).ConfigureAwait(false), ct).ConfigureAwait(false);
+                    return await breaker.ExecuteAsync(async innerCt => await AttemptAsync(node, prompt, options, attempts, failures, deliver, innerCt).ConfigureAwait(false), ct).ConfigureAwait(false);
                 },
                 cancellationToken).ConfigureAwait(false);
         }
@@ -170,19 +186,30 @@ public sealed class PoIPClient
         Reputation.Record(nodeId, ReputationEvent.RequestCompleted);
 
         Core.Protocol.Wire.AuditReplyProto? audit = null;
+        string? auditError = null;
         if (_options.Validators.Count > 0)
         {
             var validator = _options.Validators[attempt % _options.Validators.Count];
-            var stream = await _options.Host.OpenStreamAsync(validator, ValidatorService.ProtocolId, cancellationToken).ConfigureAwait(false);
-            await using (stream.ConfigureAwait(false))
+            try
             {
-                audit = await ValidatorService.SubmitAsync(stream, request.Envelope.Encoded, promptBytes, outcome.Receipt!.Envelope.Encoded, outcome.OutputTokens, cancellationToken).ConfigureAwait(false);
-            }
+                var stream = await _options.Host.OpenStreamAsync(validator, ValidatorService.ProtocolId, cancellationToken).ConfigureAwait(false);
+                await using (stream.ConfigureAwait(false))
+                {
+                    audit = await ValidatorService.SubmitAsync(stream, request.Envelope.Encoded, promptBytes, outcome.Receipt!.Envelope.Encoded, outcome.OutputTokens, cancellationToken).ConfigureAwait(false);
+                }
 
-            RecordVerdict(audit, validator.PeerId!.Value, new ReceiptId(outcome.Receipt.Hash), nodeId);
+                RecordVerdict(audit, validator.PeerId!.Value, new ReceiptId(outcome.Receipt.Hash), nodeId);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // The answer was delivered and its receipt checked: a validator outage must not lose it.
+                // The transaction stays unaudited (pending); the caller can hand it to a validator later.
+                audit = null;
+                auditError = $"validator {validator.PeerId}: {ex.Message}";
+            }
         }
 
-        return new ClientAnswer(outcome.Text, outcome.OutputTokens, nodeId, request, outcome.Receipt!, attempt, audit, [.. failures]);
+        return new ClientAnswer(outcome.Text, outcome.OutputTokens, nodeId, request, outcome.Receipt!, attempt, audit, [.. failures], auditError);
     }
 
     /// <summary>
