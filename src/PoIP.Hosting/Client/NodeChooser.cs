@@ -81,6 +81,9 @@ internal sealed class NodeChooser
         return chosen is null ? null : remaining.First(n => n.PeerId!.Value == chosen.Node);
     }
 
+    /// <summary>The smoothed time to first token of every measured node.</summary>
+    public IReadOnlyDictionary<PeerId, TimeSpan> Latencies => _latencyTicks.ToDictionary(kv => kv.Key, kv => TimeSpan.FromTicks((long)kv.Value));
+
     /// <summary>Notes that an attempt went to <paramref name="node"/>.</summary>
     public void Attempted(PeerId node) => _attempted.TryAdd(node, 0);
 

@@ -26,6 +26,7 @@ public sealed class PoIPClient
 {
     private readonly PoIPClientOptions _options;
     private readonly ConcurrentDictionary<PeerId, ResiliencePipeline> _breakers = new();
+    private readonly ConcurrentDictionary<PeerId, CircuitBreakerStateProvider> _breakerStates = new();
     private readonly ConcurrentQueue<RequestId> _escrows = new();
     private readonly NodeChooser _chooser;
     private readonly INodeDirectory _directory;
@@ -63,7 +64,23 @@ public sealed class PoIPClient
     /// already shown). A validator that cannot be reached does not lose the answer: it is returned
     /// with <see cref="ClientAnswer.AuditError"/> set and the audit pending.
     /// </summary>
-    public async Task<ClientAnswer> AskAsync(string prompt, AskOptions options, Action<string>? onText = null, CancellationToken cancellationToken = default)
+    public Task<ClientAnswer> AskAsync(string prompt, AskOptions options, Action<string>? onText = null, CancellationToken cancellationToken = default) =>
+        AskAsync(prompt, options, onText, onRequest: null, cancellationToken);
+
+    /// <summary>The directory this client looks nodes up in.</summary>
+    internal INodeDirectory Directory => _directory;
+
+    /// <summary>The client's options (stakes, validators).</summary>
+    internal PoIPClientOptions Options => _options;
+
+    /// <summary>The latest smoothed time to first token per node.</summary>
+    internal IReadOnlyDictionary<PeerId, TimeSpan> Latencies => _chooser.Latencies;
+
+    /// <summary>Whether <paramref name="node"/>'s circuit is open (the node is skipped).</summary>
+    internal bool IsBroken(PeerId node) => _breakerStates.TryGetValue(node, out var state) && state.CircuitState is CircuitState.Open or CircuitState.Isolated;
+
+    /// <summary>As the public overload; <paramref name="onRequest"/> learns each attempt's signed request before it is sent.</summary>
+    internal async Task<ClientAnswer> AskAsync(string prompt, AskOptions options, Action<string>? onText, Action<SignedMessage<InferenceRequest>, PeerId>? onRequest, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(prompt);
         ArgumentNullException.ThrowIfNull(options);
@@ -97,8 +114,8 @@ public sealed class PoIPClient
                     var node = await _chooser.ChooseAsync(nodes, start, tried, options.PriceCap, ct).ConfigureAwait(false)
                         ?? throw new NodeAttemptException(tried.Count == 0 ? "no node is eligible (stake or price)." : "no other eligible node.");
                     tried.Add(node.PeerId!.Value);
-                    var breaker = _breakers.GetOrAdd(node.PeerId!.Value, _ => CreateBreaker());
-                    return await breaker.ExecuteAsync(async innerCt => await AttemptAsync(node, prompt, options, attempts, failures, deliver, innerCt).ConfigureAwait(false), ct).ConfigureAwait(false);
+                    var breaker = _breakers.GetOrAdd(node.PeerId!.Value, CreateBreaker);
+                    return await breaker.ExecuteAsync(async innerCt => await AttemptAsync(node, prompt, options, attempts, failures, deliver, onRequest, innerCt).ConfigureAwait(false), ct).ConfigureAwait(false);
                 },
                 cancellationToken).ConfigureAwait(false);
         }
@@ -108,9 +125,10 @@ public sealed class PoIPClient
         }
     }
 
-    private ResiliencePipeline CreateBreaker() => new ResiliencePipelineBuilder { TimeProvider = _options.TimeProvider }
+    private ResiliencePipeline CreateBreaker(PeerId node) => new ResiliencePipelineBuilder { TimeProvider = _options.TimeProvider }
         .AddCircuitBreaker(new CircuitBreakerStrategyOptions
         {
+            StateProvider = _breakerStates.GetOrAdd(node, _ => new CircuitBreakerStateProvider()),
             FailureRatio = 1.0,
             MinimumThroughput = Math.Max(2, _options.FailuresBeforeBreak),
             SamplingDuration = TimeSpan.FromMinutes(1),
@@ -119,7 +137,7 @@ public sealed class PoIPClient
         })
         .Build();
 
-    private async Task<ClientAnswer> AttemptAsync(Multiaddr node, string prompt, AskOptions options, int attempt, List<string> failures, Action<string>? onText, CancellationToken cancellationToken)
+    private async Task<ClientAnswer> AttemptAsync(Multiaddr node, string prompt, AskOptions options, int attempt, List<string> failures, Action<string>? onText, Action<SignedMessage<InferenceRequest>, PeerId>? onRequest, CancellationToken cancellationToken)
     {
         var nodeId = node.PeerId!.Value;
         _chooser.Attempted(nodeId);
@@ -142,6 +160,7 @@ public sealed class PoIPClient
         }
 
         _escrows.Enqueue(requestId);
+        onRequest?.Invoke(request, nodeId);
 
         InferenceOutcome outcome;
         using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
