@@ -184,7 +184,17 @@ public sealed class PoIPClient
                 var stream = await _options.Host.OpenStreamAsync(node, InferenceService.ProtocolId, timeout.Token).ConfigureAwait(false);
                 await using (stream.ConfigureAwait(false))
                 {
-                    outcome = await InferenceClient.InvokeAsync(stream, request, promptBytes, nodeId, OnToken, timeout.Token).ConfigureAwait(false);
+                    try
+                    {
+                        outcome = await InferenceClient.InvokeAsync(stream, request, promptBytes, nodeId, OnToken, timeout.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        // Abort, not close: the node's next token write fails and it stops generating
+                        // (a graceful close would let it run to max_tokens for nobody).
+                        stream.Reset();
+                        throw;
+                    }
                 }
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
