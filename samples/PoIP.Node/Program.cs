@@ -21,6 +21,7 @@ app.Configure(config =>
     config.AddBranch("node", node => node.AddCommand<NodeRunCommand>("run").WithDescription("Run an inference node (known-answer and stake gates, /poip/infer/1.0.0); prints its multiaddr first."));
     config.AddBranch("validator", validator => validator.AddCommand<ValidatorRunCommand>("run").WithDescription("Run a validator (/poip/audit/1.0.0): re-executes sampled receipts, slashes fraud."));
     config.AddBranch("client", client => client.AddCommand<ClientAskCommand>("ask").WithDescription("Ask nodes (--peer MULTIADDR) a prompt; print the answer and the receipt summary."));
+    config.AddBranch("gateway", gateway => gateway.AddCommand<GatewayRunCommand>("run").WithDescription("Serve the OpenAI-compatible HTTP API (--http 127.0.0.1:PORT) in front of nodes (--peer MULTIADDR); prints its address once ready."));
     config.AddBranch("ledger", ledger => ledger.AddCommand<LedgerShowCommand>("show").WithDescription("Show a local ledger's totals (conservation, journal check) and accounts (--key FILE, --peer ID)."));
     config.AddBranch("p2p", p2p =>
     {
