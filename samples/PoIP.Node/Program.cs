@@ -42,6 +42,11 @@ app.Configure(config =>
         client.SetDescription("The client role.");
         client.AddCommand<ClientAskCommand>("ask").WithDescription("Ask nodes (--peer MULTIADDR) a prompt; print the answer and the receipt summary.");
     });
+    config.AddBranch("gateway", gateway =>
+    {
+        gateway.SetDescription("The OpenAI-compatible HTTP gateway.");
+        gateway.AddCommand<GatewayRunCommand>("run").WithDescription("Serve the OpenAI-compatible HTTP API (--http 127.0.0.1:PORT) in front of nodes (--peer MULTIADDR); prints its address once ready.");
+    });
     config.AddBranch("ledger", ledger =>
     {
         ledger.SetDescription("Inspect a local ledger.");

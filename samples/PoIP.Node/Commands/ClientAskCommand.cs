@@ -189,6 +189,11 @@ internal sealed class ClientAskCommand : AsyncCommand<ClientAskSettings>
             verdict = !audit.Selected ? "not selected" : audit.VerdictEnvelope.IsEmpty ? "no verdict" : SignedMessage.Open<Verdict>(audit.VerdictEnvelope).Message.Outcome.ToString();
             detail = audit.Detail;
         }
+        else if (answer.AuditError is { } auditError)
+        {
+            verdict = "pending";
+            detail = "validator unreachable, answer kept: " + auditError;
+        }
 
         if (json)
         {

@@ -61,13 +61,9 @@ internal sealed class DemoCommand : AsyncCommand<DemoSettings>
                 summary = await RunInProcessAsync(settings, options, cancellationToken);
             }
 
-            if (settings.Json)
+            if (!settings.Serve)
             {
-                Console.WriteLine(JsonSerializer.Serialize(ToJson(summary)));
-            }
-            else
-            {
-                Render(summary);
+                Report(settings, summary); // --serve reported it before serving
             }
 
             bool cheaterCaught = settings.CheatKind == CheatKind.None || summary.Nodes.Where(n => n.Cheats).All(n => n.Frauds > 0 || n.Audits == 0);
@@ -104,7 +100,53 @@ internal sealed class DemoCommand : AsyncCommand<DemoSettings>
                 });
         }
 
-        return await network.FinishAsync(cancellationToken);
+        var summary = await network.FinishAsync(cancellationToken);
+        if (settings.Serve)
+        {
+            Report(settings, summary);
+            await ServeAsync(network, options.ModelPath, settings, cancellationToken);
+        }
+
+        return summary;
+    }
+
+    private static void Report(DemoSettings settings, NetworkSummary summary)
+    {
+        if (settings.Json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(ToJson(summary)));
+        }
+        else
+        {
+            Render(summary);
+        }
+    }
+
+    /// <summary>Keeps the demo network up behind the gateway until Ctrl+C.</summary>
+    private static async Task ServeAsync(LocalNetwork network, string modelPath, DemoSettings settings, CancellationToken cancellationToken)
+    {
+        var model = await PoIP.Gateway.GatewayModel.FromGgufAsync(modelPath, cancellationToken);
+        var builder = GatewayServer.CreateBuilder(GatewayServer.ParseHttp(settings.Http ?? "127.0.0.1:8080")!, verbose: false);
+        PoIP.Gateway.PoIPGatewayExtensions.AddPoIPGateway(builder.Services, o =>
+        {
+            o.Models.Add(model);
+            o.MaxTokensLimit = settings.MaxTokens;
+            o.DefaultMaxTokens = settings.MaxTokens;
+        }, _ => network.Client);
+        await using var app = builder.Build();
+        PoIP.Gateway.PoIPGatewayExtensions.MapPoIPGateway(app);
+        await app.StartAsync(cancellationToken);
+        GatewayServer.Announce(app);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C: stop serving and finish normally.
+        }
+
+        await app.StopAsync(CancellationToken.None);
     }
 
     private static void PrintReport(RequestReport report)

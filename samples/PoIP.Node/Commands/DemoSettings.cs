@@ -44,6 +44,14 @@ internal sealed class DemoSettings : CommandSettings
     [Description("Run each role as its own OS process (this executable: node run, validator run, client ask) over one shared SQLite ledger.")]
     public bool SeparateProcesses { get; init; }
 
+    [CommandOption("--serve")]
+    [Description("After the demo, keep the network up behind the OpenAI-compatible HTTP API (docs/gateway.md) until stopped (Ctrl+C).")]
+    public bool Serve { get; init; }
+
+    [CommandOption("--http <HOST:PORT>")]
+    [Description("With --serve: the API's address (an IP literal and a port; 0 picks a free port). Default 127.0.0.1:8080.")]
+    public string? Http { get; init; }
+
     [CommandOption("--json")]
     [Description("Print the final summary as one JSON line.")]
     public bool Json { get; init; }
@@ -71,5 +79,8 @@ internal sealed class DemoSettings : CommandSettings
         : Requests is < 1 or > 10_000 ? ValidationResult.Error("--requests must be 1 to 10000.")
         : AuditProbability is < 0 or > 1 || double.IsNaN(AuditProbability) ? ValidationResult.Error("--audit-p must be in [0, 1].")
         : MaxTokens is < 1 or > 512 ? ValidationResult.Error("--max-tokens must be 1 to 512.")
+        : Http is not null && !Serve ? ValidationResult.Error("--http needs --serve.")
+        : Serve && SeparateProcesses ? ValidationResult.Error("--serve runs the in-process network; it cannot be combined with --separate-processes.")
+        : Http is not null && GatewayServer.ParseHttp(Http) is null ? ValidationResult.Error($"--http must be an IP address and a port, e.g. 127.0.0.1:8080 (got '{Http}').")
         : ValidationResult.Success();
 }

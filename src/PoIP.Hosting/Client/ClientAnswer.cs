@@ -13,6 +13,7 @@ namespace PoIP.Hosting.Client;
 /// <param name="Attempts">Nodes tried (1 when the first answered).</param>
 /// <param name="Audit">The validator's reply, when one was asked.</param>
 /// <param name="FailedAttempts">Why each earlier attempt failed (node and reason).</param>
+/// <param name="AuditError">Why the validator could not be asked (the answer stands, its audit is pending); null otherwise.</param>
 public sealed record ClientAnswer(
     string Text,
     IReadOnlyList<int> OutputTokens,
@@ -21,4 +22,5 @@ public sealed record ClientAnswer(
     SignedMessage<InferenceReceipt> Receipt,
     int Attempts,
     AuditReply? Audit,
-    IReadOnlyList<string> FailedAttempts);
+    IReadOnlyList<string> FailedAttempts,
+    string? AuditError = null);

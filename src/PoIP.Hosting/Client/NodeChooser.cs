@@ -15,7 +15,6 @@ internal sealed class NodeChooser
 {
     private const double LatencySmoothing = 0.3;
 
-    private readonly IReadOnlyList<Multiaddr> _nodes;
     private readonly NodeSelectionPolicy _policy;
     private readonly NodeSelector _selector;
     private readonly Lock _selectorLock = new();
@@ -27,7 +26,6 @@ internal sealed class NodeChooser
 
     public NodeChooser(PoIPClientOptions options, ReputationBook reputation)
     {
-        _nodes = options.Nodes;
         _policy = options.Selection;
         _stakes = new StakeCache(options.Stakes, options.TimeProvider, options.StakeCacheDuration);
         _reputation = reputation;
@@ -39,12 +37,12 @@ internal sealed class NodeChooser
     public int StartRequest() => Interlocked.Increment(ref _next);
 
     /// <summary>The node for the next attempt of a request, or null when every node was tried or none is eligible.</summary>
-    public async Task<Multiaddr?> ChooseAsync(int start, IReadOnlySet<PeerId> tried, TokenAmount priceCap, CancellationToken cancellationToken)
+    public async Task<Multiaddr?> ChooseAsync(IReadOnlyList<Multiaddr> nodes, int start, IReadOnlySet<PeerId> tried, TokenAmount priceCap, CancellationToken cancellationToken)
     {
-        var remaining = new List<Multiaddr>(_nodes.Count);
-        for (int i = 0; i < _nodes.Count; i++)
+        var remaining = new List<Multiaddr>(nodes.Count);
+        for (int i = 0; i < nodes.Count; i++)
         {
-            var node = _nodes[(start + i) % _nodes.Count];
+            var node = nodes[(start + i) % nodes.Count];
             if (!tried.Contains(node.PeerId!.Value))
             {
                 remaining.Add(node);
@@ -82,6 +80,9 @@ internal sealed class NodeChooser
 
         return chosen is null ? null : remaining.First(n => n.PeerId!.Value == chosen.Node);
     }
+
+    /// <summary>The smoothed time to first token of every measured node.</summary>
+    public IReadOnlyDictionary<PeerId, TimeSpan> Latencies => _latencyTicks.ToDictionary(kv => kv.Key, kv => TimeSpan.FromTicks((long)kv.Value));
 
     /// <summary>Notes that an attempt went to <paramref name="node"/>.</summary>
     public void Attempted(PeerId node) => _attempted.TryAdd(node, 0);

@@ -26,20 +26,23 @@ public sealed class PoIPClient
 {
     private readonly PoIPClientOptions _options;
     private readonly ConcurrentDictionary<PeerId, ResiliencePipeline> _breakers = new();
+    private readonly ConcurrentDictionary<PeerId, CircuitBreakerStateProvider> _breakerStates = new();
     private readonly ConcurrentQueue<RequestId> _escrows = new();
     private readonly NodeChooser _chooser;
+    private readonly INodeDirectory _directory;
     private long _nonce;
 
     /// <summary>Creates the client.</summary>
     public PoIPClient(PoIPClientOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.Nodes.Count == 0 || options.Nodes.Any(n => n.PeerId is null))
+        if (options.Directory is null && (options.Nodes.Count == 0 || options.Nodes.Any(n => n.PeerId is null)))
         {
-            throw new ArgumentException("At least one node, each with a /p2p/<id> component, is required.", nameof(options));
+            throw new ArgumentException("A node directory, or at least one node, each with a /p2p/<id> component, is required.", nameof(options));
         }
 
         _options = options;
+        _directory = options.Directory ?? new StaticNodeDirectory(options.Nodes);
         Reputation = options.Reputation ?? new ReputationBook(timeProvider: options.TimeProvider);
         _chooser = new NodeChooser(options, Reputation);
         _nonce = options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds() << 16;
@@ -54,21 +57,51 @@ public sealed class PoIPClient
     /// <summary>Every request whose price cap this client escrowed (answered or not).</summary>
     public IReadOnlyCollection<RequestId> OpenedEscrows => [.. _escrows];
 
-    /// <summary>Asks a question; returns a checked answer or throws <see cref="NodeFailedException"/> when no node answered.</summary>
-    public async Task<ClientAnswer> AskAsync(string prompt, AskOptions options, Action<string>? onText = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Asks a question; returns a checked answer or throws <see cref="NodeFailedException"/> when no
+    /// node answered. When <paramref name="onText"/> is given it receives each piece as it arrives;
+    /// once a piece has reached it, a failing node ends the request (another node would repeat text
+    /// already shown). A validator that cannot be reached does not lose the answer: it is returned
+    /// with <see cref="ClientAnswer.AuditError"/> set and the audit pending.
+    /// </summary>
+    public Task<ClientAnswer> AskAsync(string prompt, AskOptions options, Action<string>? onText = null, CancellationToken cancellationToken = default) =>
+        AskAsync(prompt, options, onText, onRequest: null, cancellationToken);
+
+    /// <summary>The directory this client looks nodes up in.</summary>
+    internal INodeDirectory Directory => _directory;
+
+    /// <summary>The client's options (stakes, validators).</summary>
+    internal PoIPClientOptions Options => _options;
+
+    /// <summary>The latest smoothed time to first token per node.</summary>
+    internal IReadOnlyDictionary<PeerId, TimeSpan> Latencies => _chooser.Latencies;
+
+    /// <summary>Whether <paramref name="node"/>'s circuit is open (the node is skipped).</summary>
+    internal bool IsBroken(PeerId node) => _breakerStates.TryGetValue(node, out var state) && state.CircuitState is CircuitState.Open or CircuitState.Isolated;
+
+    /// <summary>As the public overload; <paramref name="onRequest"/> learns each attempt's signed request before it is sent.</summary>
+    internal async Task<ClientAnswer> AskAsync(string prompt, AskOptions options, Action<string>? onText, Action<SignedMessage<InferenceRequest>, PeerId>? onRequest, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(prompt);
         ArgumentNullException.ThrowIfNull(options);
+        var nodes = (await _directory.FindNodesAsync(options.Model, cancellationToken).ConfigureAwait(false))
+            .Select(l => l.Address).Where(a => a.PeerId is not null).DistinctBy(a => a.PeerId).ToList();
         int start = _chooser.StartRequest();
         int attempts = 0;
+        bool delivered = false;
+        Action<string>? deliver = onText is null ? null : piece =>
+        {
+            delivered = true;
+            onText(piece);
+        };
         var tried = new HashSet<PeerId>();
         var failures = new List<string>();
         var retry = new ResiliencePipelineBuilder<ClientAnswer>()
             .AddRetry(new RetryStrategyOptions<ClientAnswer>
             {
-                MaxRetryAttempts = Math.Max(1, _options.Nodes.Count - 1), // Polly refuses 0; with one node the extra attempt finds no untried node and ends the request
+                MaxRetryAttempts = Math.Max(1, nodes.Count - 1), // Polly refuses 0; with one node the extra attempt finds no untried node and ends the request
                 Delay = TimeSpan.Zero,
-                ShouldHandle = new PredicateBuilder<ClientAnswer>().Handle<NodeAttemptException>().Handle<BrokenCircuitException>(),
+                ShouldHandle = args => ValueTask.FromResult(!delivered && args.Outcome.Exception is NodeAttemptException or BrokenCircuitException),
             })
             .Build();
 
@@ -78,11 +111,11 @@ public sealed class PoIPClient
                 async ct =>
                 {
                     attempts++;
-                    var node = await _chooser.ChooseAsync(start, tried, options.PriceCap, ct).ConfigureAwait(false)
+                    var node = await _chooser.ChooseAsync(nodes, start, tried, options.PriceCap, ct).ConfigureAwait(false)
                         ?? throw new NodeAttemptException(tried.Count == 0 ? "no node is eligible (stake or price)." : "no other eligible node.");
                     tried.Add(node.PeerId!.Value);
-                    var breaker = _breakers.GetOrAdd(node.PeerId!.Value, _ => CreateBreaker());
-                    return await breaker.ExecuteAsync(async innerCt => await AttemptAsync(node, prompt, options, attempts, failures, onText, innerCt).ConfigureAwait(false), ct).ConfigureAwait(false);
+                    var breaker = _breakers.GetOrAdd(node.PeerId!.Value, CreateBreaker);
+                    return await breaker.ExecuteAsync(async innerCt => await AttemptAsync(node, prompt, options, attempts, failures, deliver, onRequest, innerCt).ConfigureAwait(false), ct).ConfigureAwait(false);
                 },
                 cancellationToken).ConfigureAwait(false);
         }
@@ -92,9 +125,10 @@ public sealed class PoIPClient
         }
     }
 
-    private ResiliencePipeline CreateBreaker() => new ResiliencePipelineBuilder { TimeProvider = _options.TimeProvider }
+    private ResiliencePipeline CreateBreaker(PeerId node) => new ResiliencePipelineBuilder { TimeProvider = _options.TimeProvider }
         .AddCircuitBreaker(new CircuitBreakerStrategyOptions
         {
+            StateProvider = _breakerStates.GetOrAdd(node, _ => new CircuitBreakerStateProvider()),
             FailureRatio = 1.0,
             MinimumThroughput = Math.Max(2, _options.FailuresBeforeBreak),
             SamplingDuration = TimeSpan.FromMinutes(1),
@@ -103,7 +137,7 @@ public sealed class PoIPClient
         })
         .Build();
 
-    private async Task<ClientAnswer> AttemptAsync(Multiaddr node, string prompt, AskOptions options, int attempt, List<string> failures, Action<string>? onText, CancellationToken cancellationToken)
+    private async Task<ClientAnswer> AttemptAsync(Multiaddr node, string prompt, AskOptions options, int attempt, List<string> failures, Action<string>? onText, Action<SignedMessage<InferenceRequest>, PeerId>? onRequest, CancellationToken cancellationToken)
     {
         var nodeId = node.PeerId!.Value;
         _chooser.Attempted(nodeId);
@@ -126,6 +160,7 @@ public sealed class PoIPClient
         }
 
         _escrows.Enqueue(requestId);
+        onRequest?.Invoke(request, nodeId);
 
         InferenceOutcome outcome;
         using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
@@ -149,7 +184,17 @@ public sealed class PoIPClient
                 var stream = await _options.Host.OpenStreamAsync(node, InferenceService.ProtocolId, timeout.Token).ConfigureAwait(false);
                 await using (stream.ConfigureAwait(false))
                 {
-                    outcome = await InferenceClient.InvokeAsync(stream, request, promptBytes, nodeId, OnToken, timeout.Token).ConfigureAwait(false);
+                    try
+                    {
+                        outcome = await InferenceClient.InvokeAsync(stream, request, promptBytes, nodeId, OnToken, timeout.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        // Abort, not close: the node's next token write fails and it stops generating
+                        // (a graceful close would let it run to max_tokens for nobody).
+                        stream.Reset();
+                        throw;
+                    }
                 }
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -170,19 +215,30 @@ public sealed class PoIPClient
         Reputation.Record(nodeId, ReputationEvent.RequestCompleted);
 
         AuditReply? audit = null;
+        string? auditError = null;
         if (_options.Validators.Count > 0)
         {
             var validator = _options.Validators[attempt % _options.Validators.Count];
-            var stream = await _options.Host.OpenStreamAsync(validator, AuditWire.ProtocolId, cancellationToken).ConfigureAwait(false);
-            await using (stream.ConfigureAwait(false))
+            try
             {
-                audit = await AuditWire.SubmitAsync(stream, request.Envelope.Encoded, promptBytes, outcome.Receipt!.Envelope.Encoded, outcome.OutputTokens, cancellationToken).ConfigureAwait(false);
-            }
+                var stream = await _options.Host.OpenStreamAsync(validator, AuditWire.ProtocolId, cancellationToken).ConfigureAwait(false);
+                await using (stream.ConfigureAwait(false))
+                {
+                    audit = await AuditWire.SubmitAsync(stream, request.Envelope.Encoded, promptBytes, outcome.Receipt!.Envelope.Encoded, outcome.OutputTokens, cancellationToken).ConfigureAwait(false);
+                }
 
-            RecordVerdict(audit, validator.PeerId!.Value, new ReceiptId(outcome.Receipt.Hash), nodeId);
+                RecordVerdict(audit, validator.PeerId!.Value, new ReceiptId(outcome.Receipt.Hash), nodeId);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // The answer was delivered and its receipt checked: a validator outage must not lose it.
+                // The transaction stays unaudited (pending); the caller can hand it to a validator later.
+                audit = null;
+                auditError = $"validator {validator.PeerId}: {ex.Message}";
+            }
         }
 
-        return new ClientAnswer(outcome.Text, outcome.OutputTokens, nodeId, request, outcome.Receipt!, attempt, audit, [.. failures]);
+        return new ClientAnswer(outcome.Text, outcome.OutputTokens, nodeId, request, outcome.Receipt!, attempt, audit, [.. failures], auditError);
     }
 
     /// <summary>

@@ -16,8 +16,11 @@ public sealed class PoIPClientOptions
     /// <summary>A started libp2p host (its key must be <see cref="Key"/>).</summary>
     public required Libp2pHost Host { get; init; }
 
-    /// <summary>Known nodes, as multiaddrs ending in <c>/p2p/&lt;id&gt;</c>.</summary>
-    public required IReadOnlyList<Multiaddr> Nodes { get; init; }
+    /// <summary>Known nodes, as multiaddrs ending in <c>/p2p/&lt;id&gt;</c> (a <see cref="StaticNodeDirectory"/>; ignored when <see cref="Directory"/> is set).</summary>
+    public IReadOnlyList<Multiaddr> Nodes { get; init; } = [];
+
+    /// <summary>Where the client looks up the nodes serving a model on each request (default: <see cref="Nodes"/>).</summary>
+    public INodeDirectory? Directory { get; init; }
 
     /// <summary>Escrow for every request.</summary>
     public required IStakeManager Stakes { get; init; }

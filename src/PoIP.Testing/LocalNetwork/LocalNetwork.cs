@@ -61,6 +61,9 @@ public sealed class LocalNetwork : IAsyncDisposable
     /// <summary>The network's ledger (read it; the network drives it).</summary>
     public IStakeManager Ledger => _ledger;
 
+    /// <summary>The network's client (escrow, routing, audits); the gateway and benchmarks send through it too.</summary>
+    public PoIPClient Client => _client;
+
     /// <summary>The nodes' full multiaddrs (with <c>/p2p/&lt;id&gt;</c>), in the order of <see cref="Nodes"/>.</summary>
     public IReadOnlyList<Multiaddr> NodeAddresses => [.. _nodes.Select(n => n.Address!)];
 

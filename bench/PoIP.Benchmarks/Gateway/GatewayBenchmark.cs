@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using PoIP.Benchmarks.Inference;
+using PoIP.Core.Protocol;
+using PoIP.Gateway;
+using PoIP.Hosting.Client;
+using PoIP.Testing.LocalNetwork;
+
+namespace PoIP.Benchmarks.Gateway;
+
+/// <summary>
+/// <c>gateway</c>: 1, 8 and 64 concurrent streaming clients against a 3-node loopback network on
+/// stories260K, through the OpenAI-compatible gateway over HTTP (SSE) and, as the baseline in the
+/// same run, through <see cref="PoIPClient"/> directly: requests/s, time to first token p50/p99,
+/// tokens/s; <c>ratio</c> = gateway ÷ direct throughput at the highest concurrency. Audits off
+/// (p = 0), so the figures are the request path, not re-execution.
+/// Arguments: <c>[requests-per-level] [max-tokens]</c> (default 64, 32).
+/// </summary>
+internal sealed class GatewayBenchmark : IMacroBenchmark
+{
+    private static readonly int[] Levels = [1, 8, 64];
+
+    public string Name => "gateway";
+
+    public string Description => "OpenAI-compatible gateway (HTTP SSE) vs PoIPClient direct: req/s, TTFT p50/p99, tok/s at 1/8/64 clients";
+
+    public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        int perLevel = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 64;
+        int maxTokens = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 32;
+        string model = EngineBenchmarkPaths.Stories260K() ?? throw new InvalidOperationException("stories260K.gguf not found (../shared/models).");
+        string data = Directory.CreateTempSubdirectory("poip-bench-gateway-").FullName;
+        try
+        {
+            await using var network = await LocalNetwork.StartAsync(new LocalNetworkOptions { ModelPath = model, DataDirectory = data, Nodes = 3, Cheat = CheatKind.None, AuditProbability = 0, MaxTokens = maxTokens }, cancellationToken);
+            var gatewayModel = await GatewayModel.FromGgufAsync(model, cancellationToken);
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
+            builder.Services.AddPoIPGateway(o =>
+            {
+                o.Models.Add(gatewayModel);
+                o.MaxTokensLimit = maxTokens;
+                o.DefaultMaxTokens = maxTokens;
+            }, _ => network.Client);
+            await using var app = builder.Build();
+            app.MapPoIPGateway();
+            await app.StartAsync(cancellationToken);
+            var baseAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/') + "/");
+            using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = baseAddress, Timeout = TimeSpan.FromMinutes(5) };
+
+            var ask = new AskOptions(network.Model, new SamplingParameters(), 1, maxTokens, PoIP.Core.Money.TokenAmount.ParseTokens("0.001").Multiply((ulong)maxTokens));
+            async Task<Sample> Direct(int i)
+            {
+                long start = Stopwatch.GetTimestamp();
+                TimeSpan? first = null;
+                var answer = await network.Client.AskAsync("Once upon a time", ask with { Seed = (ulong)i }, _ => first ??= Stopwatch.GetElapsedTime(start), cancellationToken);
+                return new Sample(first ?? Stopwatch.GetElapsedTime(start), answer.OutputTokens.Count);
+            }
+
+            async Task<Sample> Gateway(int i)
+            {
+                long start = Stopwatch.GetTimestamp();
+                using var request = new HttpRequestMessage(HttpMethod.Post, "v1/completions")
+                {
+                    Content = new StringContent($$$"""{"model":"{{{gatewayModel.Name}}}","prompt":"Once upon a time","max_tokens":{{{maxTokens}}},"seed":{{{i}}},"stream":true,"stream_options":{"include_usage":true}}""", Encoding.UTF8, new MediaTypeHeaderValue("application/json")),
+                };
+                using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+                response.EnsureSuccessStatusCode();
+                using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
+                TimeSpan? first = null;
+                int tokens = 0;
+                while (await reader.ReadLineAsync(cancellationToken) is { } line)
+                {
+                    if (line.StartsWith("data: {", StringComparison.Ordinal))
+                    {
+                        first ??= Stopwatch.GetElapsedTime(start);
+                        int at = line.IndexOf("\"completion_tokens\":", StringComparison.Ordinal);
+                        if (at >= 0)
+                        {
+                            tokens = int.Parse(line.AsSpan(at + 20, line.IndexOf(',', at) - at - 20), CultureInfo.InvariantCulture);
+                        }
+                    }
+                }
+
+                return new Sample(first ?? Stopwatch.GetElapsedTime(start), tokens);
+            }
+
+            await RunLevelAsync(4, 8, Direct); // warm-up: JIT, connections, every node explored
+            await RunLevelAsync(4, 8, Gateway);
+            var figures = new Dictionary<string, object> { ["benchmark"] = Name, ["nodes"] = 3, ["max_tokens"] = maxTokens, ["requests_per_level"] = perLevel };
+            double gatewayTop = 0, directTop = 0;
+            foreach (int level in Levels)
+            {
+                var direct = await RunLevelAsync(level, perLevel, Direct);
+                var gateway = await RunLevelAsync(level, perLevel, Gateway);
+                Put(figures, $"c{level}_gateway", gateway);
+                Put(figures, $"c{level}_direct", direct);
+                figures[$"c{level}_ratio"] = BenchOutput.Round(gateway.RequestsPerSecond / direct.RequestsPerSecond);
+                gatewayTop = gateway.RequestsPerSecond;
+                directTop = direct.RequestsPerSecond;
+            }
+
+            using var process = Process.GetCurrentProcess();
+            figures["peak_working_set_mib"] = BenchOutput.Round(process.PeakWorkingSet64 / 1048576.0, 1);
+            figures["managed_heap_mib"] = BenchOutput.Round(GC.GetTotalMemory(false) / 1048576.0, 1);
+            figures["ratio"] = BenchOutput.Round(gatewayTop / directTop);
+            BenchOutput.Print(figures);
+            await app.StopAsync(cancellationToken);
+            return 0;
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(data, recursive: true);
+            }
+            catch (IOException)
+            {
+                // the OS cleans the temp folder
+            }
+        }
+    }
+
+    private static void Put(Dictionary<string, object> figures, string prefix, Level level)
+    {
+        figures[prefix + "_requests_per_s"] = BenchOutput.Round(level.RequestsPerSecond, 2);
+        figures[prefix + "_ttft_p50_ms"] = BenchOutput.Round(level.TtftP50.TotalMilliseconds, 2);
+        figures[prefix + "_ttft_p99_ms"] = BenchOutput.Round(level.TtftP99.TotalMilliseconds, 2);
+        figures[prefix + "_tokens_per_s"] = BenchOutput.Round(level.TokensPerSecond, 1);
+    }
+
+    /// <summary>Runs <paramref name="total"/> requests with <paramref name="concurrency"/> in flight.</summary>
+    private static async Task<Level> RunLevelAsync(int concurrency, int total, Func<int, Task<Sample>> send)
+    {
+        int next = 0;
+        var samples = new List<Sample>(total);
+        var started = Stopwatch.GetTimestamp();
+        var workers = Enumerable.Range(0, concurrency).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) <= total)
+            {
+                var sample = await send(i);
+                lock (samples)
+                {
+                    samples.Add(sample);
+                }
+            }
+        }).ToList();
+        await Task.WhenAll(workers);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        var ttft = samples.Select(s => s.TimeToFirstToken).Order().ToList();
+        return new Level(
+            samples.Count / elapsed.TotalSeconds,
+            ttft[(int)Math.Floor(0.5 * (ttft.Count - 1))],
+            ttft[(int)Math.Ceiling(0.99 * (ttft.Count - 1))],
+            samples.Sum(s => s.Tokens) / elapsed.TotalSeconds);
+    }
+
+    private readonly record struct Sample(TimeSpan TimeToFirstToken, int Tokens);
+
+    private readonly record struct Level(double RequestsPerSecond, TimeSpan TtftP50, TimeSpan TtftP99, double TokensPerSecond);
+}

@@ -1,0 +1,303 @@
+using System.Text;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using PoIP.Core.Engine;
+using PoIP.Core.Identity;
+using PoIP.Core.Protocol;
+using PoIP.Gateway.Requests;
+using PoIP.Gateway.Responses;
+using PoIP.Gateway.Streaming;
+using PoIP.Hosting.Client;
+using PoIP.Inference.Verification;
+
+namespace PoIP.Gateway;
+
+/// <summary>
+/// <c>POST /v1/chat/completions</c> and <c>POST /v1/completions</c>: reads and validates the body,
+/// renders the prompt (so the signed request covers exactly it), waits for a slot, asks the network
+/// through <see cref="PoIPClient"/> and answers in OpenAI's shape, streamed (SSE) or whole. A stream
+/// commits its 200 only when the first token arrived, so a request no node takes still gets a 503;
+/// after that a failure is a <c>data: {"error": …}</c> event. The caller going away cancels the
+/// generation on the node.
+/// </summary>
+internal sealed class CompletionHandler(
+    PoIPGatewayOptions options,
+    ClientAccessor client,
+    AdmissionGate gate,
+    ReceiptStore receipts,
+    GatewayMetrics metrics,
+    TimeProvider time,
+    ILogger<CompletionHandler> logger)
+{
+    private static readonly byte[] DataPrefix = "data: "u8.ToArray();
+    private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
+    private static readonly byte[] Done = "data: [DONE]\n\n"u8.ToArray();
+
+    private readonly CompletionRequestParser _parser = new(options);
+
+    public async Task HandleAsync(HttpContext context, CompletionKind kind)
+    {
+        long started = time.GetTimestamp();
+        var ct = context.RequestAborted;
+        var body = await ReadBodyAsync(context.Request, ct).ConfigureAwait(false);
+        if (body.Error is not null)
+        {
+            await WriteErrorAsync(context, body.Error).ConfigureAwait(false);
+            return;
+        }
+
+        var (request, error) = _parser.Parse(body.Bytes, kind);
+        if (request is null)
+        {
+            await WriteErrorAsync(context, error!).ConfigureAwait(false);
+            return;
+        }
+
+        var entered = await gate.EnterAsync(ct).ConfigureAwait(false);
+        if (entered != AdmissionGate.Result.Entered)
+        {
+            metrics.Rejected(entered == AdmissionGate.Result.QueueFull ? "queue_full" : "queue_timeout");
+            await WriteErrorAsync(context, entered == AdmissionGate.Result.QueueFull
+                ? new ApiError(429, "The gateway's queue is full; retry later.", null, "queue_full", "rate_limit_error")
+                : new ApiError(503, "No slot became free in time; retry later.", null, "queue_timeout", "server_error")).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            if (request.Stream)
+            {
+                await StreamAsync(context, request, started, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                await AnswerAsync(context, request, started, ct).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            Log.ClientGone(logger);
+        }
+        finally
+        {
+            gate.Exit();
+        }
+    }
+
+    private async Task AnswerAsync(HttpContext context, CompletionRequest request, long started, CancellationToken ct)
+    {
+        ClientAnswer answer;
+        try
+        {
+            answer = await client.Get().AskAsync(request.Prompt, ToAsk(request), onText: null, cancellationToken: ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            await WriteErrorAsync(context, Failure(ex, request, started)).ConfigureAwait(false);
+            return;
+        }
+
+        var filter = new StopFilter(request.Sampling.StopSequences);
+        string text = filter.Push(answer.Text) + filter.Flush();
+        var poip = Record(request, answer, started, null);
+        context.Response.Headers["x-poip-request-id"] = poip.RequestId;
+        context.Response.ContentType = "application/json";
+        byte[] json = CompletionJson.Full(request.Kind, Id(request.Kind, poip.RequestId), Created(), request.Model.Name, text, FinishReason(answer, filter), UsageOf(answer), poip);
+        await context.Response.Body.WriteAsync(json, ct).ConfigureAwait(false);
+    }
+
+    private async Task StreamAsync(HttpContext context, CompletionRequest request, long started, CancellationToken ct)
+    {
+        var pieces = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        SignedMessage<InferenceRequest>? signed = null;
+        var ask = client.Get().AskAsync(
+            request.Prompt,
+            ToAsk(request),
+            piece => pieces.Writer.TryWrite(piece),
+            (r, _) => Volatile.Write(ref signed, r),
+            ct);
+        _ = ask.ContinueWith(t => pieces.Writer.TryComplete(), TaskScheduler.Default);
+
+        bool any = await pieces.Reader.WaitToReadAsync(ct).ConfigureAwait(false);
+        TimeSpan? firstToken = any ? time.GetElapsedTime(started) : null;
+        if (!any && ask.IsFaulted)
+        {
+            await WriteErrorAsync(context, Failure(ask.Exception!.InnerException!, request, started)).ConfigureAwait(false);
+            return;
+        }
+
+        string requestId = Volatile.Read(ref signed) is { } s ? new Core.Hashing.RequestId(s.Hash).ToString() : (await ask.ConfigureAwait(false)).Receipt.Message.RequestId.ToString();
+        string id = Id(request.Kind, requestId);
+        long created = Created();
+        var response = context.Response;
+        response.StatusCode = 200;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["x-poip-request-id"] = requestId;
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+
+        var filter = new StopFilter(request.Sampling.StopSequences);
+        bool first = true;
+        await foreach (string piece in pieces.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+        {
+            string released = filter.Push(piece);
+            if (released.Length > 0 || (first && request.Kind == CompletionKind.Chat))
+            {
+                await SendAsync(response, CompletionJson.Chunk(request.Kind, id, created, request.Model.Name, first && request.Kind == CompletionKind.Chat, released, null, null, null), ct).ConfigureAwait(false);
+                first = false;
+            }
+        }
+
+        ClientAnswer answer;
+        try
+        {
+            answer = await ask.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            var failure = Failure(ex, request, started);
+            await SendAsync(response, CompletionJson.Error(failure), ct).ConfigureAwait(false);
+            return;
+        }
+
+        string rest = filter.Flush();
+        if (rest.Length > 0)
+        {
+            await SendAsync(response, CompletionJson.Chunk(request.Kind, id, created, request.Model.Name, first && request.Kind == CompletionKind.Chat, rest, null, null, null), ct).ConfigureAwait(false);
+        }
+
+        var poip = Record(request, answer, started, firstToken);
+        string finish = FinishReason(answer, filter);
+        await SendAsync(response, CompletionJson.Chunk(request.Kind, id, created, request.Model.Name, false, request.Kind == CompletionKind.Text ? string.Empty : null, finish, null, request.IncludeUsage ? null : poip), ct).ConfigureAwait(false);
+        if (request.IncludeUsage)
+        {
+            await SendAsync(response, CompletionJson.Chunk(request.Kind, id, created, request.Model.Name, false, null, null, UsageOf(answer), poip), ct).ConfigureAwait(false);
+        }
+
+        await response.Body.WriteAsync(Done, ct).ConfigureAwait(false);
+        await response.Body.FlushAsync(ct).ConfigureAwait(false);
+    }
+
+    private PoIPInfo Record(CompletionRequest request, ClientAnswer answer, long started, TimeSpan? firstToken)
+    {
+        var receipt = answer.Receipt;
+        string receiptId = receipt.Hash.ToString();
+        var (audit, detail) = AuditStatus.Of(answer);
+        receipts.Add(receiptId, new ReceiptFile(answer.Request, request.Prompt, receipt, answer.OutputTokens).ToUtf8Json(), audit, detail);
+        if (audit is "valid" or "fraud" or "inconclusive")
+        {
+            metrics.Audited(audit);
+        }
+
+        metrics.Completed(Operation(request.Kind), request.Model.Name, time.GetElapsedTime(started), firstToken, receipt.Message.Timings.PromptTokens, receipt.Message.OutputTokenCount, null);
+        return new PoIPInfo(
+            receiptId,
+            receipt.Message.RequestId.ToString(),
+            receipt.Message.NodeId.ToString(),
+            receipt.Message.ModelId.ToString(),
+            receipt.Message.Price.ToString(),
+            answer.Request.Message.PriceCap.ToString(),
+            request.Seed,
+            request.PromptFormat,
+            answer.Attempts,
+            audit,
+            detail);
+    }
+
+    private ApiError Failure(Exception ex, CompletionRequest request, long started)
+    {
+        metrics.Completed(Operation(request.Kind), request.Model.Name, time.GetElapsedTime(started), null, 0, 0, ex.GetType().Name);
+        if (ex is NodeFailedException)
+        {
+            Log.CompletionFailed(logger, ex.Message);
+            metrics.Rejected("no_node");
+            return new ApiError(503, ex.Message, null, "no_node_available", "server_error");
+        }
+
+        Log.CompletionFault(logger, ex);
+        return new ApiError(500, "The gateway failed to complete the request: " + ex.Message, null, "internal_error", "server_error");
+    }
+
+    private AskOptions ToAsk(CompletionRequest request) =>
+        new(request.Model.Id, request.Sampling, request.Seed, request.MaxTokens, options.MaxPricePerToken.Multiply((ulong)request.MaxTokens));
+
+    private static string FinishReason(ClientAnswer answer, StopFilter filter) =>
+        filter.Stopped ? "stop" : answer.Receipt.Message.StopReason is StopReason.MaxTokens or StopReason.ContextFull ? "length" : "stop";
+
+    private static Usage UsageOf(ClientAnswer answer) => new(answer.Receipt.Message.Timings.PromptTokens, answer.Receipt.Message.OutputTokenCount);
+
+    private static string Operation(CompletionKind kind) => kind == CompletionKind.Chat ? "chat" : "text_completion";
+
+    private static string Id(CompletionKind kind, string requestId) => (kind == CompletionKind.Chat ? "chatcmpl-" : "cmpl-") + requestId;
+
+    private long Created() => time.GetUtcNow().ToUnixTimeSeconds();
+
+    private static async Task SendAsync(HttpResponse response, byte[] json, CancellationToken ct)
+    {
+        await response.Body.WriteAsync(DataPrefix, ct).ConfigureAwait(false);
+        await response.Body.WriteAsync(json, ct).ConfigureAwait(false);
+        await response.Body.WriteAsync(EventEnd, ct).ConfigureAwait(false);
+        await response.Body.FlushAsync(ct).ConfigureAwait(false);
+    }
+
+    private async Task<(byte[] Bytes, ApiError? Error)> ReadBodyAsync(HttpRequest request, CancellationToken ct)
+    {
+        int limit = options.MaxRequestBodyBytes;
+        if (request.ContentLength > limit)
+        {
+            return ([], TooLarge(limit));
+        }
+
+        var buffer = new MemoryStream();
+        byte[] chunk = new byte[16 * 1024];
+        while (true)
+        {
+            int read = await request.Body.ReadAsync(chunk, ct).ConfigureAwait(false);
+            if (read == 0)
+            {
+                break;
+            }
+
+            if (buffer.Length + read > limit)
+            {
+                return ([], TooLarge(limit));
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.Length == 0
+            ? ([], new ApiError(400, "The body is empty; a JSON object is expected.", null, "invalid_json"))
+            : (buffer.ToArray(), null);
+    }
+
+    private Task WriteErrorAsync(HttpContext context, ApiError error) => WriteErrorCoreAsync(context, error, options.RetryAfterSeconds);
+
+    private static ApiError TooLarge(int limit) => new(413, $"The body is larger than {limit} bytes.", null, "request_too_large");
+
+    internal static async Task WriteErrorCoreAsync(HttpContext context, ApiError error, int retryAfterSeconds)
+    {
+        if (context.Response.HasStarted)
+        {
+            return;
+        }
+
+        context.Response.StatusCode = error.Status;
+        context.Response.ContentType = "application/json";
+        if (error.Status is 429 or 503)
+        {
+            context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        try
+        {
+            await context.Response.Body.WriteAsync(CompletionJson.Error(error), context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The caller is gone.
+        }
+    }
+}

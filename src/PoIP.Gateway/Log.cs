@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+
+namespace PoIP.Gateway;
+
+/// <summary>Log messages of PoIP.Gateway (event ids 8500-8599).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(8500, LogLevel.Warning, "Completion failed: {Detail}")]
+    public static partial void CompletionFailed(ILogger logger, string detail);
+
+    [LoggerMessage(8501, LogLevel.Error, "Completion fault")]
+    public static partial void CompletionFault(ILogger logger, Exception exception);
+
+    [LoggerMessage(8502, LogLevel.Debug, "Client went away; generation cancelled")]
+    public static partial void ClientGone(ILogger logger);
+
+    [LoggerMessage(8503, LogLevel.Warning, "Model {Model} has a chat template no known family matches; chat uses the plain fallback")]
+    public static partial void UnknownTemplate(ILogger logger, string model);
+}
