@@ -137,9 +137,19 @@ internal sealed class DemoCommand : AsyncCommand<DemoSettings>
         PoIP.Gateway.PoIPGatewayExtensions.MapPoIPGateway(app);
         await app.StartAsync(cancellationToken);
         GatewayServer.Announce(app);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        void Stop(System.Runtime.InteropServices.PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+
+        // SIGINT and SIGTERM both end serving (the command's token alone did not see SIGTERM).
+        using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Stop);
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Stop);
         try
         {
-            await Task.Delay(Timeout.Infinite, cancellationToken);
+            await Task.Delay(Timeout.Infinite, stop.Token);
         }
         catch (OperationCanceledException)
         {

@@ -309,7 +309,7 @@ internal sealed class CompletionRequestParser(PoIPGatewayOptions options)
         }
 
         return number >= min && number <= max ? (float)number
-            : throw Field(name, string.Create(CultureInfo.InvariantCulture, $"{name} must be in [{(min == float.Epsilon ? 0 : min)}, {max}] (got {number})."));
+            : throw Field(name, string.Create(CultureInfo.InvariantCulture, $"{name} must be in {(min == float.Epsilon ? "(0" : "[" + min)}, {max}] (got {number})."));
     }
 
     private static int Integer(JsonElement root, string name, int fallback, int min, int max)
