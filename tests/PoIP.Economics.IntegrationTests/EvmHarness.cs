@@ -4,6 +4,7 @@ using PoIP.Core.Money;
 using PoIP.Economics.Evm;
 using PoIP.Economics.Parameters;
 using PoIP.Testing.Economics;
+using Xunit;
 
 namespace PoIP.Economics.IntegrationTests;
 
