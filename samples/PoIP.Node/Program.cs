@@ -1,14 +1,15 @@
+using PoIP.Node;
 using PoIP.Node.Commands;
 using Spectre.Console.Cli;
 
-var app = new CommandApp();
+// Strict parsing, --version and the one error style come from PoIPApp; every command and branch has a description.
+var app = PoIPApp.Create();
 app.Configure(config =>
 {
-    config.SetApplicationName("poip");
     config.AddCommand<DemoCommand>("demo").WithDescription("Run the demo network on loopback (main job).");
     config.AddCommand<IdentityCommand>("identity").WithDescription("Show (and create if needed) this machine's node identity.");
     config.AddCommand<GenerateCommand>("generate").WithDescription("Generate text with the llama.cpp engine (streams; --json for tokens, ids and timings).");
-    config.AddCommand<VerifyCommand>("verify").WithDescription("Verify a receipt file by teacher-forced re-execution (exit 0 valid, 3 fraud, 2 malformed input).");
+    config.AddCommand<VerifyCommand>("verify").WithDescription("Verify a receipt file by teacher-forced re-execution (exit 0 valid, 3 fraud, 4 undecided, 2 malformed input).");
     config.AddCommand<DiagnoseCommand>("diagnose").WithDescription("Report this machine's hardware and build facts.");
     config.AddBranch("model", model =>
     {
@@ -16,12 +17,36 @@ app.Configure(config =>
         model.AddCommand<ModelInfoCommand>("info").WithDescription("Print a GGUF model's metadata summary and its ModelId (SHA-256).");
         model.AddCommand<ModelSynthCommand>("synth").WithDescription("Write a llama-architecture GGUF model with seeded weights.");
     });
-    config.AddBranch("proofs", proofs => proofs.AddCommand<ProofsMatrixCommand>("matrix").WithDescription("Run the detection matrix on real llama.cpp engines (--cases N, --json)."));
-    config.AddBranch("sim", sim => sim.AddCommand<SimCheatingCommand>("cheating").WithDescription("Simulate honest vs cheating nodes under probabilistic audits."));
-    config.AddBranch("node", node => node.AddCommand<NodeRunCommand>("run").WithDescription("Run an inference node (known-answer and stake gates, /poip/infer/1.0.0); prints its multiaddr first."));
-    config.AddBranch("validator", validator => validator.AddCommand<ValidatorRunCommand>("run").WithDescription("Run a validator (/poip/audit/1.0.0): re-executes sampled receipts, slashes fraud."));
-    config.AddBranch("client", client => client.AddCommand<ClientAskCommand>("ask").WithDescription("Ask nodes (--peer MULTIADDR) a prompt; print the answer and the receipt summary."));
-    config.AddBranch("ledger", ledger => ledger.AddCommand<LedgerShowCommand>("show").WithDescription("Show a local ledger's totals (conservation, journal check) and accounts (--key FILE, --peer ID)."));
+    config.AddBranch("proofs", proofs =>
+    {
+        proofs.SetDescription("Measure what the proofs catch.");
+        proofs.AddCommand<ProofsMatrixCommand>("matrix").WithDescription("Run the detection matrix on real llama.cpp engines (--cases N, --json).");
+    });
+    config.AddBranch("sim", sim =>
+    {
+        sim.SetDescription("Simulations of the protocol's economics.");
+        sim.AddCommand<SimCheatingCommand>("cheating").WithDescription("Simulate honest vs cheating nodes under probabilistic audits.");
+    });
+    config.AddBranch("node", node =>
+    {
+        node.SetDescription("The inference-node role.");
+        node.AddCommand<NodeRunCommand>("run").WithDescription("Run an inference node (known-answer and stake gates, /poip/infer/1.0.0); prints its multiaddr first.");
+    });
+    config.AddBranch("validator", validator =>
+    {
+        validator.SetDescription("The validator role.");
+        validator.AddCommand<ValidatorRunCommand>("run").WithDescription("Run a validator (/poip/audit/1.0.0): re-executes sampled receipts, slashes fraud.");
+    });
+    config.AddBranch("client", client =>
+    {
+        client.SetDescription("The client role.");
+        client.AddCommand<ClientAskCommand>("ask").WithDescription("Ask nodes (--peer MULTIADDR) a prompt; print the answer and the receipt summary.");
+    });
+    config.AddBranch("ledger", ledger =>
+    {
+        ledger.SetDescription("Inspect a local ledger.");
+        ledger.AddCommand<LedgerShowCommand>("show").WithDescription("Show a local ledger's totals (conservation, journal check) and accounts (--key FILE, --peer ID).");
+    });
     config.AddBranch("p2p", p2p =>
     {
         p2p.SetDescription("libp2p tools: listen, ping, perf.");

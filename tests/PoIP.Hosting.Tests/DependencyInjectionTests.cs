@@ -8,7 +8,7 @@ using PoIP.Core.Proofs;
 using PoIP.Core.Protocol;
 using PoIP.Hosting.Client;
 using PoIP.Hosting.DependencyInjection;
-using PoIP.Hosting.LocalNetwork;
+using PoIP.Testing.LocalNetwork;
 using PoIP.Inference.Gguf;
 using PoIP.Inference.Llama;
 using PoIP.Network.InferProtocol;
@@ -64,12 +64,12 @@ public sealed class DependencyInjectionTests : IDisposable
         var answer = await client.AskAsync("Once upon a time", new AskOptions(model, new SamplingParameters(), 7, 24, TokenAmount.ParseTokens("0.024")));
 
         Assert.Null(await served.Task); // the node reports a served request (no refusal detail)
-        Assert.Equal(nodeRuntime.Key!.PeerId, answer.Node);
-        Assert.Equal(nodeRuntime.Key.PeerId, answer.Receipt.Signer);
+        Assert.Equal(nodeRuntime.PeerId!.Value, answer.Node);
+        Assert.Equal(nodeRuntime.PeerId.Value, answer.Receipt.Signer);
         Assert.Equal(24, answer.OutputTokens.Count);
         Assert.False(string.IsNullOrWhiteSpace(answer.Text));
         Assert.True(answer.Audit!.Selected);
-        Assert.Equal(VerdictOutcome.Valid, SignedMessage.Open<Verdict>(answer.Audit.VerdictEnvelope.Memory).Message.Outcome);
+        Assert.Equal(VerdictOutcome.Valid, SignedMessage.Open<Verdict>(answer.Audit.VerdictEnvelope).Message.Outcome);
         Assert.Equal(1, nodeRuntime.Served);
 
         var stakes = clientHost.Services.GetRequiredService<Core.Economics.IStakeManager>();
@@ -165,7 +165,7 @@ public sealed class DependencyInjectionTests : IDisposable
         runtime.RequestHandled += (_, detail) => served.TrySetResult(detail);
         runtime.PaymentClaimed += (_, paid) => claimed.TrySetResult(paid);
         var stakes = node.Services.GetRequiredService<Core.Economics.IStakeManager>();
-        var before = await stakes.GetBalanceAsync(runtime.Key!.PeerId);
+        var before = await stakes.GetBalanceAsync(runtime.PeerId!.Value);
 
         var answer = await clientHost.Services.GetRequiredService<PoIPClient>().AskAsync("Once upon a time", new AskOptions(await ModelId.FromFileAsync(HostingFixture.Stories), new SamplingParameters(), 3, 16, TokenAmount.ParseTokens("0.016")));
         Assert.Null(await served.Task);
@@ -176,7 +176,7 @@ public sealed class DependencyInjectionTests : IDisposable
 
         var escrow = await stakes.GetEscrowAsync(answer.Receipt.Message.RequestId);
         Assert.Equal(Core.Economics.EscrowState.Settled, escrow!.State);
-        Assert.True(await stakes.GetBalanceAsync(runtime.Key.PeerId) > before, "the node was paid");
+        Assert.True(await stakes.GetBalanceAsync(runtime.PeerId.Value) > before, "the node was paid");
         Assert.Equal(1, runtime.PaymentsClaimed);
         await clientHost.StopAsync();
         await node.StopAsync();

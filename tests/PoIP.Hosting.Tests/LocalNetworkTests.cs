@@ -1,6 +1,6 @@
 using PoIP.Core.Money;
 using PoIP.Hosting.Client;
-using PoIP.Hosting.LocalNetwork;
+using PoIP.Testing.LocalNetwork;
 using PoIP.TestUtils;
 
 namespace PoIP.Hosting.Tests;
@@ -18,7 +18,7 @@ public sealed class LocalNetworkTests(Xunit.Abstractions.ITestOutputHelper outpu
     private async Task<NetworkSummary> RunAsync(CheatKind cheat, int requests, bool crashFirstNode = false, NodeSelectionPolicy selection = NodeSelectionPolicy.Competition)
     {
         string model = RepositoryPaths.Stories260K ?? throw new InvalidOperationException("stories260K.gguf not found beside the checkout (../shared/models); set POIP_STORIES260K.");
-        await using var network = await LocalNetwork.LocalNetwork.StartAsync(new LocalNetworkOptions
+        await using var network = await Testing.LocalNetwork.LocalNetwork.StartAsync(new LocalNetworkOptions
         {
             ModelPath = model,
             DataDirectory = _data,

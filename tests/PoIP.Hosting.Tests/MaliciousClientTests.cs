@@ -4,7 +4,7 @@ using PoIP.Core.Identity;
 using PoIP.Core.Money;
 using PoIP.Core.Protocol;
 using PoIP.Core.Protocol.Wire;
-using PoIP.Hosting.LocalNetwork;
+using PoIP.Testing.LocalNetwork;
 using PoIP.Network;
 using PoIP.Network.Addressing;
 using PoIP.Network.InferProtocol;
@@ -22,7 +22,7 @@ public sealed class MaliciousClientTests : IAsyncLifetime
 {
     private readonly string _data = Directory.CreateTempSubdirectory("poip-evil-").FullName;
     private readonly Ed25519KeyPair _attacker = Ed25519KeyPair.Generate();
-    private LocalNetwork.LocalNetwork _network = null!;
+    private Testing.LocalNetwork.LocalNetwork _network = null!;
     private Libp2pHost _host = null!;
     private Multiaddr _node = null!;
     private ulong _nonce = 1000;
@@ -44,7 +44,7 @@ public sealed class MaliciousClientTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         string model = RepositoryPaths.Stories260K ?? throw new InvalidOperationException("stories260K.gguf not found beside the checkout (../shared/models); set POIP_STORIES260K.");
-        _network = await LocalNetwork.LocalNetwork.StartAsync(new LocalNetworkOptions
+        _network = await Testing.LocalNetwork.LocalNetwork.StartAsync(new LocalNetworkOptions
         {
             ModelPath = model,
             DataDirectory = _data,

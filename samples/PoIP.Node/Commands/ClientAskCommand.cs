@@ -186,7 +186,7 @@ internal sealed class ClientAskCommand : AsyncCommand<ClientAskSettings>
         string detail = string.Empty;
         if (answer.Audit is { } audit)
         {
-            verdict = !audit.Selected ? "not selected" : audit.VerdictEnvelope.IsEmpty ? "no verdict" : SignedMessage.Open<Verdict>(audit.VerdictEnvelope.Memory).Message.Outcome.ToString();
+            verdict = !audit.Selected ? "not selected" : audit.VerdictEnvelope.IsEmpty ? "no verdict" : SignedMessage.Open<Verdict>(audit.VerdictEnvelope).Message.Outcome.ToString();
             detail = audit.Detail;
         }
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using PoIP.Hosting.LocalNetwork;
+using PoIP.Testing.LocalNetwork;
 using PoIP.Inference.Gguf;
 using Spectre.Console;
 using Spectre.Console.Cli;

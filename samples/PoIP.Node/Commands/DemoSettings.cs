@@ -1,6 +1,6 @@
 using System.ComponentModel;
 using PoIP.Hosting.Client;
-using PoIP.Hosting.LocalNetwork;
+using PoIP.Testing.LocalNetwork;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

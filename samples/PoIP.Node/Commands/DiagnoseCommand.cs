@@ -104,7 +104,7 @@ internal sealed class DiagnoseCommand : AsyncCommand<DiagnoseSettings>
 
         if (error is not null)
         {
-            AnsiConsole.MarkupLine("[red]error:[/] " + Markup.Escape(error));
+            await Console.Error.WriteLineAsync("error: " + error);
         }
 
         AnsiConsole.MarkupLine(passed ? "[green]this node may serve[/]" : "[red]this node must not serve: the known-answer test did not pass[/]");

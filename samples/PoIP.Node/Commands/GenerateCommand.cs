@@ -93,7 +93,7 @@ internal sealed class GenerateSettings : CommandSettings
 /// <summary><c>poip generate</c>: stream text from a GGUF model through the llama.cpp engine.</summary>
 internal sealed class GenerateCommand : AsyncCommand<GenerateSettings>
 {
-    internal static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+    internal static readonly JsonSerializerOptions JsonOptions = new();
 
     public override async Task<int> ExecuteAsync(CommandContext context, GenerateSettings settings, CancellationToken cancellationToken)
     {
@@ -234,7 +234,7 @@ internal sealed class GenerateCommand : AsyncCommand<GenerateSettings>
         }
         catch (EngineException ex)
         {
-            await Console.Error.WriteLineAsync($"error [{ex.Code}]: {ex.Message}");
+            await Console.Error.WriteLineAsync($"error: {ex.Message}");
             return 1;
         }
         catch (Exception ex) when (settings.Receipt is not null && ex is IOException or UnauthorizedAccessException or PoIPException)

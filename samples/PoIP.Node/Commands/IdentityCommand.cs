@@ -10,11 +10,17 @@ internal sealed class IdentityCommand : Command<IdentitySettings>
     public override int Execute(CommandContext context, IdentitySettings settings, CancellationToken cancellationToken)
     {
         string path = settings.ResolveKeyFile();
+        bool created = !File.Exists(path);
         using var key = KeyFile.ReadOrCreate(path);
         if (settings.Json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(new { peer_id = key.PeerId.ToString(), public_key = key.PublicKey.ToString(), key_file = path }));
+            Console.WriteLine(JsonSerializer.Serialize(new { peer_id = key.PeerId.ToString(), public_key = key.PublicKey.ToString(), key_file = path, created }));
             return 0;
+        }
+
+        if (created)
+        {
+            Console.Error.WriteLine($"created a new identity key at {path}");
         }
 
         var table = new Table().AddColumns("field", "value");

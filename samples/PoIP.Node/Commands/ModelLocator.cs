@@ -1,3 +1,6 @@
+using PoIP.Core.Errors;
+using PoIP.Inference.Gguf;
+
 namespace PoIP.Node.Commands;
 
 /// <summary>Finds the model the node console uses when none is given.</summary>
@@ -39,5 +42,29 @@ internal static class ModelLocator
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Checks that <paramref name="path"/> is a readable GGUF model before anything acts on it (a role
+    /// must not mint, stake or create keys for a model it cannot load).
+    /// </summary>
+    /// <exception cref="UsageException">The file is missing or not a GGUF model; the message names <paramref name="option"/>.</exception>
+    public static string RequireGguf(string path, string option)
+    {
+        if (!File.Exists(path))
+        {
+            throw new UsageException($"{option}: model file '{path}' not found.");
+        }
+
+        try
+        {
+            using var file = GgufFile.Open(path);
+        }
+        catch (PoIPDecodeException ex)
+        {
+            throw new UsageException($"{option}: '{path}' is not a GGUF model: {ex.Message}", ex);
+        }
+
+        return path;
     }
 }

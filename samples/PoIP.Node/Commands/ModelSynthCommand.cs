@@ -98,7 +98,7 @@ internal sealed class ModelSynthCommand : Command<ModelSynthSettings>
         }
         catch (EngineException ex)
         {
-            AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(ex.Message)}");
+            Console.Error.WriteLine("error: " + ex.Message);
             return 2;
         }
 

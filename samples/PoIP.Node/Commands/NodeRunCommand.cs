@@ -2,7 +2,7 @@ using System.ComponentModel;
 using PoIP.Core.Money;
 using PoIP.Economics.Embedded;
 using PoIP.Hosting.DependencyInjection;
-using PoIP.Hosting.LocalNetwork;
+using PoIP.Testing.LocalNetwork;
 using PoIP.Inference.Llama;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -55,7 +55,7 @@ internal sealed class NodeRunCommand : AsyncCommand<NodeRunSettings>
             var config = RoleConfig.Load(settings.Config);
             var section = config.Node;
             string ledger = RoleHost.RequireLedger(settings, config);
-            string model = config.PathOf(settings.Model, config.Model) ?? ModelLocator.Resolve(null);
+            string model = ModelLocator.RequireGguf(config.PathOf(settings.Model, config.Model) ?? ModelLocator.Resolve(null), "--model");
             string key = config.PathOf(settings.Key, section.Key) ?? RoleHost.DefaultKey("node");
             var price = RoleHost.ParseTokens(settings.PricePerToken ?? section.PricePerToken ?? "0.001", "--price-per-token");
             int maxTokens = settings.MaxTokens ?? section.MaxTokens ?? 256;
@@ -99,7 +99,7 @@ internal sealed class NodeRunCommand : AsyncCommand<NodeRunSettings>
         }
 
         return await RoleHost.RunAsync(builder.Build(), (_, runtime) => RoleHost.AnnounceAsync(
-            runtime, $"node {runtime.Key!.PeerId} serving model {runtime.Engine!.Model.Id.ToString()[..16]}… on /poip/infer/1.0.0; known-answer test: {runtime.KnownAnswer?.Detail}. Ctrl+C to stop.", cancellationToken), cancellationToken);
+            runtime, $"node {runtime.PeerId!.Value} serving model {runtime.Engine!.Model.Id.ToString()[..16]}… on /poip/infer/1.0.0; known-answer test: {runtime.KnownAnswer?.Detail}. Ctrl+C to stop.", cancellationToken), cancellationToken);
     }
 
     internal static KnownAnswerPolicy ParsePolicy(string text) => text switch

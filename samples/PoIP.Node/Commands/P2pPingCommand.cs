@@ -3,6 +3,7 @@ using System.Globalization;
 using PoIP.Core.Identity;
 using PoIP.Network;
 using PoIP.Network.Addressing;
+using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace PoIP.Node.Commands;
@@ -16,6 +17,9 @@ internal sealed class P2pPingSettings : CommandSettings
     [CommandOption("--count <N>")]
     [Description("Number of pings. Default 4.")]
     public int Count { get; init; } = 4;
+
+    public override ValidationResult Validate() =>
+        Count is < 1 or > 10_000 ? ValidationResult.Error("--count must be 1 to 10000.") : ValidationResult.Success();
 }
 
 /// <summary><c>poip p2p ping MULTIADDR [--count N]</c>: /ipfs/ping/1.0.0 round trips.</summary>
@@ -29,7 +33,7 @@ internal sealed class P2pPingCommand : AsyncCommand<P2pPingSettings>
         var connection = await host.DialAsync(Multiaddr.Parse(settings.Address), cancellationToken);
         Console.WriteLine($"connected to {connection.RemotePeer}");
         var rtts = new List<double>();
-        for (int i = 0; i < Math.Max(1, settings.Count); i++)
+        for (int i = 0; i < settings.Count; i++)
         {
             var rtt = await connection.PingAsync(cancellationToken);
             rtts.Add(rtt.TotalMilliseconds);

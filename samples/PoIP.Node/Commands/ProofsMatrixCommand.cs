@@ -7,6 +7,7 @@ using PoIP.Inference.Commitments;
 using PoIP.Inference.Gguf;
 using PoIP.Inference.Llama;
 using PoIP.Inference.Verification;
+using PoIP.Testing.Verification;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -176,7 +177,7 @@ internal sealed class ProofsMatrixCommand : AsyncCommand<ProofsMatrixSettings>
         }
         catch (Exception e) when (e is PoIP.Core.Errors.EngineException or InvalidOperationException or IOException or ArgumentException)
         {
-            Console.Error.WriteLine("poip proofs matrix: " + e.Message);
+            Console.Error.WriteLine("error: " + e.Message);
             return 2;
         }
 

@@ -8,7 +8,7 @@ using PoIP.Core.Protocol;
 using PoIP.Economics.Embedded;
 using PoIP.Economics.Parameters;
 using PoIP.Economics.Reputation;
-using PoIP.Hosting.LocalNetwork;
+using PoIP.Testing.LocalNetwork;
 using PoIP.Network.Addressing;
 
 namespace PoIP.Node.Commands;

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
 using PoIP.Inference.Verification;
+using PoIP.Testing.Verification;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -62,7 +63,9 @@ internal sealed class SimCheatingSettings : CommandSettings
     public bool Json { get; init; }
 
     public override ValidationResult Validate() =>
-        Nodes < 1 || Cheaters < 0 || Cheaters > Nodes || Rounds < 0 ? ValidationResult.Error("need 1 <= nodes, 0 <= cheaters <= nodes, rounds >= 0.")
+        Nodes < 1 ? ValidationResult.Error("--nodes must be at least 1.")
+        : Cheaters < 0 || Cheaters > Nodes ? ValidationResult.Error("--cheaters must be 0 to --nodes.")
+        : Rounds < 1 ? ValidationResult.Error("--rounds must be at least 1 (no rounds, no evidence either way).")
         : AuditProbability is < 0 or > 1 ? ValidationResult.Error("-p must be in [0, 1].")
         : ValidationResult.Success();
 }

@@ -32,7 +32,7 @@ internal sealed class ValidatorRunCommand : AsyncCommand<ValidatorRunSettings>
             var config = RoleConfig.Load(settings.Config);
             var section = config.Validator;
             string ledger = RoleHost.RequireLedger(settings, config);
-            string model = config.PathOf(settings.Model, config.Model) ?? ModelLocator.Resolve(null);
+            string model = ModelLocator.RequireGguf(config.PathOf(settings.Model, config.Model) ?? ModelLocator.Resolve(null), "--model");
             string key = config.PathOf(settings.Key, section.Key) ?? RoleHost.DefaultKey("validator");
             string[] listen = settings.Listen.Length > 0 ? settings.Listen : [.. section.Listen];
             double p = settings.AuditP ?? section.AuditP ?? 0.5;
@@ -64,6 +64,6 @@ internal sealed class ValidatorRunCommand : AsyncCommand<ValidatorRunSettings>
         }
 
         return await RoleHost.RunAsync(builder.Build(), (_, runtime) => RoleHost.AnnounceAsync(
-            runtime, string.Create(CultureInfo.InvariantCulture, $"validator {runtime.Key!.PeerId} listening on /poip/audit/1.0.0. Ctrl+C to stop."), cancellationToken), cancellationToken);
+            runtime, string.Create(CultureInfo.InvariantCulture, $"validator {runtime.PeerId!.Value} listening on /poip/audit/1.0.0. Ctrl+C to stop."), cancellationToken), cancellationToken);
     }
 }

@@ -1,6 +1,6 @@
 using PoIP.Core.Identity;
 using PoIP.Core.Protocol;
-using PoIP.Core.Protocol.Wire;
+using PoIP.Network.AuditProtocol;
 
 namespace PoIP.Hosting.Client;
 
@@ -20,5 +20,5 @@ public sealed record ClientAnswer(
     SignedMessage<InferenceRequest> Request,
     SignedMessage<InferenceReceipt> Receipt,
     int Attempts,
-    AuditReplyProto? Audit,
+    AuditReply? Audit,
     IReadOnlyList<string> FailedAttempts);

@@ -8,7 +8,7 @@ using PoIP.Core.Identity;
 using PoIP.Core.Protocol;
 using PoIP.Core.Proofs;
 using PoIP.Economics.Reputation;
-using PoIP.Hosting.Validation;
+using PoIP.Network.AuditProtocol;
 using PoIP.Network.Addressing;
 using PoIP.Network.InferProtocol;
 
@@ -169,14 +169,14 @@ public sealed class PoIPClient
 
         Reputation.Record(nodeId, ReputationEvent.RequestCompleted);
 
-        Core.Protocol.Wire.AuditReplyProto? audit = null;
+        AuditReply? audit = null;
         if (_options.Validators.Count > 0)
         {
             var validator = _options.Validators[attempt % _options.Validators.Count];
-            var stream = await _options.Host.OpenStreamAsync(validator, ValidatorService.ProtocolId, cancellationToken).ConfigureAwait(false);
+            var stream = await _options.Host.OpenStreamAsync(validator, AuditWire.ProtocolId, cancellationToken).ConfigureAwait(false);
             await using (stream.ConfigureAwait(false))
             {
-                audit = await ValidatorService.SubmitAsync(stream, request.Envelope.Encoded, promptBytes, outcome.Receipt!.Envelope.Encoded, outcome.OutputTokens, cancellationToken).ConfigureAwait(false);
+                audit = await AuditWire.SubmitAsync(stream, request.Envelope.Encoded, promptBytes, outcome.Receipt!.Envelope.Encoded, outcome.OutputTokens, cancellationToken).ConfigureAwait(false);
             }
 
             RecordVerdict(audit, validator.PeerId!.Value, new ReceiptId(outcome.Receipt.Hash), nodeId);
@@ -189,7 +189,7 @@ public sealed class PoIPClient
     /// Folds a validator's verdict into the node's reputation, only when it is signed by the validator
     /// asked and concerns this request and node (a forged or misdirected verdict changes nothing).
     /// </summary>
-    private void RecordVerdict(Core.Protocol.Wire.AuditReplyProto audit, PeerId validator, ReceiptId receipt, PeerId node)
+    private void RecordVerdict(AuditReply audit, PeerId validator, ReceiptId receipt, PeerId node)
     {
         if (!audit.Selected || audit.VerdictEnvelope.IsEmpty)
         {
@@ -199,7 +199,7 @@ public sealed class PoIPClient
         SignedMessage<Verdict> verdict;
         try
         {
-            verdict = SignedMessage.Open<Verdict>(audit.VerdictEnvelope.Memory);
+            verdict = SignedMessage.Open<Verdict>(audit.VerdictEnvelope);
         }
         catch (Exception ex) when (ex is Core.Errors.PoIPDecodeException or Core.Errors.SignatureException)
         {

@@ -10,13 +10,12 @@ using PoIP.Core.Hashing;
 using PoIP.Core.Identity;
 using PoIP.Core.Proofs;
 using PoIP.Economics.Embedded;
-using PoIP.Hosting.LocalNetwork;
 using PoIP.Hosting.Validation;
 using PoIP.Inference.Commitments;
-using PoIP.Inference.Llama;
 using PoIP.Inference.Verification;
 using PoIP.Network;
 using PoIP.Network.Addressing;
+using PoIP.Network.AuditProtocol;
 using PoIP.Network.InferProtocol;
 
 namespace PoIP.Hosting.DependencyInjection;
@@ -152,8 +151,7 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
         }
 
         var nodeOptions = services.GetRequiredService<IOptions<PoIPNodeOptions>>().Value;
-        var cheat = services.GetService<DemoCheat>();
-        var served = cheat is null || cheat.Kind == CheatKind.None ? engine : new CheatingEngine(engine, cheat.Kind);
+        var served = services.GetServices<ServedEngineDecorator>().Aggregate(engine, (inner, decorator) => decorator.Decorate(inner));
         var service = new InferenceService(new InferenceServiceOptions
         {
             NodeKey = key,
@@ -206,10 +204,6 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
     private static string? DefaultClaimsDirectory(string? keyFile) =>
         keyFile is null ? null : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(keyFile))!, Path.GetFileNameWithoutExtension(keyFile) + ".payment-claims");
 
-    /// <summary>The calibrated verifier options of the served model's weight type on llama.cpp (docs/proofs.md §6); the defaults for other engines.</summary>
-    private static ReexecutionVerifierOptions VerifierOptionsFor(IInferenceEngine engine) =>
-        engine is LlamaInferenceEngine llama ? VerifierCalibration.ForModel(llama.Options.ModelPath) : new ReexecutionVerifierOptions();
-
     private async Task ConfigureValidatorAsync(Libp2pHost host, IInferenceEngine engine, IStakeManager stakes, Ed25519KeyPair key, CancellationToken cancellationToken)
     {
         var validatorOptions = services.GetRequiredService<IOptions<PoIPValidatorOptions>>().Value;
@@ -221,7 +215,7 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
         var validatorService = new ValidatorService(new ValidatorServiceOptions
         {
             Key = key,
-            Verifier = new ReexecutionVerifier(engine, VerifierOptionsFor(engine)),
+            Verifier = new ReexecutionVerifier(engine, services.GetRequiredService<EngineSource>().VerifierOptions(services)),
             Stakes = stakes,
             AuditProbability = AuditSelectionProbability.FromDouble(validatorOptions.AuditProbability),
             MaxPromptBytes = validatorOptions.MaxPromptBytes,
@@ -229,7 +223,7 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
         });
         validatorService.Audited += (_, outcome) => Log.Audited(_logger, outcome.Verdict is null ? outcome.Detail : $"{outcome.Verdict.Message.Outcome} for {outcome.Verdict.Message.NodeId}: {outcome.Detail}");
         services.GetRequiredService<ValidatorHolder>().Service = validatorService;
-        host.SetHandler(ValidatorService.ProtocolId, (stream, ct) => validatorService.HandleAsync(stream, ct));
+        host.SetHandler(AuditWire.ProtocolId, (stream, ct) => validatorService.HandleAsync(stream, ct));
     }
 }
 

@@ -15,8 +15,11 @@ public sealed class PoIPRuntime
     private int _refused;
     private int _claimed;
 
-    /// <summary>This role's identity (null before start).</summary>
-    public Ed25519KeyPair? Key { get; internal set; }
+    /// <summary>This host's peer id (null before start).</summary>
+    public PeerId? PeerId => Key?.PeerId;
+
+    /// <summary>This host's key pair (null before start); the host owns it and never hands it out.</summary>
+    internal Ed25519KeyPair? Key { get; set; }
 
     /// <summary>The started libp2p host (null before start).</summary>
     public Libp2pHost? Host { get; internal set; }

@@ -7,8 +7,8 @@ using PoIP.Core.Economics;
 using PoIP.Core.Engine;
 using PoIP.Economics.Embedded;
 using PoIP.Hosting.Client;
-using PoIP.Hosting.LocalNetwork;
 using PoIP.Inference.Llama;
+using PoIP.Inference.Verification;
 using PoIP.Network.Addressing;
 
 namespace PoIP.Hosting.DependencyInjection;
@@ -66,7 +66,8 @@ public static class PoIPServiceCollectionExtensions
                 sp.GetService<ILoggerFactory>()?.CreateLogger<LlamaInferenceEngine>(),
                 sp.GetService<IMeterFactory>(),
                 ct).ConfigureAwait(false),
-            isLlama: true));
+            isLlama: true,
+            sp => VerifierCalibration.ForModel(sp.GetRequiredService<IOptions<LlamaEngineServiceOptions>>().Value.ModelPath)));
         return builder;
     }
 
@@ -77,12 +78,16 @@ public static class PoIPServiceCollectionExtensions
     /// <param name="builder">The builder.</param>
     /// <param name="load">Creates the engine when the host starts.</param>
     /// <param name="knownAnswer">What to do when the known-answer test cannot run on this engine.</param>
-    public static PoIPBuilder AddEngine(this PoIPBuilder builder, Func<IServiceProvider, CancellationToken, ValueTask<IInferenceEngine>> load, KnownAnswerPolicy knownAnswer = KnownAnswerPolicy.IfAvailable)
+    /// <param name="verifierOptions">
+    /// The options a validator re-executes with on this engine (e.g. <c>VerifierCalibration.ForModel</c>
+    /// for a llama.cpp model file); null: <see cref="ReexecutionVerifierOptions"/>' defaults.
+    /// </param>
+    public static PoIPBuilder AddEngine(this PoIPBuilder builder, Func<IServiceProvider, CancellationToken, ValueTask<IInferenceEngine>> load, KnownAnswerPolicy knownAnswer = KnownAnswerPolicy.IfAvailable, Func<IServiceProvider, ReexecutionVerifierOptions>? verifierOptions = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(load);
         builder.Services.RemoveAll<EngineSource>();
-        builder.Services.AddSingleton(new EngineSource(load, isLlama: false));
+        builder.Services.AddSingleton(new EngineSource(load, isLlama: false, verifierOptions ?? (_ => new ReexecutionVerifierOptions())));
         builder.Services.Configure<KnownAnswerGateOptions>(o => o.Policy = knownAnswer);
         return builder;
     }
@@ -203,14 +208,17 @@ public static class PoIPServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Demonstrations only (<c>poip demo --separate-processes</c>): this node lies in the given way, so
-    /// validators can be seen catching it. Never use on a real network: it will be slashed.
+    /// Wraps the engine the node serves on <c>/poip/infer/1.0.0</c> (metering, tracing, or a
+    /// demonstration cheat from PoIP.Testing); the known-answer gate and a validator use the engine
+    /// itself. Several decorators apply in the order they were added, the first innermost.
     /// </summary>
-    public static PoIPBuilder AddDemoCheat(this PoIPBuilder builder, CheatKind kind)
+    /// <param name="builder">The builder.</param>
+    /// <param name="decorate">Returns the engine to serve, given the loaded one; the host disposes the loaded engine only.</param>
+    public static PoIPBuilder DecorateServedEngine(this PoIPBuilder builder, Func<IInferenceEngine, IInferenceEngine> decorate)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.RemoveAll<DemoCheat>();
-        builder.Services.AddSingleton(new DemoCheat(kind));
+        ArgumentNullException.ThrowIfNull(decorate);
+        builder.Services.AddSingleton(new ServedEngineDecorator(decorate));
         return builder;
     }
 }

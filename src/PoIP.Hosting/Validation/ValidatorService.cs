@@ -1,13 +1,10 @@
-using Google.Protobuf;
 using PoIP.Core.Economics;
 using PoIP.Core.Errors;
 using PoIP.Core.Hashing;
 using PoIP.Core.Proofs;
 using PoIP.Core.Protocol;
-using PoIP.Core.Protocol.Wire;
 using PoIP.Inference.Verification;
-using PoIP.Network.InferProtocol;
-using PoIP.Network.Protocols;
+using PoIP.Network.AuditProtocol;
 
 namespace PoIP.Hosting.Validation;
 
@@ -19,8 +16,8 @@ namespace PoIP.Hosting.Validation;
 /// </summary>
 public sealed class ValidatorService
 {
-    /// <summary>The protocol id.</summary>
-    public const string ProtocolId = "/poip/audit/1.0.0";
+    /// <summary>The protocol id (<see cref="AuditWire.ProtocolId"/>).</summary>
+    public const string ProtocolId = AuditWire.ProtocolId;
 
     private readonly ValidatorServiceOptions _options;
 
@@ -90,59 +87,35 @@ public sealed class ValidatorService
     public async Task HandleAsync(Stream stream, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        AuditReplyProto reply;
+        AuditReply reply;
         try
         {
-            byte[]? frame = await LengthPrefixedFrames.ReadAsync(stream, MaxSubmissionLength, cancellationToken).ConfigureAwait(false);
-            if (frame is null)
+            var submission = await AuditWire.ReadSubmissionAsync(stream, MaxSubmissionLength, cancellationToken).ConfigureAwait(false);
+            if (submission is null)
             {
                 return;
             }
 
-            var submission = AuditSubmissionProto.Parser.ParseFrom(frame);
-            if (submission.Version != 1 || submission.Prompt.Length > _options.MaxPromptBytes || submission.OutputTokens.Count > InferenceRequest.MaxOutputTokens)
+            if (submission.Version != AuditWire.Version || submission.Prompt.Length > _options.MaxPromptBytes || submission.OutputTokens.Count > InferenceRequest.MaxOutputTokens)
             {
-                reply = new AuditReplyProto { Version = 1, Detail = "unsupported or oversize submission." };
+                reply = new AuditReply(false, ReadOnlyMemory<byte>.Empty, ReadOnlyMemory<byte>.Empty, "unsupported or oversize submission.");
             }
             else
             {
-                var outcome = await AuditAsync(submission.RequestEnvelope.Memory, submission.Prompt.Memory, submission.ReceiptEnvelope.Memory, [.. submission.OutputTokens], cancellationToken).ConfigureAwait(false);
-                reply = new AuditReplyProto
-                {
-                    Version = 1,
-                    Selected = outcome.Ticket?.Selected ?? false,
-                    SelectionSignature = outcome.Ticket is null ? ByteString.Empty : ByteString.CopyFrom(outcome.Ticket.Signature.Span),
-                    VerdictEnvelope = outcome.Verdict is null ? ByteString.Empty : ByteString.CopyFrom(outcome.Verdict.Envelope.Encoded.Span),
-                    Detail = outcome.Detail.Length > 512 ? outcome.Detail[..512] : outcome.Detail,
-                };
+                var outcome = await AuditAsync(submission.RequestEnvelope, submission.Prompt, submission.ReceiptEnvelope, submission.OutputTokens, cancellationToken).ConfigureAwait(false);
+                reply = new AuditReply(
+                    outcome.Ticket?.Selected ?? false,
+                    outcome.Ticket is null ? ReadOnlyMemory<byte>.Empty : outcome.Ticket.Signature,
+                    outcome.Verdict is null ? ReadOnlyMemory<byte>.Empty : outcome.Verdict.Envelope.Encoded,
+                    outcome.Detail);
             }
         }
-        catch (Exception ex) when (ex is PoIPDecodeException or InvalidProtocolBufferException)
+        catch (PoIPDecodeException ex)
         {
-            reply = new AuditReplyProto { Version = 1, Detail = "malformed submission: " + ex.Message };
+            reply = new AuditReply(false, ReadOnlyMemory<byte>.Empty, ReadOnlyMemory<byte>.Empty, "malformed submission: " + ex.Message);
         }
 
-        await LengthPrefixedFrames.WriteAsync(stream, reply.ToByteArray(), cancellationToken).ConfigureAwait(false);
-        await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Sends a submission to a validator and reads its reply (client side).</summary>
-    public static async Task<AuditReplyProto> SubmitAsync(Stream stream, ReadOnlyMemory<byte> requestEnvelope, ReadOnlyMemory<byte> prompt, ReadOnlyMemory<byte> receiptEnvelope, IReadOnlyList<int> outputTokens, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        var submission = new AuditSubmissionProto
-        {
-            Version = 1,
-            RequestEnvelope = ByteString.CopyFrom(requestEnvelope.Span),
-            Prompt = ByteString.CopyFrom(prompt.Span),
-            ReceiptEnvelope = ByteString.CopyFrom(receiptEnvelope.Span),
-        };
-        submission.OutputTokens.AddRange(outputTokens);
-        await LengthPrefixedFrames.WriteAsync(stream, submission.ToByteArray(), cancellationToken).ConfigureAwait(false);
-        await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
-        byte[] frame = await LengthPrefixedFrames.ReadAsync(stream, 64 * 1024, cancellationToken).ConfigureAwait(false)
-            ?? throw new PoIPDecodeException("audit reply", DecodeErrorKind.Truncated, "the validator closed the stream without a reply.");
-        return AuditReplyProto.Parser.ParseFrom(frame);
+        await AuditWire.WriteReplyAsync(stream, reply, cancellationToken).ConfigureAwait(false);
     }
 
     private AuditOutcome Raise(AuditOutcome outcome)

@@ -1,4 +1,5 @@
 using PoIP.Inference.Verification;
+using PoIP.Testing.Verification;
 
 namespace PoIP.Inference.Tests.Verification;
 

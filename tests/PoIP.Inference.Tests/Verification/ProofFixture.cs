@@ -6,6 +6,7 @@ using PoIP.Core.Money;
 using PoIP.Core.Protocol;
 using PoIP.Inference.Commitments;
 using PoIP.Inference.Verification;
+using PoIP.Testing.Verification;
 
 namespace PoIP.Inference.Tests.Verification;
 

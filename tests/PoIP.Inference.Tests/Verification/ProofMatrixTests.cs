@@ -1,6 +1,7 @@
 using PoIP.Core.Proofs;
 using PoIP.Inference.Commitments;
 using PoIP.Inference.Verification;
+using PoIP.Testing.Verification;
 
 namespace PoIP.Inference.Tests.Verification;
 

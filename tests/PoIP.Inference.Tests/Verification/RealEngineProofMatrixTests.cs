@@ -2,6 +2,7 @@ using PoIP.Inference.Gguf;
 using PoIP.Inference.Llama;
 using PoIP.Inference.Tests.Llama;
 using PoIP.Inference.Verification;
+using PoIP.Testing.Verification;
 
 namespace PoIP.Inference.Tests.Verification;
 
@@ -62,7 +63,7 @@ public sealed class RealEngineProofMatrixTests(Xunit.Abstractions.ITestOutputHel
         Assert.Equal(3, report.Honest.Missed);
     }
 
-    private async Task<ProofMatrixReport> RunAsync(ProofMatrixModelSet set, ProofMatrixGenerator generator, IReadOnlyList<PoIP.Inference.Verification.ProofMatrixCase> cases, IReadOnlyCollection<ProofAttack>? attacks = null)
+    private async Task<ProofMatrixReport> RunAsync(ProofMatrixModelSet set, ProofMatrixGenerator generator, IReadOnlyList<ProofMatrixCase> cases, IReadOnlyCollection<ProofAttack>? attacks = null)
     {
         var run = await RealProofMatrix.RunAsync(set, generator, cases, attacks ?? Enum.GetValues<ProofAttack>(), LlamaCpuVariant.Auto, new FixedTime());
         output.WriteLine($"{set.Name} / {generator.Name} / {run.CpuVariant}");

@@ -1,5 +1,6 @@
 using PoIP.Inference.Gguf;
 using PoIP.Inference.Verification;
+using PoIP.Testing.Verification;
 
 namespace PoIP.Inference.Tests.Verification;
 

@@ -1,4 +1,6 @@
-namespace PoIP.Inference.Verification;
+using PoIP.Inference.Verification;
+
+namespace PoIP.Testing.Verification;
 
 /// <summary>Settings of a <see cref="CheatingSimulation"/>.</summary>
 /// <param name="Economics">Fee, costs, slash and detection rate.</param>

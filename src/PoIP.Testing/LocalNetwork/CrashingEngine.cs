@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using PoIP.Core.Engine;
 
-namespace PoIP.Hosting.LocalNetwork;
+namespace PoIP.Testing.LocalNetwork;
 
 /// <summary>
 /// A node that dies mid-answer, for demonstrations and tests: after the first token of its first

@@ -17,10 +17,11 @@ using PoIP.Inference.Llama;
 using PoIP.Inference.Sampling;
 using PoIP.Inference.Verification;
 using PoIP.Network.Addressing;
+using PoIP.Network.AuditProtocol;
 using PoIP.Network;
 using PoIP.Network.InferProtocol;
 
-namespace PoIP.Hosting.LocalNetwork;
+namespace PoIP.Testing.LocalNetwork;
 
 /// <summary>
 /// A complete PoIP network on loopback, every part real: llama.cpp nodes behind
@@ -159,7 +160,7 @@ public sealed class LocalNetwork : IAsyncDisposable
             AuditProbability = AuditSelectionProbability.FromDouble(_options.AuditProbability),
         });
         var validatorHost = await StartHostAsync(_validatorKey, cancellationToken).ConfigureAwait(false);
-        validatorHost.SetHandler(ValidatorService.ProtocolId, (stream, ct) => _validator.HandleAsync(stream, ct));
+        validatorHost.SetHandler(AuditWire.ProtocolId, (stream, ct) => _validator.HandleAsync(stream, ct));
 
         var clientHost = await StartHostAsync(_clientKey, cancellationToken).ConfigureAwait(false);
         _client = new PoIPClient(new PoIPClientOptions
@@ -190,7 +191,7 @@ public sealed class LocalNetwork : IAsyncDisposable
         string detail = answer.Audit?.Detail ?? string.Empty;
         if (audited && !answer.Audit!.VerdictEnvelope.IsEmpty)
         {
-            var signed = SignedMessage.Open<Verdict>(answer.Audit.VerdictEnvelope.Memory);
+            var signed = SignedMessage.Open<Verdict>(answer.Audit.VerdictEnvelope);
             verdict = signed.Message.Outcome.ToString();
             Interlocked.Increment(ref _audited);
             node.Audits++;

@@ -1,7 +1,7 @@
 using PoIP.Core.Money;
 using PoIP.Hosting.Client;
 
-namespace PoIP.Hosting.LocalNetwork;
+namespace PoIP.Testing.LocalNetwork;
 
 /// <summary>A small PoIP network on loopback: nodes (one may cheat), a validator and a client.</summary>
 public sealed class LocalNetworkOptions

@@ -6,8 +6,9 @@ using PoIP.Core.Money;
 using PoIP.Core.Proofs;
 using PoIP.Core.Protocol;
 using PoIP.Inference.Commitments;
+using PoIP.Inference.Verification;
 
-namespace PoIP.Inference.Verification;
+namespace PoIP.Testing.Verification;
 
 /// <summary>
 /// The detection matrix: for each case, generates an honest receipt with the honest engine (and its

@@ -1,4 +1,4 @@
-namespace PoIP.Hosting.LocalNetwork;
+namespace PoIP.Testing.LocalNetwork;
 
 /// <summary>The system clock plus an offset that only grows: lets a local network fast-forward its ledger past dispute windows.</summary>
 internal sealed class AdjustableClock : TimeProvider

@@ -1,4 +1,4 @@
-namespace PoIP.Inference.Verification;
+namespace PoIP.Testing.Verification;
 
 /// <summary>The attacks of the detection matrix (docs/proofs.md lists what catches each).</summary>
 public enum ProofAttack

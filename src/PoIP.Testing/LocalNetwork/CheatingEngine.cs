@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using PoIP.Core.Engine;
 
-namespace PoIP.Hosting.LocalNetwork;
+namespace PoIP.Testing.LocalNetwork;
 
 /// <summary>
 /// A dishonest node's engine for demonstrations: it runs the real engine (and so produces a

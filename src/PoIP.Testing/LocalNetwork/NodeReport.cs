@@ -1,7 +1,7 @@
 using PoIP.Core.Identity;
 using PoIP.Core.Money;
 
-namespace PoIP.Hosting.LocalNetwork;
+namespace PoIP.Testing.LocalNetwork;
 
 /// <summary>One node's standing at the end of a run.</summary>
 /// <param name="Name">Display name.</param>

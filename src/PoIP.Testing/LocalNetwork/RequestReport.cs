@@ -1,4 +1,4 @@
-namespace PoIP.Hosting.LocalNetwork;
+namespace PoIP.Testing.LocalNetwork;
 
 /// <summary>One request of a local-network run.</summary>
 /// <param name="Index">Request number.</param>

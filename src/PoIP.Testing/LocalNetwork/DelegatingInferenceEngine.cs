@@ -1,6 +1,6 @@
 using PoIP.Core.Engine;
 
-namespace PoIP.Hosting.LocalNetwork;
+namespace PoIP.Testing.LocalNetwork;
 
 /// <summary>An engine that forwards everything to another; derived engines override only what they change.</summary>
 internal abstract class DelegatingInferenceEngine(IInferenceEngine inner) : IInferenceEngine

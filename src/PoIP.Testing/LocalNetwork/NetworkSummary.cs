@@ -1,6 +1,6 @@
 using PoIP.Core.Economics;
 
-namespace PoIP.Hosting.LocalNetwork;
+namespace PoIP.Testing.LocalNetwork;
 
 /// <summary>The end of a local-network run.</summary>
 /// <param name="Nodes">Per-node standing.</param>

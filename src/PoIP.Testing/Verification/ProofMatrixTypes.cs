@@ -2,8 +2,9 @@ using PoIP.Core.Engine;
 using PoIP.Core.Proofs;
 using PoIP.Core.Protocol;
 using PoIP.Inference.Commitments;
+using PoIP.Inference.Verification;
 
-namespace PoIP.Inference.Verification;
+namespace PoIP.Testing.Verification;
 
 /// <summary>The engines a detection matrix uses: the honest one (which the verifier also runs) and the cheats' engines, each optional.</summary>
 /// <param name="Honest">The requested model on the standard engine.</param>

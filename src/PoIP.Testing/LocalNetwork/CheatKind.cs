@@ -1,4 +1,4 @@
-namespace PoIP.Hosting.LocalNetwork;
+namespace PoIP.Testing.LocalNetwork;
 
 /// <summary>How the cheating node of a local network cheats.</summary>
 public enum CheatKind

@@ -4,8 +4,9 @@ using PoIP.Inference.Commitments;
 using PoIP.Inference.Gguf;
 using PoIP.Inference.Llama;
 using PoIP.Inference.Managed;
+using PoIP.Inference.Verification;
 
-namespace PoIP.Inference.Verification;
+namespace PoIP.Testing.Verification;
 
 /// <summary>
 /// The model files of one row group of the real-engine detection matrix: the claimed model and the
@@ -64,7 +65,7 @@ public sealed record ProofMatrixRun(ProofMatrixModelSet Models, ProofMatrixGener
 /// engines for the claimed model (the verifier, and the honest node unless the managed engine
 /// generates), another model, a cheaper quantisation and a small cheap model, and runs
 /// <see cref="ProofMatrix"/> with a <see cref="ReexecutionVerifier"/> whose thresholds are the
-/// calibrated ones for the claimed model's weight type (<see cref="CalibratedThresholds"/>).
+/// calibrated ones for the claimed model's weight type (<see cref="VerifierCalibration.CalibratedThresholds"/>).
 /// </summary>
 public static class RealProofMatrix
 {
@@ -83,32 +84,11 @@ public static class RealProofMatrix
     public static ProofMatrixShape FlatShape { get; } = new(Dimension: 512, Layers: 8, Heads: 8, KvHeads: 2, FeedForward: 1024, Vocabulary: 32000);
 
     /// <summary>
-    /// Activation thresholds for a claimed model's weight type, chosen from the calibration in
-    /// docs/proofs.md (honest maximum vs attack minimum of the worst chunk per receipt). F32 claims
-    /// use 1e-3 (trimmed mean) and 1.5e-3 (median), so that F32 weights served as Q8_0 are caught;
-    /// F16, Q8_0 and Q4_K_M claims keep the defaults (5e-3), between the honest maximum (1.4e-3,
-    /// Q4_K_M) and the smallest Q4_K_M substitution (2.5e-2).
+    /// The verifier options of the matrix for a claimed model's weight type:
+    /// <see cref="VerifierCalibration.CalibratedOptions"/> with <see cref="MatrixEngineCompatibility"/>.
     /// </summary>
-    public static CommitmentThresholds CalibratedThresholds(SynthesisType weightType) => weightType switch
-    {
-        SynthesisType.F32 => CommitmentThresholds.Default with { MaxMedianRelativeError = 1.5e-3, MaxTrimmedMeanRelativeError = 1e-3 },
-        _ => CommitmentThresholds.Default,
-    };
-
-    /// <summary>
-    /// The verifier options of the matrix for a claimed model's weight type: <see cref="CalibratedThresholds"/>,
-    /// <see cref="MatrixEngineCompatibility"/>, and the sampling slack: ε = 0.05 on up to 2 % of the
-    /// positions (at least <see cref="ReexecutionVerifierOptions.MinSlackPositions"/> = 2) for F32, F16 and Q8_0; Q4_K_M, whose single-token decode and batched
-    /// prefill disagree more (honest greedy gaps up to 0.094 logits and two near-ties in one
-    /// 32-token receipt were measured), gets ε = 0.1 on up to 8 % of the positions.
-    /// </summary>
-    public static ReexecutionVerifierOptions CalibratedOptions(SynthesisType weightType) => new()
-    {
-        Thresholds = CalibratedThresholds(weightType),
-        EngineCompatibility = MatrixEngineCompatibility,
-        SamplingSlack = weightType == SynthesisType.Q4_K_M ? 0.1f : 0.05f,
-        MaxSlackFraction = weightType == SynthesisType.Q4_K_M ? 0.08 : 0.02,
-    };
+    public static ReexecutionVerifierOptions CalibratedOptions(SynthesisType weightType) =>
+        VerifierCalibration.CalibratedOptions(weightType) with { EngineCompatibility = MatrixEngineCompatibility };
 
     /// <summary>
     /// The engine compatibility rule of the matrix: the default rule, plus receipts of the managed

@@ -1,0 +1,74 @@
+using PoIP.Core.Identity;
+using PoIP.Network;
+using PoIP.Network.Addressing;
+
+namespace PoIP.Node.Tests;
+
+/// <summary>Regression tests: options are validated before any side effect.</summary>
+public sealed class ValidationBeforeSideEffectTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("poip-node-tests-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public async Task NodeRun_ModelNotGguf_ExitsTwoBeforeMintingOrCreatingKey()
+    {
+        string model = Path.Combine(_directory, "bad.gguf");
+        await File.WriteAllTextAsync(model, "not a model");
+        string ledger = Path.Combine(_directory, "ledger.db");
+        string key = Path.Combine(_directory, "node.key");
+
+        var result = await ConsoleRun.RunAsync("node", "run", "--model", model, "--ledger", ledger, "--key", key, "--dev");
+
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.ErrorLines);
+        Assert.StartsWith("error: --model", line, StringComparison.Ordinal);
+        StrictConsoleTests.AssertClean(line);
+        Assert.False(File.Exists(ledger), "no ledger was created (nothing minted or staked)");
+        Assert.False(File.Exists(key), "no key was created");
+    }
+
+    [Fact]
+    public async Task P2pPing_CountZero_ExitsTwoWithoutDialing()
+    {
+        using var key = Ed25519KeyPair.Generate();
+        var options = new Libp2pHostOptions { Key = key };
+        options.ListenAddresses.Add(Multiaddr.Parse("/ip4/127.0.0.1/tcp/0"));
+        await using var listener = Libp2pHost.Create(options);
+        int connections = 0;
+        listener.ConnectionOpened += (_, _) => Interlocked.Increment(ref connections);
+        await listener.StartAsync();
+
+        var result = await ConsoleRun.RunAsync("p2p", "ping", listener.ListenAddresses[0].ToString(), "--count", "0");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--count", Assert.Single(result.ErrorLines), StringComparison.Ordinal);
+        Assert.Equal(0, Volatile.Read(ref connections));
+        Assert.DoesNotContain("ping 1", result.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SimCheating_ZeroRounds_ExitsTwoWithoutConcluding()
+    {
+        var result = await ConsoleRun.RunAsync("sim", "cheating", "--rounds", "0", "--json");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--rounds", Assert.Single(result.ErrorLines), StringComparison.Ordinal);
+        Assert.Equal(string.Empty, result.Out.Trim());
+    }
+
+    [Fact]
+    public async Task Identity_NewKeyFile_SaysItCreatedOnlyTheFirstTime()
+    {
+        string key = Path.Combine(_directory, "id.key");
+
+        var first = await ConsoleRun.RunAsync("identity", "--key", key, "--json");
+        var second = await ConsoleRun.RunAsync("identity", "--key", key, "--json");
+
+        Assert.Equal(0, first.ExitCode);
+        Assert.Contains("\"created\":true", first.Out, StringComparison.Ordinal);
+        Assert.Contains("\"created\":false", second.Out, StringComparison.Ordinal);
+        Assert.Single(first.Out.Trim().Split('\n'));
+    }
+}
