@@ -204,6 +204,24 @@ public sealed class DependencyInjectionTests : IDisposable
     }
 
     [Fact]
+    public async Task Start_InvalidEvmEconomics_FailsBeforeAnyChainCall()
+    {
+        using var host = _fixture.Build("bad-chain", poip => poip.AddEvmEconomics(o =>
+        {
+            o.RpcUrl = "ftp://127.0.0.1:1";
+            o.ContractAddress = "0x1234";
+            o.AccountPrivateKey = "not-a-key";
+        }).AddClient(o => o.Nodes.Add("/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA")));
+
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync());
+
+        string all = ex is AggregateException many ? string.Join("\n", many.InnerExceptions.Select(e => e.Message)) : ex.Message;
+        Assert.Contains("RpcUrl must be an http(s) URL", all);
+        Assert.Contains("AccountPrivateKey must be 32 bytes of hex", all);
+        Assert.Null(host.Services.GetRequiredService<PoIPRuntime>().Host);
+    }
+
+    [Fact]
     public async Task Start_NoIdentity_FailsWithMessage()
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using PoIP.Economics.Embedded;
+using PoIP.Economics.Evm;
 using PoIP.Network.Addressing;
 
 namespace PoIP.Hosting.DependencyInjection;
@@ -165,5 +166,33 @@ internal sealed class EmbeddedEconomicsOptionsValidator : IValidateOptions<Embed
         }
 
         return ValidateOptionsResult.Success;
+    }
+}
+
+/// <summary>Checks <see cref="EvmEconomicsOptions"/> at start.</summary>
+internal sealed class EvmEconomicsOptionsValidator : IValidateOptions<EvmEconomicsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, EvmEconomicsOptions options)
+    {
+        var failures = new List<string>();
+        try
+        {
+            EvmEconomics.ToManagerOptions(options).Validate();
+        }
+        catch (Exception ex) when (ex is ArgumentException or UriFormatException)
+        {
+            failures.Add("evm economics: " + ex.Message);
+        }
+
+        try
+        {
+            _ = EvmAccounts.AddressOf(options.AccountPrivateKey);
+        }
+        catch (ArgumentException)
+        {
+            failures.Add("evm economics: AccountPrivateKey must be 32 bytes of hex.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -105,6 +105,24 @@ public static class PoIPServiceCollectionExtensions
     }
 
     /// <summary>
+    /// Uses PoIPLedger on an EVM chain as the host's <see cref="IStakeManager"/>, acting with
+    /// <see cref="EvmEconomicsOptions.AccountPrivateKey"/> for the host's own peer id (connected when
+    /// the host starts; a chain that cannot be reached fails the start with <see cref="PoIPStartupException"/>).
+    /// </summary>
+    public static PoIPBuilder AddEvmEconomics(this PoIPBuilder builder, Action<EvmEconomicsOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.AddOptions<EvmEconomicsOptions>().Configure(configure).ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EvmEconomicsOptions>, EvmEconomicsOptionsValidator>());
+        builder.Services.TryAddSingleton(sp => EvmEconomics.Connect(
+            sp.GetRequiredService<IOptions<EvmEconomicsOptions>>().Value,
+            (sp.GetRequiredService<PoIPRuntime>().Key ?? throw new InvalidOperationException("The PoIP host has not started yet.")).PeerId));
+        builder.Services.TryAddSingleton<IStakeManager>(sp => sp.GetRequiredService<Economics.Evm.EvmStakeManager>());
+        return builder;
+    }
+
+    /// <summary>
     /// Opens a ledger that other processes may be creating at the same moment: when two processes open a
     /// new file together, both see an empty journal and the slower one's genesis is refused as a
     /// duplicate (measured: 4 of 15 processes in 5 rounds of 3). By then the file holds genesis, so a

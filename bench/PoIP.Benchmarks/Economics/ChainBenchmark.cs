@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using System.Globalization;
+using PoIP.Core.Economics;
+using PoIP.Core.Hashing;
+using PoIP.Core.Identity;
+using PoIP.Core.Money;
+using PoIP.Core.Protocol;
+using PoIP.Economics.Evm;
+using PoIP.Economics.IntegrationTests;
+using PoIP.Testing.Economics;
+
+namespace PoIP.Benchmarks.Economics;
+
+/// <summary>
+/// PoIPLedger on a local Anvil: gas per operation (the docs/economics.md table), settled requests per
+/// second with batched settlement (100 receipts per transaction) against plain value transfers per
+/// second through the same send path (simulate, nonce, sign, send, receipt) in the same run, and the
+/// transactions needed per 1,000 settlements.
+/// </summary>
+internal sealed class ChainBenchmark : IMacroBenchmark
+{
+    private const int BatchSize = 100;
+
+    public string Name => "chain";
+
+    public string Description => "PoIPLedger on Anvil: gas per operation; batched settlements/s vs value transfers/s; tx per 1000 settlements";
+
+    public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        int settlements = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1_000;
+        int transfers = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 200;
+        var chain = new AnvilChain();
+        await chain.InitializeAsync().ConfigureAwait(false);
+        try
+        {
+            var figures = new Dictionary<string, object> { ["name"] = "chain" };
+            foreach (var (operation, gas) in await GasProfile.MeasureAsync(chain).ConfigureAwait(false))
+            {
+                figures["gas_" + operation] = gas;
+            }
+
+            var (settledPerSecond, transactions) = await SettleAsync(chain, settlements).ConfigureAwait(false);
+            double transfersPerSecond = await TransfersAsync(chain, transfers, cancellationToken).ConfigureAwait(false);
+            figures["settlements"] = settlements;
+            figures["settled_requests_per_s"] = BenchOutput.Round(settledPerSecond, 1);
+            figures["value_transfers_per_s"] = BenchOutput.Round(transfersPerSecond, 1);
+            figures["ratio"] = BenchOutput.Round(settledPerSecond / transfersPerSecond);
+            figures["tx_per_1000_settlements"] = BenchOutput.Round(1_000.0 * transactions / settlements, 1);
+            figures["gas_per_settlement_batched"] = (long)figures["gas_batch_100"] / BatchSize;
+            BenchOutput.Print(figures);
+            return 0;
+        }
+        finally
+        {
+            await chain.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Opens the escrows (not timed), passes the window, then times settling them in batches.</summary>
+    private static async Task<(double PerSecond, int Transactions)> SettleAsync(AnvilChain chain, int count)
+    {
+        await using var h = await EvmHarness.StartAsync(chain).ConfigureAwait(false);
+        using var node = Ed25519KeyPair.Generate();
+        using var client = Ed25519KeyPair.Generate();
+        await h.FundAsync(node.PeerId, h.Parameters.MinimumStake).ConfigureAwait(false);
+        Require(await h.Evm.StakeAsync(OperationId.New(), node.PeerId, h.Parameters.MinimumStake).ConfigureAwait(false));
+        await h.FundAsync(client.PeerId, TokenAmount.FromTokens((ulong)count * 2)).ConfigureAwait(false);
+        var pairs = new List<(SignedMessage<InferenceRequest>, SignedMessage<InferenceReceipt>)>(count);
+        for (int i = 0; i < count; i++)
+        {
+            var request = EvidenceFactory.Request(client, (ulong)i, TokenAmount.FromTokens(2));
+            Require(await h.Evm.OpenEscrowAsync(OperationId.New(), new RequestId(request.Hash), client.PeerId, node.PeerId, TokenAmount.FromTokens(2)).ConfigureAwait(false));
+            pairs.Add((request, EvidenceFactory.Receipt(node, request, TokenAmount.FromTokens(1))));
+        }
+
+        await h.AdvanceTimeAsync(h.Parameters.DisputeWindow).ConfigureAwait(false);
+        int transactions = 0;
+        var watch = Stopwatch.StartNew();
+        for (int offset = 0; offset < count; offset += BatchSize)
+        {
+            Require(await h.Evm.SettleBatchAsync(OperationId.New(), node.PeerId, pairs.GetRange(offset, Math.Min(BatchSize, count - offset))).ConfigureAwait(false));
+            transactions++;
+        }
+
+        double seconds = watch.Elapsed.TotalSeconds;
+        var totals = await h.Evm.GetTotalsAsync().ConfigureAwait(false);
+        if (!totals.IsConserved || !totals.Escrowed.IsZero)
+        {
+            throw new InvalidOperationException("settlement left escrows open or broke conservation");
+        }
+
+        return (count / seconds, transactions);
+    }
+
+    private static async Task<double> TransfersAsync(AnvilChain chain, int count, CancellationToken cancellationToken)
+    {
+        using var manager = await chain.DeployAsync(PoIP.Economics.Parameters.EconomicParameters.Default).ConfigureAwait(false);
+        string from = EvmAccounts.NewPrivateKey();
+        string to = EvmAccounts.AddressOf(EvmAccounts.NewPrivateKey());
+        await chain.AddNativeAsync(EvmAccounts.AddressOf(from), AnvilChain.Gas).ConfigureAwait(false);
+        var key = new Nethereum.Signer.EthECKey(from[2..]);
+        var watch = Stopwatch.StartNew();
+        for (int i = 0; i < count; i++)
+        {
+            Require(await manager.Chain.SendDataAsync(key, to, "0x", 1, cancellationToken).ConfigureAwait(false));
+        }
+
+        return count / watch.Elapsed.TotalSeconds;
+    }
+
+    private static void Require(EconomicResult result)
+    {
+        if (!result.IsApplied)
+        {
+            throw new InvalidOperationException($"{result.Status}: {result.Detail}");
+        }
+    }
+}
