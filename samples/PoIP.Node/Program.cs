@@ -52,6 +52,12 @@ app.Configure(config =>
         ledger.SetDescription("Inspect a local ledger.");
         ledger.AddCommand<LedgerShowCommand>("show").WithDescription("Show a local ledger's totals (conservation, journal check) and accounts (--key FILE, --peer ID).");
     });
+    config.AddBranch("hosts", hosts =>
+    {
+        hosts.SetDescription("Many hosts on one Linux machine: network namespaces on a lab wire (needs root).");
+        hosts.AddCommand<HostsUpCommand>("up").WithDescription("Make N hosts running 'p2p listen'; keep them until stdin closes or Ctrl+C; then remove everything.");
+        hosts.AddCommand<HostsSweepCommand>("sweep").WithDescription("Remove the namespaces and processes of dead lab runs.");
+    });
     config.AddBranch("p2p", p2p =>
     {
         p2p.SetDescription("libp2p tools: listen, ping, perf.");

@@ -20,16 +20,6 @@ public sealed class MultiProcessTests : IDisposable
     private readonly HostingFixture _fixture = new();
     private readonly List<Process> _processes = [];
 
-    private static string PoipDll
-    {
-        get
-        {
-            string configuration = AppContext.BaseDirectory.Contains("/Debug/", StringComparison.Ordinal) ? "Debug" : "Release";
-            string path = Path.Combine(RepositoryPaths.Root, "samples", "PoIP.Node", "bin", configuration, "net10.0", "poip.dll");
-            return File.Exists(path) ? path : throw new FileNotFoundException("poip.dll not built (the test project references samples/PoIP.Node)", path);
-        }
-    }
-
     [Fact]
     public async Task NodeValidatorClient_SeparateProcesses_AnswerIsAuditedValidAndEscrowed()
     {
@@ -141,20 +131,7 @@ public sealed class MultiProcessTests : IDisposable
 
     private Process Start(params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(PoipDll);
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start poip");
+        var process = PoipCli.Start(arguments);
         _processes.Add(process);
         return process;
     }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using PoIP.Testing.LocalNetwork;
 using PoIP.Inference.Gguf;
+using PoIP.Node.Hosts;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -25,6 +26,14 @@ internal sealed class DemoCommand : AsyncCommand<DemoSettings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, DemoSettings settings, CancellationToken cancellationToken)
     {
+        var plan = settings.Plan;
+        if (settings.Hosts && HostLab.Unsupported() is { } why)
+        {
+            await Console.Error.WriteLineAsync($"error: poip demo --hosts {why}.");
+            return 2;
+        }
+
+        HostLab? lab = null;
         string data = Directory.CreateTempSubdirectory("poip-demo-").FullName;
         try
         {
@@ -35,53 +44,84 @@ internal sealed class DemoCommand : AsyncCommand<DemoSettings>
                 DataDirectory = data,
                 Nodes = settings.Nodes,
                 Cheat = settings.CheatKind,
-                AuditProbability = settings.AuditProbability,
+                AuditProbability = plan.AuditProbability,
                 MaxTokens = settings.MaxTokens,
                 Selection = settings.SelectionPolicy,
             };
 
             if (!settings.Json)
             {
-                AnsiConsole.MarkupLine($"[bold]PoIP demo[/]{(settings.SeparateProcesses ? " (one OS process per role)" : string.Empty)}: {settings.Nodes} nodes (last cheats: [yellow]{settings.Cheat}[/]), 1 validator (audit p = {settings.AuditProbability}), 1 client, model {Markup.Escape(Path.GetFileName(model))}");
+                AnsiConsole.MarkupLine($"[bold]PoIP demo[/]{(settings.Hosts ? " (every role on its own host: a network namespace)" : settings.SeparateProcesses ? " (one OS process per role)" : string.Empty)}: {settings.Nodes} nodes (last cheats: [yellow]{settings.Cheat}[/]), 1 validator (audit p = {plan.AuditProbability.ToString(CultureInfo.InvariantCulture)}), 1 client, model {Markup.Escape(Path.GetFileName(model))}");
+                if (settings.CheatKind != CheatKind.None)
+                {
+                    AnsiConsole.MarkupLine($"[{(plan.MeetsTarget ? "grey" : "yellow")}]{Markup.Escape(plan.Describe(settings.Nodes, settings.SelectionPolicy))}[/]");
+                }
             }
 
             NetworkSummary summary;
-            if (settings.SeparateProcesses)
+            NamespacePlacement? hosts = null;
+            if (settings.SeparateProcesses || settings.Hosts)
             {
-                summary = await SeparateProcessDemo.RunAsync(settings, model, data, Prompts, report =>
+                IRolePlacement placement = new LocalPlacement(data);
+                if (settings.Hosts)
+                {
+                    lab = HostLab.Create();
+                    placement = hosts = new NamespacePlacement(lab, new LinkSettings(TimeSpan.FromMilliseconds(settings.LinkDelayMs)));
+                    if (!settings.Json)
+                    {
+                        AnsiConsole.MarkupLine($"[grey]host lab run {lab.RunId}: namespaces {lab.RunPrefix}<role>, subnet {lab.Subnet}[/]");
+                    }
+                }
+
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lab?.Stopping ?? CancellationToken.None);
+                summary = await SeparateProcessDemo.RunAsync(settings, plan, model, data, Prompts, report =>
                 {
                     if (!settings.Json)
                     {
                         PrintReport(report);
                     }
-                }, cancellationToken);
+                }, placement, linked.Token);
             }
             else
             {
-                summary = await RunInProcessAsync(settings, options, cancellationToken);
+                summary = await RunInProcessAsync(settings, plan.Requests, options, s => Report(settings, s, plan, DemoOutcome.Judge(s, settings.CheatKind != CheatKind.None, plan.AuditProbability), lab: null, hosts: null), cancellationToken);
             }
 
+            var outcome = DemoOutcome.Judge(summary, settings.CheatKind != CheatKind.None, plan.AuditProbability);
             if (!settings.Serve)
             {
-                Report(settings, summary); // --serve reported it before serving
+                Report(settings, summary, plan, outcome, lab, hosts); // --serve reported it before serving
             }
 
-            bool cheaterCaught = settings.CheatKind == CheatKind.None || summary.Nodes.Where(n => n.Cheats).All(n => n.Frauds > 0 || n.Audits == 0);
-            bool honestSpared = summary.Nodes.Where(n => !n.Cheats).All(n => n.Frauds == 0);
-            return summary.Totals.IsConserved && summary.JournalMatchesTables && honestSpared && cheaterCaught ? 0 : 1;
+            foreach (string problem in outcome.Problems)
+            {
+                await Console.Error.WriteLineAsync("error: " + problem);
+            }
+
+            return outcome.Problems.Count == 0 ? 0 : 1;
+        }
+        catch (Exception ex) when (ex is HostLabException || (ex is OperationCanceledException && lab is { Stopping.IsCancellationRequested: true }))
+        {
+            await Console.Error.WriteLineAsync(ex is HostLabException ? "error: " + ex.Message : "error: interrupted; removing every namespace, device and process the run made.");
+            return ex is HostLabException ? 1 : 130;
         }
         finally
         {
+            if (lab is not null)
+            {
+                await lab.DisposeAsync();
+            }
+
             Directory.Delete(data, recursive: true);
         }
     }
 
-    private static async Task<NetworkSummary> RunInProcessAsync(DemoSettings settings, LocalNetworkOptions options, CancellationToken cancellationToken)
+    private static async Task<NetworkSummary> RunInProcessAsync(DemoSettings settings, int requests, LocalNetworkOptions options, Action<NetworkSummary> reportBeforeServing, CancellationToken cancellationToken)
     {
         await using var network = await LocalNetwork.StartAsync(options, cancellationToken);
         if (settings.Json)
         {
-            for (int i = 0; i < settings.Requests; i++)
+            for (int i = 0; i < requests; i++)
             {
                 await network.AskAsync(Prompts[i % Prompts.Length], settings.Seed + (ulong)i, cancellationToken);
             }
@@ -91,8 +131,8 @@ internal sealed class DemoCommand : AsyncCommand<DemoSettings>
             await AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
                 .StartAsync(async progress =>
                 {
-                    var task = progress.AddTask("requests", maxValue: settings.Requests);
-                    for (int i = 0; i < settings.Requests; i++)
+                    var task = progress.AddTask("requests", maxValue: requests);
+                    for (int i = 0; i < requests; i++)
                     {
                         PrintReport(await network.AskAsync(Prompts[i % Prompts.Length], settings.Seed + (ulong)i, cancellationToken));
                         task.Increment(1);
@@ -103,22 +143,32 @@ internal sealed class DemoCommand : AsyncCommand<DemoSettings>
         var summary = await network.FinishAsync(cancellationToken);
         if (settings.Serve)
         {
-            Report(settings, summary);
+            reportBeforeServing(summary);
             await ServeAsync(network, options.ModelPath, settings, cancellationToken);
         }
 
         return summary;
     }
 
-    private static void Report(DemoSettings settings, NetworkSummary summary)
+    private static void Report(DemoSettings settings, NetworkSummary summary, DemoPlan plan, DemoOutcome outcome, HostLab? lab, NamespacePlacement? hosts)
     {
         if (settings.Json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(ToJson(summary)));
+            var json = ToJson(summary, plan, settings.CheatKind != CheatKind.None, outcome);
+            json["mode"] = settings.Hosts ? "hosts" : settings.SeparateProcesses ? "separate-processes" : "in-process";
+            if (lab is not null && hosts is not null)
+            {
+                json["run"] = lab.RunId;
+                json["subnet"] = lab.Subnet;
+                json["link_delay_ms"] = settings.LinkDelayMs;
+                json["hosts"] = hosts.Hosts.Select(h => new Dictionary<string, string> { ["role"] = h.Key, ["namespace"] = h.Value.Namespace, ["address"] = h.Value.Address.ToString() }).ToList();
+            }
+
+            Console.WriteLine(JsonSerializer.Serialize(json));
         }
         else
         {
-            Render(summary);
+            Render(summary, outcome);
         }
     }
 
@@ -193,7 +243,7 @@ internal sealed class DemoCommand : AsyncCommand<DemoSettings>
         return oneLine.Length <= 60 ? oneLine : oneLine[..57] + "...";
     }
 
-    private static void Render(NetworkSummary summary)
+    private static void Render(NetworkSummary summary, DemoOutcome outcome)
     {
         var table = new Table().Title("nodes").AddColumns("node", "served", "audits", "frauds", "earned", "stake before", "stake after", "reputation");
         foreach (var n in summary.Nodes)
@@ -217,12 +267,25 @@ internal sealed class DemoCommand : AsyncCommand<DemoSettings>
             totals.IsConserved ? "[green]yes[/]" : "[red]NO[/]", summary.JournalMatchesTables ? "[green]yes[/]" : "[red]NO[/]");
         AnsiConsole.Write(money);
         double rate = summary.Requests / Math.Max(summary.Elapsed.TotalSeconds, 1e-9);
-        AnsiConsole.MarkupLine($"{summary.Requests} requests in {summary.Elapsed.TotalSeconds:F1} s ({rate:F2} req/s), {summary.Audited} audited, {summary.Settled} paid, {summary.Refunded} refunded; first fraud caught and slashed at request {(summary.FirstFraudDetectedAfter == 0 ? "-" : string.Create(CultureInfo.InvariantCulture, $"{summary.FirstFraudDetectedAfter} ({summary.FirstFraudSlashedAfter.TotalSeconds:F1} s in)"))}.");
+        AnsiConsole.MarkupLine($"{summary.Requests} requests in {summary.Elapsed.TotalSeconds:F1} s ({rate:F2} req/s), {summary.Audited} audited, {summary.Settled} paid, {summary.Refunded} refunded.");
+        if (outcome.CheaterCaught is true)
+        {
+            AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"[green]The cheater was caught and slashed at request {summary.FirstFraudDetectedAfter} ({summary.FirstFraudSlashedAfter.TotalSeconds:F1} s in).[/]"));
+        }
+        else if (outcome.CheaterCaught is false)
+        {
+            AnsiConsole.MarkupLine("[red]The cheater was NOT caught.[/]");
+        }
     }
 
-    private static Dictionary<string, object> ToJson(NetworkSummary s) => new()
+    private static Dictionary<string, object?> ToJson(NetworkSummary s, DemoPlan plan, bool cheats, DemoOutcome outcome) => new()
     {
         ["requests"] = s.Requests,
+        ["audit_p"] = plan.AuditProbability,
+        ["cheater_guaranteed_answers"] = cheats ? plan.CheaterAnswers : null,
+        ["miss_probability"] = cheats ? plan.MissProbability : null,
+        ["cheater_caught"] = outcome.CheaterCaught,
+        ["ok"] = outcome.Problems.Count == 0,
         ["audited"] = s.Audited,
         ["settled"] = s.Settled,
         ["refunded"] = s.Refunded,

@@ -13,16 +13,16 @@ internal sealed class DemoSettings : CommandSettings
     public int Nodes { get; init; } = 3;
 
     [CommandOption("--requests <N>")]
-    [Description("Requests the client sends. Default 12.")]
-    public int Requests { get; init; } = 12;
+    [Description("Requests the client sends. Default: the fewest that make missing the cheater less likely than 1e-6 (30 with 3 nodes, round robin, p = 0.75).")]
+    public int? Requests { get; init; }
 
     [CommandOption("--cheat <KIND>")]
     [Description("How the cheating node cheats: alter-output (default), other-seed, truncate, none.")]
     public string Cheat { get; init; } = "alter-output";
 
     [CommandOption("--audit-p <P>")]
-    [Description("Probability that the validator audits a receipt. Default 0.5.")]
-    public double AuditProbability { get; init; } = 0.5;
+    [Description("Probability that the validator audits a receipt. Default 0.75, or with --requests the smallest that makes missing the cheater less likely than 1e-6.")]
+    public double? AuditProbability { get; init; }
 
     [CommandOption("--max-tokens <N>")]
     [Description("Tokens per answer. Default 48.")]
@@ -37,8 +37,8 @@ internal sealed class DemoSettings : CommandSettings
     public ulong Seed { get; init; } = 1;
 
     [CommandOption("--selection <POLICY>")]
-    [Description("How the client routes: competition (default: reputation, latency, stake; every node tried once first) or round-robin.")]
-    public string Selection { get; init; } = "competition";
+    [Description("How the client routes: round-robin (default: the cheater's share of traffic is known, so the miss probability is bounded) or competition (reputation, latency, stake; every node tried once first).")]
+    public string Selection { get; init; } = "round-robin";
 
     [CommandOption("--separate-processes")]
     [Description("Run each role as its own OS process (this executable: node run, validator run, client ask) over one shared SQLite ledger.")]
@@ -51,6 +51,14 @@ internal sealed class DemoSettings : CommandSettings
     [CommandOption("--http <HOST:PORT>")]
     [Description("With --serve: the API's address (an IP literal and a port; 0 picks a free port). Default 127.0.0.1:8080.")]
     public string? Http { get; init; }
+
+    [CommandOption("--hosts")]
+    [Description("Run each role as its own process in its own network namespace (its own address, key file and folder), linked by the host lab's wire. Needs root on Linux.")]
+    public bool Hosts { get; init; }
+
+    [CommandOption("--link-delay-ms <MS>")]
+    [Description("With --hosts: one-way delay of every host's link in milliseconds (0-1000; host to host crosses two links). Default 0.")]
+    public int LinkDelayMs { get; init; }
 
     [CommandOption("--json")]
     [Description("Print the final summary as one JSON line.")]
@@ -72,15 +80,21 @@ internal sealed class DemoSettings : CommandSettings
         _ => (NodeSelectionPolicy)(-1),
     };
 
+    /// <summary>The request count and audit probability this run uses (see <see cref="DemoPlan"/>).</summary>
+    public DemoPlan Plan => DemoPlan.Choose(Nodes, SelectionPolicy, Requests, AuditProbability);
+
     public override ValidationResult Validate() =>
-        !Enum.IsDefined(CheatKind) ? ValidationResult.Error($"--cheat must be alter-output, other-seed, truncate or none, not '{Cheat}'.")
+        Hosts && SeparateProcesses ? ValidationResult.Error("--hosts and --separate-processes are two modes: pick one.")
+        : LinkDelayMs is < 0 or > 1000 ? ValidationResult.Error("--link-delay-ms must be 0 to 1000.")
+        : LinkDelayMs > 0 && !Hosts ? ValidationResult.Error("--link-delay-ms needs --hosts.")
+        : !Enum.IsDefined(CheatKind) ? ValidationResult.Error($"--cheat must be alter-output, other-seed, truncate or none, not '{Cheat}'.")
         : !Enum.IsDefined(SelectionPolicy) ? ValidationResult.Error($"--selection must be competition or round-robin, not '{Selection}'.")
         : Nodes is < 2 or > 16 ? ValidationResult.Error("--nodes must be 2 to 16.")
         : Requests is < 1 or > 10_000 ? ValidationResult.Error("--requests must be 1 to 10000.")
-        : AuditProbability is < 0 or > 1 || double.IsNaN(AuditProbability) ? ValidationResult.Error("--audit-p must be in [0, 1].")
+        : AuditProbability is < 0 or > 1 || (AuditProbability is { } p && double.IsNaN(p)) ? ValidationResult.Error("--audit-p must be in [0, 1].")
         : MaxTokens is < 1 or > 512 ? ValidationResult.Error("--max-tokens must be 1 to 512.")
         : Http is not null && !Serve ? ValidationResult.Error("--http needs --serve.")
-        : Serve && SeparateProcesses ? ValidationResult.Error("--serve runs the in-process network; it cannot be combined with --separate-processes.")
+        : Serve && (SeparateProcesses || Hosts) ? ValidationResult.Error("--serve runs the in-process network; it cannot be combined with --separate-processes or --hosts.")
         : Http is not null && GatewayServer.ParseHttp(Http) is null ? ValidationResult.Error($"--http must be an IP address and a port, e.g. 127.0.0.1:8080 (got '{Http}').")
         : ValidationResult.Success();
 }

@@ -14,8 +14,9 @@ using PoIP.Network.Addressing;
 namespace PoIP.Node.Commands;
 
 /// <summary>
-/// <c>poip demo --separate-processes</c>: the demo network with every role in its own OS process,
-/// started as this same executable (<c>poip node run</c>, <c>poip validator run</c>, <c>poip client
+/// <c>poip demo --separate-processes</c> and <c>--hosts</c>: the demo network with every role in its own
+/// OS process (placed by an <see cref="IRolePlacement"/>: on this host, or each in its own network
+/// namespace; each with its own folder and key file), started as this same executable (<c>poip node run</c>, <c>poip validator run</c>, <c>poip client
 /// ask --json</c>) over one shared SQLite ledger. This process only creates the ledger (genesis, before
 /// any child opens it), reads the children's output, and at the end settles the payments past the
 /// dispute window (it opens the ledger with a clock moved forward, as the in-process demo does) and
@@ -23,15 +24,16 @@ namespace PoIP.Node.Commands;
 /// </summary>
 internal static class SeparateProcessDemo
 {
-    public static async Task<NetworkSummary> RunAsync(DemoSettings settings, string model, string data, IReadOnlyList<string> prompts, Action<RequestReport> onReport, CancellationToken cancellationToken)
+    public static async Task<NetworkSummary> RunAsync(DemoSettings settings, DemoPlan plan, string model, string data, IReadOnlyList<string> prompts, Action<RequestReport> onReport, IRolePlacement placement, CancellationToken cancellationToken)
     {
         string ledgerPath = Path.Combine(data, "ledger.db");
         var parameters = EconomicParameters.Default with { DisputeWindow = TimeSpan.FromMinutes(1), MinimumStake = TokenAmount.FromTokens(100) };
         using (EmbeddedStakeManager.Open(new EmbeddedEconomicsOptions { DatabasePath = ledgerPath, InitialParameters = parameters }))
         {
-            // genesis written once, before any child process opens the ledger
+            // genesis written once, before any child process opens it
         }
 
+        var wiring = WiringFor(ledgerPath);
         string max = settings.MaxTokens.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var children = new List<Child>();
         try
@@ -40,16 +42,17 @@ internal static class SeparateProcessDemo
             for (int i = 0; i < settings.Nodes; i++)
             {
                 bool cheats = settings.CheatKind != CheatKind.None && i == settings.Nodes - 1;
-                var args = new List<string> { "node", "run", "--ledger", ledgerPath, "--key", Path.Combine(data, $"node-{i + 1}.key"), "--dev", "--stake", "200", "--model", model, "--max-tokens", max, "--threads", "1", "--stop-on-stdin-close" };
+                string role = $"node-{i + 1}";
+                List<string> args = ["node", "run", .. wiring.Settlement(role), .. wiring.Announce(role), "--key", KeyOf(placement, role), "--listen", placement.ListenAddressOf(role), "--stake", "200", "--model", model, "--max-tokens", max, "--threads", "1", "--stop-on-stdin-close"];
                 if (cheats)
                 {
                     args.AddRange(["--cheat", settings.Cheat]);
                 }
 
-                starting.Add(Child.StartServerAsync($"node-{i + 1}{(cheats ? " (cheats)" : string.Empty)}", cheats, args, cancellationToken));
+                starting.Add(Child.StartServerAsync($"{role}{(cheats ? " (cheats)" : string.Empty)}", cheats, placement.Start(role, args), cancellationToken));
             }
 
-            starting.Add(Child.StartServerAsync("validator", false, ["validator", "run", "--ledger", ledgerPath, "--key", Path.Combine(data, "validator.key"), "--dev", "--audit-p", settings.AuditProbability.ToString("R", System.Globalization.CultureInfo.InvariantCulture), "--model", model, "--threads", "1", "--stop-on-stdin-close"], cancellationToken));
+            starting.Add(Child.StartServerAsync("validator", false, placement.Start("validator", ["validator", "run", .. wiring.Settlement("validator"), .. wiring.Announce("validator"), "--key", KeyOf(placement, "validator"), "--listen", placement.ListenAddressOf("validator"), "--audit-p", plan.AuditProbability.ToString("R", System.Globalization.CultureInfo.InvariantCulture), "--model", model, "--threads", "1", "--stop-on-stdin-close"]), cancellationToken));
             foreach (var task in starting)
             {
                 try
@@ -74,17 +77,12 @@ internal static class SeparateProcessDemo
                 }
             }
 
-            var clientArgs = new List<string> { "client", "ask", "--ledger", ledgerPath, "--key", Path.Combine(data, "client.key"), "--dev", "--model", model, "--max-tokens", max, "--seed", settings.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture), "--repeat", settings.Requests.ToString(System.Globalization.CultureInfo.InvariantCulture), "--json", "--validator", validator.Address.ToString(), "--selection", settings.Selection };
-            foreach (var node in nodes)
-            {
-                clientArgs.AddRange(["--peer", node.Address.ToString()]);
-            }
-
+            List<string> clientArgs = ["client", "ask", .. wiring.Settlement("client"), .. wiring.Discovery(nodes.Select(n => n.Address), [validator.Address]), "--key", KeyOf(placement, "client"), "--model", model, "--max-tokens", max, "--seed", settings.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture), "--repeat", plan.Requests.ToString(System.Globalization.CultureInfo.InvariantCulture), "--json", "--selection", settings.Selection];
             clientArgs.AddRange(prompts);
             var answers = new List<JsonElement>();
             var escrows = new List<RequestId>();
             var reports = new List<RequestReport>();
-            using (var client = Child.Start("client", false, clientArgs, stdinOpen: false))
+            using (var client = Child.Start("client", false, placement.Start("client", clientArgs), stdinOpen: false))
             {
                 while (await client.Process.StandardOutput.ReadLineAsync(cancellationToken) is { } line)
                 {
@@ -134,6 +132,13 @@ internal static class SeparateProcessDemo
             }
         }
     }
+
+    /// <summary>The one place that decides how roles find each other and settle (the DHT and chain wiring will replace this).</summary>
+#pragma warning disable CA1859 // The interface is the point: the DHT/chain wiring replaces the shared-ledger one here.
+    private static IRoleWiring WiringFor(string ledgerPath) => new SharedLedgerWiring(ledgerPath);
+#pragma warning restore CA1859
+
+    private static string KeyOf(IRolePlacement placement, string role) => Path.Combine(placement.FolderOf(role), "identity.key");
 
     private static async Task StopAllAsync(List<Child> children)
     {
@@ -271,27 +276,8 @@ internal static class SeparateProcessDemo
             }
         }
 
-        public static Child Start(string name, bool cheats, IEnumerable<string> arguments, bool stdinOpen)
+        public static Child Start(string name, bool cheats, Process process, bool stdinOpen)
         {
-            string self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find this executable.");
-            var start = new ProcessStartInfo(self)
-            {
-                RedirectStandardInput = true,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            if (string.Equals(Path.GetFileNameWithoutExtension(self), "dotnet", StringComparison.OrdinalIgnoreCase))
-            {
-                start.ArgumentList.Add(typeof(SeparateProcessDemo).Assembly.Location);
-            }
-
-            foreach (string argument in arguments)
-            {
-                start.ArgumentList.Add(argument);
-            }
-
-            var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start the {name} process.");
             var child = new Child(name, cheats, process);
             process.ErrorDataReceived += (_, e) =>
             {
@@ -316,9 +302,9 @@ internal static class SeparateProcessDemo
         }
 
         /// <summary>Starts a server role and waits for its first output line: its full multiaddr (printed once it serves).</summary>
-        public static async Task<Child> StartServerAsync(string name, bool cheats, IEnumerable<string> arguments, CancellationToken cancellationToken)
+        public static async Task<Child> StartServerAsync(string name, bool cheats, Process process, CancellationToken cancellationToken)
         {
-            var child = Start(name, cheats, arguments, stdinOpen: true);
+            var child = Start(name, cheats, process, stdinOpen: true);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(60));
             string? first = null;
