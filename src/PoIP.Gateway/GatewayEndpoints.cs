@@ -9,8 +9,11 @@ using PoIP.Hosting.Client;
 namespace PoIP.Gateway;
 
 /// <summary>The read-only endpoints: models, nodes, receipts, health; and the API-key check.</summary>
-internal sealed class GatewayEndpoints(PoIPGatewayOptions options, ClientAccessor client, ReceiptStore receipts)
+internal sealed class GatewayEndpoints(PoIPGatewayOptions options, ClientAccessor client, ReceiptStore receipts, TimeProvider time)
 {
+    /// <summary>Longest <c>?wait=</c> on <c>/v1/receipts/{id}</c>.</summary>
+    public const int MaxAuditWaitSeconds = 60;
+
     public async Task ModelsAsync(HttpContext context)
     {
         byte[] json = CompletionJson.Write(w =>
@@ -49,8 +52,29 @@ internal sealed class GatewayEndpoints(PoIPGatewayOptions options, ClientAccesso
             return;
         }
 
-        context.Response.Headers["x-poip-audit"] = entry.AuditStatus;
-        context.Response.Headers["x-poip-audit-detail"] = Uri.EscapeDataString(entry.AuditDetail.Length > 512 ? entry.AuditDetail[..512] : entry.AuditDetail);
+        // ?wait=SECONDS (0 to 60): wait that long for an audit still running (it runs after the answer).
+        string? waitText = context.Request.Query["wait"];
+        if (waitText is not null)
+        {
+            if (!int.TryParse(waitText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int wait) || wait > MaxAuditWaitSeconds)
+            {
+                await WriteErrorAsync(context, new ApiError(400, $"wait must be a whole number of seconds from 0 to {MaxAuditWaitSeconds}.", "wait", "invalid_value")).ConfigureAwait(false);
+                return;
+            }
+
+            try
+            {
+                await entry.Audited.WaitAsync(TimeSpan.FromSeconds(wait), time, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // still pending: answer with the state now
+            }
+        }
+
+        var (status, detail) = entry.Audit;
+        context.Response.Headers["x-poip-audit"] = status;
+        context.Response.Headers["x-poip-audit-detail"] = Uri.EscapeDataString(detail.Length > 512 ? detail[..512] : detail);
         await WriteJsonAsync(context, 200, entry.File).ConfigureAwait(false);
     }
 

@@ -93,7 +93,7 @@ public sealed class RawHttpTests(GatewayFixture fixture)
         using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         string receiptId = doc.RootElement.GetProperty("poip").GetProperty("receipt_id").GetString()!;
 
-        using var receipt = await http.GetAsync("v1/receipts/" + receiptId);
+        using var receipt = await http.GetAsync("v1/receipts/" + receiptId + "?wait=60"); // the audit runs after the answer
         Assert.Equal(HttpStatusCode.OK, receipt.StatusCode);
         Assert.Equal("valid", receipt.Headers.GetValues("x-poip-audit").Single());
         var file = ReceiptFile.Parse(await receipt.Content.ReadAsByteArrayAsync());
@@ -166,7 +166,9 @@ public sealed class RawHttpTests(GatewayFixture fixture)
         using var models = JsonDocument.Parse(await http.GetStringAsync("v1/models"));
         Assert.Equal(fixture.Model.Name, models.RootElement.GetProperty("data")[0].GetProperty("id").GetString());
 
-        await http.PostAsync("v1/completions", Json($$"""{"model":"{{fixture.Model.Name}}","prompt":"Once","max_tokens":4,"seed":1}"""));
+        using var answer = JsonDocument.Parse(await (await http.PostAsync("v1/completions", Json($$"""{"model":"{{fixture.Model.Name}}","prompt":"Once","max_tokens":4,"seed":1}"""))).Content.ReadAsStringAsync());
+        using var audited = await http.GetAsync("v1/receipts/" + answer.RootElement.GetProperty("poip").GetProperty("receipt_id").GetString() + "?wait=60"); // counted once the audit ended
+        Assert.Equal("valid", audited.Headers.GetValues("x-poip-audit").Single());
         using var nodes = JsonDocument.Parse(await http.GetStringAsync("v1/nodes"));
         Assert.Equal(3, nodes.RootElement.GetProperty("data").GetArrayLength());
         Assert.All(nodes.RootElement.GetProperty("data").EnumerateArray(), n => Assert.Equal("closed", n.GetProperty("circuit").GetString()));
@@ -282,38 +284,17 @@ public sealed class RawHttpTests(GatewayFixture fixture)
         using var response = await http.PostAsync("v1/completions", Json($$"""{"model":"{{fixture.Model.Name}}","prompt":"Once","max_tokens":4,"seed":1}"""));
         using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
 
+        var audit = await answer.Audit;
         Assert.Equal(8, answer.OutputTokens.Count);
-        Assert.Null(answer.Audit);
-        Assert.Contains(absentKey.PeerId.ToString(), answer.AuditError, StringComparison.Ordinal);
+        Assert.Equal(ClientAuditStatus.Pending, audit.Status);
+        Assert.Null(audit.Reply);
+        Assert.Contains(absentKey.PeerId.ToString(), audit.Detail, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("pending", doc.RootElement.GetProperty("poip").GetProperty("audit").GetString());
     }
 
-    private async Task<OwnedClient> ClientOverAsync(INodeDirectory directory, bool fund = false, IReadOnlyList<Multiaddr>? validators = null)
-    {
-        var key = Ed25519KeyPair.Generate();
-        if (fund)
-        {
-            var ledger = (EmbeddedStakeManager)fixture.Network.Ledger;
-            Assert.True((await ledger.CreateAccountAsync(OperationId.New(), key.PeerId)).IsApplied);
-            Assert.True((await ledger.DepositAsync(OperationId.New(), key.PeerId, TokenAmount.FromTokens(10))).IsApplied);
-        }
-
-        var options = new Libp2pHostOptions { Key = key };
-        options.ListenAddresses.Add(Multiaddr.Parse("/ip4/127.0.0.1/tcp/0"));
-        var host = Libp2pHost.Create(options);
-        await host.StartAsync();
-        return new OwnedClient(key, host, new PoIPClient(new PoIPClientOptions { Key = key, Host = host, Stakes = fixture.Network.Ledger, Directory = directory, Validators = validators ?? [], AttemptTimeout = TimeSpan.FromSeconds(30) }));
-    }
-
-    private sealed record OwnedClient(Ed25519KeyPair Key, Libp2pHost Host, PoIPClient Client) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            await Host.DisposeAsync();
-            Key.Dispose();
-        }
-    }
+    private Task<OwnedClient> ClientOverAsync(INodeDirectory directory, bool fund = false, IReadOnlyList<Multiaddr>? validators = null) =>
+        OwnedClient.StartAsync(fixture, directory, fund, validators);
 
     /// <summary>A directory whose lookup waits until released (then knows no node): holds a gateway slot on demand.</summary>
     private sealed class GatedDirectory : INodeDirectory

@@ -61,8 +61,9 @@ public sealed class PoIPClient
     /// Asks a question; returns a checked answer or throws <see cref="NodeFailedException"/> when no
     /// node answered. When <paramref name="onText"/> is given it receives each piece as it arrives;
     /// once a piece has reached it, a failing node ends the request (another node would repeat text
-    /// already shown). A validator that cannot be reached does not lose the answer: it is returned
-    /// with <see cref="ClientAnswer.AuditError"/> set and the audit pending.
+    /// already shown). The answer is returned as soon as it is delivered and its receipt checked; the
+    /// audit follows in <see cref="ClientAnswer.Audit"/> (a validator outage or slowness leaves it pending,
+    /// never loses or delays the answer).
     /// </summary>
     public Task<ClientAnswer> AskAsync(string prompt, AskOptions options, Action<string>? onText = null, CancellationToken cancellationToken = default) =>
         AskAsync(prompt, options, onText, onRequest: null, cancellationToken);
@@ -214,42 +215,73 @@ public sealed class PoIPClient
 
         Reputation.Record(nodeId, ReputationEvent.RequestCompleted);
 
-        AuditReply? audit = null;
-        string? auditError = null;
-        if (_options.Validators.Count > 0)
-        {
-            var validator = _options.Validators[attempt % _options.Validators.Count];
-            try
-            {
-                var stream = await _options.Host.OpenStreamAsync(validator, AuditWire.ProtocolId, cancellationToken).ConfigureAwait(false);
-                await using (stream.ConfigureAwait(false))
-                {
-                    audit = await AuditWire.SubmitAsync(stream, request.Envelope.Encoded, promptBytes, outcome.Receipt!.Envelope.Encoded, outcome.OutputTokens, cancellationToken).ConfigureAwait(false);
-                }
+        // The answer is delivered and its receipt checked: return it now. The audit runs afterwards on its
+        // own clock (not the caller's token: the caller may be gone by then) and can neither lose nor delay it.
+        var audit = _options.Validators.Count == 0
+            ? Task.FromResult(ClientAudit.NotRequested)
+            : Task.Run(() => AuditAsync(_options.Validators[attempt % _options.Validators.Count], request, promptBytes, outcome.Receipt!, outcome.OutputTokens, nodeId), CancellationToken.None);
+        return new ClientAnswer(outcome.Text, outcome.OutputTokens, nodeId, request, outcome.Receipt!, attempt, [.. failures]) { Audit = audit };
+    }
 
-                RecordVerdict(audit, validator.PeerId!.Value, new ReceiptId(outcome.Receipt.Hash), nodeId);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+    /// <summary>Hands a finished transaction to a validator; never throws (an outage or a timeout leaves the audit pending).</summary>
+    private async Task<ClientAudit> AuditAsync(Multiaddr validator, SignedMessage<InferenceRequest> request, byte[] promptBytes, SignedMessage<InferenceReceipt> receipt, IReadOnlyList<int> outputTokens, PeerId nodeId)
+    {
+        var validatorId = validator.PeerId!.Value;
+        using var timeout = new CancellationTokenSource(_options.AuditTimeout, _options.TimeProvider);
+        AuditReply reply;
+        try
+        {
+            var stream = await _options.Host.OpenStreamAsync(validator, AuditWire.ProtocolId, timeout.Token).ConfigureAwait(false);
+            await using (stream.ConfigureAwait(false))
             {
-                // The answer was delivered and its receipt checked: a validator outage must not lose it.
-                // The transaction stays unaudited (pending); the caller can hand it to a validator later.
-                audit = null;
-                auditError = $"validator {validator.PeerId}: {ex.Message}";
+                try
+                {
+                    reply = await AuditWire.SubmitAsync(stream, request.Envelope.Encoded, promptBytes, receipt.Envelope.Encoded, outputTokens, timeout.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    stream.Reset();
+                    throw;
+                }
             }
         }
+        catch (Exception ex)
+        {
+            // The transaction stays unaudited (pending); it can be handed to a validator later.
+            string why = ex is OperationCanceledException ? $"no reply within {_options.AuditTimeout.TotalSeconds:0.#} s" : ex.Message;
+            return new ClientAudit(ClientAuditStatus.Pending, $"validator {validatorId} unreachable, answer kept: {why}", validatorId);
+        }
 
-        return new ClientAnswer(outcome.Text, outcome.OutputTokens, nodeId, request, outcome.Receipt!, attempt, audit, [.. failures], auditError);
+        if (!reply.Selected)
+        {
+            return new ClientAudit(reply.SelectionSignature.IsEmpty ? ClientAuditStatus.Pending : ClientAuditStatus.NotSelected, reply.Detail, validatorId, reply);
+        }
+
+        var verdict = CheckVerdict(reply, validatorId, new ReceiptId(receipt.Hash), nodeId);
+        if (verdict is null)
+        {
+            return new ClientAudit(ClientAuditStatus.Pending, "the validator's verdict is missing or does not verify: " + reply.Detail, validatorId, reply);
+        }
+
+        Reputation.Record(nodeId, verdict.Message.Outcome == VerdictOutcome.Fraud ? ReputationEvent.FraudProven : ReputationEvent.AuditPassed);
+        var status = verdict.Message.Outcome switch
+        {
+            VerdictOutcome.Valid => ClientAuditStatus.Valid,
+            VerdictOutcome.Fraud => ClientAuditStatus.Fraud,
+            _ => ClientAuditStatus.Inconclusive,
+        };
+        return new ClientAudit(status, reply.Detail, validatorId, reply, verdict);
     }
 
     /// <summary>
-    /// Folds a validator's verdict into the node's reputation, only when it is signed by the validator
-    /// asked and concerns this request and node (a forged or misdirected verdict changes nothing).
+    /// The validator's verdict, only when it is signed by the validator asked and concerns this receipt
+    /// and node (a forged or misdirected verdict counts for nothing); null otherwise.
     /// </summary>
-    private void RecordVerdict(AuditReply audit, PeerId validator, ReceiptId receipt, PeerId node)
+    private static SignedMessage<Verdict>? CheckVerdict(AuditReply audit, PeerId validator, ReceiptId receipt, PeerId node)
     {
-        if (!audit.Selected || audit.VerdictEnvelope.IsEmpty)
+        if (audit.VerdictEnvelope.IsEmpty)
         {
-            return;
+            return null;
         }
 
         SignedMessage<Verdict> verdict;
@@ -259,15 +291,10 @@ public sealed class PoIPClient
         }
         catch (Exception ex) when (ex is Core.Errors.PoIPDecodeException or Core.Errors.SignatureException)
         {
-            return;
+            return null;
         }
 
-        if (verdict.Signer != validator || verdict.Message.ReceiptId != receipt || verdict.Message.NodeId != node)
-        {
-            return;
-        }
-
-        Reputation.Record(node, verdict.Message.Outcome == VerdictOutcome.Fraud ? ReputationEvent.FraudProven : ReputationEvent.AuditPassed);
+        return verdict.Signer != validator || verdict.Message.ReceiptId != receipt || verdict.Message.NodeId != node ? null : verdict;
     }
 
     /// <summary>One node failed one attempt (counted by that node's circuit breaker).</summary>

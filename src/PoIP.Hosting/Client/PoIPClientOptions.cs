@@ -31,6 +31,12 @@ public sealed class PoIPClientOptions
     /// <summary>Time one attempt may take before the client gives up on the node.</summary>
     public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Most time an audit may take after the answer was returned (connect, submit, re-execution, reply);
+    /// past it the audit is <see cref="ClientAuditStatus.Pending"/>. Default 2 minutes.
+    /// </summary>
+    public TimeSpan AuditTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Consecutive failures after which a node is skipped for <see cref="BreakDuration"/>.</summary>
     public int FailuresBeforeBreak { get; init; } = 2;
 

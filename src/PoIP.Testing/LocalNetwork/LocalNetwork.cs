@@ -189,12 +189,12 @@ public sealed class LocalNetwork : IAsyncDisposable
         _elapsed += elapsed;
         var node = _nodes.Single(n => n.Key.PeerId == answer.Node);
         _failedAttempts.AddRange(answer.FailedAttempts);
-        bool audited = answer.Audit?.Selected ?? false;
+        var audit = await answer.Audit.ConfigureAwait(false); // the demo reports each verdict, so it waits for the audit (which runs after the answer)
+        bool audited = audit.Reply?.Selected ?? false;
         string verdict = "not audited";
-        string detail = answer.Audit?.Detail ?? string.Empty;
-        if (audited && !answer.Audit!.VerdictEnvelope.IsEmpty)
+        string detail = audit.Detail;
+        if (audit.Verdict is { } signed)
         {
-            var signed = SignedMessage.Open<Verdict>(answer.Audit.VerdictEnvelope);
             verdict = signed.Message.Outcome.ToString();
             Interlocked.Increment(ref _audited);
             node.Audits++;
