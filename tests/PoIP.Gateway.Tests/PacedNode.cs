@@ -37,6 +37,11 @@ internal sealed class PacedNode : IAsyncDisposable
 
     public TaskCompletionSource ClientGone { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Completes when the node is done with its stream: true when it sent a receipt (and could claim payment).</summary>
+    public TaskCompletionSource<bool> ReceiptSent { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public PeerId Id => _key.PeerId;
+
     public static async Task<PacedNode> StartAsync(GatewayFixture fixture)
     {
         var key = Ed25519KeyPair.Generate();
@@ -64,11 +69,12 @@ internal sealed class PacedNode : IAsyncDisposable
             engine.OnGenerate = () => _ = WatchAsync(stream, node);
             try
             {
-                await service.ServeAsync(stream, ct);
+                node.ReceiptSent.TrySetResult((await service.ServeAsync(stream, ct)).Served);
             }
             catch (Exception ex) when (ex is Libp2pException or IOException)
             {
                 // writing a token to the closed stream failed: the node stopped generating
+                node.ReceiptSent.TrySetResult(false);
             }
         });
         return node;
@@ -113,6 +119,9 @@ internal sealed class PacedNode : IAsyncDisposable
 
         public Action? OnGenerate { get; set; }
 
+        /// <summary>Completes when a generation started (the request reached the engine).</summary>
+        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         public void Allow(int tokens) => _allowed.Release(tokens);
 
         public IReadOnlyList<int> Tokenize(string text, bool addBeginOfSequence) => inner.Tokenize(text, addBeginOfSequence);
@@ -122,6 +131,7 @@ internal sealed class PacedNode : IAsyncDisposable
         public async IAsyncEnumerable<GeneratedToken> GenerateAsync(GenerationRequest request, IActivationObserver? observer = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
         {
             OnGenerate?.Invoke();
+            Started.TrySetResult();
             try
             {
                 await foreach (var token in inner.GenerateAsync(request, observer, cancellationToken))

@@ -27,4 +27,7 @@ public sealed record ClientAnswer(
     /// takes the answer back; a caller that does not care need not await it.
     /// </summary>
     public Task<ClientAudit> Audit { get; init; } = Task.FromResult(ClientAudit.NotRequested);
+
+    /// <summary>Hedged attempts cancelled because another node's first token came first (never paid; see <see cref="PoIPClientOptions.HedgeAfter"/>).</summary>
+    public int HedgesCancelled { get; init; }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Polly;
 using Polly.CircuitBreaker;
+using Polly.Hedging;
 using Polly.Retry;
 using PoIP.Core.Economics;
 using PoIP.Core.Hashing;
@@ -74,8 +75,8 @@ public sealed class PoIPClient
     /// <summary>The client's options (stakes, validators).</summary>
     internal PoIPClientOptions Options => _options;
 
-    /// <summary>The latest smoothed time to first token per node.</summary>
-    internal IReadOnlyDictionary<PeerId, TimeSpan> Latencies => _chooser.Latencies;
+    /// <summary>The smoothed time to first token per measured node (a hedge that lost before its first token counts its silence as a lower bound).</summary>
+    public IReadOnlyDictionary<PeerId, TimeSpan> Latencies => _chooser.Latencies;
 
     /// <summary>Whether <paramref name="node"/>'s circuit is open (the node is skipped).</summary>
     internal bool IsBroken(PeerId node) => _breakerStates.TryGetValue(node, out var state) && state.CircuitState is CircuitState.Open or CircuitState.Isolated;
@@ -87,16 +88,13 @@ public sealed class PoIPClient
         ArgumentNullException.ThrowIfNull(options);
         var nodes = (await _directory.FindNodesAsync(options.Model, cancellationToken).ConfigureAwait(false))
             .Select(l => l.Address).Where(a => a.PeerId is not null).DistinctBy(a => a.PeerId).ToList();
-        int start = _chooser.StartRequest();
-        int attempts = 0;
+        var state = new RequestState(prompt, options, nodes, _chooser.StartRequest(), onRequest, cancellationToken);
         bool delivered = false;
         Action<string>? deliver = onText is null ? null : piece =>
         {
             delivered = true;
             onText(piece);
         };
-        var tried = new HashSet<PeerId>();
-        var failures = new List<string>();
         var retry = new ResiliencePipelineBuilder<ClientAnswer>()
             .AddRetry(new RetryStrategyOptions<ClientAnswer>
             {
@@ -111,19 +109,134 @@ public sealed class PoIPClient
             return await retry.ExecuteAsync(
                 async ct =>
                 {
-                    attempts++;
-                    var node = await _chooser.ChooseAsync(nodes, start, tried, options.PriceCap, ct).ConfigureAwait(false)
-                        ?? throw new NodeAttemptException(tried.Count == 0 ? "no node is eligible (stake or price)." : "no other eligible node.");
-                    tried.Add(node.PeerId!.Value);
-                    var breaker = _breakers.GetOrAdd(node.PeerId!.Value, CreateBreaker);
-                    return await breaker.ExecuteAsync(async innerCt => await AttemptAsync(node, prompt, options, attempts, failures, deliver, onRequest, innerCt).ConfigureAwait(false), ct).ConfigureAwait(false);
+                    var winner = await RaceAsync(state, ct).ConfigureAwait(false);
+                    foreach (var other in state.Others(winner))
+                    {
+                        Lose(state, other); // a hedge that produced a token too late is cancelled here, before its node can finish
+                    }
+
+                    winner.Deliver(deliver);
+                    var (request, outcome) = await winner.Completion.ConfigureAwait(false);
+                    return Answered(state, request, outcome);
                 },
                 cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is NodeAttemptException or BrokenCircuitException)
         {
-            throw new NodeFailedException($"No node answered after {attempts} attempts: {string.Join("; ", failures)}", ex);
+            throw new NodeFailedException($"No node answered after {state.Attempts} attempts: {string.Join("; ", state.Failures)}", ex);
         }
+    }
+
+    /// <summary>
+    /// Starts an attempt and, when <see cref="PoIPClientOptions.HedgeAfter"/> is set, another node's attempt
+    /// each time the running ones have produced no token for that long (Polly hedging; a failure before the
+    /// first token starts the next one at once). The first attempt to produce a token wins; the others are
+    /// cancelled (their streams reset, so their nodes stop before a receipt exists and their escrows can
+    /// only be refunded).
+    /// </summary>
+    private async Task<Attempt> RaceAsync(RequestState state, CancellationToken cancellationToken)
+    {
+        if (_options.HedgeAfter is not { } after || state.Nodes.Count < 2)
+        {
+            return await StartAsync(state, cancellationToken).ConfigureAwait(false);
+        }
+
+        var hedging = new ResiliencePipelineBuilder<Attempt> { TimeProvider = _options.TimeProvider }
+            .AddHedging(new HedgingStrategyOptions<Attempt>
+            {
+                Delay = after,
+                MaxHedgedAttempts = Math.Clamp(Math.Min(_options.MaxHedgedAttempts, state.Nodes.Count - 1), 1, 10),
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is NodeAttemptException or BrokenCircuitException),
+            })
+            .Build();
+        return await hedging.ExecuteAsync(async ct => await StartAsync(state, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Chooses an untried node and starts an attempt on it; returns once it produced its first token (or
+    /// finished). <paramref name="raceToken"/> cancels it only until then: a hedge that lost is cancelled
+    /// through it, the winner's generation continues on the caller's token.
+    /// </summary>
+    private async Task<Attempt> StartAsync(RequestState state, CancellationToken raceToken)
+    {
+        Multiaddr node;
+        await state.Choosing.WaitAsync(raceToken).ConfigureAwait(false);
+        try
+        {
+            node = await _chooser.ChooseAsync(state.Nodes, state.Start, state.Tried, state.Options.PriceCap, raceToken).ConfigureAwait(false)
+                ?? throw new NodeAttemptException(state.Tried.Count == 0 ? "no node is eligible (stake or price)." : "no other eligible node.");
+            state.Tried.Add(node.PeerId!.Value);
+            Interlocked.Increment(ref state.Attempts);
+        }
+        finally
+        {
+            state.Choosing.Release();
+        }
+
+        var nodeId = node.PeerId!.Value;
+        var attempt = new Attempt(nodeId, CancellationTokenSource.CreateLinkedTokenSource(state.CallerToken), _options.TimeProvider.GetTimestamp());
+        state.Started(attempt);
+        var breaker = _breakers.GetOrAdd(nodeId, CreateBreaker);
+        using (raceToken.Register(() => Lose(state, attempt)))
+        {
+            attempt.Completion = breaker.ExecuteAsync(async ct => await AttemptAsync(node, state, attempt, ct).ConfigureAwait(false), attempt.Token).AsTask();
+            _ = attempt.Completion.ContinueWith(
+                t =>
+                {
+                    _ = t.Exception; // a lost attempt's failure is expected: observed here
+                    attempt.Dispose();
+                },
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+            await Task.WhenAny(attempt.FirstToken, attempt.Completion).ConfigureAwait(false);
+        }
+
+        if (!attempt.HasFirstToken)
+        {
+            await attempt.Completion.ConfigureAwait(false); // finished without a token (rethrows its failure)
+        }
+
+        return attempt;
+    }
+
+    /// <summary>Cancels an attempt that lost the race (once); counts it and, when it had produced no token, records how long it was silent as a lower bound of its latency.</summary>
+    private void Lose(RequestState state, Attempt attempt)
+    {
+        if (attempt.Completion is { IsCompleted: true } || state.CallerToken.IsCancellationRequested)
+        {
+            attempt.Cancel(); // finished already, or the caller gave up: nothing lost to hedging
+            return;
+        }
+
+        if (!attempt.Lose())
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref state.HedgesCancelled);
+        if (!attempt.HasFirstToken)
+        {
+            // It was at least this slow (a censored sample), so the competition learns it even though it never answered.
+            _chooser.ObserveLatency(attempt.Node, _options.TimeProvider.GetElapsedTime(attempt.Started));
+        }
+    }
+
+    private ClientAnswer Answered(RequestState state, SignedMessage<InferenceRequest> request, InferenceOutcome outcome)
+    {
+        var nodeId = outcome.Receipt!.Message.NodeId;
+
+        // The answer is delivered and its receipt checked: return it now. The audit runs afterwards on its
+        // own clock (not the caller's token: the caller may be gone by then) and can neither lose nor delay it.
+        byte[] promptBytes = System.Text.Encoding.UTF8.GetBytes(state.Prompt);
+        var audit = _options.Validators.Count == 0
+            ? Task.FromResult(ClientAudit.NotRequested)
+            : Task.Run(() => AuditAsync(_options.Validators[state.Attempts % _options.Validators.Count], request, promptBytes, outcome.Receipt, outcome.OutputTokens, nodeId), CancellationToken.None);
+        return new ClientAnswer(outcome.Text, outcome.OutputTokens, nodeId, request, outcome.Receipt, state.Attempts, [.. state.Failures])
+        {
+            Audit = audit,
+            HedgesCancelled = Volatile.Read(ref state.HedgesCancelled),
+        };
     }
 
     private ResiliencePipeline CreateBreaker(PeerId node) => new ResiliencePipelineBuilder { TimeProvider = _options.TimeProvider }
@@ -138,20 +251,21 @@ public sealed class PoIPClient
         })
         .Build();
 
-    private async Task<ClientAnswer> AttemptAsync(Multiaddr node, string prompt, AskOptions options, int attempt, List<string> failures, Action<string>? onText, Action<SignedMessage<InferenceRequest>, PeerId>? onRequest, CancellationToken cancellationToken)
+    private async Task<(SignedMessage<InferenceRequest> Request, InferenceOutcome Outcome)> AttemptAsync(Multiaddr node, RequestState state, Attempt attempt, CancellationToken cancellationToken)
     {
+        var options = state.Options;
         var nodeId = node.PeerId!.Value;
         _chooser.Attempted(nodeId);
-        byte[] promptBytes = System.Text.Encoding.UTF8.GetBytes(prompt);
+        byte[] promptBytes = System.Text.Encoding.UTF8.GetBytes(state.Prompt);
         var request = SignedMessage.Create(_options.Key, InferenceRequest.ForPrompt(
-            prompt, options.Model, _options.Key.PeerId, options.Sampling, options.Seed, options.MaxTokens, options.PriceCap,
+            state.Prompt, options.Model, _options.Key.PeerId, options.Sampling, options.Seed, options.MaxTokens, options.PriceCap,
             (ulong)Interlocked.Increment(ref _nonce), _options.TimeProvider.GetUtcNow().Add(_options.AttemptTimeout).AddMinutes(1)));
         var requestId = new RequestId(request.Hash);
         var escrow = await _options.Stakes.OpenEscrowAsync(OperationId.Derive("escrow-open", requestId.Digest.ToArray()), requestId, _options.Key.PeerId, nodeId, options.PriceCap, cancellationToken).ConfigureAwait(false);
         if (escrow.Status is EconomicStatus.InsufficientStake or EconomicStatus.UnknownAccount)
         {
             // The ledger will not let this node be paid (e.g. slashed below the minimum stake): skip it.
-            failures.Add($"{nodeId}: not eligible ({escrow.Status}: {escrow.Detail})");
+            state.Fail($"{nodeId}: not eligible ({escrow.Status}: {escrow.Detail})");
             throw new NodeAttemptException(escrow.Detail);
         }
 
@@ -161,23 +275,20 @@ public sealed class PoIPClient
         }
 
         _escrows.Enqueue(requestId);
-        onRequest?.Invoke(request, nodeId);
+        state.OnRequest?.Invoke(request, nodeId);
 
         InferenceOutcome outcome;
         using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
             timeout.CancelAfter(_options.AttemptTimeout);
-            long started = _options.TimeProvider.GetTimestamp();
-            bool first = true;
             void OnToken(Core.Engine.GeneratedToken token)
             {
-                if (first)
+                if (!attempt.HasFirstToken)
                 {
-                    first = false;
-                    _chooser.ObserveLatency(nodeId, _options.TimeProvider.GetElapsedTime(started));
+                    _chooser.ObserveLatency(nodeId, _options.TimeProvider.GetElapsedTime(attempt.Started));
                 }
 
-                onText?.Invoke(token.Piece);
+                attempt.OnPiece(token.Piece);
             }
 
             try
@@ -208,19 +319,13 @@ public sealed class PoIPClient
         {
             // The escrow stays locked: the ledger refunds it once abandoned (twice the dispute window)
             // or on proven fraud. No receipt exists for it, so it can never be settled: no double charge.
-            failures.Add($"{nodeId}: {outcome.Status} {outcome.Detail}");
+            state.Fail($"{nodeId}: {outcome.Status} {outcome.Detail}");
             Reputation.Record(nodeId, ReputationEvent.Timeout);
             throw new NodeAttemptException(outcome.Detail);
         }
 
         Reputation.Record(nodeId, ReputationEvent.RequestCompleted);
-
-        // The answer is delivered and its receipt checked: return it now. The audit runs afterwards on its
-        // own clock (not the caller's token: the caller may be gone by then) and can neither lose nor delay it.
-        var audit = _options.Validators.Count == 0
-            ? Task.FromResult(ClientAudit.NotRequested)
-            : Task.Run(() => AuditAsync(_options.Validators[attempt % _options.Validators.Count], request, promptBytes, outcome.Receipt!, outcome.OutputTokens, nodeId), CancellationToken.None);
-        return new ClientAnswer(outcome.Text, outcome.OutputTokens, nodeId, request, outcome.Receipt!, attempt, [.. failures]) { Audit = audit };
+        return (request, outcome);
     }
 
     /// <summary>Hands a finished transaction to a validator; never throws (an outage or a timeout leaves the audit pending).</summary>
