@@ -4,11 +4,14 @@ using Polly.CircuitBreaker;
 using Polly.Hedging;
 using Polly.Retry;
 using PoIP.Core.Economics;
+using PoIP.Core.Engine;
+using PoIP.Core.Money;
 using PoIP.Core.Hashing;
 using PoIP.Core.Identity;
 using PoIP.Core.Protocol;
 using PoIP.Core.Proofs;
 using PoIP.Economics.Reputation;
+using PoIP.Inference.Diagnostics;
 using PoIP.Network.AuditProtocol;
 using PoIP.Network.Addressing;
 using PoIP.Network.InferProtocol;
@@ -29,6 +32,7 @@ public sealed class PoIPClient
     private readonly ConcurrentDictionary<PeerId, ResiliencePipeline> _breakers = new();
     private readonly ConcurrentDictionary<PeerId, CircuitBreakerStateProvider> _breakerStates = new();
     private readonly ConcurrentQueue<RequestId> _escrows = new();
+    private readonly ConcurrentDictionary<PeerId, NodeDiagnosis> _diagnoses = new();
     private readonly NodeChooser _chooser;
     private readonly INodeDirectory _directory;
     private long _nonce;
@@ -326,6 +330,94 @@ public sealed class PoIPClient
 
         Reputation.Record(nodeId, ReputationEvent.RequestCompleted);
         return (request, outcome);
+    }
+
+    /// <summary>The latest network diagnosis of each node this client probed (<see cref="DiagnoseAsync"/>).</summary>
+    public IReadOnlyDictionary<PeerId, NodeDiagnosis> Diagnoses => _diagnoses;
+
+    /// <summary>
+    /// Diagnoses <paramref name="node"/> over the network: sends it the known-answer challenges
+    /// (<see cref="KnownAnswerTest.Challenges"/>: stories260K prompts, sampling and seeds whose tokens every
+    /// honest engine reproduces exactly) as ordinary signed, escrowed and paid requests, indistinguishable
+    /// from other traffic, and measures its time to first token and decode speed on them. A node that
+    /// answers a challenge with other tokens fails: it loses reputation (as proven fraud, in this client's
+    /// book) and is routed around until a later diagnosis passes. The answers are handed to a validator like
+    /// any other (re-execution checks their activations). Never throws for the node's faults: they are the
+    /// diagnosis.
+    /// </summary>
+    /// <param name="node">The node's full multiaddr (with <c>/p2p/</c>).</param>
+    /// <param name="pricePerToken">Most paid per token for the challenges (escrowed as for any request).</param>
+    /// <param name="cancellationToken">Cancels the diagnosis.</param>
+    /// <exception cref="ArgumentException">The address has no peer id.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled.</exception>
+    public async Task<NodeDiagnosis> DiagnoseAsync(Multiaddr node, TokenAmount pricePerToken, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        var nodeId = node.PeerId ?? throw new ArgumentException("The node's address needs a /p2p/<id> component.", nameof(node));
+        var model = ModelId.Parse(KnownAnswerTest.ModelSha256);
+        EngineIdentity? engine = null;
+        TimeSpan? firstTokenTime = null;
+        double decodeSeconds = 0;
+        int decodeTokens = 0, answered = 0;
+        string? failed = null, notChecked = null;
+        foreach (var challenge in KnownAnswerTest.Challenges)
+        {
+            var ask = new AskOptions(model, challenge.Sampling, challenge.Seed, challenge.MaxTokens, pricePerToken.Multiply((ulong)challenge.MaxTokens));
+            var state = new RequestState(challenge.Prompt, ask, [node], _chooser.StartRequest(), null, cancellationToken);
+            Interlocked.Increment(ref state.Attempts);
+            using var attempt = new Attempt(nodeId, CancellationTokenSource.CreateLinkedTokenSource(cancellationToken), _options.TimeProvider.GetTimestamp());
+            long first = 0, last = 0;
+            int pieces = 0;
+            attempt.Deliver(_ =>
+            {
+                last = _options.TimeProvider.GetTimestamp();
+                first = pieces++ == 0 ? last : first;
+            });
+            SignedMessage<InferenceRequest> request;
+            InferenceOutcome outcome;
+            try
+            {
+                (request, outcome) = await AttemptAsync(node, state, attempt, attempt.Token).ConfigureAwait(false);
+            }
+            catch (NodeAttemptException ex)
+            {
+                notChecked = $"{challenge.Name}: not answered ({string.Join("; ", state.Failures.DefaultIfEmpty(ex.Message))})";
+                break;
+            }
+
+            answered++;
+            engine = outcome.Receipt!.Message.Engine;
+            firstTokenTime ??= pieces > 0 ? _options.TimeProvider.GetElapsedTime(attempt.Started, first) : null;
+            if (pieces > 1)
+            {
+                decodeSeconds += _options.TimeProvider.GetElapsedTime(first, last).TotalSeconds;
+                decodeTokens += pieces - 1;
+            }
+
+            _ = Answered(state, request, outcome); // handed to a validator like any answer (its audit runs on its own)
+            if (!outcome.OutputTokens.SequenceEqual(challenge.ExpectedTokens))
+            {
+                int at = outcome.OutputTokens.Zip(challenge.ExpectedTokens).TakeWhile(p => p.First == p.Second).Count();
+                failed = $"{challenge.Name}: tokens differ from position {at} ({outcome.OutputTokens.Count} answered, {challenge.ExpectedTokens.Count} expected) on {engine}";
+                break;
+            }
+        }
+
+        bool? passed = failed is not null ? false : notChecked is not null ? null : true;
+        string detail = failed ?? notChecked ?? $"{answered}/{KnownAnswerTest.Challenges.Count} known-answer challenges answered exactly on {engine}";
+        if (passed == false)
+        {
+            Reputation.Record(nodeId, ReputationEvent.FraudProven);
+            _chooser.Exclude(nodeId);
+        }
+        else if (passed == true)
+        {
+            _chooser.Include(nodeId);
+        }
+
+        var diagnosis = new NodeDiagnosis(nodeId, _options.TimeProvider.GetUtcNow(), passed, detail, engine, firstTokenTime, decodeSeconds > 0 ? decodeTokens / decodeSeconds : null, answered);
+        _diagnoses[nodeId] = diagnosis;
+        return diagnosis;
     }
 
     /// <summary>Hands a finished transaction to a validator; never throws (an outage or a timeout leaves the audit pending).</summary>

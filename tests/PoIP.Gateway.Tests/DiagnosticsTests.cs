@@ -1,0 +1,60 @@
+using System.Text.Json;
+using PoIP.Core.Money;
+using PoIP.Core.Protocol;
+using PoIP.Hosting.Client;
+using PoIP.Testing.LocalNetwork;
+
+namespace PoIP.Gateway.Tests;
+
+/// <summary>
+/// Diagnostics over the network: known-answer challenges sent as ordinary requests. A real 3-node
+/// network whose last node alters its output: the honest nodes pass, the cheater fails, loses reputation
+/// and is routed around; the gateway's <c>/v1/nodes</c> shows it.
+/// </summary>
+public sealed class DiagnosticsTests
+{
+    [Fact]
+    public async Task DiagnoseAsync_HonestAndCheatingNodes_HonestPassCheaterFailsAndIsRoutedAround()
+    {
+        string data = Directory.CreateTempSubdirectory("poip-diagnose-").FullName;
+        try
+        {
+            await using var network = await LocalNetwork.StartAsync(new LocalNetworkOptions
+            {
+                ModelPath = GatewayFixture.Stories,
+                DataDirectory = data,
+                Nodes = 3,
+                Cheat = CheatKind.AlterOutput,
+                AuditProbability = 0, // the challenge alone must catch it
+                MaxTokens = 64,
+                Selection = NodeSelectionPolicy.RoundRobin,
+            });
+            var client = network.Client;
+            var price = TokenAmount.ParseTokens("0.001");
+            var cheater = network.Nodes[2].Id;
+
+            var honest = await client.DiagnoseAsync(network.NodeAddresses[0], price);
+            var cheat = await client.DiagnoseAsync(network.NodeAddresses[2], price);
+
+            Assert.True(honest.KnownAnswerPassed, honest.Detail);
+            Assert.True(honest.Challenges >= 3, honest.Detail);
+            Assert.NotNull(honest.Engine);
+            Assert.True(honest.TokensPerSecond > 0);
+            Assert.NotNull(honest.TimeToFirstToken);
+            Assert.False(cheat.KnownAnswerPassed, cheat.Detail);
+            Assert.Contains("tokens differ from position 3", cheat.Detail, StringComparison.Ordinal);
+            Assert.True(client.Reputation.GetScore(cheater) < client.Reputation.GetScore(network.Nodes[0].Id));
+            Assert.Same(cheat, client.Diagnoses[cheater]);
+
+            for (int i = 0; i < 6; i++) // round robin would give the cheater two of these
+            {
+                var answer = await client.AskAsync("Once upon a time", new AskOptions(network.Model, new SamplingParameters(), (ulong)i, 4, price.Multiply(4)));
+                Assert.NotEqual(cheater, answer.Node);
+            }
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+}
