@@ -122,7 +122,8 @@ internal sealed class GatewayEndpoints(PoIPGatewayOptions options, ClientAccesso
                     w.WriteNull("price_per_token");
                 }
 
-                if (listing.TokensPerSecond is { } speed)
+                poip.Diagnoses.TryGetValue(id, out var diagnosis);
+                if ((diagnosis?.TokensPerSecond ?? listing.TokensPerSecond) is { } speed)
                 {
                     w.WriteNumber("tokens_per_second", speed);
                 }
@@ -131,13 +132,37 @@ internal sealed class GatewayEndpoints(PoIPGatewayOptions options, ClientAccesso
                     w.WriteNull("tokens_per_second");
                 }
 
-                if (listing.KnownAnswerPassed is { } passed)
+                if ((diagnosis?.KnownAnswerPassed ?? listing.KnownAnswerPassed) is { } passed)
                 {
                     w.WriteBoolean("known_answer_passed", passed);
                 }
                 else
                 {
                     w.WriteNull("known_answer_passed");
+                }
+
+                w.WriteBoolean("routed_around", diagnosis?.KnownAnswerPassed == false);
+                if (diagnosis is null)
+                {
+                    w.WriteNull("diagnosis");
+                }
+                else
+                {
+                    w.WriteStartObject("diagnosis");
+                    w.WriteNumber("at", diagnosis.At.ToUnixTimeSeconds());
+                    w.WriteString("detail", diagnosis.Detail);
+                    w.WriteString("engine", diagnosis.Engine?.ToString());
+                    w.WriteNumber("challenges", diagnosis.Challenges);
+                    if (diagnosis.TimeToFirstToken is { } ttft)
+                    {
+                        w.WriteNumber("time_to_first_token_ms", Math.Round(ttft.TotalMilliseconds, 2));
+                    }
+                    else
+                    {
+                        w.WriteNull("time_to_first_token_ms");
+                    }
+
+                    w.WriteEndObject();
                 }
 
                 w.WriteEndObject();

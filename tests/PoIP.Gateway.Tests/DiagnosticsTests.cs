@@ -1,4 +1,10 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using PoIP.Core.Money;
 using PoIP.Core.Protocol;
 using PoIP.Hosting.Client;
@@ -51,6 +57,26 @@ public sealed class DiagnosticsTests
                 var answer = await client.AskAsync("Once upon a time", new AskOptions(network.Model, new SamplingParameters(), (ulong)i, 4, price.Multiply(4)));
                 Assert.NotEqual(cheater, answer.Node);
             }
+
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
+            builder.Services.AddPoIPGateway(o => o.Models.Add(new GatewayModel("stories260K", network.Model, null)), _ => client);
+            await using var app = builder.Build();
+            app.MapPoIPGateway();
+            await app.StartAsync();
+            using var http = new HttpClient { BaseAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/') + "/") };
+            using var nodes = JsonDocument.Parse(await http.GetStringAsync("v1/nodes"));
+            var byId = nodes.RootElement.GetProperty("data").EnumerateArray().ToDictionary(n => n.GetProperty("node_id").GetString()!);
+            Assert.False(byId[cheater.ToString()].GetProperty("known_answer_passed").GetBoolean());
+            Assert.True(byId[cheater.ToString()].GetProperty("routed_around").GetBoolean());
+            Assert.Contains("tokens differ", byId[cheater.ToString()].GetProperty("diagnosis").GetProperty("detail").GetString(), StringComparison.Ordinal);
+            var good = byId[network.Nodes[0].Id.ToString()];
+            Assert.True(good.GetProperty("known_answer_passed").GetBoolean());
+            Assert.False(good.GetProperty("routed_around").GetBoolean());
+            Assert.True(good.GetProperty("tokens_per_second").GetDouble() > 0);
+            Assert.Equal(JsonValueKind.Null, byId[network.Nodes[1].Id.ToString()].GetProperty("diagnosis").ValueKind); // never probed
+            await app.StopAsync();
         }
         finally
         {
