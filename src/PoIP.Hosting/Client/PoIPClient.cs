@@ -381,8 +381,15 @@ public sealed class PoIPClient
             }
             catch (NodeAttemptException ex)
             {
-                notChecked = $"{challenge.Name}: not answered ({string.Join("; ", state.Failures.DefaultIfEmpty(ex.Message))})";
-                break;
+                // Refused (e.g. over its token limit) or unreachable: that challenge is unchecked. With none
+                // answered yet, the node is not diagnosable now (unreachable, or not serving stories260K).
+                notChecked = (notChecked is null ? string.Empty : notChecked + "; ") + $"{challenge.Name}: not answered ({string.Join("; ", state.Failures.DefaultIfEmpty(ex.Message))})";
+                if (answered == 0)
+                {
+                    break;
+                }
+
+                continue;
             }
 
             answered++;
@@ -403,8 +410,13 @@ public sealed class PoIPClient
             }
         }
 
-        bool? passed = failed is not null ? false : notChecked is not null ? null : true;
-        string detail = failed ?? notChecked ?? $"{answered}/{KnownAnswerTest.Challenges.Count} known-answer challenges answered exactly on {engine}";
+        bool? passed = failed is not null ? false : answered == 0 ? null : true;
+        string detail = failed ?? $"{answered}/{KnownAnswerTest.Challenges.Count} known-answer challenges answered exactly on {engine}" + (notChecked is null ? string.Empty : "; " + notChecked);
+        if (answered == 0)
+        {
+            detail = notChecked ?? "no challenge answered";
+        }
+
         if (passed == false)
         {
             Reputation.Record(nodeId, ReputationEvent.FraudProven);
