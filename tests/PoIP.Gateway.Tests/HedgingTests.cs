@@ -55,4 +55,27 @@ public sealed class HedgingTests(GatewayFixture fixture)
         Assert.Equal(slowBalance, await ledger.GetBalanceAsync(slow.Id));
         Assert.Equal(clientBalance - answer.Receipt.Message.Price, await ledger.GetBalanceAsync(owned.Key.PeerId)); // paid once, for the answer it got
     }
+
+    [Fact]
+    public async Task AskAsync_HedgeFailsWhilePrimaryIsSlow_PrimaryAnswerStillDelivered()
+    {
+        var time = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
+        await using var slow = await PacedNode.StartAsync(fixture);
+        using var strangerKey = Core.Identity.Ed25519KeyPair.Generate(); // not on the ledger: its escrow is refused at once
+        var stranger = Network.Addressing.Multiaddr.Parse("/ip4/127.0.0.1/tcp/1").WithPeerId(strangerKey.PeerId);
+        await using var owned = await OwnedClient.StartAsync(fixture, new StaticNodeDirectory([stranger, slow.Address]), fund: true, time: time, hedgeAfter: TimeSpan.FromMilliseconds(500), selection: NodeSelectionPolicy.RoundRobin);
+        var pieces = new List<string>();
+
+        var ask = owned.Client.AskAsync("Once upon a time", new AskOptions(fixture.Model.Id, new SamplingParameters(), 4, 6, TokenAmount.ParseTokens("0.006")), pieces.Add);
+        await slow.Engine.Started.Task.WaitAsync(Bound);
+        time.Advance(TimeSpan.FromMilliseconds(501)); // the hedge goes to the stranger and fails
+        slow.Engine.Allow(1000);
+        var answer = await ask.WaitAsync(Bound);
+
+        Assert.Equal(slow.Id, answer.Node);
+        Assert.Equal(2, answer.Attempts);
+        Assert.Equal(6, answer.OutputTokens.Count);
+        Assert.Equal(answer.Text, string.Concat(pieces));
+        Assert.True(await slow.ReceiptSent.Task.WaitAsync(Bound));
+    }
 }
