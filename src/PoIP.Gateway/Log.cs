@@ -22,4 +22,7 @@ internal static partial class Log
 
     [LoggerMessage(8505, LogLevel.Warning, "Node diagnostics round failed")]
     public static partial void DiagnosisFault(ILogger logger, Exception exception);
+
+    [LoggerMessage(8506, LogLevel.Information, "Diagnosed {Nodes} nodes with known-answer challenges: {Passed} passed, {Failed} failed, {Unchecked} unchecked")]
+    public static partial void DiagnosisRound(ILogger logger, int nodes, int passed, int failed, int @unchecked);
 }

@@ -21,6 +21,7 @@ internal sealed class NodeDiagnoser(PoIPGatewayOptions options, ClientAccessor c
         var model = ModelId.Parse(KnownAnswerTest.ModelSha256);
         while (!stoppingToken.IsCancellationRequested)
         {
+            var round = new List<bool?>();
             try
             {
                 var poip = client.Get();
@@ -32,6 +33,7 @@ internal sealed class NodeDiagnoser(PoIPGatewayOptions options, ClientAccessor c
                     }
 
                     var diagnosis = await poip.DiagnoseAsync(listing.Address, options.MaxPricePerToken, stoppingToken).ConfigureAwait(false);
+                    round.Add(diagnosis.KnownAnswerPassed);
                     if (diagnosis.KnownAnswerPassed == false)
                     {
                         Log.DiagnosisFailed(logger, diagnosis.Node.ToString(), diagnosis.Detail);
@@ -43,9 +45,12 @@ internal sealed class NodeDiagnoser(PoIPGatewayOptions options, ClientAccessor c
                 Log.DiagnosisFault(logger, ex); // e.g. the PoIP host has not started yet: try again next round
             }
 
+            // The next round's timer starts before this round is reported (a clock advanced on the report then fires it).
+            var next = Task.Delay(interval, time, stoppingToken);
+            Log.DiagnosisRound(logger, round.Count, round.Count(p => p == true), round.Count(p => p == false), round.Count(p => p is null));
             try
             {
-                await Task.Delay(interval, time, stoppingToken).ConfigureAwait(false);
+                await next.ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

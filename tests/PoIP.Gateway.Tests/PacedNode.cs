@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
+using Microsoft.Extensions.DependencyInjection;
 using PoIP.Core.Economics;
 using PoIP.Core.Engine;
 using PoIP.Core.Identity;
@@ -42,6 +44,9 @@ internal sealed class PacedNode : IAsyncDisposable
 
     public PeerId Id => _key.PeerId;
 
+    /// <summary>The meter factory of this node's engine (the scope of its meters).</summary>
+    public IMeterFactory Meters { get; private init; } = null!;
+
     public static async Task<PacedNode> StartAsync(GatewayFixture fixture)
     {
         var key = Ed25519KeyPair.Generate();
@@ -49,7 +54,10 @@ internal sealed class PacedNode : IAsyncDisposable
         await ledger.CreateAccountAsync(OperationId.New(), key.PeerId);
         await ledger.DepositAsync(OperationId.New(), key.PeerId, TokenAmount.FromTokens(201));
         await ledger.StakeAsync(OperationId.New(), key.PeerId, TokenAmount.FromTokens(200));
-        var inner = await LlamaInferenceEngine.LoadAsync(new LlamaEngineOptions { ModelPath = GatewayFixture.Stories, Threads = 1, ContextSize = 512, MaxOutputTokens = 200, MaxPromptTokens = 256 });
+        // Its own meter factory, so a test can watch this engine's sequences apart from every other engine
+        // in the process (validators re-executing earlier answers, whose audits run after them).
+        var meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
+        var inner = await LlamaInferenceEngine.LoadAsync(new LlamaEngineOptions { ModelPath = GatewayFixture.Stories, Threads = 1, ContextSize = 512, MaxOutputTokens = 200, MaxPromptTokens = 256 }, logger: null, meterFactory: meters);
         var engine = new PacedEngine(inner);
         var service = new InferenceService(new InferenceServiceOptions
         {
@@ -62,7 +70,7 @@ internal sealed class PacedNode : IAsyncDisposable
         options.ListenAddresses.Add(Multiaddr.Parse("/ip4/127.0.0.1/tcp/0"));
         var host = Libp2pHost.Create(options);
         await host.StartAsync();
-        var node = new PacedNode(key, host, engine, host.ListenAddresses[0].WithPeerId(key.PeerId));
+        var node = new PacedNode(key, host, engine, host.ListenAddresses[0].WithPeerId(key.PeerId)) { Meters = meters };
         host.SetHandler(InferenceService.ProtocolId, async (stream, ct) =>
         {
             // Watch the stream only once the request was read (two concurrent reads are not allowed).

@@ -251,7 +251,7 @@ public sealed class RawHttpTests(GatewayFixture fixture)
         var address = await fixture.StartGatewayAsync(owned.Client, _ => { });
         // No draining on dispose: the connection closes at once, as when a user stops a chat.
         using var http = new HttpClient(new SocketsHttpHandler { ResponseDrainTimeout = TimeSpan.Zero, MaxResponseDrainSize = 0 }) { BaseAddress = address };
-        using var sequences = new SequenceWatch();
+        using var sequences = new SequenceWatch(node.Meters); // this node's engine only
         node.Engine.Allow(2);
 
         using (var request = new HttpRequestMessage(HttpMethod.Post, "v1/completions") { Content = Json($$"""{"model":"{{fixture.Model.Name}}","prompt":"Once upon a time","max_tokens":100,"temperature":0,"stream":true,"seed":1}""") })
@@ -316,7 +316,11 @@ public sealed class RawHttpTests(GatewayFixture fixture)
         public Task<IReadOnlyList<NodeListing>> FindNodesAsync(ModelId model, CancellationToken cancellationToken = default) => Task.FromResult<IReadOnlyList<NodeListing>>([]);
     }
 
-    /// <summary>Follows the engines' <c>poip.inference.sequences.active</c> and generated-token instruments.</summary>
+    /// <summary>
+    /// Follows one engine's <c>poip.inference.sequences.active</c> and generated-token instruments (by its
+    /// meter factory: counting every engine in the process let an earlier test's audit, which now runs
+    /// after its answer, show up as tokens generated after the client left).
+    /// </summary>
     private sealed class SequenceWatch : IDisposable
     {
         private readonly MeterListener _listener = new();
@@ -325,11 +329,11 @@ public sealed class RawHttpTests(GatewayFixture fixture)
         private long _active;
         private long _generated;
 
-        public SequenceWatch()
+        public SequenceWatch(IMeterFactory scope)
         {
             _listener.InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Meter.Name == LlamaInferenceEngine.MeterName && instrument.Name is "poip.inference.sequences.active" or "poip.inference.tokens.generated")
+                if (instrument.Meter.Name == LlamaInferenceEngine.MeterName && instrument.Meter.Scope == scope && instrument.Name is "poip.inference.sequences.active" or "poip.inference.tokens.generated")
                 {
                     listener.EnableMeasurementEvents(instrument);
                 }
