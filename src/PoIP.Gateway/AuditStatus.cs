@@ -1,5 +1,3 @@
-using PoIP.Core.Proofs;
-using PoIP.Core.Protocol;
 using PoIP.Hosting.Client;
 
 namespace PoIP.Gateway;
@@ -8,40 +6,21 @@ namespace PoIP.Gateway;
 internal static class AuditStatus
 {
     /// <summary>
-    /// <c>none</c> (no validator configured), <c>pending</c> (the validator could not be reached; the
-    /// answer stands), <c>not_selected</c> (the validator's lottery skipped it), <c>valid</c>,
-    /// <c>fraud</c>, <c>inconclusive</c>; and a detail.
+    /// <c>none</c> (no validator configured), <c>pending</c> (not judged yet, or the validator could not be
+    /// reached or did not answer in time; the answer stands), <c>not_selected</c> (the validator's lottery
+    /// skipped it), <c>valid</c>, <c>fraud</c>, <c>inconclusive</c>; and a detail.
     /// </summary>
-    public static (string Status, string Detail) Of(ClientAnswer answer)
+    public static (string Status, string Detail) Of(ClientAudit audit) => (audit.Status switch
     {
-        if (answer.AuditError is { } error)
-        {
-            return ("pending", error);
-        }
+        ClientAuditStatus.NotRequested => "none",
+        ClientAuditStatus.NotSelected => "not_selected",
+        ClientAuditStatus.Valid => "valid",
+        ClientAuditStatus.Fraud => "fraud",
+        ClientAuditStatus.Inconclusive => "inconclusive",
+        _ => "pending",
+    }, audit.Status == ClientAuditStatus.NotRequested ? string.Empty : audit.Detail);
 
-        if (answer.Audit is not { } audit)
-        {
-            return ("none", string.Empty);
-        }
-
-        if (!audit.Selected)
-        {
-            return ("not_selected", audit.Detail);
-        }
-
-        if (audit.VerdictEnvelope.IsEmpty)
-        {
-            return ("pending", audit.Detail);
-        }
-
-        try
-        {
-            var verdict = SignedMessage.Open<Verdict>(audit.VerdictEnvelope).Message;
-            return (verdict.Outcome switch { VerdictOutcome.Valid => "valid", VerdictOutcome.Fraud => "fraud", _ => "inconclusive" }, audit.Detail);
-        }
-        catch (Core.Errors.PoIPException)
-        {
-            return ("pending", "the validator's verdict did not verify.");
-        }
-    }
+    /// <summary>The state now: the audit's outcome if it is over, else <c>pending</c> (it runs after the answer and is not waited for).</summary>
+    public static (string Status, string Detail) Now(ClientAnswer answer) =>
+        answer.Audit.IsCompletedSuccessfully ? Of(answer.Audit.Result) : ("pending", "the audit runs after the answer; see receipt_url for its outcome.");
 }

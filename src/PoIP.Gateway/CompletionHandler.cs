@@ -184,12 +184,23 @@ internal sealed class CompletionHandler(
     {
         var receipt = answer.Receipt;
         string receiptId = receipt.Hash.ToString();
-        var (audit, detail) = AuditStatus.Of(answer);
-        receipts.Add(receiptId, new ReceiptFile(answer.Request, request.Prompt, receipt, answer.OutputTokens).ToUtf8Json(), audit, detail);
-        if (audit is "valid" or "fraud" or "inconclusive")
-        {
-            metrics.Audited(audit);
-        }
+        var (audit, detail) = AuditStatus.Now(answer);
+        receipts.Add(receiptId, new ReceiptFile(answer.Request, request.Prompt, receipt, answer.OutputTokens).ToUtf8Json(), audit, detail, auditFinal: false);
+        _ = answer.Audit.ContinueWith(
+            t =>
+            {
+                // The audit ends after the answer went out (it never holds back the final chunk): record it for /v1/receipts.
+                var (outcome, outcomeDetail) = AuditStatus.Of(t.Result);
+                if (outcome is "valid" or "fraud" or "inconclusive")
+                {
+                    metrics.Audited(outcome);
+                }
+
+                receipts.SetAudit(receiptId, outcome, outcomeDetail);
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously | TaskContinuationOptions.OnlyOnRanToCompletion,
+            TaskScheduler.Default);
 
         metrics.Completed(Operation(request.Kind), request.Model.Name, time.GetElapsedTime(started), firstToken, receipt.Message.Timings.PromptTokens, receipt.Message.OutputTokenCount, null);
         return new PoIPInfo(

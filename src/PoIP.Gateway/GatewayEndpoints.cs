@@ -9,8 +9,11 @@ using PoIP.Hosting.Client;
 namespace PoIP.Gateway;
 
 /// <summary>The read-only endpoints: models, nodes, receipts, health; and the API-key check.</summary>
-internal sealed class GatewayEndpoints(PoIPGatewayOptions options, ClientAccessor client, ReceiptStore receipts)
+internal sealed class GatewayEndpoints(PoIPGatewayOptions options, ClientAccessor client, ReceiptStore receipts, TimeProvider time)
 {
+    /// <summary>Longest <c>?wait=</c> on <c>/v1/receipts/{id}</c>.</summary>
+    public const int MaxAuditWaitSeconds = 60;
+
     public async Task ModelsAsync(HttpContext context)
     {
         byte[] json = CompletionJson.Write(w =>
@@ -49,8 +52,29 @@ internal sealed class GatewayEndpoints(PoIPGatewayOptions options, ClientAccesso
             return;
         }
 
-        context.Response.Headers["x-poip-audit"] = entry.AuditStatus;
-        context.Response.Headers["x-poip-audit-detail"] = Uri.EscapeDataString(entry.AuditDetail.Length > 512 ? entry.AuditDetail[..512] : entry.AuditDetail);
+        // ?wait=SECONDS (0 to 60): wait that long for an audit still running (it runs after the answer).
+        string? waitText = context.Request.Query["wait"];
+        if (waitText is not null)
+        {
+            if (!int.TryParse(waitText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int wait) || wait > MaxAuditWaitSeconds)
+            {
+                await WriteErrorAsync(context, new ApiError(400, $"wait must be a whole number of seconds from 0 to {MaxAuditWaitSeconds}.", "wait", "invalid_value")).ConfigureAwait(false);
+                return;
+            }
+
+            try
+            {
+                await entry.Audited.WaitAsync(TimeSpan.FromSeconds(wait), time, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // still pending: answer with the state now
+            }
+        }
+
+        var (status, detail) = entry.Audit;
+        context.Response.Headers["x-poip-audit"] = status;
+        context.Response.Headers["x-poip-audit-detail"] = Uri.EscapeDataString(detail.Length > 512 ? detail[..512] : detail);
         await WriteJsonAsync(context, 200, entry.File).ConfigureAwait(false);
     }
 
@@ -98,7 +122,8 @@ internal sealed class GatewayEndpoints(PoIPGatewayOptions options, ClientAccesso
                     w.WriteNull("price_per_token");
                 }
 
-                if (listing.TokensPerSecond is { } speed)
+                poip.Diagnoses.TryGetValue(id, out var diagnosis);
+                if ((diagnosis?.TokensPerSecond ?? listing.TokensPerSecond) is { } speed)
                 {
                     w.WriteNumber("tokens_per_second", speed);
                 }
@@ -107,13 +132,37 @@ internal sealed class GatewayEndpoints(PoIPGatewayOptions options, ClientAccesso
                     w.WriteNull("tokens_per_second");
                 }
 
-                if (listing.KnownAnswerPassed is { } passed)
+                if ((diagnosis?.KnownAnswerPassed ?? listing.KnownAnswerPassed) is { } passed)
                 {
                     w.WriteBoolean("known_answer_passed", passed);
                 }
                 else
                 {
                     w.WriteNull("known_answer_passed");
+                }
+
+                w.WriteBoolean("routed_around", diagnosis?.KnownAnswerPassed == false);
+                if (diagnosis is null)
+                {
+                    w.WriteNull("diagnosis");
+                }
+                else
+                {
+                    w.WriteStartObject("diagnosis");
+                    w.WriteNumber("at", diagnosis.At.ToUnixTimeSeconds());
+                    w.WriteString("detail", diagnosis.Detail);
+                    w.WriteString("engine", diagnosis.Engine?.ToString());
+                    w.WriteNumber("challenges", diagnosis.Challenges);
+                    if (diagnosis.TimeToFirstToken is { } ttft)
+                    {
+                        w.WriteNumber("time_to_first_token_ms", Math.Round(ttft.TotalMilliseconds, 2));
+                    }
+                    else
+                    {
+                        w.WriteNull("time_to_first_token_ms");
+                    }
+
+                    w.WriteEndObject();
                 }
 
                 w.WriteEndObject();

@@ -36,6 +36,7 @@ public static class PoIPGatewayExtensions
         services.AddSingleton<ReceiptStore>();
         services.AddSingleton<CompletionHandler>();
         services.AddSingleton<GatewayEndpoints>();
+        services.AddHostedService<NodeDiagnoser>();
         services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(GatewayMetrics.MeterName).AddPrometheusExporter());
         return services;
     }

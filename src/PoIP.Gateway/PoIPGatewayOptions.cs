@@ -1,4 +1,5 @@
 using PoIP.Core.Money;
+using PoIP.Hosting.Client;
 
 namespace PoIP.Gateway;
 
@@ -41,6 +42,14 @@ public sealed class PoIPGatewayOptions
     /// <summary>Receipts kept for <c>GET /v1/receipts/{id}</c> (oldest dropped first). Default 10,000.</summary>
     public int ReceiptCapacity { get; set; } = 10_000;
 
+    /// <summary>
+    /// How often the gateway diagnoses every node it knows for a model with known-answer challenges
+    /// (stories260K today; <see cref="PoIPClient.DiagnoseAsync"/>): ordinary paid requests whose tokens are
+    /// checked exactly, plus the speed they show. A node that fails is routed around; results appear in
+    /// <c>/v1/nodes</c>. Null (default): never; at least 10 seconds.
+    /// </summary>
+    public TimeSpan? DiagnosticsInterval { get; set; }
+
     /// <summary>Returns the first problem, or null.</summary>
     internal string? Validate() =>
         Models.Count == 0 ? "gateway: at least one model is required."
@@ -57,5 +66,6 @@ public sealed class PoIPGatewayOptions
         : RetryAfterSeconds is < 1 or > 3600 ? $"gateway: RetryAfterSeconds must be in [1, 3600] (got {RetryAfterSeconds})."
         : ReceiptCapacity is < 1 or > 10_000_000 ? $"gateway: ReceiptCapacity must be in [1, 10000000] (got {ReceiptCapacity})."
         : MaxPricePerToken.IsZero ? "gateway: MaxPricePerToken must be positive."
+        : DiagnosticsInterval < TimeSpan.FromSeconds(10) ? "gateway: DiagnosticsInterval must be at least 10 seconds."
         : null;
 }

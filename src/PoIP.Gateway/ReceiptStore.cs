@@ -5,16 +5,20 @@ namespace PoIP.Gateway;
 /// <summary>
 /// The receipts of answers this gateway delivered, by receipt id (hex), for
 /// <c>GET /v1/receipts/{id}</c>: the receipt file's bytes (the format <c>poip verify</c> reads) and the
-/// audit state. Bounded: past <see cref="PoIPGatewayOptions.ReceiptCapacity"/> the oldest is dropped.
+/// audit state, updated when the audit (which runs after the answer) ends. Bounded: past
+/// <see cref="PoIPGatewayOptions.ReceiptCapacity"/> the oldest is dropped.
 /// </summary>
 internal sealed class ReceiptStore(PoIPGatewayOptions options)
 {
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _order = new();
 
-    public void Add(string receiptId, byte[] file, string auditStatus, string auditDetail)
+    /// <summary>Stores a delivered answer's receipt; <paramref name="auditFinal"/> says whether its audit state can still change.</summary>
+    public void Add(string receiptId, byte[] file, string auditStatus, string auditDetail, bool auditFinal)
     {
-        if (_entries.TryAdd(receiptId, new Entry(file, auditStatus, auditDetail)))
+        var entry = new Entry(file);
+        entry.Set(auditStatus, auditDetail, auditFinal);
+        if (_entries.TryAdd(receiptId, entry))
         {
             _order.Enqueue(receiptId);
             while (_entries.Count > options.ReceiptCapacity && _order.TryDequeue(out string? oldest))
@@ -24,8 +28,52 @@ internal sealed class ReceiptStore(PoIPGatewayOptions options)
         }
     }
 
+    /// <summary>Records the outcome of a stored receipt's audit (nothing when it was dropped meanwhile).</summary>
+    public void SetAudit(string receiptId, string auditStatus, string auditDetail)
+    {
+        if (_entries.TryGetValue(receiptId, out var entry))
+        {
+            entry.Set(auditStatus, auditDetail, final: true);
+        }
+    }
+
     public Entry? Find(string receiptId) => _entries.TryGetValue(receiptId, out var entry) ? entry : null;
 
-    /// <summary>One stored receipt.</summary>
-    internal sealed record Entry(byte[] File, string AuditStatus, string AuditDetail);
+    /// <summary>One stored receipt and its audit state.</summary>
+    internal sealed class Entry(byte[] file)
+    {
+        private readonly TaskCompletionSource _audited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private (string Status, string Detail) _audit = ("pending", string.Empty);
+        private readonly Lock _lock = new();
+
+        public byte[] File { get; } = file;
+
+        /// <summary>The audit state now (status, detail).</summary>
+        public (string Status, string Detail) Audit
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return _audit;
+                }
+            }
+        }
+
+        /// <summary>Completes when the audit is over (at once when it was over on delivery).</summary>
+        public Task Audited => _audited.Task;
+
+        public void Set(string status, string detail, bool final)
+        {
+            lock (_lock)
+            {
+                _audit = (status, detail);
+            }
+
+            if (final)
+            {
+                _audited.TrySetResult();
+            }
+        }
+    }
 }

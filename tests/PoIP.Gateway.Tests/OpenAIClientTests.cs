@@ -30,7 +30,7 @@ public sealed class OpenAIClientTests(GatewayFixture fixture)
         Assert.Equal(fixture.Model.Id.ToString(), poip.GetProperty("model_id").GetString());
         Assert.Equal(64, poip.GetProperty("receipt_id").GetString()!.Length);
         Assert.Equal(7UL, poip.GetProperty("seed").GetUInt64());
-        Assert.Equal("valid", poip.GetProperty("audit").GetString()); // the validator audits every answer here
+        Assert.Contains(poip.GetProperty("audit").GetString(), new[] { "pending", "valid" }); // audited after the answer (every answer here)
         Assert.Contains(poip.GetProperty("node_id").GetString(), fixture.Network.Nodes.Select(n => n.Id.ToString()));
         Assert.Equal(poip.GetProperty("request_id").GetString(), result.GetRawResponse().Headers.TryGetValue("x-poip-request-id", out string? header) ? header : null);
     }

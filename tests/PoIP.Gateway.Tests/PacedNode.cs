@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
+using Microsoft.Extensions.DependencyInjection;
 using PoIP.Core.Economics;
 using PoIP.Core.Engine;
 using PoIP.Core.Identity;
@@ -37,6 +39,14 @@ internal sealed class PacedNode : IAsyncDisposable
 
     public TaskCompletionSource ClientGone { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Completes when the node is done with its stream: true when it sent a receipt (and could claim payment).</summary>
+    public TaskCompletionSource<bool> ReceiptSent { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public PeerId Id => _key.PeerId;
+
+    /// <summary>The meter factory of this node's engine (the scope of its meters).</summary>
+    public IMeterFactory Meters { get; private init; } = null!;
+
     public static async Task<PacedNode> StartAsync(GatewayFixture fixture)
     {
         var key = Ed25519KeyPair.Generate();
@@ -44,7 +54,10 @@ internal sealed class PacedNode : IAsyncDisposable
         await ledger.CreateAccountAsync(OperationId.New(), key.PeerId);
         await ledger.DepositAsync(OperationId.New(), key.PeerId, TokenAmount.FromTokens(201));
         await ledger.StakeAsync(OperationId.New(), key.PeerId, TokenAmount.FromTokens(200));
-        var inner = await LlamaInferenceEngine.LoadAsync(new LlamaEngineOptions { ModelPath = GatewayFixture.Stories, Threads = 1, ContextSize = 512, MaxOutputTokens = 200, MaxPromptTokens = 256 });
+        // Its own meter factory, so a test can watch this engine's sequences apart from every other engine
+        // in the process (validators re-executing earlier answers, whose audits run after them).
+        var meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
+        var inner = await LlamaInferenceEngine.LoadAsync(new LlamaEngineOptions { ModelPath = GatewayFixture.Stories, Threads = 1, ContextSize = 512, MaxOutputTokens = 200, MaxPromptTokens = 256 }, logger: null, meterFactory: meters);
         var engine = new PacedEngine(inner);
         var service = new InferenceService(new InferenceServiceOptions
         {
@@ -57,18 +70,19 @@ internal sealed class PacedNode : IAsyncDisposable
         options.ListenAddresses.Add(Multiaddr.Parse("/ip4/127.0.0.1/tcp/0"));
         var host = Libp2pHost.Create(options);
         await host.StartAsync();
-        var node = new PacedNode(key, host, engine, host.ListenAddresses[0].WithPeerId(key.PeerId));
+        var node = new PacedNode(key, host, engine, host.ListenAddresses[0].WithPeerId(key.PeerId)) { Meters = meters };
         host.SetHandler(InferenceService.ProtocolId, async (stream, ct) =>
         {
             // Watch the stream only once the request was read (two concurrent reads are not allowed).
             engine.OnGenerate = () => _ = WatchAsync(stream, node);
             try
             {
-                await service.ServeAsync(stream, ct);
+                node.ReceiptSent.TrySetResult((await service.ServeAsync(stream, ct)).Served);
             }
             catch (Exception ex) when (ex is Libp2pException or IOException)
             {
                 // writing a token to the closed stream failed: the node stopped generating
+                node.ReceiptSent.TrySetResult(false);
             }
         });
         return node;
@@ -113,6 +127,9 @@ internal sealed class PacedNode : IAsyncDisposable
 
         public Action? OnGenerate { get; set; }
 
+        /// <summary>Completes when a generation started (the request reached the engine).</summary>
+        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         public void Allow(int tokens) => _allowed.Release(tokens);
 
         public IReadOnlyList<int> Tokenize(string text, bool addBeginOfSequence) => inner.Tokenize(text, addBeginOfSequence);
@@ -122,6 +139,7 @@ internal sealed class PacedNode : IAsyncDisposable
         public async IAsyncEnumerable<GeneratedToken> GenerateAsync(GenerationRequest request, IActivationObserver? observer = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
         {
             OnGenerate?.Invoke();
+            Started.TrySetResult();
             try
             {
                 await foreach (var token in inner.GenerateAsync(request, observer, cancellationToken))

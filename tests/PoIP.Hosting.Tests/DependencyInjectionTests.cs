@@ -68,8 +68,10 @@ public sealed class DependencyInjectionTests : IDisposable
         Assert.Equal(nodeRuntime.PeerId.Value, answer.Receipt.Signer);
         Assert.Equal(24, answer.OutputTokens.Count);
         Assert.False(string.IsNullOrWhiteSpace(answer.Text));
-        Assert.True(answer.Audit!.Selected);
-        Assert.Equal(VerdictOutcome.Valid, SignedMessage.Open<Verdict>(answer.Audit.VerdictEnvelope).Message.Outcome);
+        var audit = await answer.Audit; // runs after the answer
+        Assert.True(audit.Reply!.Selected);
+        Assert.Equal(ClientAuditStatus.Valid, audit.Status);
+        Assert.Equal(VerdictOutcome.Valid, SignedMessage.Open<Verdict>(audit.Reply.VerdictEnvelope).Message.Outcome);
         Assert.Equal(1, nodeRuntime.Served);
 
         var stakes = clientHost.Services.GetRequiredService<Core.Economics.IStakeManager>();

@@ -168,7 +168,9 @@ internal sealed class ClientAskCommand : AsyncCommand<ClientAskSettings>
                 continue;
             }
 
-            Print(prompt, answer, System.Diagnostics.Stopwatch.GetElapsedTime(started), settings.Json);
+            var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            var audit = await answer.Audit; // the audit runs after the answer; the command reports it, so it waits (bounded by the client's audit timeout)
+            Print(prompt, answer, audit, elapsed, settings.Json);
         }
 
         if (settings.Json)
@@ -179,20 +181,20 @@ internal sealed class ClientAskCommand : AsyncCommand<ClientAskSettings>
         return failed == 0 ? 0 : 1;
     }
 
-    private static void Print(string prompt, ClientAnswer answer, TimeSpan elapsed, bool json)
+    private static void Print(string prompt, ClientAnswer answer, ClientAudit audit, TimeSpan elapsed, bool json)
     {
         var receipt = answer.Receipt.Message;
         string verdict = "not sent to a validator";
         string detail = string.Empty;
-        if (answer.Audit is { } audit)
-        {
-            verdict = !audit.Selected ? "not selected" : audit.VerdictEnvelope.IsEmpty ? "no verdict" : SignedMessage.Open<Verdict>(audit.VerdictEnvelope).Message.Outcome.ToString();
-            detail = audit.Detail;
-        }
-        else if (answer.AuditError is { } auditError)
+        if (audit.Status == ClientAuditStatus.Pending)
         {
             verdict = "pending";
-            detail = "validator unreachable, answer kept: " + auditError;
+            detail = audit.Detail;
+        }
+        else if (audit.Reply is { } reply)
+        {
+            verdict = !reply.Selected ? "not selected" : audit.Verdict is { } signed ? signed.Message.Outcome.ToString() : "no verdict";
+            detail = audit.Detail;
         }
 
         if (json)
@@ -211,7 +213,7 @@ internal sealed class ClientAskCommand : AsyncCommand<ClientAskSettings>
                 ["stop"] = receipt.StopReason.ToString(),
                 ["attempts"] = answer.Attempts,
                 ["failed_attempts"] = answer.FailedAttempts,
-                ["audit_selected"] = answer.Audit?.Selected ?? false,
+                ["audit_selected"] = audit.Reply?.Selected ?? false,
                 ["verdict"] = verdict,
                 ["detail"] = detail,
                 ["elapsed_ms"] = Math.Round(elapsed.TotalMilliseconds, 1),

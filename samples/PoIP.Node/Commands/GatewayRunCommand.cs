@@ -38,10 +38,20 @@ internal sealed class GatewayRunSettings : RoleSettings
     [Description("Most paid per token (the escrowed cap is this × max_tokens). Default 0.001.")]
     public string PricePerToken { get; init; } = "0.001";
 
+    [CommandOption("--diagnose-every <SECONDS>")]
+    [Description("Diagnose every node serving stories260K with known-answer challenges this often (at least 10; shown in /v1/nodes, failing nodes routed around). Default: never.")]
+    public int? DiagnoseEvery { get; init; }
+
+    [CommandOption("--hedge-after <MS>")]
+    [Description("Also ask the next node when an attempt produced no token for this many milliseconds (1 to 60000; the first token wins, the other attempt is cancelled and never paid). Default: no hedging.")]
+    public int? HedgeAfter { get; init; }
+
     public override Spectre.Console.ValidationResult Validate() =>
         GatewayServer.ParseHttp(Http) is null ? Spectre.Console.ValidationResult.Error($"--http must be an IP address and a port, e.g. 127.0.0.1:8080 (got '{Http}').")
         : Peers.Length == 0 ? Spectre.Console.ValidationResult.Error("at least one --peer is required.")
         : MaxTokens is < 1 or > 65_536 ? Spectre.Console.ValidationResult.Error("--max-tokens must be 1 to 65536.")
+        : HedgeAfter is < 1 or > 60_000 ? Spectre.Console.ValidationResult.Error("--hedge-after must be 1 to 60000 milliseconds.")
+        : DiagnoseEvery is < 10 or > 86_400 ? Spectre.Console.ValidationResult.Error("--diagnose-every must be 10 to 86400 seconds.")
         : Spectre.Console.ValidationResult.Success();
 }
 
@@ -66,6 +76,7 @@ internal sealed class GatewayRunCommand : AsyncCommand<GatewayRunSettings>
                 .AddEmbeddedEconomics(o => o.DatabasePath = ledger)
                 .AddClient(o =>
                 {
+                    o.HedgeAfter = settings.HedgeAfter is { } hedge ? TimeSpan.FromMilliseconds(hedge) : null;
                     foreach (string peer in settings.Peers)
                     {
                         o.Nodes.Add(peer);
@@ -87,6 +98,7 @@ internal sealed class GatewayRunCommand : AsyncCommand<GatewayRunSettings>
                 o.MaxTokensLimit = settings.MaxTokens;
                 o.DefaultMaxTokens = Math.Min(48, settings.MaxTokens);
                 o.MaxPricePerToken = price;
+                o.DiagnosticsInterval = settings.DiagnoseEvery is { } every ? TimeSpan.FromSeconds(every) : null;
                 foreach (string apiKey in settings.ApiKeys)
                 {
                     o.ApiKeys.Add(apiKey);

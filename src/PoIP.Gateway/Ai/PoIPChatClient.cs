@@ -18,7 +18,8 @@ namespace PoIP.Gateway.Ai;
 /// <c>MaxOutputTokens</c>, <c>Temperature</c>, <c>TopP</c>, <c>TopK</c>, <c>Seed</c> and
 /// <c>StopSequences</c>. Each response carries the receipt id, request id, node id and audit state in
 /// <see cref="ChatResponse.AdditionalProperties"/> (<c>poip.receipt_id</c>, …) and the
-/// <see cref="ClientAnswer"/> as its raw representation.
+/// <see cref="ClientAnswer"/> as its raw representation (the audit runs after the answer: <c>poip.audit</c>
+/// is <c>pending</c> until it ends; await <see cref="ClientAnswer.Audit"/> for its outcome).
 /// </summary>
 public sealed class PoIPChatClient : IChatClient
 {
@@ -163,7 +164,7 @@ public sealed class PoIPChatClient : IChatClient
 
     private static AdditionalPropertiesDictionary Properties(ClientAnswer answer)
     {
-        var (audit, detail) = AuditStatus.Of(answer);
+        var (audit, detail) = AuditStatus.Now(answer);
         return new AdditionalPropertiesDictionary
         {
             ["poip.receipt_id"] = answer.Receipt.Hash.ToString(),

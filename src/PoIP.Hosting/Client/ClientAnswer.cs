@@ -1,6 +1,5 @@
 using PoIP.Core.Identity;
 using PoIP.Core.Protocol;
-using PoIP.Network.AuditProtocol;
 
 namespace PoIP.Hosting.Client;
 
@@ -11,9 +10,7 @@ namespace PoIP.Hosting.Client;
 /// <param name="Request">The signed request that was answered.</param>
 /// <param name="Receipt">The node's signed, client-checked receipt.</param>
 /// <param name="Attempts">Nodes tried (1 when the first answered).</param>
-/// <param name="Audit">The validator's reply, when one was asked.</param>
 /// <param name="FailedAttempts">Why each earlier attempt failed (node and reason).</param>
-/// <param name="AuditError">Why the validator could not be asked (the answer stands, its audit is pending); null otherwise.</param>
 public sealed record ClientAnswer(
     string Text,
     IReadOnlyList<int> OutputTokens,
@@ -21,6 +18,16 @@ public sealed record ClientAnswer(
     SignedMessage<InferenceRequest> Request,
     SignedMessage<InferenceReceipt> Receipt,
     int Attempts,
-    AuditReply? Audit,
-    IReadOnlyList<string> FailedAttempts,
-    string? AuditError = null);
+    IReadOnlyList<string> FailedAttempts)
+{
+    /// <summary>
+    /// The audit, which runs after the answer was returned: it completes when the validator has judged
+    /// the transaction, or with <see cref="ClientAuditStatus.Pending"/> when it could not be reached or
+    /// did not answer within <see cref="PoIPClientOptions.AuditTimeout"/>. It never faults and never
+    /// takes the answer back; a caller that does not care need not await it.
+    /// </summary>
+    public Task<ClientAudit> Audit { get; init; } = Task.FromResult(ClientAudit.NotRequested);
+
+    /// <summary>Hedged attempts cancelled because another node's first token came first (never paid; see <see cref="PoIPClientOptions.HedgeAfter"/>).</summary>
+    public int HedgesCancelled { get; init; }
+}

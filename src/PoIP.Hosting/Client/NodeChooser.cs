@@ -22,6 +22,7 @@ internal sealed class NodeChooser
     private readonly StakeCache _stakes;
     private readonly ConcurrentDictionary<PeerId, double> _latencyTicks = new();
     private readonly ConcurrentDictionary<PeerId, byte> _attempted = new();
+    private readonly ConcurrentDictionary<PeerId, byte> _excluded = new();
     private int _next;
 
     public NodeChooser(PoIPClientOptions options, ReputationBook reputation)
@@ -43,7 +44,7 @@ internal sealed class NodeChooser
         for (int i = 0; i < nodes.Count; i++)
         {
             var node = nodes[(start + i) % nodes.Count];
-            if (!tried.Contains(node.PeerId!.Value))
+            if (!tried.Contains(node.PeerId!.Value) && !_excluded.ContainsKey(node.PeerId!.Value))
             {
                 remaining.Add(node);
             }
@@ -83,6 +84,12 @@ internal sealed class NodeChooser
 
     /// <summary>The smoothed time to first token of every measured node.</summary>
     public IReadOnlyDictionary<PeerId, TimeSpan> Latencies => _latencyTicks.ToDictionary(kv => kv.Key, kv => TimeSpan.FromTicks((long)kv.Value));
+
+    /// <summary>Routes around <paramref name="node"/> (it failed a known-answer challenge) until <see cref="Include"/>.</summary>
+    public void Exclude(PeerId node) => _excluded.TryAdd(node, 0);
+
+    /// <summary>Routes to <paramref name="node"/> again (a later diagnosis passed).</summary>
+    public void Include(PeerId node) => _excluded.TryRemove(node, out _);
 
     /// <summary>Notes that an attempt went to <paramref name="node"/>.</summary>
     public void Attempted(PeerId node) => _attempted.TryAdd(node, 0);

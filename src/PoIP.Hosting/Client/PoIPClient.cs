@@ -1,13 +1,17 @@
 using System.Collections.Concurrent;
 using Polly;
 using Polly.CircuitBreaker;
+using Polly.Hedging;
 using Polly.Retry;
 using PoIP.Core.Economics;
+using PoIP.Core.Engine;
+using PoIP.Core.Money;
 using PoIP.Core.Hashing;
 using PoIP.Core.Identity;
 using PoIP.Core.Protocol;
 using PoIP.Core.Proofs;
 using PoIP.Economics.Reputation;
+using PoIP.Inference.Diagnostics;
 using PoIP.Network.AuditProtocol;
 using PoIP.Network.Addressing;
 using PoIP.Network.InferProtocol;
@@ -28,6 +32,7 @@ public sealed class PoIPClient
     private readonly ConcurrentDictionary<PeerId, ResiliencePipeline> _breakers = new();
     private readonly ConcurrentDictionary<PeerId, CircuitBreakerStateProvider> _breakerStates = new();
     private readonly ConcurrentQueue<RequestId> _escrows = new();
+    private readonly ConcurrentDictionary<PeerId, NodeDiagnosis> _diagnoses = new();
     private readonly NodeChooser _chooser;
     private readonly INodeDirectory _directory;
     private long _nonce;
@@ -61,8 +66,9 @@ public sealed class PoIPClient
     /// Asks a question; returns a checked answer or throws <see cref="NodeFailedException"/> when no
     /// node answered. When <paramref name="onText"/> is given it receives each piece as it arrives;
     /// once a piece has reached it, a failing node ends the request (another node would repeat text
-    /// already shown). A validator that cannot be reached does not lose the answer: it is returned
-    /// with <see cref="ClientAnswer.AuditError"/> set and the audit pending.
+    /// already shown). The answer is returned as soon as it is delivered and its receipt checked; the
+    /// audit follows in <see cref="ClientAnswer.Audit"/> (a validator outage or slowness leaves it pending,
+    /// never loses or delays the answer).
     /// </summary>
     public Task<ClientAnswer> AskAsync(string prompt, AskOptions options, Action<string>? onText = null, CancellationToken cancellationToken = default) =>
         AskAsync(prompt, options, onText, onRequest: null, cancellationToken);
@@ -73,8 +79,8 @@ public sealed class PoIPClient
     /// <summary>The client's options (stakes, validators).</summary>
     internal PoIPClientOptions Options => _options;
 
-    /// <summary>The latest smoothed time to first token per node.</summary>
-    internal IReadOnlyDictionary<PeerId, TimeSpan> Latencies => _chooser.Latencies;
+    /// <summary>The smoothed time to first token per measured node (a hedge that lost before its first token counts its silence as a lower bound).</summary>
+    public IReadOnlyDictionary<PeerId, TimeSpan> Latencies => _chooser.Latencies;
 
     /// <summary>Whether <paramref name="node"/>'s circuit is open (the node is skipped).</summary>
     internal bool IsBroken(PeerId node) => _breakerStates.TryGetValue(node, out var state) && state.CircuitState is CircuitState.Open or CircuitState.Isolated;
@@ -86,16 +92,13 @@ public sealed class PoIPClient
         ArgumentNullException.ThrowIfNull(options);
         var nodes = (await _directory.FindNodesAsync(options.Model, cancellationToken).ConfigureAwait(false))
             .Select(l => l.Address).Where(a => a.PeerId is not null).DistinctBy(a => a.PeerId).ToList();
-        int start = _chooser.StartRequest();
-        int attempts = 0;
+        var state = new RequestState(prompt, options, nodes, _chooser.StartRequest(), onRequest, cancellationToken);
         bool delivered = false;
         Action<string>? deliver = onText is null ? null : piece =>
         {
             delivered = true;
             onText(piece);
         };
-        var tried = new HashSet<PeerId>();
-        var failures = new List<string>();
         var retry = new ResiliencePipelineBuilder<ClientAnswer>()
             .AddRetry(new RetryStrategyOptions<ClientAnswer>
             {
@@ -110,19 +113,134 @@ public sealed class PoIPClient
             return await retry.ExecuteAsync(
                 async ct =>
                 {
-                    attempts++;
-                    var node = await _chooser.ChooseAsync(nodes, start, tried, options.PriceCap, ct).ConfigureAwait(false)
-                        ?? throw new NodeAttemptException(tried.Count == 0 ? "no node is eligible (stake or price)." : "no other eligible node.");
-                    tried.Add(node.PeerId!.Value);
-                    var breaker = _breakers.GetOrAdd(node.PeerId!.Value, CreateBreaker);
-                    return await breaker.ExecuteAsync(async innerCt => await AttemptAsync(node, prompt, options, attempts, failures, deliver, onRequest, innerCt).ConfigureAwait(false), ct).ConfigureAwait(false);
+                    var winner = await RaceAsync(state, ct).ConfigureAwait(false);
+                    foreach (var other in state.Others(winner))
+                    {
+                        Lose(state, other); // a hedge that produced a token too late is cancelled here, before its node can finish
+                    }
+
+                    winner.Deliver(deliver);
+                    var (request, outcome) = await winner.Completion.ConfigureAwait(false);
+                    return Answered(state, request, outcome);
                 },
                 cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is NodeAttemptException or BrokenCircuitException)
         {
-            throw new NodeFailedException($"No node answered after {attempts} attempts: {string.Join("; ", failures)}", ex);
+            throw new NodeFailedException($"No node answered after {state.Attempts} attempts: {string.Join("; ", state.Failures)}", ex);
         }
+    }
+
+    /// <summary>
+    /// Starts an attempt and, when <see cref="PoIPClientOptions.HedgeAfter"/> is set, another node's attempt
+    /// each time the running ones have produced no token for that long (Polly hedging; a failure before the
+    /// first token starts the next one at once). The first attempt to produce a token wins; the others are
+    /// cancelled (their streams reset, so their nodes stop before a receipt exists and their escrows can
+    /// only be refunded).
+    /// </summary>
+    private async Task<Attempt> RaceAsync(RequestState state, CancellationToken cancellationToken)
+    {
+        if (_options.HedgeAfter is not { } after || state.Nodes.Count < 2)
+        {
+            return await StartAsync(state, cancellationToken).ConfigureAwait(false);
+        }
+
+        var hedging = new ResiliencePipelineBuilder<Attempt> { TimeProvider = _options.TimeProvider }
+            .AddHedging(new HedgingStrategyOptions<Attempt>
+            {
+                Delay = after,
+                MaxHedgedAttempts = Math.Clamp(Math.Min(_options.MaxHedgedAttempts, state.Nodes.Count - 1), 1, 10),
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is NodeAttemptException or BrokenCircuitException),
+            })
+            .Build();
+        return await hedging.ExecuteAsync(async ct => await StartAsync(state, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Chooses an untried node and starts an attempt on it; returns once it produced its first token (or
+    /// finished). <paramref name="raceToken"/> cancels it only until then: a hedge that lost is cancelled
+    /// through it, the winner's generation continues on the caller's token.
+    /// </summary>
+    private async Task<Attempt> StartAsync(RequestState state, CancellationToken raceToken)
+    {
+        Multiaddr node;
+        await state.Choosing.WaitAsync(raceToken).ConfigureAwait(false);
+        try
+        {
+            node = await _chooser.ChooseAsync(state.Nodes, state.Start, state.Tried, state.Options.PriceCap, raceToken).ConfigureAwait(false)
+                ?? throw new NodeAttemptException(state.Tried.Count == 0 ? "no node is eligible (stake or price)." : "no other eligible node.");
+            state.Tried.Add(node.PeerId!.Value);
+            Interlocked.Increment(ref state.Attempts);
+        }
+        finally
+        {
+            state.Choosing.Release();
+        }
+
+        var nodeId = node.PeerId!.Value;
+        var attempt = new Attempt(nodeId, CancellationTokenSource.CreateLinkedTokenSource(state.CallerToken), _options.TimeProvider.GetTimestamp());
+        state.Started(attempt);
+        var breaker = _breakers.GetOrAdd(nodeId, CreateBreaker);
+        using (raceToken.Register(() => Lose(state, attempt)))
+        {
+            attempt.Completion = breaker.ExecuteAsync(async ct => await AttemptAsync(node, state, attempt, ct).ConfigureAwait(false), attempt.Token).AsTask();
+            _ = attempt.Completion.ContinueWith(
+                t =>
+                {
+                    _ = t.Exception; // a lost attempt's failure is expected: observed here
+                    attempt.Dispose();
+                },
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+            await Task.WhenAny(attempt.FirstToken, attempt.Completion).ConfigureAwait(false);
+        }
+
+        if (!attempt.HasFirstToken)
+        {
+            await attempt.Completion.ConfigureAwait(false); // finished without a token (rethrows its failure)
+        }
+
+        return attempt;
+    }
+
+    /// <summary>Cancels an attempt that lost the race (once); counts it and, when it had produced no token, records how long it was silent as a lower bound of its latency.</summary>
+    private void Lose(RequestState state, Attempt attempt)
+    {
+        if (attempt.Completion is { IsCompleted: true } || state.CallerToken.IsCancellationRequested)
+        {
+            attempt.Cancel(); // finished already, or the caller gave up: nothing lost to hedging
+            return;
+        }
+
+        if (!attempt.Lose())
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref state.HedgesCancelled);
+        if (!attempt.HasFirstToken)
+        {
+            // It was at least this slow (a censored sample), so the competition learns it even though it never answered.
+            _chooser.ObserveLatency(attempt.Node, _options.TimeProvider.GetElapsedTime(attempt.Started));
+        }
+    }
+
+    private ClientAnswer Answered(RequestState state, SignedMessage<InferenceRequest> request, InferenceOutcome outcome)
+    {
+        var nodeId = outcome.Receipt!.Message.NodeId;
+
+        // The answer is delivered and its receipt checked: return it now. The audit runs afterwards on its
+        // own clock (not the caller's token: the caller may be gone by then) and can neither lose nor delay it.
+        byte[] promptBytes = System.Text.Encoding.UTF8.GetBytes(state.Prompt);
+        var audit = _options.Validators.Count == 0
+            ? Task.FromResult(ClientAudit.NotRequested)
+            : Task.Run(() => AuditAsync(_options.Validators[state.Attempts % _options.Validators.Count], request, promptBytes, outcome.Receipt, outcome.OutputTokens, nodeId), CancellationToken.None);
+        return new ClientAnswer(outcome.Text, outcome.OutputTokens, nodeId, request, outcome.Receipt, state.Attempts, [.. state.Failures])
+        {
+            Audit = audit,
+            HedgesCancelled = Volatile.Read(ref state.HedgesCancelled),
+        };
     }
 
     private ResiliencePipeline CreateBreaker(PeerId node) => new ResiliencePipelineBuilder { TimeProvider = _options.TimeProvider }
@@ -137,20 +255,21 @@ public sealed class PoIPClient
         })
         .Build();
 
-    private async Task<ClientAnswer> AttemptAsync(Multiaddr node, string prompt, AskOptions options, int attempt, List<string> failures, Action<string>? onText, Action<SignedMessage<InferenceRequest>, PeerId>? onRequest, CancellationToken cancellationToken)
+    private async Task<(SignedMessage<InferenceRequest> Request, InferenceOutcome Outcome)> AttemptAsync(Multiaddr node, RequestState state, Attempt attempt, CancellationToken cancellationToken)
     {
+        var options = state.Options;
         var nodeId = node.PeerId!.Value;
         _chooser.Attempted(nodeId);
-        byte[] promptBytes = System.Text.Encoding.UTF8.GetBytes(prompt);
+        byte[] promptBytes = System.Text.Encoding.UTF8.GetBytes(state.Prompt);
         var request = SignedMessage.Create(_options.Key, InferenceRequest.ForPrompt(
-            prompt, options.Model, _options.Key.PeerId, options.Sampling, options.Seed, options.MaxTokens, options.PriceCap,
+            state.Prompt, options.Model, _options.Key.PeerId, options.Sampling, options.Seed, options.MaxTokens, options.PriceCap,
             (ulong)Interlocked.Increment(ref _nonce), _options.TimeProvider.GetUtcNow().Add(_options.AttemptTimeout).AddMinutes(1)));
         var requestId = new RequestId(request.Hash);
         var escrow = await _options.Stakes.OpenEscrowAsync(OperationId.Derive("escrow-open", requestId.Digest.ToArray()), requestId, _options.Key.PeerId, nodeId, options.PriceCap, cancellationToken).ConfigureAwait(false);
         if (escrow.Status is EconomicStatus.InsufficientStake or EconomicStatus.UnknownAccount)
         {
             // The ledger will not let this node be paid (e.g. slashed below the minimum stake): skip it.
-            failures.Add($"{nodeId}: not eligible ({escrow.Status}: {escrow.Detail})");
+            state.Fail($"{nodeId}: not eligible ({escrow.Status}: {escrow.Detail})");
             throw new NodeAttemptException(escrow.Detail);
         }
 
@@ -160,23 +279,20 @@ public sealed class PoIPClient
         }
 
         _escrows.Enqueue(requestId);
-        onRequest?.Invoke(request, nodeId);
+        state.OnRequest?.Invoke(request, nodeId);
 
         InferenceOutcome outcome;
         using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
             timeout.CancelAfter(_options.AttemptTimeout);
-            long started = _options.TimeProvider.GetTimestamp();
-            bool first = true;
             void OnToken(Core.Engine.GeneratedToken token)
             {
-                if (first)
+                if (!attempt.HasFirstToken)
                 {
-                    first = false;
-                    _chooser.ObserveLatency(nodeId, _options.TimeProvider.GetElapsedTime(started));
+                    _chooser.ObserveLatency(nodeId, _options.TimeProvider.GetElapsedTime(attempt.Started));
                 }
 
-                onText?.Invoke(token.Piece);
+                attempt.OnPiece(token.Piece);
             }
 
             try
@@ -207,49 +323,174 @@ public sealed class PoIPClient
         {
             // The escrow stays locked: the ledger refunds it once abandoned (twice the dispute window)
             // or on proven fraud. No receipt exists for it, so it can never be settled: no double charge.
-            failures.Add($"{nodeId}: {outcome.Status} {outcome.Detail}");
+            state.Fail($"{nodeId}: {outcome.Status} {outcome.Detail}");
             Reputation.Record(nodeId, ReputationEvent.Timeout);
             throw new NodeAttemptException(outcome.Detail);
         }
 
         Reputation.Record(nodeId, ReputationEvent.RequestCompleted);
+        return (request, outcome);
+    }
 
-        AuditReply? audit = null;
-        string? auditError = null;
-        if (_options.Validators.Count > 0)
+    /// <summary>The latest network diagnosis of each node this client probed (<see cref="DiagnoseAsync"/>).</summary>
+    public IReadOnlyDictionary<PeerId, NodeDiagnosis> Diagnoses => _diagnoses;
+
+    /// <summary>
+    /// Diagnoses <paramref name="node"/> over the network: sends it the known-answer challenges
+    /// (<see cref="KnownAnswerTest.Challenges"/>: stories260K prompts, sampling and seeds whose tokens every
+    /// honest engine reproduces exactly) as ordinary signed, escrowed and paid requests, indistinguishable
+    /// from other traffic, and measures its time to first token and decode speed on them. A node that
+    /// answers a challenge with other tokens fails: it loses reputation (as proven fraud, in this client's
+    /// book) and is routed around until a later diagnosis passes. The answers are handed to a validator like
+    /// any other (re-execution checks their activations). Never throws for the node's faults: they are the
+    /// diagnosis.
+    /// </summary>
+    /// <param name="node">The node's full multiaddr (with <c>/p2p/</c>).</param>
+    /// <param name="pricePerToken">Most paid per token for the challenges (escrowed as for any request).</param>
+    /// <param name="cancellationToken">Cancels the diagnosis.</param>
+    /// <exception cref="ArgumentException">The address has no peer id.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled.</exception>
+    public async Task<NodeDiagnosis> DiagnoseAsync(Multiaddr node, TokenAmount pricePerToken, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        var nodeId = node.PeerId ?? throw new ArgumentException("The node's address needs a /p2p/<id> component.", nameof(node));
+        var model = ModelId.Parse(KnownAnswerTest.ModelSha256);
+        EngineIdentity? engine = null;
+        TimeSpan? firstTokenTime = null;
+        double decodeSeconds = 0;
+        int decodeTokens = 0, answered = 0;
+        string? failed = null, notChecked = null;
+        foreach (var challenge in KnownAnswerTest.Challenges)
         {
-            var validator = _options.Validators[attempt % _options.Validators.Count];
+            var ask = new AskOptions(model, challenge.Sampling, challenge.Seed, challenge.MaxTokens, pricePerToken.Multiply((ulong)challenge.MaxTokens));
+            var state = new RequestState(challenge.Prompt, ask, [node], _chooser.StartRequest(), null, cancellationToken);
+            Interlocked.Increment(ref state.Attempts);
+            using var attempt = new Attempt(nodeId, CancellationTokenSource.CreateLinkedTokenSource(cancellationToken), _options.TimeProvider.GetTimestamp());
+            long first = 0, last = 0;
+            int pieces = 0;
+            attempt.Deliver(_ =>
+            {
+                last = _options.TimeProvider.GetTimestamp();
+                first = pieces++ == 0 ? last : first;
+            });
+            SignedMessage<InferenceRequest> request;
+            InferenceOutcome outcome;
             try
             {
-                var stream = await _options.Host.OpenStreamAsync(validator, AuditWire.ProtocolId, cancellationToken).ConfigureAwait(false);
-                await using (stream.ConfigureAwait(false))
+                (request, outcome) = await AttemptAsync(node, state, attempt, attempt.Token).ConfigureAwait(false);
+            }
+            catch (NodeAttemptException ex)
+            {
+                // Refused (e.g. over its token limit) or unreachable: that challenge is unchecked. With none
+                // answered yet, the node is not diagnosable now (unreachable, or not serving stories260K).
+                notChecked = (notChecked is null ? string.Empty : notChecked + "; ") + $"{challenge.Name}: not answered ({string.Join("; ", state.Failures.DefaultIfEmpty(ex.Message))})";
+                if (answered == 0)
                 {
-                    audit = await AuditWire.SubmitAsync(stream, request.Envelope.Encoded, promptBytes, outcome.Receipt!.Envelope.Encoded, outcome.OutputTokens, cancellationToken).ConfigureAwait(false);
+                    break;
                 }
 
-                RecordVerdict(audit, validator.PeerId!.Value, new ReceiptId(outcome.Receipt.Hash), nodeId);
+                continue;
             }
-            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+
+            answered++;
+            engine = outcome.Receipt!.Message.Engine;
+            firstTokenTime ??= pieces > 0 ? _options.TimeProvider.GetElapsedTime(attempt.Started, first) : null;
+            if (pieces > 1)
             {
-                // The answer was delivered and its receipt checked: a validator outage must not lose it.
-                // The transaction stays unaudited (pending); the caller can hand it to a validator later.
-                audit = null;
-                auditError = $"validator {validator.PeerId}: {ex.Message}";
+                decodeSeconds += _options.TimeProvider.GetElapsedTime(first, last).TotalSeconds;
+                decodeTokens += pieces - 1;
+            }
+
+            _ = Answered(state, request, outcome); // handed to a validator like any answer (its audit runs on its own)
+            if (!outcome.OutputTokens.SequenceEqual(challenge.ExpectedTokens))
+            {
+                int at = outcome.OutputTokens.Zip(challenge.ExpectedTokens).TakeWhile(p => p.First == p.Second).Count();
+                failed = $"{challenge.Name}: tokens differ from position {at} ({outcome.OutputTokens.Count} answered, {challenge.ExpectedTokens.Count} expected) on {engine}";
+                break;
             }
         }
 
-        return new ClientAnswer(outcome.Text, outcome.OutputTokens, nodeId, request, outcome.Receipt!, attempt, audit, [.. failures], auditError);
+        bool? passed = failed is not null ? false : answered == 0 ? null : true;
+        string detail = failed ?? $"{answered}/{KnownAnswerTest.Challenges.Count} known-answer challenges answered exactly on {engine}" + (notChecked is null ? string.Empty : "; " + notChecked);
+        if (answered == 0)
+        {
+            detail = notChecked ?? "no challenge answered";
+        }
+
+        if (passed == false)
+        {
+            Reputation.Record(nodeId, ReputationEvent.FraudProven);
+            _chooser.Exclude(nodeId);
+        }
+        else if (passed == true)
+        {
+            _chooser.Include(nodeId);
+        }
+
+        var diagnosis = new NodeDiagnosis(nodeId, _options.TimeProvider.GetUtcNow(), passed, detail, engine, firstTokenTime, decodeSeconds > 0 ? decodeTokens / decodeSeconds : null, answered);
+        _diagnoses[nodeId] = diagnosis;
+        return diagnosis;
+    }
+
+    /// <summary>Hands a finished transaction to a validator; never throws (an outage or a timeout leaves the audit pending).</summary>
+    private async Task<ClientAudit> AuditAsync(Multiaddr validator, SignedMessage<InferenceRequest> request, byte[] promptBytes, SignedMessage<InferenceReceipt> receipt, IReadOnlyList<int> outputTokens, PeerId nodeId)
+    {
+        var validatorId = validator.PeerId!.Value;
+        using var timeout = new CancellationTokenSource(_options.AuditTimeout, _options.TimeProvider);
+        AuditReply reply;
+        try
+        {
+            var stream = await _options.Host.OpenStreamAsync(validator, AuditWire.ProtocolId, timeout.Token).ConfigureAwait(false);
+            await using (stream.ConfigureAwait(false))
+            {
+                try
+                {
+                    reply = await AuditWire.SubmitAsync(stream, request.Envelope.Encoded, promptBytes, receipt.Envelope.Encoded, outputTokens, timeout.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    stream.Reset();
+                    throw;
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            // The transaction stays unaudited (pending); it can be handed to a validator later.
+            string why = ex is OperationCanceledException ? $"no reply within {_options.AuditTimeout.TotalSeconds:0.#} s" : ex.Message;
+            return new ClientAudit(ClientAuditStatus.Pending, $"validator {validatorId} unreachable, answer kept: {why}", validatorId);
+        }
+
+        if (!reply.Selected)
+        {
+            return new ClientAudit(reply.SelectionSignature.IsEmpty ? ClientAuditStatus.Pending : ClientAuditStatus.NotSelected, reply.Detail, validatorId, reply);
+        }
+
+        var verdict = CheckVerdict(reply, validatorId, new ReceiptId(receipt.Hash), nodeId);
+        if (verdict is null)
+        {
+            return new ClientAudit(ClientAuditStatus.Pending, "the validator's verdict is missing or does not verify: " + reply.Detail, validatorId, reply);
+        }
+
+        Reputation.Record(nodeId, verdict.Message.Outcome == VerdictOutcome.Fraud ? ReputationEvent.FraudProven : ReputationEvent.AuditPassed);
+        var status = verdict.Message.Outcome switch
+        {
+            VerdictOutcome.Valid => ClientAuditStatus.Valid,
+            VerdictOutcome.Fraud => ClientAuditStatus.Fraud,
+            _ => ClientAuditStatus.Inconclusive,
+        };
+        return new ClientAudit(status, reply.Detail, validatorId, reply, verdict);
     }
 
     /// <summary>
-    /// Folds a validator's verdict into the node's reputation, only when it is signed by the validator
-    /// asked and concerns this request and node (a forged or misdirected verdict changes nothing).
+    /// The validator's verdict, only when it is signed by the validator asked and concerns this receipt
+    /// and node (a forged or misdirected verdict counts for nothing); null otherwise.
     /// </summary>
-    private void RecordVerdict(AuditReply audit, PeerId validator, ReceiptId receipt, PeerId node)
+    private static SignedMessage<Verdict>? CheckVerdict(AuditReply audit, PeerId validator, ReceiptId receipt, PeerId node)
     {
-        if (!audit.Selected || audit.VerdictEnvelope.IsEmpty)
+        if (audit.VerdictEnvelope.IsEmpty)
         {
-            return;
+            return null;
         }
 
         SignedMessage<Verdict> verdict;
@@ -259,15 +500,10 @@ public sealed class PoIPClient
         }
         catch (Exception ex) when (ex is Core.Errors.PoIPDecodeException or Core.Errors.SignatureException)
         {
-            return;
+            return null;
         }
 
-        if (verdict.Signer != validator || verdict.Message.ReceiptId != receipt || verdict.Message.NodeId != node)
-        {
-            return;
-        }
-
-        Reputation.Record(node, verdict.Message.Outcome == VerdictOutcome.Fraud ? ReputationEvent.FraudProven : ReputationEvent.AuditPassed);
+        return verdict.Signer != validator || verdict.Message.ReceiptId != receipt || verdict.Message.NodeId != node ? null : verdict;
     }
 
     /// <summary>One node failed one attempt (counted by that node's circuit breaker).</summary>

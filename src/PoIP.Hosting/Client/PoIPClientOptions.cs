@@ -31,6 +31,23 @@ public sealed class PoIPClientOptions
     /// <summary>Time one attempt may take before the client gives up on the node.</summary>
     public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Most time an audit may take after the answer was returned (connect, submit, re-execution, reply);
+    /// past it the audit is <see cref="ClientAuditStatus.Pending"/>. Default 2 minutes.
+    /// </summary>
+    public TimeSpan AuditTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// Hedging: when no token has come from the running attempt(s) for this long, another node is asked
+    /// as well (Polly hedging); the first to produce a token wins, the others are cancelled (stream reset:
+    /// their nodes stop before a receipt exists, so their escrows are never settled, only refunded once
+    /// abandoned). Null (default): no hedging; failed attempts still move on to the next node.
+    /// </summary>
+    public TimeSpan? HedgeAfter { get; init; }
+
+    /// <summary>Most extra attempts hedging starts for one request (1 to 10; default 1).</summary>
+    public int MaxHedgedAttempts { get; init; } = 1;
+
     /// <summary>Consecutive failures after which a node is skipped for <see cref="BreakDuration"/>.</summary>
     public int FailuresBeforeBreak { get; init; } = 2;
 

@@ -14,4 +14,7 @@ public sealed class PoIPClientServiceOptions
 
     /// <summary>How each attempt's node is picked. Default <see cref="Client.NodeSelectionPolicy.Competition"/>.</summary>
     public Client.NodeSelectionPolicy Selection { get; set; } = Client.NodeSelectionPolicy.Competition;
+
+    /// <summary>Hedge a request whose attempt produced no token for this long (<see cref="Client.PoIPClientOptions.HedgeAfter"/>). Default null: no hedging.</summary>
+    public TimeSpan? HedgeAfter { get; set; }
 }

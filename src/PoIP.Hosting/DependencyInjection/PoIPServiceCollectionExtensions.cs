@@ -201,6 +201,7 @@ public static class PoIPServiceCollectionExtensions
                 Stakes = sp.GetRequiredService<IStakeManager>(),
                 AttemptTimeout = options.AttemptTimeout,
                 Selection = options.Selection,
+                HedgeAfter = options.HedgeAfter,
                 TimeProvider = sp.GetService<TimeProvider>() ?? TimeProvider.System,
             });
         });

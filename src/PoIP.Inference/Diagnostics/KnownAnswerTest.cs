@@ -51,6 +51,9 @@ public static class KnownAnswerTest
     /// <summary>SHA-256 of the model the vectors were made on (stories260K).</summary>
     public static string ModelSha256 => EmbeddedVectors.Value.ModelSha256;
 
+    /// <summary>The cases as network challenges (prompt, sampling, seed and expected tokens), for probing remote nodes.</summary>
+    public static IReadOnlyList<KnownAnswerChallenge> Challenges => [.. EmbeddedVectors.Value.Cases.Select(c => new KnownAnswerChallenge(c.Name, c.Prompt, c.Sampling.ToParameters(), c.Seed, c.MaxTokens, c.Tokens))];
+
     /// <summary>Engine options that reproduce the vectors' settings for a model path.</summary>
     public static LlamaEngineOptions EngineOptions(string stories260KPath, int threads = 1) => new()
     {

@@ -126,6 +126,11 @@ public sealed class LocalNetwork : IAsyncDisposable
                 engine = new CheatingEngine(engine, _options.Cheat);
             }
 
+            if (_options.WrapEngine is { } wrap)
+            {
+                engine = wrap(i, engine);
+            }
+
             Libp2pHost? nodeHost = null;
             if (i == 0 && _options.CrashFirstNode)
             {
@@ -176,6 +181,9 @@ public sealed class LocalNetwork : IAsyncDisposable
             Selection = _options.Selection,
             SelectionWeights = new NodeSelectionOptions { MinimumStake = (await _ledger.GetParametersAsync(cancellationToken).ConfigureAwait(false)).MinimumStake },
             Reputation = _reputation, // the client feeds it (completions, timeouts, verified verdicts); the summary reads it
+            TimeProvider = _options.ClientTimeProvider ?? TimeProvider.System,
+            HedgeAfter = _options.HedgeAfter,
+            SelectionSeed = _options.SelectionSeed,
         });
     }
 
@@ -189,12 +197,12 @@ public sealed class LocalNetwork : IAsyncDisposable
         _elapsed += elapsed;
         var node = _nodes.Single(n => n.Key.PeerId == answer.Node);
         _failedAttempts.AddRange(answer.FailedAttempts);
-        bool audited = answer.Audit?.Selected ?? false;
+        var audit = await answer.Audit.ConfigureAwait(false); // the demo reports each verdict, so it waits for the audit (which runs after the answer)
+        bool audited = audit.Reply?.Selected ?? false;
         string verdict = "not audited";
-        string detail = answer.Audit?.Detail ?? string.Empty;
-        if (audited && !answer.Audit!.VerdictEnvelope.IsEmpty)
+        string detail = audit.Detail;
+        if (audit.Verdict is { } signed)
         {
-            var signed = SignedMessage.Open<Verdict>(answer.Audit.VerdictEnvelope);
             verdict = signed.Message.Outcome.ToString();
             Interlocked.Increment(ref _audited);
             node.Audits++;
@@ -216,6 +224,9 @@ public sealed class LocalNetwork : IAsyncDisposable
 
         return new RequestReport(index, node.Name, answer.Text, audited, verdict, detail, elapsed, answer.FailedAttempts);
     }
+
+    /// <summary>Moves the ledger's clock forward (dispute windows, abandoned escrows).</summary>
+    public void AdvanceLedgerClock(TimeSpan by) => _ledgerClock.Advance(by);
 
     /// <summary>Fast-forwards the ledger past the dispute window, settles the unchallenged payments, refunds abandoned escrows, and reports.</summary>
     public async Task<NetworkSummary> FinishAsync(CancellationToken cancellationToken = default)

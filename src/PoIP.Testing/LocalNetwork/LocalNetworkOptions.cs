@@ -39,6 +39,18 @@ public sealed class LocalNetworkOptions
     /// <summary>Stake each node bonds.</summary>
     public TokenAmount NodeStake { get; init; } = TokenAmount.FromTokens(200);
 
+    /// <summary>Wraps node <c>i</c>'s engine (0-based), e.g. in a <see cref="SlowStartEngine"/> for a slow node; null: none.</summary>
+    public Func<int, PoIP.Core.Engine.IInferenceEngine, PoIP.Core.Engine.IInferenceEngine>? WrapEngine { get; init; }
+
+    /// <summary>The client's clock (latency, hedging, breakers); default the system clock.</summary>
+    public TimeProvider? ClientTimeProvider { get; init; }
+
+    /// <summary>The client's <see cref="PoIPClientOptions.HedgeAfter"/> (null: no hedging).</summary>
+    public TimeSpan? HedgeAfter { get; init; }
+
+    /// <summary>The client's <see cref="PoIPClientOptions.SelectionSeed"/> (null: from its peer id).</summary>
+    public int? SelectionSeed { get; init; }
+
     /// <summary>Returns the first problem, or null.</summary>
     public string? Validate() =>
         !File.Exists(ModelPath) ? $"model '{ModelPath}' not found."
