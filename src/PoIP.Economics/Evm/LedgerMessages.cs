@@ -300,3 +300,31 @@ internal sealed class HashVerdictFunction : FunctionMessage
     [Parameter("tuple", "v", 1)]
     public VerdictStruct Verdict { get; set; } = new();
 }
+
+[Function("peerOf", "bytes32")]
+internal sealed class PeerOfFunction : FunctionMessage
+{
+    [Parameter("address", "account", 1)]
+    public string Account { get; set; } = string.Empty;
+}
+
+// ---- events ----
+
+[Event("IdentityBound")]
+internal sealed class IdentityBoundEvent : IEventDTO
+{
+    [Parameter("address", "account", 1, true)]
+    public string Account { get; set; } = string.Empty;
+
+    [Parameter("bytes32", "peerIdHash", 2, true)]
+    public byte[] PeerIdHash { get; set; } = [];
+
+    [Parameter("bytes", "peerId", 3, false)]
+    public byte[] PeerId { get; set; } = [];
+
+    [Parameter("bytes", "ed25519Signature", 4, false)]
+    public byte[] Ed25519Signature { get; set; } = [];
+
+    [Parameter("uint64", "deadline", 5, false)]
+    public ulong Deadline { get; set; }
+}
