@@ -58,7 +58,7 @@ public sealed class DifferentialTests(AnvilChain chain) : IClassFixture<AnvilCha
             snapshot = chain.SnapshotAsync().GetAwaiter().GetResult();
             RunAsync(harness, parameters, start, requests, receipts, steps).GetAwaiter().GetResult();
         });
-        Check.One(Config.QuickThrowOnFailure.WithMaxTest(10).WithStartSize(20).WithEndSize(40), property);
+        Check.One(Config.QuickThrowOnFailure.WithMaxTest(25).WithStartSize(20).WithEndSize(40), property);
 
         Assert.All(new[] { 1, 2, 4, 5 }, kind => Assert.True(_appliedByKind[kind] > 0, $"operation kind {kind} was never applied on both: {string.Join(',', _appliedByKind)}"));
         Assert.True(await chain.RevertAsync(snapshot));

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using PoIP.Core.Economics;
 using PoIP.Core.Hashing;
@@ -32,7 +33,12 @@ public sealed class WholeHostTests(AnvilChain chain) : IClassFixture<AnvilChain>
         using var deployed = await chain.DeployAsync(LocalNetworkOptions.DevParameters);
         string stories = RepositoryPaths.Stories260K ?? throw new InvalidOperationException("stories260K.gguf not found beside the checkout (../shared/models); set POIP_STORIES260K.");
         var nodeClock = new FakeTimeProvider(TimeProvider.System.GetUtcNow()); // moves the honest node's claim timers
-        using var honest = Build("honest", deployed.ContractAddress, nodeClock, poip => Llama(poip, stories).AddDevFunding(o => o.Stake = TokenAmount.FromTokens(200)).AddNode(o => o.MaxOutputTokens = 24));
+        var logs = new LineCapture();
+        using var honest = Build("honest", deployed.ContractAddress, nodeClock, poip =>
+        {
+            poip.Services.AddLogging(b => b.AddProvider(logs));
+            Llama(poip, stories).AddDevFunding(o => o.Stake = TokenAmount.FromTokens(200)).AddNode(o => o.MaxOutputTokens = 24);
+        });
         using var cheater = Build("cheater", deployed.ContractAddress, null, poip => Llama(poip, stories).AddDevFunding(o => o.Stake = TokenAmount.FromTokens(200)).AddNode(o => o.MaxOutputTokens = 24).AddDemoCheat(CheatKind.AlterOutput));
         using var validator = Build("validator", deployed.ContractAddress, null, poip => Llama(poip, stories).AddDevFunding(o =>
         {
@@ -68,7 +74,15 @@ public sealed class WholeHostTests(AnvilChain chain) : IClassFixture<AnvilChain>
         honestRuntime.PaymentClaimed += (_, applied) => paid.TrySetResult(applied);
         await chain.AdvanceTimeAsync(LocalNetworkOptions.DevParameters.DisputeWindow + TimeSpan.FromSeconds(2));
         nodeClock.Advance(LocalNetworkOptions.DevParameters.DisputeWindow + TimeSpan.FromSeconds(2));
-        Assert.True(await paid.Task.WaitAsync(TimeSpan.FromSeconds(60)));
+        // A claim that met a transient fault is re-armed with a backoff on the node's clock: move it on (bounded) until paid.
+        for (int round = 0; round < 12 && !paid.Task.IsCompleted; round++)
+        {
+            await Task.WhenAny(paid.Task, Task.Delay(TimeSpan.FromSeconds(5)));
+            nodeClock.Advance(TimeSpan.FromMinutes(5));
+        }
+
+        Assert.True(paid.Task.IsCompleted, "the honest node was not paid; its claim log: " + string.Join(" | ", logs.Lines.Where(l => l.Contains("claim", StringComparison.OrdinalIgnoreCase))));
+        Assert.True(await paid.Task, "the claim was answered but not applied; its claim log: " + string.Join(" | ", logs.Lines.Where(l => l.Contains("claim", StringComparison.OrdinalIgnoreCase))));
 
         var price = honestAnswer.Receipt.Message.Price;
         var fee = new TokenAmount(price.BaseUnits * LocalNetworkOptions.DevParameters.ProtocolFeeBps / 10_000);
