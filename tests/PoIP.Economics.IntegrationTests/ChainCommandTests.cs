@@ -89,6 +89,79 @@ public sealed class ChainCommandTests : IDisposable
         Assert.True(root.GetProperty("settled").GetInt32() > 0);
     }
 
+    [Fact]
+    public async Task Roles_OnChainDev_SeparateProcesses_AnswerAuditedAndEscrowedOnChain_LedgerShowReadsIt()
+    {
+        string stories = RepositoryPaths.Stories260K ?? throw new InvalidOperationException("stories260K.gguf not found beside the checkout (../shared/models); set POIP_STORIES260K.");
+        string deployment = Path.Combine(_directory, "deployment.json");
+        var processes = new List<Process>();
+        try
+        {
+            var dev = Track(processes, PoipCli.Start("chain", "dev", "--out", deployment, "--accounts", "1"));
+            string url = (await ReadUrlAsync(dev)).ToString().TrimEnd('/');
+            string[] chainFlags = ["--chain", url, "--deployment", deployment, "--dev"];
+            var node = Track(processes, PoipCli.Start(["node", "run", .. chainFlags, "--key", Key("node"), "--model", stories, "--max-tokens", "16", "--stop-on-stdin-close"]));
+            var validator = Track(processes, PoipCli.Start(["validator", "run", .. chainFlags, "--key", Key("validator"), "--audit-p", "1", "--model", stories, "--stop-on-stdin-close"]));
+            string nodeAddress = await FirstLineAsync(node);
+            string validatorAddress = await FirstLineAsync(validator);
+
+            var (code, stdout, stderr) = await PoipCli.RunAsync(TimeSpan.FromMinutes(3), ["client", "ask", .. chainFlags, "--key", Key("client"), "--model", stories, "--max-tokens", "16", "--json", "--peer", nodeAddress, "--validator", validatorAddress, "Once upon a time"]);
+            Assert.True(code == 0, stderr);
+            using var answer = JsonDocument.Parse(stdout.Split('\n')[0]);
+            Assert.Equal("Valid", answer.RootElement.GetProperty("verdict").GetString());
+            Assert.Equal(nodeAddress.Split("/p2p/")[1], answer.RootElement.GetProperty("node").GetString());
+            Assert.True(File.Exists(Path.Combine(_directory, "node.chain.key")), "the node's chain key sits beside its identity key");
+
+            // Another process, holding no key, reads the escrow on chain through the node's binding.
+            var (shown, json, error) = await PoipCli.RunAsync(TimeSpan.FromMinutes(1), "ledger", "show", "--chain", url, "--deployment", deployment, "--key", Key("node"), "--key", Key("client"), "--json");
+            Assert.True(shown == 0, error);
+            using var ledger = JsonDocument.Parse(json);
+            Assert.True(ledger.RootElement.GetProperty("conserved").GetBoolean());
+            Assert.True(ledger.RootElement.GetProperty("contract_holds_supply").GetBoolean());
+            Assert.Equal("0.016", ledger.RootElement.GetProperty("escrowed").GetString()); // the cap: 16 tokens at 0.001, open until the window passes
+            var accounts = ledger.RootElement.GetProperty("accounts").EnumerateArray().ToList();
+            Assert.Equal("200", accounts[0].GetProperty("bonded").GetString());
+            Assert.True(accounts[0].GetProperty("may_serve").GetBoolean());
+
+            foreach (var server in new[] { node, validator })
+            {
+                server.StandardInput.Close();
+                using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+                await server.WaitForExitAsync(limit.Token);
+                Assert.Equal(0, server.ExitCode);
+            }
+        }
+        finally
+        {
+            foreach (var process in processes)
+            {
+                if (!process.HasExited)
+                {
+                    process.Kill(entireProcessTree: true);
+                }
+
+                process.Dispose();
+            }
+        }
+    }
+
+    private string Key(string name) => Path.Combine(_directory, name + ".key");
+
+    private static Process Track(List<Process> processes, Process process)
+    {
+        processes.Add(process);
+        return process;
+    }
+
+    private static async Task<string> FirstLineAsync(Process server)
+    {
+        _ = server.StandardError.ReadToEndAsync(); // drained
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        string? line = await server.StandardOutput.ReadLineAsync(deadline.Token);
+        Assert.False(string.IsNullOrEmpty(line), "the role printed no multiaddr");
+        return line;
+    }
+
     private static async Task<Uri> ReadUrlAsync(Process console)
     {
         _ = console.StandardError.ReadToEndAsync(); // drained
