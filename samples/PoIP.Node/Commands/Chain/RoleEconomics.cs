@@ -15,7 +15,7 @@ internal sealed record RoleEconomics(string? LedgerPath, Uri? ChainUrl, ChainDep
     /// <exception cref="InvalidDataException">The deployment file is malformed.</exception>
     public static RoleEconomics From(RoleSettings settings, RoleConfig config)
     {
-        string? chain = settings.Chain ?? config.Chain;
+        string? chain = settings.Chain ?? (settings.Ledger is null ? config.Chain : null); // a flag beats the config file
         string? ledger = config.PathOf(settings.Ledger, chain is null ? config.Ledger : null);
         string? deployment = config.PathOf(settings.Deployment, config.Deployment);
         string? chainKey = config.PathOf(settings.ChainKey, config.ChainKey);
