@@ -50,8 +50,14 @@ app.Configure(config =>
     });
     config.AddBranch("ledger", ledger =>
     {
-        ledger.SetDescription("Inspect a local ledger.");
-        ledger.AddCommand<LedgerShowCommand>("show").WithDescription("Show a local ledger's totals (conservation, journal check) and accounts (--key FILE, --peer ID).");
+        ledger.SetDescription("Inspect a ledger (the SQLite file or PoIPLedger on a chain).");
+        ledger.AddCommand<LedgerShowCommand>("show").WithDescription("Show a ledger's totals (conservation; journal check, or contract coin = supply on a chain) and accounts (--key FILE, --peer ID).");
+    });
+    config.AddBranch("chain", chain =>
+    {
+        chain.SetDescription("PoIPLedger on an EVM chain: a local dev chain, deployments.");
+        chain.AddCommand<PoIP.Node.Commands.Chain.ChainDevCommand>("dev").WithDescription("Start a local dev chain (Anvil, installed on first use), deploy PoIPLedger, fund dev accounts; print the RPC URL, write the deployment file; run until stopped.");
+        chain.AddCommand<PoIP.Node.Commands.Chain.ChainDeployCommand>("deploy").WithDescription("Deploy PoIPLedger to a chain (--rpc URL --key FILE) and write the deployment file (--out FILE).");
     });
     config.AddBranch("hosts", hosts =>
     {

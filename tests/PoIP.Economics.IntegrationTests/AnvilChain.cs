@@ -7,6 +7,7 @@ using PoIP.Core.Identity;
 using PoIP.Core.Money;
 using PoIP.Economics.Evm;
 using PoIP.Economics.Parameters;
+using PoIP.Testing.Chain;
 using Xunit;
 
 namespace PoIP.Economics.IntegrationTests;

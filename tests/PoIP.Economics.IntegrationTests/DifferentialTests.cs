@@ -58,7 +58,7 @@ public sealed class DifferentialTests(AnvilChain chain) : IClassFixture<AnvilCha
             snapshot = chain.SnapshotAsync().GetAwaiter().GetResult();
             RunAsync(harness, parameters, start, requests, receipts, steps).GetAwaiter().GetResult();
         });
-        Check.One(Config.QuickThrowOnFailure.WithMaxTest(10).WithStartSize(20).WithEndSize(40), property);
+        Check.One(Config.QuickThrowOnFailure.WithMaxTest(25).WithStartSize(20).WithEndSize(40), property);
 
         Assert.All(new[] { 1, 2, 4, 5 }, kind => Assert.True(_appliedByKind[kind] > 0, $"operation kind {kind} was never applied on both: {string.Join(',', _appliedByKind)}"));
         Assert.True(await chain.RevertAsync(snapshot));
@@ -117,7 +117,15 @@ public sealed class DifferentialTests(AnvilChain chain) : IClassFixture<AnvilCha
                     (left, right) = (await sqlite.OpenEscrowAsync(op, requestId, client, server, amount), await evm.OpenEscrowAsync(op, requestId, client, server, amount));
                     break;
                 case 5:
-                    // Mostly the escrowed node's receipt (when there is an escrow), sometimes another node's.
+                    // Mostly a request with an open escrow and the escrowed node's receipt, sometimes any
+                    // request and another node's (without this bias a run of 10 sequences settled nothing
+                    // about one time in two, and the coverage check below failed).
+                    if (a != 0 && await OpenEscrowAsync(sqlite, requests, r) is { } open)
+                    {
+                        (request, requestId) = (requests[open], new RequestId(requests[open].Hash));
+                        r = open;
+                    }
+
                     var escrowed = (await sqlite.GetEscrowAsync(requestId))?.Node;
                     int signer = escrowed is { } n && a != 0 ? Array.FindIndex(_actors, k => k.PeerId == n) : b;
                     var receipt = receipts[r % requests.Length][signer];
@@ -143,6 +151,21 @@ public sealed class DifferentialTests(AnvilChain chain) : IClassFixture<AnvilCha
 
             await AssertSameAsync(sqlite, evm, what);
         }
+    }
+
+    /// <summary>The index of an open escrow's request (the <paramref name="r"/>-th among them, cyclically), or null.</summary>
+    private static async Task<int?> OpenEscrowAsync(EmbeddedStakeManager sqlite, SignedMessage<InferenceRequest>[] requests, int r)
+    {
+        var open = new List<int>();
+        for (int i = 0; i < requests.Length; i++)
+        {
+            if ((await sqlite.GetEscrowAsync(new RequestId(requests[i].Hash)))?.State == EscrowState.Open)
+            {
+                open.Add(i);
+            }
+        }
+
+        return open.Count == 0 ? null : open[r % open.Count];
     }
 
     private async Task AssertSameAsync(EmbeddedStakeManager sqlite, IStakeManager evm, string after)

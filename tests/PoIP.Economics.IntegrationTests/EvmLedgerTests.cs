@@ -32,6 +32,8 @@ public sealed class EvmLedgerTests(AnvilChain chain) : IClassFixture<AnvilChain>
             Assert.Equal(m.ReceiptBatchDigest(node, batch), await m.Chain.QueryAsync<HashReceiptBatchFunction, byte[]>(new HashReceiptBatchFunction { Node = node, Receipts = batch }, default));
             var verdict = new VerdictStruct { ReceiptId = RandomNumberGenerator.GetBytes(32), RequestId = RandomNumberGenerator.GetBytes(32), Node = RandomAddress(), Validator = RandomAddress(), Outcome = (byte)i };
             Assert.Equal(m.VerdictDigest(verdict), await m.Chain.QueryAsync<HashVerdictFunction, byte[]>(new HashVerdictFunction { Verdict = verdict }, default));
+            var voucher = new VoucherStruct { Client = RandomAddress(), Node = RandomAddress(), Total = new BigInteger(RandomNumberGenerator.GetBytes(24), isUnsigned: true) };
+            Assert.Equal(m.VoucherDigest(voucher), await m.Chain.QueryAsync<HashVoucherFunction, byte[]>(new HashVoucherFunction { Voucher = voucher }, default));
         }
     }
 

@@ -15,7 +15,7 @@ namespace PoIP.Economics.IntegrationTests;
 internal static class GasProfile
 {
     public static readonly string[] Operations =
-        ["stake", "unbond", "withdraw", "open_escrow", "settle", "slash_verdict", "slash_equivocation", "vote", "batch_1", "batch_10", "batch_100"];
+        ["stake", "unbond", "withdraw", "open_escrow", "settle", "slash_verdict", "slash_equivocation", "vote", "batch_1", "batch_10", "batch_100", "fund_channel", "redeem_voucher"];
 
     public static async Task<Dictionary<string, long>> MeasureAsync(AnvilChain chain)
     {
@@ -87,6 +87,10 @@ internal static class GasProfile
         }
 
         await Measure("vote", m.VoteAsync(OperationId.New(), node.PeerId, 1, support: true));
+
+        await Measure("fund_channel", m.FundChannelAsync(OperationId.New(), client.PeerId, node.PeerId, TokenAmount.FromTokens(100)));
+        await m.RedeemVoucherAsync(OperationId.New(), await m.SignVoucherAsync(client.PeerId, node.PeerId, TokenAmount.FromTokens(1)), node.PeerId); // the channel's first redemption writes a new slot
+        await Measure("redeem_voucher", m.RedeemVoucherAsync(OperationId.New(), await m.SignVoucherAsync(client.PeerId, node.PeerId, TokenAmount.FromTokens(2)), node.PeerId));
         return gas;
     }
 }

@@ -44,10 +44,10 @@ public sealed class HedgingTests(GatewayFixture fixture)
         var loser = Assert.Single(owned.Client.OpenedEscrows, e => e != winner);
         Assert.Equal(slow.Id, (await ledger.GetEscrowAsync(loser))!.Node);
         var window = (await ledger.GetRulesAsync()).DisputeWindow;
-        fixture.Network.AdvanceLedgerClock(window + TimeSpan.FromSeconds(1));
+        await fixture.Network.AdvanceLedgerClockAsync(window + TimeSpan.FromSeconds(1));
         Assert.True((await ledger.SettleEscrowAsync(OperationId.New(), answer.Request, answer.Receipt)).IsApplied);
         Assert.Equal(EconomicStatus.NotAllowed, (await ledger.RefundEscrowAsync(OperationId.New(), loser)).Status); // not abandoned yet
-        fixture.Network.AdvanceLedgerClock(window);
+        await fixture.Network.AdvanceLedgerClockAsync(window);
         Assert.True((await ledger.RefundEscrowAsync(OperationId.New(), loser)).IsApplied);
 
         Assert.Equal(EscrowState.Settled, (await ledger.GetEscrowAsync(winner))!.State);

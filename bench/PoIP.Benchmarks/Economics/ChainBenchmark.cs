@@ -15,7 +15,9 @@ namespace PoIP.Benchmarks.Economics;
 /// PoIPLedger on a local Anvil: gas per operation (the docs/economics.md table), settled requests per
 /// second with batched settlement (100 receipts per transaction) against plain value transfers per
 /// second through the same send path (simulate, nonce, sign, send, receipt) in the same run, and the
-/// transactions needed per 1,000 settlements.
+/// transactions needed per 1,000 settlements; and the same requests paid with aggregate vouchers
+/// (one channel funded once, the client signs the running total after each request, the node redeems
+/// every 100th total), whose payout equals the batched settlement's exactly.
 /// </summary>
 internal sealed class ChainBenchmark : IMacroBenchmark
 {
@@ -47,6 +49,11 @@ internal sealed class ChainBenchmark : IMacroBenchmark
             figures["ratio"] = BenchOutput.Round(settledPerSecond / transfersPerSecond);
             figures["tx_per_1000_settlements"] = BenchOutput.Round(1_000.0 * transactions / settlements, 1);
             figures["gas_per_settlement_batched"] = (long)figures["gas_batch_100"] / BatchSize;
+            figures["tx_per_1000_requests_escrow_batched"] = BenchOutput.Round(1_000.0 * (settlements + transactions) / settlements, 1); // an escrow opened per request
+            var (voucherPerSecond, voucherTransactions) = await VouchersAsync(chain, settlements).ConfigureAwait(false);
+            figures["voucher_settled_requests_per_s"] = BenchOutput.Round(voucherPerSecond, 1);
+            figures["voucher_tx_per_1000_settlements"] = BenchOutput.Round(1_000.0 * voucherTransactions / settlements, 1);
+            figures["gas_per_settlement_voucher"] = ((long)figures["gas_fund_channel"] + ((long)figures["gas_redeem_voucher"] * ((settlements + BatchSize - 1) / BatchSize))) / settlements;
             BenchOutput.Print(figures);
             return 0;
         }
@@ -87,6 +94,39 @@ internal sealed class ChainBenchmark : IMacroBenchmark
         if (!totals.IsConserved || !totals.Escrowed.IsZero)
         {
             throw new InvalidOperationException("settlement left escrows open or broke conservation");
+        }
+
+        return (count / seconds, transactions);
+    }
+
+    /// <summary>Times paying <paramref name="count"/> requests of 1 token each through one channel: a signed running total per request, a redemption every 100.</summary>
+    private static async Task<(double PerSecond, int Transactions)> VouchersAsync(AnvilChain chain, int count)
+    {
+        await using var h = await EvmHarness.StartAsync(chain).ConfigureAwait(false);
+        using var node = Ed25519KeyPair.Generate();
+        using var client = Ed25519KeyPair.Generate();
+        await h.FundAsync(node.PeerId, TokenAmount.FromTokens(1)).ConfigureAwait(false);
+        await h.FundAsync(client.PeerId, TokenAmount.FromTokens((ulong)count)).ConfigureAwait(false);
+        var before = await h.Evm.GetBalanceAsync(node.PeerId).ConfigureAwait(false);
+        int transactions = 0;
+        var watch = Stopwatch.StartNew();
+        Require(await h.Evm.FundChannelAsync(OperationId.New(), client.PeerId, node.PeerId, TokenAmount.FromTokens((ulong)count)).ConfigureAwait(false));
+        transactions++;
+        for (int i = 1; i <= count; i++)
+        {
+            var voucher = await h.Evm.SignVoucherAsync(client.PeerId, node.PeerId, TokenAmount.FromTokens((ulong)i)).ConfigureAwait(false); // after each answer
+            if (i % BatchSize == 0 || i == count)
+            {
+                Require(await h.Evm.RedeemVoucherAsync(OperationId.New(), voucher, node.PeerId).ConfigureAwait(false));
+                transactions++;
+            }
+        }
+
+        double seconds = watch.Elapsed.TotalSeconds;
+        var paid = TokenAmount.FromTokens((ulong)count);
+        if (await h.Evm.GetBalanceAsync(node.PeerId).ConfigureAwait(false) != before + paid - paid.MultiplyFraction(h.Parameters.ProtocolFeeBps, 10_000))
+        {
+            throw new InvalidOperationException("the vouchers did not pay exactly what the requests cost");
         }
 
         return (count / seconds, transactions);

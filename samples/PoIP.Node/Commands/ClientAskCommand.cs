@@ -85,7 +85,7 @@ internal sealed class ClientAskCommand : AsyncCommand<ClientAskSettings>
         {
             var config = RoleConfig.Load(settings.Config);
             var section = config.Client;
-            string ledger = RoleHost.RequireLedger(settings, config);
+            var ledger = RoleHost.RequireLedger(settings, config);
             string key = config.PathOf(settings.Key, section.Key) ?? RoleHost.DefaultKey("client");
             string[] peers = settings.Peers.Length > 0 ? settings.Peers : [.. section.Peers];
             string[] validators = settings.Validators.Length > 0 ? settings.Validators : [.. section.Validators];
@@ -98,8 +98,7 @@ internal sealed class ClientAskCommand : AsyncCommand<ClientAskSettings>
             ask = new AskOptions(model, sampling, settings.Seed, maxTokens, price.Multiply((uint)maxTokens));
 
             builder = RoleHost.CreateBuilder(settings, stopOnStdinClose: false);
-            var poip = builder.Services.AddPoIP(o => o.KeyFile = key)
-                .AddEmbeddedEconomics(o => o.DatabasePath = ledger)
+            var poip = ledger.AddTo(builder.Services.AddPoIP(o => o.KeyFile = key), key, settings.Dev)
                 .AddClient(o =>
                 {
                     o.Selection = settings.Selection == "round-robin" ? NodeSelectionPolicy.RoundRobin : NodeSelectionPolicy.Competition;

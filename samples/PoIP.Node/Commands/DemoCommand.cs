@@ -33,6 +33,17 @@ internal sealed class DemoCommand : AsyncCommand<DemoSettings>
             return 2;
         }
 
+        Chain.ChainDeployment? deployment;
+        try
+        {
+            deployment = Chain.DemoChain.Validate(settings.Chain, settings.Deployment);
+        }
+        catch (Exception ex) when (ex is ArgumentException or IOException or InvalidDataException)
+        {
+            await Console.Error.WriteLineAsync("error: " + ex.Message);
+            return 2;
+        }
+
         HostLab? lab = null;
         string data = Directory.CreateTempSubdirectory("poip-demo-").FullName;
         try
@@ -47,6 +58,13 @@ internal sealed class DemoCommand : AsyncCommand<DemoSettings>
                 AuditProbability = plan.AuditProbability,
                 MaxTokens = settings.MaxTokens,
                 Selection = settings.SelectionPolicy,
+                Ledger = Chain.DemoChain.Factory(settings.Chain, deployment, line =>
+                {
+                    if (!settings.Json)
+                    {
+                        AnsiConsole.MarkupLine($"[grey]settling on chain: {Markup.Escape(line)}[/]");
+                    }
+                }),
             };
 
             if (!settings.Json)
@@ -155,6 +173,13 @@ internal sealed class DemoCommand : AsyncCommand<DemoSettings>
         if (settings.Json)
         {
             var json = ToJson(summary, plan, settings.CheatKind != CheatKind.None, outcome);
+            if (settings.Chain is not null)
+            {
+                json["ledger"] = "chain";
+                json["contract_holds_supply"] = json["journal_matches_tables"];
+                json.Remove("journal_matches_tables");
+            }
+
             json["mode"] = settings.Hosts ? "hosts" : settings.SeparateProcesses ? "separate-processes" : "in-process";
             if (lab is not null && hosts is not null)
             {
@@ -168,7 +193,7 @@ internal sealed class DemoCommand : AsyncCommand<DemoSettings>
         }
         else
         {
-            Render(summary, outcome);
+            Render(summary, outcome, settings.Chain is null ? "journal = tables" : "contract coin = supply");
         }
     }
 
@@ -243,7 +268,7 @@ internal sealed class DemoCommand : AsyncCommand<DemoSettings>
         return oneLine.Length <= 60 ? oneLine : oneLine[..57] + "...";
     }
 
-    private static void Render(NetworkSummary summary, DemoOutcome outcome)
+    private static void Render(NetworkSummary summary, DemoOutcome outcome, string check)
     {
         var table = new Table().Title("nodes").AddColumns("node", "served", "audits", "frauds", "earned", "stake before", "stake after", "reputation");
         foreach (var n in summary.Nodes)
@@ -262,7 +287,7 @@ internal sealed class DemoCommand : AsyncCommand<DemoSettings>
 
         AnsiConsole.Write(table);
         var totals = summary.Totals;
-        var money = new Table().Title("ledger").AddColumns("supply", "balances", "bonded", "unbonding", "escrowed", "public fund", "burned", "conserved", "journal = tables");
+        var money = new Table().Title("ledger").AddColumns("supply", "balances", "bonded", "unbonding", "escrowed", "public fund", "burned", "conserved", check);
         money.AddRow(totals.Supply.ToString(), totals.Balances.ToString(), totals.Bonded.ToString(), totals.Unbonding.ToString(), totals.Escrowed.ToString(), totals.PublicFund.ToString(), totals.Burned.ToString(),
             totals.IsConserved ? "[green]yes[/]" : "[red]NO[/]", summary.JournalMatchesTables ? "[green]yes[/]" : "[red]NO[/]");
         AnsiConsole.Write(money);

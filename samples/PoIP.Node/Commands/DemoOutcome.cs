@@ -22,7 +22,7 @@ internal sealed record DemoOutcome(bool? CheaterCaught, IReadOnlyList<string> Pr
 
         if (!summary.JournalMatchesTables)
         {
-            problems.Add("the ledger's journal does not match its tables.");
+            problems.Add("the ledger's self-check failed (the embedded journal does not match its tables, or the chain contract does not hold its supply).");
         }
 
         foreach (var honest in summary.Nodes.Where(n => !n.Cheats && (n.Frauds > 0 || n.StakeAfter < n.StakeBefore)))

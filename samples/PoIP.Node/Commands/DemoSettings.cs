@@ -60,6 +60,14 @@ internal sealed class DemoSettings : CommandSettings
     [Description("With --hosts: one-way delay of every host's link in milliseconds (0-1000; host to host crosses two links). Default 0.")]
     public int LinkDelayMs { get; init; }
 
+    [CommandOption("--chain <dev|URL>")]
+    [Description("Settle on PoIPLedger on a chain instead of the embedded ledger: 'dev' starts a fresh Anvil; a URL (a dev chain from 'poip chain dev') needs --deployment.")]
+    public string? Chain { get; init; }
+
+    [CommandOption("--deployment <FILE>")]
+    [Description("With --chain URL: the deployment file.")]
+    public string? Deployment { get; init; }
+
     [CommandOption("--json")]
     [Description("Print the final summary as one JSON line.")]
     public bool Json { get; init; }
@@ -94,6 +102,7 @@ internal sealed class DemoSettings : CommandSettings
         : AuditProbability is < 0 or > 1 || (AuditProbability is { } p && double.IsNaN(p)) ? ValidationResult.Error("--audit-p must be in [0, 1].")
         : MaxTokens is < 1 or > 512 ? ValidationResult.Error("--max-tokens must be 1 to 512.")
         : Http is not null && !Serve ? ValidationResult.Error("--http needs --serve.")
+        : Chain is not null && (SeparateProcesses || Hosts) ? ValidationResult.Error("--chain runs the in-process network; it cannot be combined with --separate-processes or --hosts yet.")
         : Serve && (SeparateProcesses || Hosts) ? ValidationResult.Error("--serve runs the in-process network; it cannot be combined with --separate-processes or --hosts.")
         : Http is not null && GatewayServer.ParseHttp(Http) is null ? ValidationResult.Error($"--http must be an IP address and a port, e.g. 127.0.0.1:8080 (got '{Http}').")
         : ValidationResult.Success();

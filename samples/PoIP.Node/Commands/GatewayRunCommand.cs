@@ -67,13 +67,12 @@ internal sealed class GatewayRunCommand : AsyncCommand<GatewayRunSettings>
         try
         {
             var config = RoleConfig.Load(settings.Config);
-            string ledger = RoleHost.RequireLedger(settings, config);
+            var ledger = RoleHost.RequireLedger(settings, config);
             string key = config.PathOf(settings.Key, config.Client.Key) ?? RoleHost.DefaultKey("gateway");
             var price = RoleHost.ParseTokens(settings.PricePerToken, "--price-per-token");
             var model = await GatewayModel.FromGgufAsync(config.PathOf(settings.Model, config.Model) ?? ModelLocator.Resolve(null), cancellationToken);
             var builder = GatewayServer.CreateBuilder(GatewayServer.ParseHttp(settings.Http)!, settings.Verbose);
-            var poip = builder.Services.AddPoIP(o => o.KeyFile = key)
-                .AddEmbeddedEconomics(o => o.DatabasePath = ledger)
+            var poip = ledger.AddTo(builder.Services.AddPoIP(o => o.KeyFile = key), key, settings.Dev)
                 .AddClient(o =>
                 {
                     o.HedgeAfter = settings.HedgeAfter is { } hedge ? TimeSpan.FromMilliseconds(hedge) : null;

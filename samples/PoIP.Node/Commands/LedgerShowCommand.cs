@@ -11,7 +11,15 @@ internal sealed class LedgerShowSettings : CommandSettings
 {
     [CommandOption("--ledger <FILE>")]
     [Description("The SQLite ledger (must exist).")]
-    public string Ledger { get; init; } = string.Empty;
+    public string? Ledger { get; init; }
+
+    [CommandOption("--chain <URL>")]
+    [Description("Instead of --ledger: PoIPLedger on this chain (JSON-RPC URL); needs --deployment.")]
+    public string? Chain { get; init; }
+
+    [CommandOption("--deployment <FILE>")]
+    [Description("With --chain: the deployment file from 'poip chain dev' or 'poip chain deploy'.")]
+    public string? Deployment { get; init; }
 
     [CommandOption("--key <FILE>")]
     [Description("Show this identity's account (repeatable).")]
@@ -26,12 +34,18 @@ internal sealed class LedgerShowSettings : CommandSettings
     public bool Json { get; init; }
 
     public override ValidationResult Validate() =>
-        string.IsNullOrWhiteSpace(Ledger) ? ValidationResult.Error("--ledger is required.")
+        Ledger is not null && Chain is not null ? ValidationResult.Error("--ledger and --chain are two ledgers: pick one.")
+        : Chain is not null ? (!Uri.TryCreate(Chain, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps) ? ValidationResult.Error($"--chain must be an http(s) RPC URL (got '{Chain}').")
+            : Deployment is null ? ValidationResult.Error("--chain needs --deployment FILE.")
+            : !File.Exists(Deployment) ? ValidationResult.Error($"deployment file '{Deployment}' not found.")
+            : ValidationResult.Success())
+        : Deployment is not null ? ValidationResult.Error("--deployment needs --chain URL.")
+        : string.IsNullOrWhiteSpace(Ledger) ? ValidationResult.Error("--ledger FILE (or --chain URL --deployment FILE) is required.")
         : !File.Exists(Ledger) ? ValidationResult.Error($"ledger '{Ledger}' not found.")
         : ValidationResult.Success();
 }
 
-/// <summary><c>poip ledger show</c>: the ledger's totals (conservation, journal check) and the accounts asked for.</summary>
+/// <summary><c>poip ledger show</c>: the ledger's totals (conservation; the journal check, or on a chain that the contract holds its supply) and the accounts asked for.</summary>
 internal sealed class LedgerShowCommand : AsyncCommand<LedgerShowSettings>
 {
     public override async Task<int> ExecuteAsync(CommandContext context, LedgerShowSettings settings, CancellationToken cancellationToken)
@@ -54,9 +68,15 @@ internal sealed class LedgerShowCommand : AsyncCommand<LedgerShowSettings>
             peers.Add((peer[..Math.Min(12, peer.Length)] + "…", id));
         }
 
-        using var ledger = EmbeddedStakeManager.Open(new EmbeddedEconomicsOptions { DatabasePath = Path.GetFullPath(settings.Ledger) });
+        var deployment = settings.Deployment is null ? null : Chain.ChainDeployment.Load(settings.Deployment); // malformed: exit 2 before any chain call
+        using var opened = deployment is null
+            ? (IDisposable)EmbeddedStakeManager.Open(new EmbeddedEconomicsOptions { DatabasePath = Path.GetFullPath(settings.Ledger!) })
+            : await Chain.ChainReads.ConnectAsync(new Uri(settings.Chain!), deployment, cancellationToken);
+        var ledger = (Core.Economics.IStakeManager)opened;
         var totals = await ledger.GetTotalsAsync(cancellationToken);
-        var journal = await ledger.VerifyJournalAsync(cancellationToken);
+        var journal = ledger is EmbeddedStakeManager embedded
+            ? await embedded.VerifyJournalAsync(cancellationToken)
+            : await Chain.ChainReads.CheckAsync((Economics.Evm.EvmStakeManager)ledger, cancellationToken);
         var rows = new List<Dictionary<string, object>>();
         foreach (var (name, id) in peers)
         {
@@ -83,8 +103,8 @@ internal sealed class LedgerShowCommand : AsyncCommand<LedgerShowSettings>
                 ["burned"] = totals.Burned.ToString(),
                 ["public_fund"] = totals.PublicFund.ToString(),
                 ["conserved"] = totals.IsConserved,
-                ["journal_operations"] = journal.Operations,
-                ["journal_matches_tables"] = journal.Matches,
+                [deployment is null ? "journal_operations" : "block"] = journal.Operations,
+                [deployment is null ? "journal_matches_tables" : "contract_holds_supply"] = journal.Matches,
             }));
             return totals.IsConserved && journal.Matches ? 0 : 1;
         }
@@ -100,9 +120,9 @@ internal sealed class LedgerShowCommand : AsyncCommand<LedgerShowSettings>
             AnsiConsole.Write(table);
         }
 
-        var money = new Table().Title("ledger").AddColumns("supply", "balances", "bonded", "unbonding", "escrowed", "public fund", "burned", "conserved", "journal = tables");
+        var money = new Table().Title(deployment is null ? "ledger" : "ledger on chain " + deployment.ChainId).AddColumns("supply", "balances", "bonded", "unbonding", "escrowed", "public fund", "burned", "conserved", deployment is null ? "journal = tables" : "contract coin = supply");
         money.AddRow(totals.Supply.ToString(), totals.Balances.ToString(), totals.Bonded.ToString(), totals.Unbonding.ToString(), totals.Escrowed.ToString(), totals.PublicFund.ToString(), totals.Burned.ToString(),
-            totals.IsConserved ? "[green]yes[/]" : "[red]NO[/]", journal.Matches ? $"[green]yes[/] ({journal.Operations} operations)" : "[red]NO[/] " + Markup.Escape(journal.Difference));
+            totals.IsConserved ? "[green]yes[/]" : "[red]NO[/]",   journal.Matches ? $"[green]yes[/] ({(deployment is null ? $"{journal.Operations} operations" : $"block {journal.Operations}")})" : "[red]NO[/] " + Markup.Escape(journal.Difference));
         AnsiConsole.Write(money);
         return totals.IsConserved && journal.Matches ? 0 : 1;
     }

@@ -54,7 +54,7 @@ internal sealed class NodeRunCommand : AsyncCommand<NodeRunSettings>
         {
             var config = RoleConfig.Load(settings.Config);
             var section = config.Node;
-            string ledger = RoleHost.RequireLedger(settings, config);
+            var ledger = RoleHost.RequireLedger(settings, config);
             string model = ModelLocator.RequireGguf(config.PathOf(settings.Model, config.Model) ?? ModelLocator.Resolve(null), "--model");
             string key = config.PathOf(settings.Key, section.Key) ?? RoleHost.DefaultKey("node");
             var price = RoleHost.ParseTokens(settings.PricePerToken ?? section.PricePerToken ?? "0.001", "--price-per-token");
@@ -66,7 +66,7 @@ internal sealed class NodeRunCommand : AsyncCommand<NodeRunSettings>
             string[] listen = settings.Listen.Length > 0 ? settings.Listen : [.. section.Listen];
 
             builder = RoleHost.CreateBuilder(settings, settings.StopOnStdinClose);
-            var poip = RoleHost.AddServingRole(builder, key, listen, ledger)
+            var poip = RoleHost.AddServingRole(builder, key, listen, ledger, settings.Dev)
                 .AddLlamaEngine(o =>
                 {
                     o.ModelPath = model;

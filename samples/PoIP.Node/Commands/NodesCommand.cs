@@ -62,12 +62,11 @@ internal sealed class NodesCommand : AsyncCommand<NodesSettings>
         try
         {
             var config = RoleConfig.Load(settings.Config);
-            string ledger = RoleHost.RequireLedger(settings, config);
+            var ledger = RoleHost.RequireLedger(settings, config);
             string key = config.PathOf(settings.Key, config.Client.Key) ?? RoleHost.DefaultKey("client");
             price = RoleHost.ParseTokens(settings.PricePerToken, "--price-per-token");
             builder = RoleHost.CreateBuilder(settings, stopOnStdinClose: false);
-            var poip = builder.Services.AddPoIP(o => o.KeyFile = key)
-                .AddEmbeddedEconomics(o => o.DatabasePath = ledger)
+            var poip = ledger.AddTo(builder.Services.AddPoIP(o => o.KeyFile = key), key, settings.Dev)
                 .AddClient(o =>
                 {
                     o.Selection = NodeSelectionPolicy.RoundRobin;

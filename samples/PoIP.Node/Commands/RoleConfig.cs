@@ -21,6 +21,15 @@ internal sealed record RoleConfig
     /// <summary>The shared SQLite ledger file.</summary>
     public string? Ledger { get; init; }
 
+    /// <summary>A chain's JSON-RPC URL (instead of <see cref="Ledger"/>).</summary>
+    public string? Chain { get; init; }
+
+    /// <summary>With <see cref="Chain"/>: the deployment file.</summary>
+    public string? Deployment { get; init; }
+
+    /// <summary>With <see cref="Chain"/>: the role's chain key file.</summary>
+    public string? ChainKey { get; init; }
+
     /// <summary>The GGUF model (nodes and validators serve it; clients ask for it).</summary>
     public string? Model { get; init; }
 

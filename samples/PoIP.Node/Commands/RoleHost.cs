@@ -24,8 +24,20 @@ internal class RoleSettings : CommandSettings
     [Description("The SQLite ledger shared by the local network (created when absent).")]
     public string? Ledger { get; init; }
 
+    [CommandOption("--chain <URL>")]
+    [Description("Settle on PoIPLedger on this chain (JSON-RPC URL, e.g. from 'poip chain dev') instead of --ledger; needs --deployment.")]
+    public string? Chain { get; init; }
+
+    [CommandOption("--deployment <FILE>")]
+    [Description("With --chain: the deployment file (chain id, contract addresses and ABIs) from 'poip chain dev' or 'poip chain deploy'.")]
+    public string? Deployment { get; init; }
+
+    [CommandOption("--chain-key <FILE>")]
+    [Description("With --chain: this role's chain account key (hex; created with mode 0600 when absent). Default beside --key: <name>.chain.key")]
+    public string? ChainKey { get; init; }
+
     [CommandOption("--dev")]
-    [Description("Local development: mint into this identity's ledger account and stake what the role needs.")]
+    [Description("Local development: mint into this identity's ledger account (on a dev chain: fund its account) and stake what the role needs.")]
     public bool Dev { get; init; }
 
     [CommandOption("--verbose")]
@@ -75,16 +87,18 @@ internal static class RoleHost
     }
 
     /// <summary>The part every listening role shares: identity, libp2p listen addresses and the shared ledger.</summary>
-    public static PoIPBuilder AddServingRole(HostApplicationBuilder builder, string keyFile, IEnumerable<string> listen, string ledger) =>
-        builder.Services.AddPoIP(o => o.KeyFile = keyFile)
-            .AddLibp2p(o =>
-            {
-                foreach (string address in listen)
+    public static PoIPBuilder AddServingRole(HostApplicationBuilder builder, string keyFile, IEnumerable<string> listen, Chain.RoleEconomics ledger, bool dev) =>
+        ledger.AddTo(
+            builder.Services.AddPoIP(o => o.KeyFile = keyFile)
+                .AddLibp2p(o =>
                 {
-                    o.ListenAddresses.Add(address);
-                }
-            })
-            .AddEmbeddedEconomics(o => o.DatabasePath = ledger);
+                    foreach (string address in listen)
+                    {
+                        o.ListenAddresses.Add(address);
+                    }
+                }),
+            keyFile,
+            dev);
 
     /// <summary>Prints the listen multiaddrs on standard output (the first line is what scripts read), then a status line on standard error.</summary>
     public static async Task AnnounceAsync(PoIPRuntime runtime, string status, CancellationToken cancellationToken)
@@ -100,8 +114,8 @@ internal static class RoleHost
 
     public static string DefaultKey(string role) => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".poip", role + ".key");
 
-    public static string RequireLedger(RoleSettings settings, RoleConfig config) =>
-        config.PathOf(settings.Ledger, config.Ledger) ?? throw new ArgumentException("a ledger is required: --ledger FILE (or \"ledger\" in the config file).");
+    /// <summary>The role's ledger: <c>--ledger FILE</c> or <c>--chain URL --deployment FILE</c> (exclusive), checked before anything starts.</summary>
+    public static Chain.RoleEconomics RequireLedger(RoleSettings settings, RoleConfig config) => Chain.RoleEconomics.From(settings, config);
 
     public static TokenAmount ParseTokens(string text, string what)
     {

@@ -31,14 +31,14 @@ internal sealed class ValidatorRunCommand : AsyncCommand<ValidatorRunSettings>
         {
             var config = RoleConfig.Load(settings.Config);
             var section = config.Validator;
-            string ledger = RoleHost.RequireLedger(settings, config);
+            var ledger = RoleHost.RequireLedger(settings, config);
             string model = ModelLocator.RequireGguf(config.PathOf(settings.Model, config.Model) ?? ModelLocator.Resolve(null), "--model");
             string key = config.PathOf(settings.Key, section.Key) ?? RoleHost.DefaultKey("validator");
             string[] listen = settings.Listen.Length > 0 ? settings.Listen : [.. section.Listen];
             double p = settings.AuditP ?? section.AuditP ?? 0.5;
 
             builder = RoleHost.CreateBuilder(settings, settings.StopOnStdinClose);
-            var poip = RoleHost.AddServingRole(builder, key, listen, ledger)
+            var poip = RoleHost.AddServingRole(builder, key, listen, ledger, settings.Dev)
                 .AddLlamaEngine(o =>
                 {
                     o.ModelPath = model;

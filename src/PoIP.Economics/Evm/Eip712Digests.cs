@@ -7,13 +7,14 @@ namespace PoIP.Economics.Evm;
 /// <summary>
 /// The EIP-712 digests PoIPLedger.sol checks (domain <c>PoIP</c> / <c>1</c> / chain id / contract),
 /// computed here by hand from the type strings so a signer never needs the chain. Tested equal to the
-/// contract's <c>hashReceipt</c>, <c>hashReceiptBatch</c>, <c>hashVerdict</c> and <c>domainSeparator</c>.
+/// contract's <c>hashReceipt</c>, <c>hashReceiptBatch</c>, <c>hashVerdict</c>, <c>hashVoucher</c> and <c>domainSeparator</c>.
 /// </summary>
 internal sealed class Eip712Digests
 {
     public const string ReceiptType = "Receipt(bytes32 requestId,bytes32 receiptId,address node,uint256 price)";
     public const string ReceiptBatchType = "ReceiptBatch(address node,Receipt[] receipts)" + ReceiptType;
     public const string VerdictType = "Verdict(bytes32 receiptId,bytes32 requestId,address node,address validator,uint8 outcome)";
+    public const string VoucherType = "Voucher(address client,address node,uint256 total)";
     private const string DomainType = "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)";
 
     public Eip712Digests(BigInteger chainId, string contract)
@@ -33,6 +34,9 @@ internal sealed class Eip712Digests
 
     public byte[] Verdict(VerdictStruct v) =>
         Typed(Keccak(Concat(TypeHash(VerdictType), Bytes32(v.ReceiptId), Bytes32(v.RequestId), Address(v.Node), Address(v.Validator), Word(v.Outcome))));
+
+    public byte[] Voucher(VoucherStruct v) =>
+        Typed(Keccak(Concat(TypeHash(VoucherType), Address(v.Client), Address(v.Node), Word(v.Total))));
 
     private byte[] Typed(byte[] structHash) => Keccak(Concat([0x19, 0x01], DomainSeparator, structHash));
 

@@ -26,15 +26,22 @@ namespace PoIP.Economics.Evm;
 public sealed class EvmStakeManager : IStakeManager, IDevFaucet, IDisposable
 {
     private static readonly byte[] BindingTag = "poip-chain-binding/1"u8.ToArray();
+
+    /// <summary>Native coin kept for gas when a development chain tops an account up (1 coin).</summary>
+    private static readonly BigInteger GasReserve = BigInteger.Pow(10, 18);
     private readonly EvmChain _chain;
     private readonly EvmAccounts _accounts;
     private readonly Eip712Digests _digests;
+    private readonly EvmIdentities _identities;
+    private readonly bool _devChain;
 
-    private EvmStakeManager(EvmChain chain, EvmAccounts accounts)
+    private EvmStakeManager(EvmChain chain, EvmAccounts accounts, int confirmationDepth, bool devChain)
     {
         _chain = chain;
         _accounts = accounts;
         _digests = new Eip712Digests(chain.ChainId, chain.Contract);
+        _identities = new EvmIdentities(chain, accounts, confirmationDepth, (peer, account, deadline, signature) => IsBindingValid(peer, account, deadline, signature));
+        _devChain = devChain;
     }
 
     /// <summary>The accounts this manager acts with.</summary>
@@ -65,7 +72,7 @@ public sealed class EvmStakeManager : IStakeManager, IDevFaucet, IDisposable
                 throw new ArgumentException($"No contract at {options.ContractAddress} on chain {chain.ChainId}.", nameof(options));
             }
 
-            return new EvmStakeManager(chain, options.Accounts);
+            return new EvmStakeManager(chain, options.Accounts, options.ConfirmationDepth, options.DevChain);
         }
         catch
         {
@@ -158,8 +165,60 @@ public sealed class EvmStakeManager : IStakeManager, IDevFaucet, IDisposable
     // ---- IDevFaucet ----
 
     /// <summary>Deposits <paramref name="amount"/> of the account's own native balance into the ledger (on a dev chain the harness or <c>poip chain dev</c> pre-funds accounts).</summary>
-    public Task<EconomicResult> DepositAsync(OperationId operation, PeerId account, TokenAmount amount, CancellationToken cancellationToken = default) =>
-        SendAsAsync(account, new DepositFunction { Op = Op(operation) }, Wei(amount), cancellationToken);
+    public async Task<EconomicResult> DepositAsync(OperationId operation, PeerId account, TokenAmount amount, CancellationToken cancellationToken = default)
+    {
+        if (_devChain && _accounts.AddressOf(account) is { } address)
+        {
+            await EnsureNativeAsync(address, Wei(amount) + GasReserve, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await SendAsAsync(account, new DepositFunction { Op = Op(operation) }, Wei(amount), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Binds <paramref name="identity"/>'s peer id to the account the key ring holds for it unless that
+    /// account is bound already (see <see cref="BindIdentityAsync"/>); on a development chain it first
+    /// gives the account coin for gas (<c>anvil_setBalance</c>).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The account is bound to another peer id, or the binding was refused.</exception>
+    public async Task EnsureBoundAsync(Ed25519KeyPair identity, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        string address = _accounts.AddressOf(identity.PeerId) ?? throw new InvalidOperationException($"No chain account for {identity.PeerId} in the key ring.");
+        if (_devChain)
+        {
+            await EnsureNativeAsync(address, GasReserve, cancellationToken).ConfigureAwait(false);
+        }
+
+        byte[] bound = await _chain.QueryAsync<PeerOfFunction, byte[]>(new PeerOfFunction { Account = address }, cancellationToken).ConfigureAwait(false);
+        byte[] mine = Nethereum.Util.Sha3Keccack.Current.CalculateHash(identity.PeerId.ToArray());
+        if (bound.Any(b => b != 0))
+        {
+            if (!bound.AsSpan().SequenceEqual(mine))
+            {
+                throw new InvalidOperationException($"Chain account {address} is bound to another peer id.");
+            }
+
+            return;
+        }
+
+        var result = await BindIdentityAsync(identity, TimeSpan.FromHours(1), cancellationToken).ConfigureAwait(false);
+        if (!result.IsApplied)
+        {
+            throw new InvalidOperationException($"Binding {identity.PeerId} to {address} was refused: {result.Status} {result.Detail}");
+        }
+    }
+
+    /// <summary>Development chains only (<see cref="EvmStakeManagerOptions.DevChain"/>): raises the account's native balance to at least <paramref name="minimum"/>.</summary>
+    private async Task EnsureNativeAsync(string address, BigInteger minimum, CancellationToken cancellationToken)
+    {
+        var balance = await _chain.ReadAsync(() => _chain.Web3.Eth.GetBalance.SendRequestAsync(address), cancellationToken).ConfigureAwait(false);
+        if (balance.Value < minimum)
+        {
+            var target = new Nethereum.Hex.HexTypes.HexBigInteger(minimum + GasReserve);
+            await _chain.ReadAsync(() => _chain.Web3.Client.SendRequestAsync<object>("anvil_setBalance", null, address, target.HexValue), cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>Withdraws free balance out of the ledger to the account.</summary>
     public Task<EconomicResult> WithdrawAsync(OperationId operation, PeerId account, TokenAmount amount, CancellationToken cancellationToken = default) =>
@@ -170,7 +229,7 @@ public sealed class EvmStakeManager : IStakeManager, IDevFaucet, IDisposable
     /// <inheritdoc />
     public async Task<StakeInfo> GetStakeAsync(PeerId node, CancellationToken cancellationToken = default)
     {
-        if (AddressOf(node) is not { } address)
+        if (await AddressOfAsync(node, cancellationToken).ConfigureAwait(false) is not { } address)
         {
             return new StakeInfo(node, TokenAmount.Zero, TokenAmount.Zero, TokenAmount.Zero);
         }
@@ -196,7 +255,7 @@ public sealed class EvmStakeManager : IStakeManager, IDevFaucet, IDisposable
 
     /// <inheritdoc />
     public async Task<TokenAmount> GetBalanceAsync(PeerId account, CancellationToken cancellationToken = default) =>
-        AddressOf(account) is { } address
+        await AddressOfAsync(account, cancellationToken).ConfigureAwait(false) is { } address
             ? Amount(await _chain.QueryAsync<BalanceOfFunction, BigInteger>(new BalanceOfFunction { Account = address }, cancellationToken).ConfigureAwait(false))
             : TokenAmount.Zero;
 
@@ -209,7 +268,9 @@ public sealed class EvmStakeManager : IStakeManager, IDevFaucet, IDisposable
             return null;
         }
 
-        return new EscrowInfo(request, PeerOf(escrow.Client), PeerOf(escrow.Node), Amount(escrow.Cap), DateTimeOffset.FromUnixTimeSeconds((long)escrow.OpenedAt), (EscrowState)escrow.State, Amount(escrow.Price));
+        var client = await _identities.PeerOfAsync(escrow.Client, cancellationToken).ConfigureAwait(false);
+        var node = await _identities.PeerOfAsync(escrow.Node, cancellationToken).ConfigureAwait(false);
+        return new EscrowInfo(request, client, node, Amount(escrow.Cap), DateTimeOffset.FromUnixTimeSeconds((long)escrow.OpenedAt), (EscrowState)escrow.State, Amount(escrow.Price));
     }
 
     /// <inheritdoc />
@@ -223,6 +284,10 @@ public sealed class EvmStakeManager : IStakeManager, IDevFaucet, IDisposable
     public async Task<TokenAmount> GetContractBalanceAsync(CancellationToken cancellationToken = default) =>
         Amount((await _chain.ReadAsync(() => _chain.Web3.Eth.GetBalance.SendRequestAsync(ContractAddress), cancellationToken).ConfigureAwait(false)).Value);
 
+    /// <summary>The latest block number.</summary>
+    public async Task<BigInteger> GetBlockNumberAsync(CancellationToken cancellationToken = default) =>
+        (await _chain.ReadAsync(() => _chain.Web3.Eth.Blocks.GetBlockNumber.SendRequestAsync(), cancellationToken).ConfigureAwait(false)).Value;
+
     /// <summary>The parameters in force on chain.</summary>
     public async Task<EconomicParameters> GetParametersAsync(CancellationToken cancellationToken = default)
     {
@@ -232,7 +297,7 @@ public sealed class EvmStakeManager : IStakeManager, IDevFaucet, IDisposable
 
     /// <inheritdoc />
     public async Task<bool> IsValidatorAsync(PeerId peer, CancellationToken cancellationToken = default) =>
-        AddressOf(peer) is { } address && await _chain.QueryAsync<IsValidatorFunction, bool>(new IsValidatorFunction { Account = address }, cancellationToken).ConfigureAwait(false);
+        await AddressOfAsync(peer, cancellationToken).ConfigureAwait(false) is { } address && await _chain.QueryAsync<IsValidatorFunction, bool>(new IsValidatorFunction { Account = address }, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
     public async Task<bool> CanServeAsync(PeerId node, CancellationToken cancellationToken = default)
@@ -269,14 +334,14 @@ public sealed class EvmStakeManager : IStakeManager, IDevFaucet, IDisposable
         SendAsAsync(validator, new RegisterValidatorFunction { Op = Op(operation) }, 0, cancellationToken);
 
     /// <inheritdoc />
-    public Task<EconomicResult> OpenEscrowAsync(OperationId operation, RequestId request, PeerId client, PeerId node, TokenAmount priceCap, CancellationToken cancellationToken = default)
+    public async Task<EconomicResult> OpenEscrowAsync(OperationId operation, RequestId request, PeerId client, PeerId node, TokenAmount priceCap, CancellationToken cancellationToken = default)
     {
-        if (AddressOf(node) is not { } nodeAddress)
+        if (await AddressOfAsync(node, cancellationToken).ConfigureAwait(false) is not { } nodeAddress)
         {
-            return Task.FromResult(new EconomicResult(EconomicStatus.UnknownAccount, "the node has no known chain account."));
+            return new EconomicResult(EconomicStatus.UnknownAccount, "the node has no known chain account (not bound on chain, or not confirmed yet).");
         }
 
-        return SendAsAsync(client, new OpenEscrowFunction { Op = Op(operation), RequestId = request.Digest.ToArray(), Node = nodeAddress, Cap = Wei(priceCap) }, 0, cancellationToken);
+        return await SendAsAsync(client, new OpenEscrowFunction { Op = Op(operation), RequestId = request.Digest.ToArray(), Node = nodeAddress, Cap = Wei(priceCap) }, 0, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -388,7 +453,7 @@ public sealed class EvmStakeManager : IStakeManager, IDevFaucet, IDisposable
             return new EconomicResult(EconomicStatus.NotAllowed, "a node cannot challenge itself.");
         }
 
-        if (AddressOf(proven.Accused) is not { } accused)
+        if (await AddressOfAsync(proven.Accused, cancellationToken).ConfigureAwait(false) is not { } accused)
         {
             return new EconomicResult(EconomicStatus.InvalidEvidence, "the accused has no known chain account.");
         }
@@ -425,6 +490,90 @@ public sealed class EvmStakeManager : IStakeManager, IDevFaucet, IDisposable
             new SlashByEquivocationFunction { Op = Op(operation), First = first, FirstSignature = Sign(nodeKey, _digests.Receipt(first)), Second = second, SecondSignature = Sign(nodeKey, _digests.Receipt(second)) },
             0,
             cancellationToken).ConfigureAwait(false);
+    }
+
+    // ---- aggregate vouchers ----
+
+    /// <summary>Moves <paramref name="amount"/> of the client's free balance into its channel to <paramref name="node"/>.</summary>
+    public async Task<EconomicResult> FundChannelAsync(OperationId operation, PeerId client, PeerId node, TokenAmount amount, CancellationToken cancellationToken = default) =>
+        await AddressOfAsync(node, cancellationToken).ConfigureAwait(false) is { } nodeAddress
+            ? await SendAsAsync(client, new FundChannelFunction { Op = Op(operation), Node = nodeAddress, Amount = Wei(amount) }, 0, cancellationToken).ConfigureAwait(false)
+            : new EconomicResult(EconomicStatus.UnknownAccount, "the node has no known chain account.");
+
+    /// <summary>The channel from <paramref name="client"/> to <paramref name="node"/> (accounts).</summary>
+    public async Task<EvmChannel> GetChannelAsync(string client, string node, CancellationToken cancellationToken = default)
+    {
+        var c = await _chain.QueryObjectAsync<ChannelsFunction, ChannelOutput>(new ChannelsFunction { Client = client, Node = node }, cancellationToken).ConfigureAwait(false);
+        return new EvmChannel(c.Funds, c.Thawing, c.Redeemed, c.ThawEndsAt == 0 ? null : DateTimeOffset.FromUnixTimeSeconds((long)c.ThawEndsAt));
+    }
+
+    /// <summary>Signs, with the client's key, a voucher for the running total <paramref name="total"/> it owes <paramref name="node"/>.</summary>
+    /// <exception cref="InvalidOperationException">No key of the client here, or no account known for the node.</exception>
+    public async Task<EvmVoucher> SignVoucherAsync(PeerId client, PeerId node, TokenAmount total, CancellationToken cancellationToken = default)
+    {
+        if (!_accounts.TryGetKey(client, out var key))
+        {
+            throw new InvalidOperationException("this process holds no chain key of the client.");
+        }
+
+        string nodeAddress = await AddressOfAsync(node, cancellationToken).ConfigureAwait(false) ?? throw new InvalidOperationException("the node has no known chain account.");
+        var voucher = new VoucherStruct { Client = key.GetPublicAddress(), Node = nodeAddress, Total = Wei(total) };
+        return new EvmVoucher(voucher.Client, voucher.Node, voucher.Total, Sign(key, _digests.Voucher(voucher)));
+    }
+
+    /// <summary>
+    /// Redeems a voucher from <paramref name="submitter"/>'s account (usually the node). Checked here
+    /// before anything is sent, as the contract checks it: signed by the voucher's client, a total above
+    /// the last redeemed one, the increase within the channel's funds.
+    /// </summary>
+    public async Task<EconomicResult> RedeemVoucherAsync(OperationId operation, EvmVoucher voucher, PeerId submitter, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(voucher);
+        var chainVoucher = new VoucherStruct { Client = voucher.Client, Node = voucher.Node, Total = voucher.Total };
+        if (voucher.Signature.Length != 65 || !string.Equals(Recover(_digests.Voucher(chainVoucher), voucher.Signature.Span), voucher.Client, StringComparison.OrdinalIgnoreCase))
+        {
+            return new EconomicResult(EconomicStatus.InvalidReceipt, "the voucher is not signed by its client for this chain and contract.");
+        }
+
+        var channel = await GetChannelAsync(voucher.Client, voucher.Node, cancellationToken).ConfigureAwait(false);
+        if (voucher.Total <= channel.Redeemed)
+        {
+            return new EconomicResult(EconomicStatus.InvalidAmount, $"a voucher for a total ({voucher.Total}) not above the one redeemed ({channel.Redeemed}).");
+        }
+
+        if (voucher.Total - channel.Redeemed > channel.Funds)
+        {
+            return new EconomicResult(EconomicStatus.InsufficientFunds, "the voucher adds more than the channel holds.");
+        }
+
+        return await SendAsAsync(submitter, new RedeemVoucherFunction { Op = Op(operation), Voucher = chainVoucher, Signature = voucher.Signature.ToArray() }, 0, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Starts taking <paramref name="amount"/> of the channel back (withdrawable after the dispute window; the node may redeem meanwhile).</summary>
+    public async Task<EconomicResult> ThawChannelAsync(OperationId operation, PeerId client, PeerId node, TokenAmount amount, CancellationToken cancellationToken = default) =>
+        await AddressOfAsync(node, cancellationToken).ConfigureAwait(false) is { } nodeAddress
+            ? await SendAsAsync(client, new ThawChannelFunction { Op = Op(operation), Node = nodeAddress, Amount = Wei(amount) }, 0, cancellationToken).ConfigureAwait(false)
+            : new EconomicResult(EconomicStatus.UnknownAccount, "the node has no known chain account.");
+
+    /// <summary>Returns the thawed part of the channel to the client's free balance.</summary>
+    public async Task<EconomicResult> WithdrawChannelAsync(OperationId operation, PeerId client, PeerId node, CancellationToken cancellationToken = default) =>
+        await AddressOfAsync(node, cancellationToken).ConfigureAwait(false) is { } nodeAddress
+            ? await SendAsAsync(client, new WithdrawChannelFunction { Op = Op(operation), Node = nodeAddress }, 0, cancellationToken).ConfigureAwait(false)
+            : new EconomicResult(EconomicStatus.UnknownAccount, "the node has no known chain account.");
+
+    internal byte[] VoucherDigest(VoucherStruct voucher) => _digests.Voucher(voucher);
+
+    private static string Recover(byte[] digest, ReadOnlySpan<byte> signature)
+    {
+        try
+        {
+            var components = EthECDSASignatureFactory.FromComponents(signature[..32].ToArray(), signature[32..64].ToArray(), signature[64]);
+            return EthECKey.RecoverFromSignature(components, digest).GetPublicAddress();
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or FormatException or ArithmeticException)
+        {
+            return string.Empty;
+        }
     }
 
     /// <summary>Proposes a parameter change (stake-weighted governance on chain); the result's detail is empty.</summary>
@@ -478,9 +627,8 @@ public sealed class EvmStakeManager : IStakeManager, IDevFaucet, IDisposable
             ? _chain.SendAsync(key, function, value, cancellationToken)
             : Task.FromResult(new EconomicResult(EconomicStatus.UnknownAccount, "no chain account for this peer in the key ring."));
 
-    private string? AddressOf(PeerId peer) => _accounts.AddressOf(peer);
-
-    private PeerId PeerOf(string address) => _accounts.TryGetPeer(address, out var peer) ? peer : default;
+    /// <summary>The account acting for <paramref name="peer"/>: the key ring's, else its confirmed, valid on-chain binding; null when none.</summary>
+    public Task<string?> AddressOfAsync(PeerId peer, CancellationToken cancellationToken = default) => _identities.AddressOfAsync(peer, cancellationToken);
 
     private static byte[] Op(OperationId operation) => operation.Value.ToByteArray();
 

@@ -21,6 +21,12 @@ public sealed class EvmStakeManagerOptions
     /// <summary>Blocks on top of a transaction's block before its effect is reported (default 0: Anvil's instant finality).</summary>
     public int ConfirmationDepth { get; set; }
 
+    /// <summary>
+    /// A development chain (Anvil): deposits and <see cref="EvmStakeManager.EnsureBoundAsync"/> first give
+    /// the acting account the native coin they need with <c>anvil_setBalance</c> (default false).
+    /// </summary>
+    public bool DevChain { get; set; }
+
     /// <summary>Checks the options.</summary>
     /// <exception cref="ArgumentException">A missing or out-of-range value.</exception>
     public void Validate()

@@ -9,6 +9,19 @@ namespace PoIP.Economics.Evm;
 
 // Hand-written function messages of PoIPLedger.sol (no Nethereum code generator is served).
 
+[Struct("Voucher")]
+internal sealed class VoucherStruct
+{
+    [Parameter("address", "client", 1)]
+    public string Client { get; set; } = string.Empty;
+
+    [Parameter("address", "node", 2)]
+    public string Node { get; set; } = string.Empty;
+
+    [Parameter("uint256", "total", 3)]
+    public BigInteger Total { get; set; }
+}
+
 [Struct("Receipt")]
 internal sealed class ReceiptStruct
 {
@@ -299,4 +312,104 @@ internal sealed class HashVerdictFunction : FunctionMessage
 {
     [Parameter("tuple", "v", 1)]
     public VerdictStruct Verdict { get; set; } = new();
+}
+
+[Function("peerOf", "bytes32")]
+internal sealed class PeerOfFunction : FunctionMessage
+{
+    [Parameter("address", "account", 1)]
+    public string Account { get; set; } = string.Empty;
+}
+
+// ---- events ----
+
+[Event("IdentityBound")]
+internal sealed class IdentityBoundEvent : IEventDTO
+{
+    [Parameter("address", "account", 1, true)]
+    public string Account { get; set; } = string.Empty;
+
+    [Parameter("bytes32", "peerIdHash", 2, true)]
+    public byte[] PeerIdHash { get; set; } = [];
+
+    [Parameter("bytes", "peerId", 3, false)]
+    public byte[] PeerId { get; set; } = [];
+
+    [Parameter("bytes", "ed25519Signature", 4, false)]
+    public byte[] Ed25519Signature { get; set; } = [];
+
+    [Parameter("uint64", "deadline", 5, false)]
+    public ulong Deadline { get; set; }
+}
+
+// ---- aggregate vouchers ----
+
+[Function("fundChannel")]
+internal sealed class FundChannelFunction : OperationFunction
+{
+    [Parameter("address", "node", 2)]
+    public string Node { get; set; } = string.Empty;
+
+    [Parameter("uint256", "amount", 3)]
+    public BigInteger Amount { get; set; }
+}
+
+[Function("redeemVoucher")]
+internal sealed class RedeemVoucherFunction : OperationFunction
+{
+    [Parameter("tuple", "voucher", 2)]
+    public VoucherStruct Voucher { get; set; } = new();
+
+    [Parameter("bytes", "signature", 3)]
+    public byte[] Signature { get; set; } = [];
+}
+
+[Function("thawChannel")]
+internal sealed class ThawChannelFunction : OperationFunction
+{
+    [Parameter("address", "node", 2)]
+    public string Node { get; set; } = string.Empty;
+
+    [Parameter("uint256", "amount", 3)]
+    public BigInteger Amount { get; set; }
+}
+
+[Function("withdrawChannel")]
+internal sealed class WithdrawChannelFunction : OperationFunction
+{
+    [Parameter("address", "node", 2)]
+    public string Node { get; set; } = string.Empty;
+}
+
+[Function("channels", typeof(ChannelOutput))]
+internal sealed class ChannelsFunction : FunctionMessage
+{
+    [Parameter("address", "client", 1)]
+    public string Client { get; set; } = string.Empty;
+
+    [Parameter("address", "node", 2)]
+    public string Node { get; set; } = string.Empty;
+}
+
+[FunctionOutput]
+internal sealed class ChannelOutput : IFunctionOutputDTO
+{
+    [Parameter("uint128", "funds", 1)]
+    public BigInteger Funds { get; set; }
+
+    [Parameter("uint128", "thawing", 2)]
+    public BigInteger Thawing { get; set; }
+
+    [Parameter("uint256", "redeemed", 3)]
+    public BigInteger Redeemed { get; set; }
+
+    [Parameter("uint64", "thawEndsAt", 4)]
+    public ulong ThawEndsAt { get; set; }
+}
+
+[Function("hashVoucher", "bytes32")]
+internal sealed class HashVoucherFunction : FunctionMessage
+{
+    [Parameter("tuple", "v", 1)]
+    public VoucherStruct Voucher { get; set; } = new();
 }

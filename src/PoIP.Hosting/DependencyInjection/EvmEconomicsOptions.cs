@@ -17,4 +17,13 @@ public sealed class EvmEconomicsOptions
 
     /// <summary>Receipt polling interval (default 50 ms).</summary>
     public TimeSpan ReceiptPollInterval { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Blocks on top of a transaction or an identity binding before it counts (default 0; 0 to 64).</summary>
+    public int ConfirmationDepth { get; set; }
+
+    /// <summary>
+    /// A development chain (Anvil): the host's account gets the native coin it needs for gas and for
+    /// dev funding with <c>anvil_setBalance</c> (default false: the account must hold coin already).
+    /// </summary>
+    public bool DevChain { get; set; }
 }

@@ -40,4 +40,10 @@ internal static partial class Log
 
     [LoggerMessage(8007, LogLevel.Warning, "Serving stream failed: {Detail}")]
     public static partial void ServeFailed(ILogger logger, string detail);
+
+    [LoggerMessage(8040, LogLevel.Warning, "The ledger did not answer the stake check ({Detail}); serving on the last answer, {Age} old")]
+    public static partial void ServingOnLastStake(ILogger logger, string detail, TimeSpan age);
+
+    [LoggerMessage(8041, LogLevel.Warning, "The ledger did not answer the stake check ({Detail}); refusing requests until it does")]
+    public static partial void LedgerUnavailable(ILogger logger, string detail);
 }

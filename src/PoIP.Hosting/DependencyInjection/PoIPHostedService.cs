@@ -165,7 +165,7 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
                 MaxOutputTokens = llama is null ? nodeOptions.MaxOutputTokens : Math.Min(nodeOptions.MaxOutputTokens, llama.MaxOutputTokens),
                 MaxExpiryHorizon = nodeOptions.MaxExpiryHorizon,
             },
-            ServingCheck = async ct => await stakes.CanServeAsync(key.PeerId, ct).ConfigureAwait(false) ? null : "stake below the minimum to serve.",
+            ServingCheck = new ServingGate(stakes, key.PeerId, services.GetService<TimeProvider>() ?? TimeProvider.System, _logger).CheckAsync,
             TimeProvider = services.GetService<TimeProvider>() ?? TimeProvider.System,
         });
         PaymentClaims? claims = null;

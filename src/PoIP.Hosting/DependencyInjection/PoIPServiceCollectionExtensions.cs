@@ -117,7 +117,7 @@ public static class PoIPServiceCollectionExtensions
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EvmEconomicsOptions>, EvmEconomicsOptionsValidator>());
         builder.Services.TryAddSingleton(sp => EvmEconomics.Connect(
             sp.GetRequiredService<IOptions<EvmEconomicsOptions>>().Value,
-            (sp.GetRequiredService<PoIPRuntime>().Key ?? throw new InvalidOperationException("The PoIP host has not started yet.")).PeerId));
+            sp.GetRequiredService<PoIPRuntime>().Key ?? throw new InvalidOperationException("The PoIP host has not started yet.")));
         builder.Services.TryAddSingleton<IStakeManager>(sp => sp.GetRequiredService<Economics.Evm.EvmStakeManager>());
         return builder;
     }

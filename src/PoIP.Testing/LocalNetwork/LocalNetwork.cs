@@ -32,13 +32,13 @@ namespace PoIP.Testing.LocalNetwork;
 public sealed class LocalNetwork : IAsyncDisposable
 {
     private readonly LocalNetworkOptions _options;
-    private readonly AdjustableClock _ledgerClock = new();
     private readonly List<NodeState> _nodes = [];
     private readonly List<(SignedMessage<InferenceRequest> Request, SignedMessage<InferenceReceipt> Receipt)> _toSettle = [];
     private readonly List<IAsyncDisposable> _owned = [];
     private readonly List<string> _failedAttempts = [];
     private readonly ReputationBook _reputation = new();
-    private EmbeddedStakeManager _ledger = null!;
+    private ILocalNetworkLedger _money = null!;
+    private IStakeManager _ledger = null!;
     private Ed25519KeyPair _clientKey = null!;
     private Ed25519KeyPair _validatorKey = null!;
     private PoIPClient _client = null!;
@@ -94,17 +94,15 @@ public sealed class LocalNetwork : IAsyncDisposable
     {
         Directory.CreateDirectory(_options.DataDirectory);
         _model = await ModelId.FromFileAsync(_options.ModelPath, cancellationToken: cancellationToken).ConfigureAwait(false);
-        _ledger = EmbeddedStakeManager.Open(new EmbeddedEconomicsOptions
-        {
-            DatabasePath = Path.Combine(_options.DataDirectory, "ledger.db"),
-            TimeProvider = _ledgerClock,
-            InitialParameters = EconomicParameters.Default with { DisputeWindow = TimeSpan.FromMinutes(1), MinimumStake = TokenAmount.FromTokens(100) },
-        });
+        _money = _options.Ledger is { } ledger
+            ? await ledger(cancellationToken).ConfigureAwait(false)
+            : new EmbeddedLocalLedger(Path.Combine(_options.DataDirectory, "ledger.db"), LocalNetworkOptions.DevParameters);
+        _ledger = _money.Stakes;
 
         _clientKey = Ed25519KeyPair.Generate();
         _validatorKey = Ed25519KeyPair.Generate();
-        await GenesisAsync(_clientKey.PeerId, TokenAmount.FromTokens(1000), cancellationToken).ConfigureAwait(false);
-        await GenesisAsync(_validatorKey.PeerId, TokenAmount.FromTokens(101), cancellationToken).ConfigureAwait(false);
+        await _money.OpenAccountAsync(_clientKey, TokenAmount.FromTokens(1000), cancellationToken).ConfigureAwait(false);
+        await _money.OpenAccountAsync(_validatorKey, TokenAmount.FromTokens(101), cancellationToken).ConfigureAwait(false);
         await Require(_ledger.StakeAsync(OperationId.New(), _validatorKey.PeerId, TokenAmount.FromTokens(100), cancellationToken)).ConfigureAwait(false);
         await Require(_ledger.RegisterValidatorAsync(OperationId.New(), _validatorKey.PeerId, cancellationToken)).ConfigureAwait(false);
 
@@ -115,7 +113,7 @@ public sealed class LocalNetwork : IAsyncDisposable
             var key = Ed25519KeyPair.Generate();
             var node = new NodeState($"node-{i + 1}{(cheats ? " (cheats)" : string.Empty)}", key, cheats);
             _nodes.Add(node);
-            await GenesisAsync(key.PeerId, _options.NodeStake + TokenAmount.FromTokens(1), cancellationToken).ConfigureAwait(false);
+            await _money.OpenAccountAsync(key, _options.NodeStake + TokenAmount.FromTokens(1), cancellationToken).ConfigureAwait(false);
             await Require(_ledger.StakeAsync(OperationId.New(), key.PeerId, _options.NodeStake, cancellationToken)).ConfigureAwait(false);
             node.Stake = _options.NodeStake;
             node.BalanceBefore = await _ledger.GetBalanceAsync(key.PeerId, cancellationToken).ConfigureAwait(false);
@@ -179,7 +177,7 @@ public sealed class LocalNetwork : IAsyncDisposable
             Validators = [validatorHost.ListenAddresses[0].WithPeerId(_validatorKey.PeerId)],
             Stakes = _ledger,
             Selection = _options.Selection,
-            SelectionWeights = new NodeSelectionOptions { MinimumStake = (await _ledger.GetParametersAsync(cancellationToken).ConfigureAwait(false)).MinimumStake },
+            SelectionWeights = new NodeSelectionOptions { MinimumStake = (await _ledger.GetRulesAsync(cancellationToken).ConfigureAwait(false)).MinimumStake },
             Reputation = _reputation, // the client feeds it (completions, timeouts, verified verdicts); the summary reads it
             TimeProvider = _options.ClientTimeProvider ?? TimeProvider.System,
             HedgeAfter = _options.HedgeAfter,
@@ -226,13 +224,13 @@ public sealed class LocalNetwork : IAsyncDisposable
     }
 
     /// <summary>Moves the ledger's clock forward (dispute windows, abandoned escrows).</summary>
-    public void AdvanceLedgerClock(TimeSpan by) => _ledgerClock.Advance(by);
+    public Task AdvanceLedgerClockAsync(TimeSpan by, CancellationToken cancellationToken = default) => _money.AdvanceAsync(by, cancellationToken);
 
     /// <summary>Fast-forwards the ledger past the dispute window, settles the unchallenged payments, refunds abandoned escrows, and reports.</summary>
     public async Task<NetworkSummary> FinishAsync(CancellationToken cancellationToken = default)
     {
-        var parameters = await _ledger.GetParametersAsync(cancellationToken).ConfigureAwait(false);
-        _ledgerClock.Advance(parameters.DisputeWindow + TimeSpan.FromSeconds(1));
+        var parameters = await _ledger.GetRulesAsync(cancellationToken).ConfigureAwait(false);
+        await _money.AdvanceAsync(parameters.DisputeWindow + TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
         int settled = 0;
         foreach (var (request, receipt) in _toSettle)
         {
@@ -240,7 +238,7 @@ public sealed class LocalNetwork : IAsyncDisposable
             settled += result.IsApplied ? 1 : 0;
         }
 
-        _ledgerClock.Advance(parameters.DisputeWindow);
+        await _money.AdvanceAsync(parameters.DisputeWindow, cancellationToken).ConfigureAwait(false);
         int refunded = 0;
         foreach (var id in _client.OpenedEscrows)
         {
@@ -264,9 +262,9 @@ public sealed class LocalNetwork : IAsyncDisposable
         }
 
         var totals = await _ledger.GetTotalsAsync(cancellationToken).ConfigureAwait(false);
-        var journal = await _ledger.VerifyJournalAsync(cancellationToken).ConfigureAwait(false);
+        bool check = await _money.CheckAsync(cancellationToken).ConfigureAwait(false);
         int abandoned = _client.OpenedEscrows.Count - _requests;
-        return new NetworkSummary(reports, _requests, _audited, settled, refunded, totals, journal.Matches, _firstFraud, _elapsed, abandoned, [.. _failedAttempts], _firstFraudAt);
+        return new NetworkSummary(reports, _requests, _audited, settled, refunded, totals, check, _firstFraud, _elapsed, abandoned, [.. _failedAttempts], _firstFraudAt);
     }
 
     /// <inheritdoc />
@@ -277,7 +275,11 @@ public sealed class LocalNetwork : IAsyncDisposable
             await _owned[i].DisposeAsync().ConfigureAwait(false);
         }
 
-        _ledger?.Dispose();
+        if (_money is not null)
+        {
+            await _money.DisposeAsync().ConfigureAwait(false);
+        }
+
         foreach (var node in _nodes)
         {
             node.Key.Dispose();
@@ -300,15 +302,11 @@ public sealed class LocalNetwork : IAsyncDisposable
     private async Task<IInferenceEngine> LoadEngineAsync(CancellationToken cancellationToken) =>
         await LlamaInferenceEngine.LoadAsync(new LlamaEngineOptions { ModelPath = _options.ModelPath, Threads = _options.Threads, ContextSize = 512, MaxOutputTokens = _options.MaxTokens, MaxPromptTokens = 256 }, cancellationToken).ConfigureAwait(false);
 
-    private async Task GenesisAsync(PeerId account, TokenAmount amount, CancellationToken cancellationToken)
-    {
-        await Require(_ledger.CreateAccountAsync(OperationId.New(), account, cancellationToken)).ConfigureAwait(false);
-        await Require(_ledger.DepositAsync(OperationId.New(), account, amount, cancellationToken)).ConfigureAwait(false);
-    }
+    private static async Task Require(Task<EconomicResult> operation) => Require(await operation.ConfigureAwait(false));
 
-    private static async Task Require(Task<EconomicResult> operation)
+    /// <summary>Throws unless a genesis operation was applied.</summary>
+    internal static void Require(EconomicResult result)
     {
-        var result = await operation.ConfigureAwait(false);
         if (!result.IsApplied)
         {
             throw new InvalidOperationException($"Genesis operation refused: {result.Status} {result.Detail}");

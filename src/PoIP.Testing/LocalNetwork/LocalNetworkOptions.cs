@@ -1,4 +1,5 @@
 using PoIP.Core.Money;
+using PoIP.Economics.Parameters;
 using PoIP.Hosting.Client;
 
 namespace PoIP.Testing.LocalNetwork;
@@ -50,6 +51,16 @@ public sealed class LocalNetworkOptions
 
     /// <summary>The client's <see cref="PoIPClientOptions.SelectionSeed"/> (null: from its peer id).</summary>
     public int? SelectionSeed { get; init; }
+
+    /// <summary>The parameters of the network's own ledger: the defaults with a one-minute dispute window and a minimum stake of 100.</summary>
+    public static EconomicParameters DevParameters { get; } = EconomicParameters.Default with { DisputeWindow = TimeSpan.FromMinutes(1), MinimumStake = TokenAmount.FromTokens(100) };
+
+    /// <summary>
+    /// Where the money lives: null (default) for a new embedded SQLite ledger in <see cref="DataDirectory"/>
+    /// with <see cref="DevParameters"/>; else a factory of another ledger (a development chain), which
+    /// the network disposes.
+    /// </summary>
+    public Func<CancellationToken, Task<ILocalNetworkLedger>>? Ledger { get; init; }
 
     /// <summary>Returns the first problem, or null.</summary>
     public string? Validate() =>

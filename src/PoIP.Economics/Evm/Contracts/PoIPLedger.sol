@@ -41,6 +41,10 @@ contract PoIPLedger is EIP712 {
     event ProposalExecuted(uint256 indexed id, bool passed);
     event ParameterChanged(uint8 indexed parameter, uint256 value);
     event GrantPaid(uint256 indexed id, address indexed recipient, uint256 amount);
+    event ChannelFunded(address indexed client, address indexed node, uint256 amount);
+    event VoucherRedeemed(address indexed client, address indexed node, uint256 total, uint256 paid, uint256 fee);
+    event ChannelThawing(address indexed client, address indexed node, uint256 amount, uint64 thawEndsAt);
+    event ChannelWithdrawn(address indexed client, address indexed node, uint256 amount);
 
     // ---- EIP-712 types ----
     bytes32 public constant RECEIPT_TYPEHASH =
@@ -49,6 +53,16 @@ contract PoIPLedger is EIP712 {
         keccak256("ReceiptBatch(address node,Receipt[] receipts)Receipt(bytes32 requestId,bytes32 receiptId,address node,uint256 price)");
     bytes32 public constant VERDICT_TYPEHASH =
         keccak256("Verdict(bytes32 receiptId,bytes32 requestId,address node,address validator,uint8 outcome)");
+
+    /// @notice Graph-style aggregate voucher: the client signs the running total it owes the node on
+    /// their channel; a voucher pays only what its total adds to the last one redeemed.
+    bytes32 public constant VOUCHER_TYPEHASH = keccak256("Voucher(address client,address node,uint256 total)");
+
+    struct Voucher {
+        address client;
+        address node;
+        uint256 total;
+    }
 
     struct Receipt {
         bytes32 requestId;
@@ -98,6 +112,13 @@ contract PoIPLedger is EIP712 {
         uint128 price;
     }
 
+    struct Channel {
+        uint128 funds; // still payable to the node (counted in totalEscrowed)
+        uint128 thawing; // part of funds the client is taking back once thawEndsAt passes
+        uint256 redeemed; // the highest voucher total paid so far
+        uint64 thawEndsAt;
+    }
+
     struct Proposal {
         address proposer;
         uint64 votingEndsAt;
@@ -119,6 +140,7 @@ contract PoIPLedger is EIP712 {
     mapping(address => Tranche[]) internal _tranches;
     mapping(address => bool) public isValidator;
     mapping(bytes32 => Escrow) public escrows;
+    mapping(address => mapping(address => Channel)) public channels; // client => node
     mapping(bytes32 => bool) public evidenceUsed;
     mapping(bytes32 => bool) public fraudProven; // keccak(requestId, node)
     mapping(uint256 => Proposal) public proposals;
@@ -275,6 +297,66 @@ contract PoIPLedger is EIP712 {
         refund(requestId, e);
     }
 
+    // ---- aggregate vouchers (one channel per client and node) ----
+
+    /// @notice Moves free balance of the client into its channel to `node`.
+    function fundChannel(bytes16 op, address node, uint256 amount) external {
+        useOperation(op);
+        if (node == msg.sender) revert NotAllowed();
+        if (!known[node]) revert UnknownAccount();
+        if (amount > type(uint128).max) revert InvalidAmount();
+        debit(msg.sender, amount);
+        totalEscrowed += amount;
+        channels[msg.sender][node].funds += uint128(amount);
+        emit ChannelFunded(msg.sender, node, amount);
+    }
+
+    /// @notice Pays the node what the client-signed total adds to the last redeemed one; anyone may submit it.
+    /// A voucher for a lower or equal total pays nothing and is refused.
+    function redeemVoucher(bytes16 op, Voucher calldata voucher, bytes calldata signature) external {
+        useOperation(op);
+        if (recover(hashVoucher(voucher), signature) != voucher.client) revert InvalidReceipt();
+        Channel storage c = channels[voucher.client][voucher.node];
+        if (voucher.total <= c.redeemed) revert InvalidAmount();
+        uint256 owed = voucher.total - c.redeemed;
+        if (owed > c.funds) revert InsufficientFunds();
+        uint256 fee = owed * parameters[PROTOCOL_FEE_BPS] / 10_000;
+        c.redeemed = voucher.total;
+        c.funds -= uint128(owed);
+        if (c.thawing > c.funds) c.thawing = c.funds;
+        totalEscrowed -= owed;
+        balanceOf[voucher.node] += owed - fee;
+        totalBalances += owed - fee;
+        publicFund += fee;
+        emit VoucherRedeemed(voucher.client, voucher.node, voucher.total, owed, fee);
+    }
+
+    /// @notice Starts taking `amount` of the channel back; the node may still redeem for a dispute window.
+    function thawChannel(bytes16 op, address node, uint256 amount) external {
+        useOperation(op);
+        Channel storage c = channels[msg.sender][node];
+        if (amount == 0 || amount > c.funds) revert InvalidAmount();
+        c.thawing = uint128(amount);
+        c.thawEndsAt = uint64(block.timestamp + parameters[DISPUTE_WINDOW]);
+        emit ChannelThawing(msg.sender, node, amount, c.thawEndsAt);
+    }
+
+    /// @notice Returns the thawed part of the channel to the client's free balance.
+    function withdrawChannel(bytes16 op, address node) external {
+        useOperation(op);
+        Channel storage c = channels[msg.sender][node];
+        uint256 amount = c.thawing;
+        if (amount == 0) revert UnknownEscrow();
+        if (block.timestamp < c.thawEndsAt) revert NotYetWithdrawable();
+        c.funds -= uint128(amount);
+        c.thawing = 0;
+        c.thawEndsAt = 0;
+        totalEscrowed -= amount;
+        balanceOf[msg.sender] += amount;
+        totalBalances += amount;
+        emit ChannelWithdrawn(msg.sender, node, amount);
+    }
+
     // ---- slashing ----
 
     function slashByVerdict(bytes16 op, Verdict calldata verdict, bytes calldata signature) external {
@@ -390,6 +472,10 @@ contract PoIPLedger is EIP712 {
             hashes[i] = receiptStructHash(receipts[i]);
         }
         return _hashTypedDataV4(keccak256(abi.encode(RECEIPT_BATCH_TYPEHASH, node, keccak256(abi.encodePacked(hashes)))));
+    }
+
+    function hashVoucher(Voucher calldata v) public view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(VOUCHER_TYPEHASH, v.client, v.node, v.total)));
     }
 
     function hashVerdict(Verdict calldata v) public view returns (bytes32) {

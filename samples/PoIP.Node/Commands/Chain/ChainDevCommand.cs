@@ -1,0 +1,95 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using PoIP.Economics.Evm;
+using PoIP.Testing.Chain;
+using PoIP.Testing.LocalNetwork;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace PoIP.Node.Commands.Chain;
+
+internal sealed class ChainDevSettings : CommandSettings
+{
+    [CommandOption("--out <FILE>")]
+    [Description("Where to write the deployment file (chain id, contract address and ABI, development accounts). Default ./deployment.json")]
+    public string Out { get; init; } = "deployment.json";
+
+    [CommandOption("--accounts <N>")]
+    [Description("Development accounts to fund with 10000 coins each and list in the deployment file (1-100). Default 4.")]
+    public int Accounts { get; init; } = 4;
+
+    public override ValidationResult Validate() =>
+        Accounts is < 1 or > 100 ? ValidationResult.Error("--accounts must be 1 to 100.")
+        : string.IsNullOrWhiteSpace(Out) ? ValidationResult.Error("--out needs a file name.")
+        : !Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(Out))) ? ValidationResult.Error($"--out: folder of '{Out}' does not exist.")
+        : Directory.Exists(Out) ? ValidationResult.Error($"--out: '{Out}' is a folder.")
+        : ValidationResult.Success();
+}
+
+/// <summary>
+/// <c>poip chain dev</c>: a local development chain. Installs Anvil on first use (npm, from the lock
+/// shipped beside this program), starts it on 127.0.0.1 and a free port, deploys PoIPLedger with the
+/// local network's parameters (one-minute dispute window, minimum stake 100), funds development
+/// accounts, prints the RPC URL (the first line of standard output), writes the deployment file, and
+/// runs until SIGINT or SIGTERM. Anvil never outlives it: it runs under a wrapper that stops it when
+/// this process ends, however it ends.
+/// </summary>
+internal sealed class ChainDevCommand : AsyncCommand<ChainDevSettings>
+{
+    public static readonly BigInteger DevAccountCoins = BigInteger.Pow(10, 22); // 10,000 coins
+
+    public override async Task<int> ExecuteAsync(CommandContext context, ChainDevSettings settings, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        void Stop(PosixSignalContext signal)
+        {
+            signal.Cancel = true;
+            stop.Cancel();
+        }
+
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        await Console.Error.WriteLineAsync("starting Anvil (installed with npm on first use)…");
+        await using var anvil = await AnvilProcess.StartAsync(accounts: 1, cancellationToken: stop.Token);
+        var deployment = await DeployAsync(anvil.RpcUrl, settings.Accounts, stop.Token);
+        deployment.Save(Path.GetFullPath(settings.Out));
+
+        Console.WriteLine(anvil.RpcUrl.ToString().TrimEnd('/'));
+        await Console.Out.FlushAsync(stop.Token);
+        await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+            $"dev chain {deployment.ChainId} at {anvil.RpcUrl.ToString().TrimEnd('/')}: {ChainDeployment.LedgerName} at {deployment.Ledger}; {deployment.DevAccounts.Count} development accounts funded; deployment written to {Path.GetFullPath(settings.Out)}. Ctrl+C to stop."));
+        try
+        {
+            await anvil.Exited.WaitAsync(stop.Token);
+            await Console.Error.WriteLineAsync("error: the chain (anvil) exited on its own.");
+            return ExitCodes.Fault;
+        }
+        catch (OperationCanceledException)
+        {
+            await Console.Error.WriteLineAsync("stopping the dev chain.");
+            return ExitCodes.Ok;
+        }
+    }
+
+    /// <summary>Deploys PoIPLedger from a fresh funded deployer and funds <paramref name="accounts"/> development accounts.</summary>
+    internal static async Task<ChainDeployment> DeployAsync(Uri rpcUrl, int accounts, CancellationToken cancellationToken)
+    {
+        var control = new DevChainControl(rpcUrl);
+        string deployer = EvmAccounts.NewPrivateKey();
+        await control.SetBalanceAsync(EvmAccounts.AddressOf(deployer), DevAccountCoins, cancellationToken);
+        string contract = await EvmStakeManager.DeployAsync(rpcUrl, deployer, LocalNetworkOptions.DevParameters, requireRegisteredValidator: true, cancellationToken: cancellationToken);
+        var funded = new List<(string, string)>();
+        for (int i = 0; i < accounts; i++)
+        {
+            string key = EvmAccounts.NewPrivateKey();
+            string address = EvmAccounts.AddressOf(key);
+            await control.SetBalanceAsync(address, DevAccountCoins, cancellationToken);
+            funded.Add((address, key));
+        }
+
+        var chainId = await control.RpcAsync<string>("eth_chainId", [], cancellationToken);
+        return new ChainDeployment(BigInteger.Parse("0" + chainId[2..], NumberStyles.HexNumber, CultureInfo.InvariantCulture), contract, funded, rpcUrl.ToString().TrimEnd('/'));
+    }
+}

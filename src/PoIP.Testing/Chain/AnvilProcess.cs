@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace PoIP.Testing.Chain;
+
+/// <summary>
+/// A real Anvil dev chain on 127.0.0.1 and a free port (<see cref="AnvilInstall"/> finds or installs
+/// it). It runs under a <c>/bin/sh</c> wrapper that kills it when the wrapper's standard input
+/// closes, so a parent that dies, even by SIGKILL, leaves no chain behind. Readiness is Anvil's own
+/// "Listening on" line, waited for with a timeout.
+/// </summary>
+public sealed partial class AnvilProcess : IAsyncDisposable
+{
+    // $0 is the binary, "$@" its arguments. Anvil runs in the background; a watcher reads the
+    // wrapper's stdin (saved as fd 3: a background list's own stdin is /dev/null) and kills Anvil
+    // when it closes; the wrapper exits when Anvil does, so Exited also reports a chain that died.
+    private const string Wrapper = "exec 3<&0; \"$0\" \"$@\" & child=$!; trap 'kill $child 2>/dev/null' EXIT; (cat <&3 >/dev/null; kill $child 2>/dev/null) & wait $child";
+
+    private readonly Process _process;
+    private readonly TaskCompletionSource _exited;
+    private int _disposed;
+
+    private AnvilProcess(Process process, Uri rpcUrl, TaskCompletionSource exited)
+    {
+        _process = process;
+        RpcUrl = rpcUrl;
+        _exited = exited;
+    }
+
+    /// <summary>The JSON-RPC endpoint, <c>http://127.0.0.1:PORT</c>.</summary>
+    public Uri RpcUrl { get; }
+
+    /// <summary>The chain's process id (the wrapper's child).</summary>
+    public int WrapperProcessId => _process.Id;
+
+    /// <summary>Completes when the chain's process has exited (stopped, or died on its own).</summary>
+    public Task Exited => _exited.Task;
+
+    /// <summary>
+    /// Starts Anvil with <paramref name="accounts"/> pre-funded development accounts (Anvil's default
+    /// mnemonic, 10,000 coins each) and any <paramref name="extraArguments"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Anvil could not be installed or did not start listening within 30 s.</exception>
+    public static async Task<AnvilProcess> StartAsync(int accounts = 1, IEnumerable<string>? extraArguments = null, CancellationToken cancellationToken = default)
+    {
+        string binary = await AnvilInstall.EnsureAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        var psi = new ProcessStartInfo("/bin/sh") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(Wrapper);
+        psi.ArgumentList.Add(binary);
+        foreach (string argument in (string[])["--host", "127.0.0.1", "--port", "0", "--accounts", accounts.ToString(CultureInfo.InvariantCulture), .. extraArguments ?? []])
+        {
+            psi.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start /bin/sh for anvil.");
+        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var exited = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line && ListeningLine().Match(line) is { Success: true } match)
+            {
+                listening.TrySetResult(new Uri($"http://127.0.0.1:{int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture)}"));
+            }
+        };
+        process.ErrorDataReceived += (_, _) => { };
+        process.Exited += (_, _) =>
+        {
+            listening.TrySetException(new InvalidOperationException("anvil exited before listening."));
+            exited.TrySetResult();
+        };
+        process.EnableRaisingEvents = true;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            var url = await listening.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+            return new AnvilProcess(process, url, exited);
+        }
+        catch (Exception ex)
+        {
+            process.StandardInput.Close();
+            process.Kill(entireProcessTree: true);
+            process.Dispose();
+            throw ex is TimeoutException ? new InvalidOperationException("anvil did not start listening within 30 s.", ex) : ex;
+        }
+    }
+
+    /// <summary>Stops the chain (closing the wrapper's standard input; killed after 10 s).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            _process.StandardInput.Close(); // the wrapper kills anvil
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await _process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+        finally
+        {
+            _process.Dispose();
+        }
+    }
+
+    [GeneratedRegex(@"Listening on 127\.0\.0\.1:(\d+)")]
+    private static partial Regex ListeningLine();
+}
