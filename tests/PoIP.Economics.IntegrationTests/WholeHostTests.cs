@@ -59,8 +59,12 @@ public sealed class WholeHostTests(AnvilChain chain) : IClassFixture<AnvilChain>
 
         // Read from the chain by a manager holding no key at all: every party is found from its binding.
         using var reader = await EvmStakeManager.ConnectAsync(new EvmStakeManagerOptions { RpcUrl = chain.RpcUrl, ContractAddress = deployed.ContractAddress, ReceiptPollInterval = TimeSpan.FromMilliseconds(2) });
-        Assert.Equal(VerdictOutcome.Valid, (await honestAnswer.Audit).Verdict!.Message.Outcome);
-        Assert.Equal(VerdictOutcome.Fraud, (await cheatAnswer.Audit).Verdict!.Message.Outcome);
+        var honestAudit = await honestAnswer.Audit;
+        Assert.True(honestAudit.Verdict is not null, $"{honestAudit.Status}: {honestAudit.Detail}");
+        Assert.Equal(VerdictOutcome.Valid, honestAudit.Verdict.Message.Outcome);
+        var cheatAudit = await cheatAnswer.Audit;
+        Assert.True(cheatAudit.Verdict is not null, $"{cheatAudit.Status}: {cheatAudit.Detail}");
+        Assert.Equal(VerdictOutcome.Fraud, cheatAudit.Verdict.Message.Outcome);
         var cheaterStake = await reader.GetStakeAsync(cheaterRuntime.PeerId!.Value);
         Assert.Equal(TokenAmount.FromTokens(100), cheaterStake.Bonded); // half of 200 slashed by the validator's verdict, on chain
         Assert.Equal(EscrowState.Refunded, (await reader.GetEscrowAsync(cheatAnswer.Receipt.Message.RequestId))!.State);
@@ -107,6 +111,7 @@ public sealed class WholeHostTests(AnvilChain chain) : IClassFixture<AnvilChain>
         }));
         await host.StartAsync();
         var answer = await host.Services.GetRequiredService<PoIPClient>().AskAsync("Once upon a time", ask);
+        await answer.Audit; // the audit runs after the answer: let it end before the client host stops
         await host.StopAsync();
         return answer;
     }
