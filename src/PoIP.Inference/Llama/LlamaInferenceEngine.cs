@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -76,6 +77,7 @@ public sealed class LlamaInferenceEngine : IInferenceEngine, IDecodingReplay
 
     /// <summary>Validates the options, loads the native library and the model, and creates the sequence contexts (no logging; metrics on a meter of its own).</summary>
     /// <exception cref="EngineException">Invalid options, missing/corrupt/unsupported model, native load failure.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "Only the cancellation token is optional in both overloads; no call binds ambiguously.")]
     public static Task<LlamaInferenceEngine> LoadAsync(LlamaEngineOptions options, CancellationToken cancellationToken = default) =>
         LoadAsync(options, logger: null, meterFactory: null, cancellationToken);
 
@@ -85,6 +87,7 @@ public sealed class LlamaInferenceEngine : IInferenceEngine, IDecodingReplay
     /// <param name="meterFactory">Creates the <see cref="MeterName"/> meter (DI hosts pass theirs); null = the engine creates and disposes its own meter.</param>
     /// <param name="cancellationToken">Cancels hashing and loading.</param>
     /// <exception cref="EngineException">Invalid options, missing/corrupt/unsupported model, native load failure.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "Only the cancellation token is optional in both overloads; no call binds ambiguously.")]
     public static async Task<LlamaInferenceEngine> LoadAsync(LlamaEngineOptions options, ILogger? logger, IMeterFactory? meterFactory, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
