@@ -6,12 +6,13 @@ namespace PoIP.Packaging.Tests;
 
 /// <summary>
 /// Every package has a README whose examples are code this project compiles (and, where cheap, runs):
-/// a README block that drifts from its source fails here. POIP_UPDATE_SNIPPETS=1 rewrites the blocks.
+/// a README or docs/ block marked <c>&lt;!-- snippet: NAME --&gt;</c> that drifts from its source fails
+/// here. POIP_UPDATE_SNIPPETS=1 rewrites the blocks.
 /// </summary>
 public sealed class PackageReadmeTests
 {
     [Fact]
-    public void PackageReadmes_EveryBlock_EqualsItsCompiledSource()
+    public void ReadmesAndDocs_EverySnippetBlock_EqualsItsCompiledSource()
     {
         var sources = SnippetCatalog.Sources();
         bool update = Environment.GetEnvironmentVariable("POIP_UPDATE_SNIPPETS") == "1";
@@ -30,7 +31,7 @@ public sealed class PackageReadmeTests
             }
 
             var blocks = SnippetCatalog.Blocks(readme);
-            if (blocks.Count == 0 && readme.Contains("/src/", StringComparison.Ordinal))
+            if (blocks.Count == 0 && readme.Contains("/src/", StringComparison.Ordinal)) // every package README has an example
             {
                 problems.Add($"{readme}: no '<!-- snippet: NAME -->' example");
             }

@@ -13,11 +13,12 @@ internal static partial class SnippetCatalog
 {
     public static string ProjectDirectory { get; } = Path.Combine(RepositoryPaths.Root, "tests", "PoIP.Packaging.Tests");
 
-    /// <summary>Every package README: src/*/README.md and the console tool's.</summary>
+    /// <summary>Every package README (src/*/README.md and the console tool's), then the docs pages (docs/*.md).</summary>
     public static IReadOnlyList<string> Readmes =>
     [
         .. Directory.GetDirectories(Path.Combine(RepositoryPaths.Root, "src")).Order(StringComparer.Ordinal).Select(d => Path.Combine(d, "README.md")),
         Path.Combine(RepositoryPaths.Root, "samples", "PoIP.Node", "README.md"),
+        .. Directory.GetFiles(Path.Combine(RepositoryPaths.Root, "docs"), "*.md").Order(StringComparer.Ordinal),
     ];
 
     public static IReadOnlyDictionary<string, string> Sources()
