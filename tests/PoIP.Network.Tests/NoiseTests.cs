@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using FsCheck;
+using FsCheck.Fluent;
 using PoIP.Core.Identity;
 using PoIP.Network.Noise;
 
@@ -91,5 +93,22 @@ public sealed class NoiseTests
     {
         Assert.ThrowsAny<Core.Errors.PoIPException>(() => NoisePayload.Decode(new byte[] { 0x0a, 0xff, 0xff, 0xff, 0x0f }));
         Assert.ThrowsAny<Core.Errors.PoIPException>(() => NoisePayload.Decode(new byte[NoisePayload.MaxLength + 1]));
+    }
+
+    // Regression for replacing the hand-written HKDF with HKDF.DeriveKey: the BCL's bytes equal the
+    // Noise specification's HKDF (section 4.3, written out here) for any chaining key and any input
+    // key, the empty one of Split included.
+    [FsCheck.Xunit.Property(MaxTest = 200)]
+    public Property Hkdf_AnyChainingAndInputKey_EqualsTheNoiseSpecification(byte[] chainingKeySeed, byte[] inputKeyMaterial, bool emptyInput)
+    {
+        byte[] chainingKey = SHA256.HashData(chainingKeySeed);
+        byte[] input = emptyInput ? [] : inputKeyMaterial;
+        var actual = new byte[64];
+        NoiseHandshake.Hkdf(chainingKey, emptyInput ? ReadOnlySpan<byte>.Empty : input, actual); // Split's empty span, no array behind it
+
+        byte[] tempKey = HMACSHA256.HashData(chainingKey, input);
+        byte[] output1 = HMACSHA256.HashData(tempKey, new byte[] { 0x01 });
+        byte[] output2 = HMACSHA256.HashData(tempKey, output1.Append((byte)0x02).ToArray());
+        return actual.AsSpan().SequenceEqual([.. output1, .. output2]).ToProperty();
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using PoIP.Core.Engine;
 using PoIP.Core.Hashing;
 using PoIP.Core.Identity;
@@ -51,7 +50,7 @@ public static class ReceiptGeneration
         ArgumentNullException.ThrowIfNull(priceFor);
         ArgumentNullException.ThrowIfNull(timeProvider);
         var message = request.Message;
-        long started = Stopwatch.GetTimestamp();
+        long started = timeProvider.GetTimestamp();
         var promptTokens = engine.Tokenize(prompt, addBeginOfSequence: true);
         var recorder = commitments.StartRecording(engine.Model, message.MaxTokens);
         var output = new List<int>(Math.Min(message.MaxTokens, 4096));
@@ -61,7 +60,7 @@ public static class ReceiptGeneration
         {
             if (output.Count == 0)
             {
-                prefill = Stopwatch.GetElapsedTime(started);
+                prefill = timeProvider.GetElapsedTime(started);
             }
 
             output.Add(token.TokenId);
@@ -72,7 +71,7 @@ public static class ReceiptGeneration
             }
         }
 
-        var total = Stopwatch.GetElapsedTime(started);
+        var total = timeProvider.GetElapsedTime(started);
         var requestId = new RequestId(request.Hash);
         int[] tokens = [.. output];
         var outputRoot = MerkleTree.FromTokens(tokens).Root;

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -28,6 +28,9 @@ namespace PoIP.Inference.Llama;
 /// </remarks>
 public sealed class LlamaInferenceEngine : IInferenceEngine, IDecodingReplay
 {
+    /// <summary>Durations for metrics, logs and receipts' timings (real time).</summary>
+    private static readonly TimeProvider Clock = TimeProvider.System;
+
     private readonly SafeLlamaModelHandle _model;
     private readonly LlamaSequence[] _sequences;
     private readonly ConcurrentQueue<LlamaSequence> _free = new();
@@ -76,6 +79,7 @@ public sealed class LlamaInferenceEngine : IInferenceEngine, IDecodingReplay
 
     /// <summary>Validates the options, loads the native library and the model, and creates the sequence contexts (no logging; metrics on a meter of its own).</summary>
     /// <exception cref="EngineException">Invalid options, missing/corrupt/unsupported model, native load failure.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "Only the cancellation token is optional in both overloads; no call binds ambiguously.")]
     public static Task<LlamaInferenceEngine> LoadAsync(LlamaEngineOptions options, CancellationToken cancellationToken = default) =>
         LoadAsync(options, logger: null, meterFactory: null, cancellationToken);
 
@@ -85,6 +89,7 @@ public sealed class LlamaInferenceEngine : IInferenceEngine, IDecodingReplay
     /// <param name="meterFactory">Creates the <see cref="MeterName"/> meter (DI hosts pass theirs); null = the engine creates and disposes its own meter.</param>
     /// <param name="cancellationToken">Cancels hashing and loading.</param>
     /// <exception cref="EngineException">Invalid options, missing/corrupt/unsupported model, native load failure.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "Only the cancellation token is optional in both overloads; no call binds ambiguously.")]
     public static async Task<LlamaInferenceEngine> LoadAsync(LlamaEngineOptions options, ILogger? logger, IMeterFactory? meterFactory, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -192,9 +197,9 @@ public sealed class LlamaInferenceEngine : IInferenceEngine, IDecodingReplay
         TimeSpan prefill = TimeSpan.Zero, decoding = TimeSpan.Zero;
         try
         {
-            long started = Stopwatch.GetTimestamp();
+            long started = Clock.GetTimestamp();
             await Task.Run(() => sequence.Prefill(request.PromptTokens, observer, cancellationToken), cancellationToken).ConfigureAwait(false);
-            prefill = Stopwatch.GetElapsedTime(started);
+            prefill = Clock.GetElapsedTime(started);
             _metrics.Prefilled(request.PromptTokens.Count, prefill);
             for (int index = 0; ; index++)
             {
@@ -210,9 +215,9 @@ public sealed class LlamaInferenceEngine : IInferenceEngine, IDecodingReplay
                 }
 
                 cancellationToken.ThrowIfCancellationRequested();
-                long fed = Stopwatch.GetTimestamp();
+                long fed = Clock.GetTimestamp();
                 sequence.Feed(token.TokenId);
-                TimeSpan decode = Stopwatch.GetElapsedTime(fed);
+                TimeSpan decode = Clock.GetElapsedTime(fed);
                 decoding += decode;
                 _metrics.Decoded(decode);
             }
@@ -242,9 +247,9 @@ public sealed class LlamaInferenceEngine : IInferenceEngine, IDecodingReplay
         LlamaSequence sequence = await AcquireAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            long started = Stopwatch.GetTimestamp();
+            long started = Clock.GetTimestamp();
             await Task.Run(() => sequence.TeacherForce(promptTokens, outputTokens, observer, cancellationToken), cancellationToken).ConfigureAwait(false);
-            TimeSpan elapsed = Stopwatch.GetElapsedTime(started);
+            TimeSpan elapsed = Clock.GetElapsedTime(started);
             _metrics.TeacherForced(promptTokens.Count + outputTokens.Count - 1, elapsed);
             Log.TeacherForced(_logger, promptTokens.Count, outputTokens.Count, elapsed.TotalMilliseconds);
         }
@@ -273,9 +278,9 @@ public sealed class LlamaInferenceEngine : IInferenceEngine, IDecodingReplay
         LlamaSequence sequence = await AcquireAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            long started = Stopwatch.GetTimestamp();
+            long started = Clock.GetTimestamp();
             await Task.Run(() => sequence.Replay(promptTokens, outputTokens, promptMicroBatch, observer, cancellationToken), cancellationToken).ConfigureAwait(false);
-            Log.DecodingReplayed(_logger, promptTokens.Count, outputTokens.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            Log.DecodingReplayed(_logger, promptTokens.Count, outputTokens.Count, Clock.GetElapsedTime(started).TotalMilliseconds);
         }
         finally
         {

@@ -279,20 +279,13 @@ internal sealed class NoiseHandshake : IDisposable
         return shared.Export(SharedSecretBlobFormat.RawSharedSecret);
     }
 
-    /// <summary>Noise HKDF with two outputs (HMAC-SHA256; works for an empty input key, unlike OpenSSL's HKDF).</summary>
-    private static void Hkdf(ReadOnlySpan<byte> chainingKey, ReadOnlySpan<byte> inputKeyMaterial, Span<byte> output64)
-    {
-        Span<byte> temp = stackalloc byte[32];
-        Span<byte> block = stackalloc byte[33];
-        HMACSHA256.HashData(chainingKey, inputKeyMaterial, temp);
-        block[0] = 1;
-        HMACSHA256.HashData(temp, block[..1], output64[..32]);
-        output64[..32].CopyTo(block);
-        block[32] = 2;
-        HMACSHA256.HashData(temp, block, output64[32..]);
-        CryptographicOperations.ZeroMemory(temp);
-        CryptographicOperations.ZeroMemory(block);
-    }
+    /// <summary>
+    /// Noise's HKDF with two outputs: RFC 5869 HKDF-SHA256 with the chaining key as salt, the input key
+    /// material as IKM and no info, 64 bytes. Split's input key is empty: OpenSSL's HKDF accepts an empty
+    /// array but throws on an empty span with no memory behind it (tried on .NET 10, OpenSSL 3.0).
+    /// </summary>
+    internal static void Hkdf(ReadOnlySpan<byte> chainingKey, ReadOnlySpan<byte> inputKeyMaterial, Span<byte> output64) =>
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, inputKeyMaterial.IsEmpty ? Array.Empty<byte>() : inputKeyMaterial, output64[..64], chainingKey, []);
 
     private void MixHash(ReadOnlySpan<byte> data)
     {

@@ -651,7 +651,7 @@ internal sealed class YamuxSession : IAsyncDisposable
             return;
         }
 
-        uint opaque = unchecked((uint)Environment.TickCount64) | 0x80000000u;
+        uint opaque = unchecked((uint)_time.GetTimestamp()) | 0x80000000u;
         Volatile.Write(ref _keepAlivePing, opaque);
         Interlocked.Exchange(ref _keepAliveSentAt, _time.GetTimestamp());
         EnqueueControl(new YamuxHeader(YamuxType.Ping, YamuxFlags.Syn, 0, opaque));

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using PoIP.Core.Economics;
 using PoIP.Core.Engine;
 using PoIP.Core.Hashing;
@@ -188,10 +187,10 @@ public sealed class LocalNetwork : IAsyncDisposable
     /// <summary>Runs one request through the network: client → node → validator → ledger.</summary>
     public async Task<RequestReport> AskAsync(string prompt, ulong seed, CancellationToken cancellationToken = default)
     {
-        var started = Stopwatch.GetTimestamp();
+        var started = TimeProvider.System.GetTimestamp(); // real request time for the demo's figures
         int index = Interlocked.Increment(ref _requests);
         var answer = await _client.AskAsync(prompt, new AskOptions(_model, new SamplingParameters(), seed, _options.MaxTokens, _options.PricePerToken.Multiply((uint)_options.MaxTokens)), cancellationToken: cancellationToken).ConfigureAwait(false);
-        var elapsed = Stopwatch.GetElapsedTime(started);
+        var elapsed = TimeProvider.System.GetElapsedTime(started);
         _elapsed += elapsed;
         var node = _nodes.Single(n => n.Key.PeerId == answer.Node);
         _failedAttempts.AddRange(answer.FailedAttempts);

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using PoIP.Core.Engine;
 using PoIP.Core.Hashing;
 using PoIP.Core.Identity;
@@ -41,6 +42,7 @@ public sealed class ProofMatrix
     }
 
     /// <summary>Runs every case and attack.</summary>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "Only the cancellation token is optional in both overloads; no call binds ambiguously.")]
     public Task<ProofMatrixReport> RunAsync(IReadOnlyList<ProofMatrixCase> cases, CancellationToken cancellationToken = default) =>
         RunAsync(cases, Enum.GetValues<ProofAttack>(), cancellationToken);
 
@@ -48,6 +50,7 @@ public sealed class ProofMatrix
     /// Runs every case honestly and plays only <paramref name="attacks"/> on it (an empty list runs
     /// honest receipts only; the other attacks' rows stay at zero).
     /// </summary>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "Only the cancellation token is optional in both overloads; no call binds ambiguously.")]
     public async Task<ProofMatrixReport> RunAsync(IReadOnlyList<ProofMatrixCase> cases, IReadOnlyCollection<ProofAttack> attacks, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(cases);
