@@ -22,5 +22,5 @@ internal static class AuditStatus
 
     /// <summary>The state now: the audit's outcome if it is over, else <c>pending</c> (it runs after the answer and is not waited for).</summary>
     public static (string Status, string Detail) Now(ClientAnswer answer) =>
-        answer.Audit.IsCompletedSuccessfully ? Of(answer.Audit.Result) : ("pending", "the audit runs after the answer; see receipt_url for its outcome.");
+        answer.Audit.IsCompletedSuccessfully ? Of(answer.Audit.GetAwaiter().GetResult() /* completed: does not block */) : ("pending", "the audit runs after the answer; see receipt_url for its outcome.");
 }

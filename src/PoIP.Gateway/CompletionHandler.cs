@@ -190,7 +190,7 @@ internal sealed class CompletionHandler(
             t =>
             {
                 // The audit ends after the answer went out (it never holds back the final chunk): record it for /v1/receipts.
-                var (outcome, outcomeDetail) = AuditStatus.Of(t.Result);
+                var (outcome, outcomeDetail) = AuditStatus.Of(t.GetAwaiter().GetResult()); // a continuation: t has completed (it never faults)
                 if (outcome is "valid" or "fraud" or "inconclusive")
                 {
                     metrics.Audited(outcome);
