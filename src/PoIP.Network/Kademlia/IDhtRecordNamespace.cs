@@ -13,11 +13,11 @@ public interface IDhtRecordNamespace
     DhtRecordVerdict Validate(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, DateTimeOffset now);
 
     /// <summary>The index of the best of several valid values for one key.</summary>
-    int Select(ReadOnlySpan<byte> key, IReadOnlyList<ReadOnlyMemory<byte>> values);
+    int SelectBest(ReadOnlySpan<byte> key, IReadOnlyList<ReadOnlyMemory<byte>> values);
 
     /// <summary>
     /// Combines a stored valid value with an incoming valid one for the same key, or returns null to keep
-    /// <see cref="Select"/>'s choice. A namespace whose values are sets (evidence that must never be erased)
+    /// <see cref="SelectBest"/>'s choice. A namespace whose values are sets (evidence that must never be erased)
     /// returns their union, so a put can only add.
     /// </summary>
     byte[]? Merge(ReadOnlySpan<byte> key, ReadOnlySpan<byte> stored, ReadOnlySpan<byte> incoming);
