@@ -29,4 +29,11 @@ public sealed class KademliaOptions
     /// Optional stake gate: a peer for which this returns false never enters the routing table.
     /// </summary>
     public Func<PeerId, CancellationToken, ValueTask<bool>>? AdmitPeer { get; set; }
+
+    /// <summary>
+    /// Called after a value record was stored locally (new, or merged into a stored value) with the key and the
+    /// value now stored, already validated. A validator uses it to see the transaction records that reach it.
+    /// Called off the protocol's read loop; an exception it throws is logged and ignored.
+    /// </summary>
+    public Func<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>, CancellationToken, ValueTask>? RecordStored { get; set; }
 }
