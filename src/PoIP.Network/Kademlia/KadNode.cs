@@ -1,0 +1,853 @@
+using System.Globalization;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using PoIP.Core.Identity;
+using PoIP.Network.Addressing;
+using PoIP.Network.Internal;
+using PoIP.Network.Kademlia.Wire;
+
+namespace PoIP.Network.Kademlia;
+
+/// <summary>
+/// The Kademlia engine, independent of how bytes travel (<see cref="IKadTransport"/>): routing table,
+/// record store, request handling and the iterative operations. <see cref="KademliaDht"/> runs it over
+/// libp2p; tests and the simulation benchmark run many over an in-memory network.
+/// </summary>
+internal sealed class KadNode : IDisposable
+{
+    private const int EvictAfterFailures = 2;
+    private const int MaxTrackedPeers = 4096;
+    private const int MaxProvidersPerReply = 100;
+    private readonly KademliaOptions _options;
+    private readonly IKadTransport _transport;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Func<IReadOnlyList<Multiaddr>> _localAddresses;
+    private readonly Dictionary<string, IDhtRecordNamespace> _namespaces;
+    private readonly PeerRateLimiter _limiter;
+    private readonly Dictionary<PeerId, int> _strikes = [];
+    private readonly Dictionary<PeerId, (bool Admitted, long Stamp)> _admitCache = [];
+    private readonly Dictionary<byte[], byte[]> _ownValues = new(ByteArrayComparer.Instance);
+    private readonly HashSet<byte[]> _provided = new(ByteArrayComparer.Instance);
+    private readonly Lock _lock = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<ITimer> _timers = [];
+    private readonly BackgroundGate _refreshing = new();
+    private readonly BackgroundGate _republishing = new();
+
+    public KadNode(PeerId self, Func<IReadOnlyList<Multiaddr>> localAddresses, KademliaOptions options, IKadTransport transport, TimeProvider time, ILogger logger, KadMetrics metrics)
+    {
+        options.Validate();
+        Self = self;
+        _localAddresses = localAddresses;
+        _options = options;
+        _transport = transport;
+        _time = time;
+        _logger = logger;
+        Metrics = metrics;
+        _namespaces = options.Namespaces.ToDictionary(n => n.Name, StringComparer.Ordinal);
+        _limiter = new PeerRateLimiter(options.RequestsPerSecond, options.RequestBurst, time);
+        Table = new RoutingTable(KadId.FromKey(self.Bytes), options.BucketSize, options.MaxPeersPerGroupInBucket, options.MaxPeersPerGroupInTable);
+        Store = new KadRecordStore(options, options.DatabasePath is { } path ? new SqliteKadPersistence(path) : null, time.GetUtcNow());
+    }
+
+    public PeerId Self { get; }
+
+    public RoutingTable Table { get; }
+
+    public KadRecordStore Store { get; }
+
+    public KadMetrics Metrics { get; }
+
+    public KademliaOptions Options => _options;
+
+    private int K => _options.BucketSize;
+
+    private LookupParameters Parameters(bool followUp) => new(K, _options.Alpha, _options.DisjointPaths, _options.Resiliency, followUp);
+
+    /// <summary>Starts refresh, republish and expiry sweeps on the injected clock.</summary>
+    public void StartTimers()
+    {
+        if (_options.RefreshInterval > TimeSpan.Zero)
+        {
+            _timers.Add(_time.CreateTimer(_ => Background("refresh", _refreshing, RefreshAsync), null, _options.RefreshInterval, _options.RefreshInterval));
+        }
+
+        _timers.Add(_time.CreateTimer(_ => Background("republish", _republishing, RepublishAsync), null, _options.RepublishInterval, _options.RepublishInterval));
+        var sweep = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond, _options.RecordTtl.Ticks / 48));
+        _timers.Add(_time.CreateTimer(_ => Store.Sweep(_time.GetUtcNow()), null, sweep, sweep));
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in _timers)
+        {
+            t.Dispose();
+        }
+
+        _stopping.Cancel();
+        _stopping.Dispose();
+        Store.Dispose();
+    }
+
+    // ------------------------------------------------------------------ inbound
+
+    /// <summary>Serves one request from an authenticated peer.</summary>
+    public KadHandleResult HandleRequest(PeerId from, Message request)
+    {
+        string type = request.Type.ToString();
+        if (!_limiter.TryAcquire(from))
+        {
+            return Refuse(from, type, "flood", disconnect: true);
+        }
+
+        if (request.Key.Length > _options.MaxKeySize)
+        {
+            return Strike(from, type, "oversized-key");
+        }
+
+        Metrics.Inbound(type);
+        switch (request.Type)
+        {
+            case Message.Types.MessageType.Ping:
+                return KadHandleResult.Served(new Message { Type = Message.Types.MessageType.Ping });
+            case Message.Types.MessageType.FindNode:
+                {
+                    var reply = new Message { Type = request.Type, Key = request.Key };
+                    if (request.Key.Span.SequenceEqual(Self.Bytes))
+                    {
+                        reply.CloserPeers.Add(KadCodec.ToWire(Self, _localAddresses(), connected: true));
+                    }
+
+                    AddCloser(reply, request.Key.Span, from);
+                    return KadHandleResult.Served(reply);
+                }
+
+            case Message.Types.MessageType.GetValue:
+                return KadHandleResult.Served(ServeGetValue(request, from));
+            case Message.Types.MessageType.PutValue:
+                return ServePutValue(request, from, type);
+            case Message.Types.MessageType.AddProvider:
+                return ServeAddProvider(request, from, type);
+            case Message.Types.MessageType.GetProviders:
+                {
+                    var reply = new Message { Type = request.Type, Key = request.Key };
+                    if (KadCodec.IsProviderKey(request.Key.Span))
+                    {
+                        foreach (var p in Store.GetProviders(request.Key.Span, _time.GetUtcNow(), MaxProvidersPerReply))
+                        {
+                            reply.ProviderPeers.Add(KadCodec.ToWire(p.Provider, p.Addresses, _transport.IsConnected(p.Provider)));
+                        }
+                    }
+
+                    AddCloser(reply, request.Key.Span, from);
+                    return KadHandleResult.Served(reply);
+                }
+
+            default:
+                return Strike(from, type, "unknown-type");
+        }
+    }
+
+    /// <summary>Counts a malformed or oversized message from a peer (the transport could not decode it): the peer is disconnected.</summary>
+    public bool RefuseMalformed(PeerId from, string reason) => Refuse(from, "?", reason, disconnect: true).Disconnect;
+
+    private Message ServeGetValue(Message request, PeerId from)
+    {
+        var reply = new Message { Type = request.Type, Key = request.Key };
+        var key = request.Key.Span;
+        if (NamespaceOf(key) is { } ns)
+        {
+            var now = _time.GetUtcNow();
+            if (Store.GetValue(key, now) is { } stored)
+            {
+                if (ns.Validate(key, stored.Value, now).IsValid)
+                {
+                    reply.Record = ToRecord(stored.Key, stored.Value, stored.Received);
+                }
+                else
+                {
+                    Store.RemoveValue(key); // expired by its own rules since it was stored
+                }
+            }
+        }
+
+        AddCloser(reply, key, from);
+        return reply;
+    }
+
+    private KadHandleResult ServePutValue(Message request, PeerId from, string type)
+    {
+        if (request.Record is null || !request.Record.Key.Span.SequenceEqual(request.Key.Span))
+        {
+            return Strike(from, type, "key-mismatch");
+        }
+
+        string? refusal = StoreValue(request.Key.ToByteArray(), request.Record.Value.ToByteArray(), from, out bool misbehaved);
+        if (refusal is not null)
+        {
+            return misbehaved ? Strike(from, type, refusal) : Refuse(from, type, refusal, disconnect: false);
+        }
+
+        return KadHandleResult.Served(request.Clone()); // the echo js and go compare
+    }
+
+    private KadHandleResult ServeAddProvider(Message request, PeerId from, string type)
+    {
+        if (!KadCodec.IsProviderKey(request.Key.Span))
+        {
+            return Strike(from, type, "bad-provider-key");
+        }
+
+        var providers = KadCodec.ReadPeers(request.ProviderPeers, out _);
+        bool stored = false;
+        foreach (var p in providers)
+        {
+            if (p.Peer != from)
+            {
+                Metrics.Refused("foreign-provider");
+                continue;
+            }
+
+            var refusal = Store.AddProvider(new StoredProvider(request.Key.ToByteArray(), from, p.Addresses, _time.GetUtcNow()));
+            if (refusal != StoreRefusal.None)
+            {
+                return Refuse(from, type, "store-" + refusal.ToString().ToLowerInvariant(), disconnect: false);
+            }
+
+            Metrics.Stored("provider");
+            stored = true;
+        }
+
+        return stored ? KadHandleResult.Served(null) : Strike(from, type, "foreign-provider");
+    }
+
+    private void AddCloser(Message reply, ReadOnlySpan<byte> key, PeerId requester)
+    {
+        foreach (var p in Table.Nearest(KadId.FromKey(key), K, requester))
+        {
+            reply.CloserPeers.Add(KadCodec.ToWire(p.Peer, p.Addresses, _transport.IsConnected(p.Peer)));
+        }
+    }
+
+    private KadHandleResult Strike(PeerId from, string type, string reason)
+    {
+        bool disconnect;
+        lock (_lock)
+        {
+            if (_strikes.Count >= MaxTrackedPeers && !_strikes.ContainsKey(from))
+            {
+                _strikes.Clear();
+            }
+
+            int n = _strikes.GetValueOrDefault(from) + 1;
+            _strikes[from] = n;
+            disconnect = n >= _options.MaxStrikes;
+        }
+
+        return Refuse(from, type, reason, disconnect);
+    }
+
+    private KadHandleResult Refuse(PeerId from, string type, string reason, bool disconnect)
+    {
+        Metrics.Refused(reason);
+        Log.DhtRefused(_logger, type, from.ToString(), reason);
+        if (disconnect)
+        {
+            Metrics.Disconnected();
+            Log.DhtDisconnect(_logger, from.ToString(), reason);
+            Table.Remove(from);
+            lock (_lock)
+            {
+                _strikes.Remove(from);
+            }
+        }
+
+        return new KadHandleResult(null, reason, disconnect);
+    }
+
+    // ------------------------------------------------------------------ values
+
+    private IDhtRecordNamespace? NamespaceOf(ReadOnlySpan<byte> key)
+    {
+        if (key.Length < 3 || key[0] != (byte)'/')
+        {
+            return null;
+        }
+
+        int end = key[1..].IndexOf((byte)'/');
+        if (end <= 0)
+        {
+            return null;
+        }
+
+        string name;
+        try
+        {
+            name = ProtoReader.Strict.GetString(key.Slice(1, end));
+        }
+        catch (System.Text.DecoderFallbackException)
+        {
+            return null;
+        }
+
+        return _namespaces.GetValueOrDefault(name);
+    }
+
+    /// <summary>Validates, merges or selects, and stores a value; returns why not (null when stored).</summary>
+    private string? StoreValue(byte[] key, byte[] value, PeerId from, out bool misbehaved)
+    {
+        misbehaved = true;
+        var ns = NamespaceOf(key);
+        if (ns is null)
+        {
+            return "unknown-namespace";
+        }
+
+        if (value.Length > _options.MaxValueSize)
+        {
+            return "oversized-record";
+        }
+
+        var now = _time.GetUtcNow();
+        if (!ns.Validate(key, value, now).IsValid)
+        {
+            return "invalid-record";
+        }
+
+        byte[] final = value;
+        lock (_lock)
+        {
+            if (Store.GetValue(key, now) is { } existing && ns.Validate(key, existing.Value, now).IsValid)
+            {
+                if (!existing.Value.AsSpan().SequenceEqual(value))
+                {
+                    byte[]? merged = ns.Merge(key, existing.Value, value);
+                    if (merged is not null)
+                    {
+                        misbehaved = false;
+                        if (merged.Length > _options.MaxValueSize)
+                        {
+                            return "merged-record-too-large";
+                        }
+
+                        if (!ns.Validate(key, merged, now).IsValid)
+                        {
+                            return "invalid-merge";
+                        }
+
+                        final = merged;
+                    }
+                    else if (ns.SelectBest(key, [existing.Value, value]) == 0)
+                    {
+                        misbehaved = false;
+                        return "worse-than-stored";
+                    }
+                }
+            }
+
+            var refusal = Store.PutValue(new StoredValue(key, final, from, now));
+            if (refusal != StoreRefusal.None)
+            {
+                misbehaved = false;
+                return "store-" + refusal.ToString().ToLowerInvariant();
+            }
+        }
+
+        Metrics.Stored("value");
+        if (_options.RecordStored is { } callback)
+        {
+            var token = _stopping.Token;
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await callback(key, final, token).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    Log.DhtCallbackFailed(_logger, ex.Message);
+                }
+            }, CancellationToken.None);
+        }
+
+        return null;
+    }
+
+    private static Record ToRecord(byte[] key, byte[] value, DateTimeOffset received) => new()
+    {
+        Key = ByteString.CopyFrom(key),
+        Value = ByteString.CopyFrom(value),
+        TimeReceived = received.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
+    };
+
+    public async Task<DhtPutResult> PutValueAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken)
+    {
+        byte[] k = key.ToArray();
+        byte[] v = value.ToArray();
+        var ns = NamespaceOf(k) ?? throw new ArgumentException("the key has no registered namespace (/NAME/...)", nameof(key));
+        if (v.Length > _options.MaxValueSize)
+        {
+            throw new ArgumentException($"the value is larger than {_options.MaxValueSize} bytes", nameof(value));
+        }
+
+        var verdict = ns.Validate(k, v, _time.GetUtcNow());
+        if (!verdict.IsValid)
+        {
+            throw new ArgumentException("the value fails its namespace's validation: " + verdict.Reason, nameof(value));
+        }
+
+        lock (_lock)
+        {
+            if (_ownValues.Count < _options.MaxRecords || _ownValues.ContainsKey(k))
+            {
+                _ownValues[k] = v;
+            }
+        }
+
+        return await PublishValueAsync(k, v, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<DhtPutResult> PublishValueAsync(byte[] k, byte[] v, CancellationToken cancellationToken)
+    {
+        bool local = _options.Mode == DhtMode.Server && StoreValue(k, v, Self, out _) is null;
+        var lookup = await FindClosestAsync(k, followUp: true, cancellationToken).ConfigureAwait(false);
+        var request = new Message
+        {
+            Type = Message.Types.MessageType.PutValue,
+            Key = ByteString.CopyFrom(k),
+            Record = ToRecord(k, v, _time.GetUtcNow()),
+        };
+        var results = await Task.WhenAll(lookup.Closest.Select(async peer =>
+        {
+            try
+            {
+                var reply = await RequestAsync(peer, request, expectReply: true, cancellationToken).ConfigureAwait(false);
+                return reply is not null && reply.Key.Span.SequenceEqual(k) && reply.Record is { } r && r.Key.Span.SequenceEqual(k) && r.Value.Span.SequenceEqual(v);
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                return false;
+            }
+        })).ConfigureAwait(false);
+        return new DhtPutResult(results.Count(r => r), lookup.Closest.Count, local);
+    }
+
+    public async Task<IReadOnlyList<DhtValue>> GetValuesAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken)
+    {
+        byte[] k = key.ToArray();
+        var ns = NamespaceOf(k);
+        if (ns is null)
+        {
+            return [];
+        }
+
+        var found = new Dictionary<byte[], List<PeerId>>(ByteArrayComparer.Instance);
+        var order = new List<byte[]>();
+        var gate = new Lock();
+        void Add(byte[] value, PeerId from)
+        {
+            lock (gate)
+            {
+                if (!found.TryGetValue(value, out var list))
+                {
+                    list = [];
+                    found[value] = list;
+                    order.Add(value);
+                }
+
+                if (!list.Contains(from))
+                {
+                    list.Add(from);
+                }
+            }
+        }
+
+        var now = _time.GetUtcNow();
+        if (Store.GetValue(k, now) is { } local && ns.Validate(k, local.Value, now).IsValid)
+        {
+            Add(local.Value, Self);
+        }
+
+        var request = new Message { Type = Message.Types.MessageType.GetValue, Key = ByteString.CopyFrom(k) };
+        await LookupAsync(k, request, followUp: true, reply =>
+        {
+            if (reply.Message.Record is { } r)
+            {
+                byte[] value = r.Value.ToByteArray();
+                if (r.Key.Span.SequenceEqual(k) && value.Length <= _options.MaxValueSize && ns.Validate(k, value, _time.GetUtcNow()).IsValid)
+                {
+                    Add(value, reply.From);
+                }
+                else
+                {
+                    Metrics.Refused("invalid-record-in-reply");
+                }
+            }
+        }, cancellationToken).ConfigureAwait(false);
+
+        lock (gate)
+        {
+            return [.. order.Select(v => new DhtValue(v, [.. found[v]]))];
+        }
+    }
+
+    // ------------------------------------------------------------------ providers
+
+    public async Task<int> ProvideAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken)
+    {
+        byte[] k = key.ToArray();
+        if (!KadCodec.IsProviderKey(k))
+        {
+            throw new ArgumentException("a provider key must be a multihash (sha2-256: 0x12 0x20 + 32 bytes) or CIDv1 bytes", nameof(key));
+        }
+
+        lock (_lock)
+        {
+            if (_provided.Count < _options.MaxProviderKeysPerPeer)
+            {
+                _provided.Add(k);
+            }
+        }
+
+        return await AnnounceAsync(k, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<int> AnnounceAsync(byte[] k, CancellationToken cancellationToken)
+    {
+        var addresses = _localAddresses();
+        if (_options.Mode == DhtMode.Server)
+        {
+            Store.AddProvider(new StoredProvider(k, Self, addresses, _time.GetUtcNow()));
+        }
+
+        var lookup = await FindClosestAsync(k, followUp: true, cancellationToken).ConfigureAwait(false);
+        var request = new Message { Type = Message.Types.MessageType.AddProvider, Key = ByteString.CopyFrom(k) };
+        request.ProviderPeers.Add(KadCodec.ToWire(Self, addresses, connected: true));
+        var sent = await Task.WhenAll(lookup.Closest.Select(async peer =>
+        {
+            try
+            {
+                await RequestAsync(peer, request, expectReply: false, cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                return false;
+            }
+        })).ConfigureAwait(false);
+        return sent.Count(s => s);
+    }
+
+    public async Task<IReadOnlyList<DhtPeerInfo>> FindProvidersAsync(ReadOnlyMemory<byte> key, int maxCount, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
+        byte[] k = key.ToArray();
+        if (!KadCodec.IsProviderKey(k))
+        {
+            throw new ArgumentException("a provider key must be a multihash (sha2-256: 0x12 0x20 + 32 bytes) or CIDv1 bytes", nameof(key));
+        }
+
+        var found = new Dictionary<PeerId, List<Multiaddr>>();
+        var order = new List<PeerId>();
+        var gate = new Lock();
+        void Add(PeerId peer, IEnumerable<Multiaddr> addresses)
+        {
+            lock (gate)
+            {
+                if (!found.TryGetValue(peer, out var list))
+                {
+                    if (order.Count >= maxCount)
+                    {
+                        return;
+                    }
+
+                    list = [];
+                    found[peer] = list;
+                    order.Add(peer);
+                }
+
+                foreach (var a in addresses)
+                {
+                    if (!list.Contains(a) && list.Count < KadCodec.MaxAddressesPerPeer)
+                    {
+                        list.Add(a);
+                    }
+                }
+            }
+        }
+
+        foreach (var p in Store.GetProviders(k, _time.GetUtcNow(), maxCount))
+        {
+            Add(p.Provider, p.Addresses);
+        }
+
+        var request = new Message { Type = Message.Types.MessageType.GetProviders, Key = ByteString.CopyFrom(k) };
+        await LookupAsync(k, request, followUp: true, reply =>
+        {
+            foreach (var p in KadCodec.ReadPeers(reply.Message.ProviderPeers, out _))
+            {
+                Add(p.Peer, p.Addresses);
+            }
+        }, cancellationToken).ConfigureAwait(false);
+
+        lock (gate)
+        {
+            return [.. order.Select(p => new DhtPeerInfo(p, [.. found[p]]))];
+        }
+    }
+
+    // ------------------------------------------------------------------ peers
+
+    public async Task<DhtPeerInfo?> FindPeerAsync(PeerId peer, CancellationToken cancellationToken)
+    {
+        if (Table.Find(peer) is { } known)
+        {
+            return known.ToInfo();
+        }
+
+        byte[] k = peer.ToArray();
+        KadPeer? found = null;
+        var request = new Message { Type = Message.Types.MessageType.FindNode, Key = ByteString.CopyFrom(k) };
+        await LookupAsync(k, request, followUp: false, reply =>
+        {
+            if (reply.From == peer)
+            {
+                Volatile.Write(ref found, reply.Peer);
+            }
+
+            foreach (var p in KadCodec.ReadPeers(reply.Message.CloserPeers, out _))
+            {
+                if (p.Peer == peer && p.Addresses.Count > 0)
+                {
+                    Volatile.Write(ref found, p);
+                }
+            }
+        }, cancellationToken).ConfigureAwait(false);
+        return Volatile.Read(ref found)?.ToInfo() ?? Table.Find(peer)?.ToInfo();
+    }
+
+    /// <summary>A FIND_NODE lookup of the peers closest to <paramref name="key"/>.</summary>
+    public Task<LookupResult> FindClosestAsync(byte[] key, bool followUp, CancellationToken cancellationToken) =>
+        LookupAsync(key, new Message { Type = Message.Types.MessageType.FindNode, Key = ByteString.CopyFrom(key) }, followUp, null, cancellationToken);
+
+    /// <summary>Reply of one lookup query, for the operation's own use.</summary>
+    internal readonly record struct QueryReply(PeerId From, KadPeer Peer, Message Message);
+
+    private Task<LookupResult> LookupAsync(byte[] key, Message request, bool followUp, Action<QueryReply>? onReply, CancellationToken cancellationToken)
+    {
+        var target = KadId.FromKey(key);
+        var seeds = Table.Nearest(target, K);
+        return KadLookup.RunAsync(target, seeds, Self, async (peer, ct) =>
+        {
+            var reply = await RequestAsync(peer, request, expectReply: true, ct).ConfigureAwait(false)
+                ?? throw new InvalidOperationException("no reply");
+            onReply?.Invoke(new QueryReply(peer.Peer, peer, reply));
+            return ReadCloser(reply);
+        }, Parameters(followUp), cancellationToken);
+    }
+
+    private List<KadPeer> ReadCloser(Message reply)
+    {
+        var peers = KadCodec.ReadPeers(reply.CloserPeers, out int dropped);
+        if (dropped > 0)
+        {
+            Metrics.Refused("closer-peers-over-limit");
+        }
+
+        if (!_options.AllowPrivateAddresses)
+        {
+            peers.RemoveAll(p => AddressGroups.GroupOf(p.Addresses) is null);
+        }
+
+        return peers;
+    }
+
+    /// <summary>One request to one peer, with the timeout and the stake gate; a peer that answers enters the routing table.</summary>
+    public async Task<Message?> RequestAsync(KadPeer peer, Message request, bool expectReply, CancellationToken cancellationToken)
+    {
+        if (!await IsAdmittedAsync(peer.Peer, cancellationToken).ConfigureAwait(false))
+        {
+            throw new InvalidOperationException($"{peer.Peer} is not admitted (stake gate)");
+        }
+
+        string type = request.Type.ToString();
+        using var timeout = new CancellationTokenSource(_options.RequestTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token, _stopping.Token);
+        Message? reply;
+        try
+        {
+            reply = await _transport.SendAsync(peer, request, expectReply, linked.Token).ConfigureAwait(false);
+            if (expectReply && reply is null)
+            {
+                throw new InvalidOperationException("no reply");
+            }
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            Metrics.Outbound(type, ok: false);
+            Table.MarkFailed(peer.Peer, EvictAfterFailures);
+            throw;
+        }
+
+        Metrics.Outbound(type, ok: true);
+        if (expectReply)
+        {
+            Table.TryAdd(peer); // it answered on the protocol: a server
+        }
+
+        return reply;
+    }
+
+    /// <summary>Admits a peer that advertises the protocol into the routing table once it answers a FIND_NODE for our id.</summary>
+    public async Task<bool> TryAdmitAsync(KadPeer peer, CancellationToken cancellationToken)
+    {
+        if (Table.Contains(peer.Peer))
+        {
+            return true;
+        }
+
+        try
+        {
+            // Peers it names enter the table only when they answer a lookup themselves.
+            await RequestAsync(peer, new Message { Type = Message.Types.MessageType.FindNode, Key = ByteString.CopyFrom(Self.Bytes) }, expectReply: true, cancellationToken).ConfigureAwait(false);
+            return Table.Contains(peer.Peer);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    private async ValueTask<bool> IsAdmittedAsync(PeerId peer, CancellationToken cancellationToken)
+    {
+        if (_options.AdmitPeer is not { } gate)
+        {
+            return true;
+        }
+
+        long now = _time.GetTimestamp();
+        lock (_lock)
+        {
+            if (_admitCache.TryGetValue(peer, out var cached) && _time.GetElapsedTime(cached.Stamp, now) < TimeSpan.FromMinutes(10))
+            {
+                return cached.Admitted;
+            }
+        }
+
+        bool admitted = await gate(peer, cancellationToken).ConfigureAwait(false);
+        lock (_lock)
+        {
+            if (_admitCache.Count >= MaxTrackedPeers)
+            {
+                _admitCache.Clear();
+            }
+
+            _admitCache[peer] = (admitted, now);
+        }
+
+        return admitted;
+    }
+
+    // ------------------------------------------------------------------ maintenance
+
+    /// <summary>Asks the bootstrap peers for our neighbourhood, then looks ourselves up.</summary>
+    public async Task<int> BootstrapAsync(IEnumerable<KadPeer> peers, CancellationToken cancellationToken)
+    {
+        var admitted = await Task.WhenAll(peers.Select(p => TryAdmitAsync(p, cancellationToken))).ConfigureAwait(false);
+        if (Table.Count > 0)
+        {
+            await FindClosestAsync(Self.ToArray(), followUp: false, cancellationToken).ConfigureAwait(false);
+        }
+
+        return admitted.Count(a => a);
+    }
+
+    /// <summary>A lookup of our own id and of a random key in every non-empty bucket (up to prefix 15, as go).</summary>
+    public async Task RefreshAsync(CancellationToken cancellationToken)
+    {
+        await FindClosestAsync(Self.ToArray(), followUp: false, cancellationToken).ConfigureAwait(false);
+        foreach (int cpl in Table.NonEmptyBuckets().Where(c => c <= 15))
+        {
+            byte[] key = RandomKeyInBucket(cpl);
+            await FindClosestAsync(key, followUp: false, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A key whose hash shares exactly <paramref name="cpl"/> leading bits with our id.</summary>
+    private byte[] RandomKeyInBucket(int cpl)
+    {
+        byte[] key = new byte[16];
+        for (int i = 0; i < 1 << 22; i++)
+        {
+            System.Security.Cryptography.RandomNumberGenerator.Fill(key);
+            if (Table.Local.CommonPrefixLength(KadId.FromKey(key)) == cpl)
+            {
+                return key;
+            }
+        }
+
+        return key;
+    }
+
+    /// <summary>Re-puts this peer's own values and re-announces its provider records.</summary>
+    public async Task RepublishAsync(CancellationToken cancellationToken)
+    {
+        List<KeyValuePair<byte[], byte[]>> values;
+        List<byte[]> provided;
+        lock (_lock)
+        {
+            values = [.. _ownValues];
+            provided = [.. _provided];
+        }
+
+        var now = _time.GetUtcNow();
+        foreach (var (k, v) in values)
+        {
+            if (NamespaceOf(k) is { } ns && ns.Validate(k, v, now).IsValid)
+            {
+                await PublishValueAsync(k, v, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                lock (_lock)
+                {
+                    _ownValues.Remove(k);
+                }
+            }
+        }
+
+        foreach (var k in provided)
+        {
+            await AnnounceAsync(k, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void Background(string name, BackgroundGate gate, Func<CancellationToken, Task> work)
+    {
+        if (Interlocked.Exchange(ref gate.Running, 1) != 0)
+        {
+            return; // the previous run is still going
+        }
+
+        var token = _stopping.Token;
+        Task.Run(() => work(token), CancellationToken.None).ContinueWith(
+            t =>
+            {
+                if (t.Exception is { } ex)
+                {
+                    Log.DhtBackgroundFailed(_logger, name, ex.InnerException?.Message ?? ex.Message);
+                }
+
+                Volatile.Write(ref gate.Running, 0);
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.None,
+            TaskScheduler.Default);
+    }
+
+    private sealed class BackgroundGate
+    {
+        public int Running;
+    }
+}
