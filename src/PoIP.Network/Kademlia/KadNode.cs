@@ -28,6 +28,7 @@ internal sealed class KadNode : IDisposable
     private readonly Dictionary<PeerId, int> _strikes = [];
     private readonly Dictionary<PeerId, (bool Admitted, long Stamp)> _admitCache = [];
     private readonly Dictionary<byte[], byte[]> _ownValues = new(ByteArrayComparer.Instance);
+    private readonly HashSet<PeerId> _admitting = [];
     private readonly HashSet<byte[]> _provided = new(ByteArrayComparer.Instance);
     private readonly Lock _lock = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -691,7 +692,7 @@ internal sealed class KadNode : IDisposable
         }
 
         Metrics.Outbound(type, ok: true);
-        if (expectReply)
+        if (expectReply && reply is not null && reply.Type == request.Type)
         {
             Table.TryAdd(peer); // it answered on the protocol: a server
         }
@@ -707,6 +708,19 @@ internal sealed class KadNode : IDisposable
             return true;
         }
 
+        if (peer.Peer == Self)
+        {
+            return false;
+        }
+
+        lock (_lock)
+        {
+            if (!_admitting.Add(peer.Peer))
+            {
+                return false; // already being checked
+            }
+        }
+
         try
         {
             // Peers it names enter the table only when they answer a lookup themselves.
@@ -717,6 +731,25 @@ internal sealed class KadNode : IDisposable
         {
             return false;
         }
+        finally
+        {
+            lock (_lock)
+            {
+                _admitting.Remove(peer.Peer);
+            }
+        }
+    }
+
+    /// <summary>Admits a peer already known to serve the protocol (it just sent us a request on it), subject to the stake gate.</summary>
+    public async ValueTask<bool> AdmitServingPeerAsync(KadPeer peer, CancellationToken cancellationToken)
+    {
+        if (peer.Peer == Self || !await IsAdmittedAsync(peer.Peer, cancellationToken).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        var r = Table.TryAdd(peer);
+        return r is RoutingAddResult.Added or RoutingAddResult.Updated;
     }
 
     private async ValueTask<bool> IsAdmittedAsync(PeerId peer, CancellationToken cancellationToken)
