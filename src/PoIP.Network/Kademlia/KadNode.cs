@@ -15,7 +15,7 @@ namespace PoIP.Network.Kademlia;
 /// </summary>
 internal sealed class KadNode : IDisposable
 {
-    private const int EvictAfterFailures = 2;
+    private const int EvictAfterFailures = 1;
     private const int MaxTrackedPeers = 4096;
     private const int MaxProvidersPerReply = 100;
     private readonly KademliaOptions _options;
@@ -29,6 +29,7 @@ internal sealed class KadNode : IDisposable
     private readonly Dictionary<PeerId, (bool Admitted, long Stamp)> _admitCache = [];
     private readonly Dictionary<byte[], byte[]> _ownValues = new(ByteArrayComparer.Instance);
     private readonly HashSet<PeerId> _admitting = [];
+    private int _checking;
     private readonly HashSet<byte[]> _provided = new(ByteArrayComparer.Instance);
     private readonly Lock _lock = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -694,7 +695,7 @@ internal sealed class KadNode : IDisposable
         Metrics.Outbound(type, ok: true);
         if (expectReply && reply is not null && reply.Type == request.Type)
         {
-            Table.TryAdd(peer); // it answered on the protocol: a server
+            AddAnswered(peer); // it answered on the protocol: a server
         }
 
         return reply;
@@ -740,6 +741,46 @@ internal sealed class KadNode : IDisposable
         }
     }
 
+    /// <summary>
+    /// Puts a peer that answered into the table. When its bucket is full, the bucket's least recently seen peer is
+    /// asked a FIND_NODE (if not seen for <see cref="LivenessInterval"/>, one check per node at a time): if it does not
+    /// answer it leaves and the newcomer takes its place (Kademlia's rule: live old peers are kept).
+    /// </summary>
+    private RoutingAddResult AddAnswered(KadPeer peer)
+    {
+        long now = _time.GetTimestamp();
+        var result = Table.TryAdd(peer, now);
+        if (result == RoutingAddResult.BucketFull
+            && Table.LeastRecentlySeen(peer.Id) is { } oldest
+            && _time.GetElapsedTime(oldest.Seen, now) >= LivenessInterval
+            && Interlocked.Exchange(ref _checking, 1) == 0)
+        {
+            _ = CheckLivenessAsync(oldest.Peer, peer);
+        }
+
+        return result;
+    }
+
+    /// <summary>How long a routing-table peer counts as alive after it last answered.</summary>
+    public static readonly TimeSpan LivenessInterval = TimeSpan.FromMinutes(1);
+
+    private async Task CheckLivenessAsync(KadPeer oldest, KadPeer newcomer)
+    {
+        try
+        {
+            await RequestAsync(oldest, new Message { Type = Message.Types.MessageType.FindNode, Key = ByteString.CopyFrom(Self.Bytes) }, expectReply: true, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            Table.Remove(oldest.Peer);
+            Table.TryAdd(newcomer, _time.GetTimestamp());
+        }
+        finally
+        {
+            Volatile.Write(ref _checking, 0);
+        }
+    }
+
     /// <summary>Admits a peer already known to serve the protocol (it just sent us a request on it), subject to the stake gate.</summary>
     public async ValueTask<bool> AdmitServingPeerAsync(KadPeer peer, CancellationToken cancellationToken)
     {
@@ -748,8 +789,7 @@ internal sealed class KadNode : IDisposable
             return false;
         }
 
-        var r = Table.TryAdd(peer);
-        return r is RoutingAddResult.Added or RoutingAddResult.Updated;
+        return AddAnswered(peer) is RoutingAddResult.Added or RoutingAddResult.Updated;
     }
 
     private async ValueTask<bool> IsAdmittedAsync(PeerId peer, CancellationToken cancellationToken)

@@ -70,8 +70,8 @@ internal sealed class RoutingTable
         }
     }
 
-    /// <summary>Adds or refreshes a peer that answered.</summary>
-    public RoutingAddResult TryAdd(KadPeer peer)
+    /// <summary>Adds or refreshes a peer that answered (at <paramref name="seen"/>, a timestamp of the node's clock).</summary>
+    public RoutingAddResult TryAdd(KadPeer peer, long seen = 0)
     {
         int cpl = Local.CommonPrefixLength(peer.Id);
         if (cpl >= KadId.Bits)
@@ -101,6 +101,7 @@ internal sealed class RoutingTable
 
                 existing.Peer = peer.Addresses.Count > 0 ? peer : existing.Peer;
                 existing.Failures = 0;
+                existing.Seen = seen;
                 bucket.Remove(existing);
                 bucket.Add(existing); // most recently seen last
                 return RoutingAddResult.Updated;
@@ -130,11 +131,27 @@ internal sealed class RoutingTable
                 RemoveAt(bucket, failed);
             }
 
-            var entry = new Entry(peer, group);
+            var entry = new Entry(peer, group) { Seen = seen };
             bucket.Add(entry);
             _byPeer[peer.Peer] = entry;
             ChangeGroup(group, +1);
             return RoutingAddResult.Added;
+        }
+    }
+
+    /// <summary>The least recently seen peer of the bucket <paramref name="peer"/> would go in, and when it was last seen.</summary>
+    public (KadPeer Peer, long Seen)? LeastRecentlySeen(KadId peer)
+    {
+        int cpl = Local.CommonPrefixLength(peer);
+        if (cpl >= KadId.Bits)
+        {
+            return null;
+        }
+
+        lock (_lock)
+        {
+            var bucket = _buckets[cpl];
+            return bucket.Count == 0 ? null : (bucket[0].Peer, bucket[0].Seen);
         }
     }
 
@@ -282,5 +299,7 @@ internal sealed class RoutingTable
         public string? Group { get; set; } = group;
 
         public int Failures { get; set; }
+
+        public long Seen { get; set; }
     }
 }
