@@ -242,3 +242,81 @@ internal static class KadNodeTestExtensions
         return Task.CompletedTask;
     }
 }
+
+public class KadRoutingUpkeepTests
+{
+    private static readonly CancellationToken Ct = CancellationToken.None;
+
+    [Fact]
+    public async Task AnsweringPeer_FullBucketWithADeadOldest_ReplacesTheDeadPeer()
+    {
+        var time = new FakeTimeProvider();
+        var net = new InMemoryKadNetwork();
+        var node = net.Add(KadNetworkTests.Options(o => (o.BucketSize, o.Resiliency) = (2, 1)), time);
+        var local = node.Table.Local;
+        var bucket0 = new List<KadNode>();
+        while (bucket0.Count < 3)
+        {
+            var candidate = InMemoryKadNetwork.RandomPeerId();
+            if (local.CommonPrefixLength(KadId.FromKey(candidate.Bytes)) == 0)
+            {
+                bucket0.Add(net.Add(KadNetworkTests.Options(), time, candidate));
+            }
+        }
+
+        var ping = new Message { Type = Message.Types.MessageType.Ping };
+        await node.RequestAsync(net.PeerOf(bucket0[0]), ping, expectReply: true, Ct);
+        await node.RequestAsync(net.PeerOf(bucket0[1]), ping, expectReply: true, Ct);
+        Assert.True(node.Table.Contains(bucket0[0].Self) && node.Table.Contains(bucket0[1].Self));
+
+        // Within the liveness interval a newcomer is simply turned away (live old peers are kept).
+        await node.RequestAsync(net.PeerOf(bucket0[2]), ping, expectReply: true, Ct);
+        Assert.False(node.Table.Contains(bucket0[2].Self));
+
+        // Later, with the oldest gone, the newcomer's answer triggers a check of the oldest, which fails.
+        time.Advance(TimeSpan.FromMinutes(2));
+        net.SetDown(bucket0[0].Self, true);
+        await node.RequestAsync(net.PeerOf(bucket0[2]), ping, expectReply: true, Ct);
+        Assert.False(node.Table.Contains(bucket0[0].Self));
+        Assert.True(node.Table.Contains(bucket0[2].Self));
+        Assert.True(node.Table.Contains(bucket0[1].Self));
+    }
+
+    [Fact]
+    public async Task AnsweringPeer_FullBucketWithALiveOldest_KeepsTheOldest()
+    {
+        var time = new FakeTimeProvider();
+        var net = new InMemoryKadNetwork();
+        var node = net.Add(KadNetworkTests.Options(o => (o.BucketSize, o.Resiliency) = (1, 1)), time);
+        var peers = new List<KadNode>();
+        while (peers.Count < 2)
+        {
+            var candidate = InMemoryKadNetwork.RandomPeerId();
+            if (node.Table.Local.CommonPrefixLength(KadId.FromKey(candidate.Bytes)) == 0)
+            {
+                peers.Add(net.Add(KadNetworkTests.Options(), time, candidate));
+            }
+        }
+
+        var ping = new Message { Type = Message.Types.MessageType.Ping };
+        await node.RequestAsync(net.PeerOf(peers[0]), ping, expectReply: true, Ct);
+        time.Advance(TimeSpan.FromMinutes(2));
+        await node.RequestAsync(net.PeerOf(peers[1]), ping, expectReply: true, Ct);
+        Assert.True(node.Table.Contains(peers[0].Self));
+        Assert.False(node.Table.Contains(peers[1].Self));
+    }
+
+    [Fact]
+    public async Task Request_PeerGone_LeavesTheRoutingTable()
+    {
+        var net = new InMemoryKadNetwork();
+        var a = net.Add(KadNetworkTests.Options(), TimeProvider.System);
+        var b = net.Add(KadNetworkTests.Options(), TimeProvider.System);
+        var ping = new Message { Type = Message.Types.MessageType.Ping };
+        await a.RequestAsync(net.PeerOf(b), ping, expectReply: true, Ct);
+        Assert.True(a.Table.Contains(b.Self));
+        net.SetDown(b.Self, true);
+        await Assert.ThrowsAsync<IOException>(() => a.RequestAsync(net.PeerOf(b), ping, expectReply: true, Ct));
+        Assert.False(a.Table.Contains(b.Self));
+    }
+}
