@@ -101,7 +101,7 @@ internal sealed class DhtBenchmark : IMacroBenchmark
             world.LeavesAt[node.Self] = time.GetUtcNow() + Session(rng);
         }
 
-        FillConvergedTables(world.Alive, world.Net, rng, time.GetTimestamp());
+        world.Net.FillConvergedTables(world.Alive, rng, time.GetTimestamp());
         var result = new Dictionary<string, object>();
 
         // Lookups in the converged network (no adversaries).
@@ -262,83 +262,6 @@ internal sealed class DhtBenchmark : IMacroBenchmark
         }
 
         return (hops, found / (double)count, calls, bytes);
-    }
-
-    /// <summary>
-    /// Routing tables as a converged network has them: for every shared-prefix length c, up to k random peers
-    /// whose ids share exactly c leading bits with the node's (the peers of bucket c), admitted through the
-    /// table's own rules.
-    /// </summary>
-    private static void FillConvergedTables(List<KadNode> nodes, InMemoryKadNetwork net, Random rng, long now)
-    {
-        var peers = nodes.Select(net.PeerOf).OrderBy(p => p.Id).ToArray();
-        var ids = peers.Select(p => p.Id).ToArray();
-        foreach (var node in nodes)
-        {
-            var self = node.Table.Local;
-            for (int c = 0; c < KadId.Bits; c++)
-            {
-                // Peers sharing exactly c bits: the prefix of length c + 1 equal to ours with bit c flipped.
-                var low = Prefix(self, c + 1, flipLast: true, fill: false);
-                var high = Prefix(self, c + 1, flipLast: true, fill: true);
-                int lo = LowerBound(ids, low);
-                int hi = LowerBound(ids, high) + (LowerBound(ids, high) < ids.Length && ids[LowerBound(ids, high)].Equals(high) ? 1 : 0);
-                int count = hi - lo;
-                if (count > 0)
-                {
-                    foreach (int j in Enumerable.Range(lo, count).OrderBy(_ => rng.Next()).Take(node.Options.BucketSize))
-                    {
-                        node.Table.TryAdd(peers[j], now);
-                    }
-                }
-
-                var sameLow = Prefix(self, c + 1, flipLast: false, fill: false);
-                var sameHigh = Prefix(self, c + 1, flipLast: false, fill: true);
-                if (LowerBound(ids, sameHigh) - LowerBound(ids, sameLow) <= 1 && !(LowerBound(ids, sameHigh) < ids.Length && ids[LowerBound(ids, sameHigh)].Equals(sameHigh)))
-                {
-                    break; // nobody else shares more than c bits with us
-                }
-            }
-        }
-    }
-
-    private static KadId Prefix(KadId id, int bits, bool flipLast, bool fill)
-    {
-        Span<ulong> w = [id.A, id.B, id.C, id.D];
-        for (int word = 0; word < 4; word++)
-        {
-            int keep = Math.Clamp(bits - (word * 64), 0, 64);
-            ulong mask = keep == 0 ? 0 : keep == 64 ? ulong.MaxValue : ~(ulong.MaxValue >> keep);
-            w[word] = fill ? (w[word] & mask) | ~mask : w[word] & mask;
-        }
-
-        if (flipLast)
-        {
-            int bit = bits - 1;
-            w[bit / 64] ^= 1UL << (63 - (bit % 64));
-        }
-
-        return new KadId(w[0], w[1], w[2], w[3]);
-    }
-
-    private static int LowerBound(KadId[] sorted, KadId value)
-    {
-        int lo = 0;
-        int hi = sorted.Length;
-        while (lo < hi)
-        {
-            int mid = (lo + hi) / 2;
-            if (sorted[mid].CompareTo(value) < 0)
-            {
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid;
-            }
-        }
-
-        return lo;
     }
 
     private static double Percentile(List<double> values, double p)
