@@ -65,12 +65,20 @@ public class KadNetworkTests
     {
         var net = new InMemoryKadNetwork();
         var nodes = await BuildAsync(net, 30, TimeProvider.System);
-        await nodes[1].PutValueAsync(Key("/test/b"), Key("v5"), Ct);
-        var worse = await nodes[2].PutValueAsync(Key("/test/b"), Key("v3"), Ct);
-        Assert.Equal(0, worse.Confirmed);
+        byte[] key = Key("/test/b");
+        var better = await nodes[1].PutValueAsync(key, Key("v5"), Ct);
+        var now = TimeProvider.System.GetUtcNow();
+        var holders = nodes.Where(n => n.Store.GetValue(key, now) is not null).ToList();
+        Assert.Equal(better.Confirmed + 1, holders.Count);
 
-        var values = await nodes[9].GetValuesAsync(Key("/test/b"), Ct);
-        Assert.Equal(["v5"], values.Select(v => Encoding.ASCII.GetString(v.Value.Span)));
+        var worse = await nodes[2].PutValueAsync(key, Key("v3"), Ct);
+
+        // Every holder of the better value refused the worse one (no echo) and still holds the better one;
+        // only peers the first put did not reach (the two lookups may end at slightly different sets) took it.
+        Assert.All(holders, h => Assert.Equal("v5", Encoding.ASCII.GetString(h.Store.GetValue(key, now)!.Value)));
+        int tookWorse = nodes.Count(n => n != nodes[2] && n.Store.GetValue(key, now) is { } v && Encoding.ASCII.GetString(v.Value) == "v3");
+        Assert.Equal(tookWorse, worse.Confirmed);
+        Assert.True(worse.Confirmed <= nodes.Count - holders.Count);
     }
 
     [Fact]
