@@ -72,5 +72,13 @@ app.Configure(config =>
         p2p.AddCommand<P2pPingCommand>("ping").WithDescription("Ping a peer (/ipfs/ping/1.0.0).");
         p2p.AddCommand<P2pPerfCommand>("perf").WithDescription("Measure throughput to a peer (/perf/1.0.0).");
     });
+    config.AddBranch("dht", dht =>
+    {
+        dht.SetDescription("The Kademlia DHT (kad-dht): serve, provide, find providers and peers.");
+        dht.AddCommand<DhtServeCommand>("serve").WithDescription("Serve the DHT; print the full multiaddr (with /p2p/) first; serve until stopped.");
+        dht.AddCommand<DhtProvideCommand>("provide").WithDescription("Provide KEY (a ModelId or sha2-256 multihash in hex) and keep serving until stopped.");
+        dht.AddCommand<DhtProvidersCommand>("providers").WithDescription("Find the providers of KEY (a ModelId or sha2-256 multihash in hex).");
+        dht.AddCommand<DhtFindPeerCommand>("find-peer").WithDescription("Find a peer's addresses through the DHT.");
+    });
 });
 return await app.RunAsync(args);

@@ -57,7 +57,8 @@ internal sealed class JsPeer : IAsyncDisposable
         await InstallLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (File.Exists(Path.Combine(dir, "node_modules", "libp2p", "package.json")))
+            if (File.Exists(Path.Combine(dir, "node_modules", "libp2p", "package.json"))
+                && File.Exists(Path.Combine(dir, "node_modules", "@libp2p", "kad-dht", "package.json")))
             {
                 return;
             }
@@ -95,10 +96,14 @@ internal sealed class JsPeer : IAsyncDisposable
         return (await stdout.ConfigureAwait(false)).Trim();
     }
 
-    public static async Task<JsPeer> StartAsync(string repositoryRoot, string extraArguments, CancellationToken cancellationToken)
+    public static Task<JsPeer> StartAsync(string repositoryRoot, string extraArguments, CancellationToken cancellationToken) =>
+        StartScriptAsync(repositoryRoot, "peer.mjs", extraArguments, cancellationToken);
+
+    /// <summary>Starts another script of the js folder that follows the same protocol (e.g. <c>kad.mjs</c>).</summary>
+    public static async Task<JsPeer> StartScriptAsync(string repositoryRoot, string script, string extraArguments, CancellationToken cancellationToken)
     {
         await EnsureInstalledAsync(repositoryRoot, cancellationToken).ConfigureAwait(false);
-        var psi = new ProcessStartInfo("node", "--import ./polyfill.mjs peer.mjs " + extraArguments)
+        var psi = new ProcessStartInfo("node", $"--import ./polyfill.mjs {script} {extraArguments}")
         {
             WorkingDirectory = Directory(repositoryRoot),
             RedirectStandardInput = true,

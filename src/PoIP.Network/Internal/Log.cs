@@ -40,4 +40,21 @@ internal static partial class Log
 
     [LoggerMessage(3011, LogLevel.Debug, "Closing idle connection with {Peer}")]
     public static partial void IdleClose(ILogger logger, string peer);
+    [LoggerMessage(3020, LogLevel.Debug, "DHT refused {Type} from {Peer}: {Reason}")]
+    public static partial void DhtRefused(ILogger logger, string type, string peer, string reason);
+
+    [LoggerMessage(3021, LogLevel.Information, "DHT disconnecting misbehaving peer {Peer}: {Reason}")]
+    public static partial void DhtDisconnect(ILogger logger, string peer, string reason);
+
+    [LoggerMessage(3022, LogLevel.Warning, "DHT RecordStored callback failed: {Reason}")]
+    public static partial void DhtCallbackFailed(ILogger logger, string reason);
+
+    [LoggerMessage(3023, LogLevel.Debug, "DHT background task {Task} failed: {Reason}")]
+    public static partial void DhtBackgroundFailed(ILogger logger, string task, string reason);
+
+    [LoggerMessage(3024, LogLevel.Debug, "DHT bootstrap peer {Address} unreachable: {Reason}")]
+    public static partial void DhtBootstrapFailed(ILogger logger, string address, string reason);
+
+    [LoggerMessage(3025, LogLevel.Debug, "DHT inbound stream from {Peer} ended: {Reason}")]
+    public static partial void DhtStreamEnded(ILogger logger, string peer, string reason);
 }

@@ -1,0 +1,355 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Google.Protobuf;
+using Microsoft.Extensions.Time.Testing;
+using PoIP.Core.Identity;
+using PoIP.Network;
+using PoIP.Network.Addressing;
+using PoIP.Network.Kademlia;
+using PoIP.Network.Kademlia.Testing;
+using PoIP.Network.Kademlia.Wire;
+
+namespace PoIP.Benchmarks.Network;
+
+/// <summary>
+/// The Kademlia code (routing table, disjoint-path lookups, handler, store) simulated over the in-memory
+/// transport at N peers: hops, success, FIND_NODE calls and bytes per lookup; success with 20 % adversaries
+/// answering only with each other, over d disjoint paths and with d = 1; record holders after a put and after
+/// 24 h of churn (log-normal sessions: half leave within 2 h, 90 % within 12 h; each leaver replaced by a
+/// joiner that bootstraps with the real code) with the 22 h republish. Plus the real stack on loopback:
+/// lookup latency over 30 libp2p hosts. usage: dht [N,N,...] [--lookups L] [--records R] [--no-loopback]
+/// (default 1000,10000, 200 lookups, 30 records).
+/// </summary>
+internal sealed class DhtBenchmark : IMacroBenchmark
+{
+    public string Name => "dht";
+
+    public string Description => "Kademlia simulation (1k/10k peers, churn, 20 % adversaries, d paths vs 1) and loopback lookup latency";
+
+    public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        int[] sizes = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal)
+            ? [.. args[0].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))]
+            : [1000, 10_000];
+        int lookups = Option(args, "--lookups", 200);
+        int records = Option(args, "--records", 30);
+        var figures = new Dictionary<string, object> { ["name"] = "dht", ["lookups"] = lookups, ["records"] = records };
+        foreach (int n in sizes)
+        {
+            var sw = Stopwatch.StartNew();
+            var r = await SimulateAsync(n, lookups, records, cancellationToken);
+            foreach (var (k, v) in r)
+            {
+                figures[$"n{n}_{k}"] = v;
+            }
+
+            figures[$"n{n}_sim_seconds"] = BenchOutput.Round(sw.Elapsed.TotalSeconds, 1);
+        }
+
+        if (!args.Contains("--no-loopback"))
+        {
+            var (p50, p99, hosts) = await LoopbackLatencyAsync(30, Math.Min(lookups, 100), cancellationToken);
+            figures["loopback_hosts"] = hosts;
+            figures["loopback_lookup_ms_p50"] = BenchOutput.Round(p50);
+            figures["loopback_lookup_ms_p99"] = BenchOutput.Round(p99);
+        }
+
+        figures["loadavg"] = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "";
+        BenchOutput.Print(figures);
+        return 0;
+    }
+
+    private static int Option(string[] args, string name, int fallback)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    private static KademliaOptions Options(int paths)
+    {
+        var o = new KademliaOptions { RefreshInterval = TimeSpan.Zero, RequestsPerSecond = 1e9, RequestBurst = int.MaxValue, DisjointPaths = paths };
+        o.Namespaces.Add(new BenchNamespace());
+        return o;
+    }
+
+    private sealed class World
+    {
+        public required InMemoryKadNetwork Net { get; init; }
+
+        public required FakeTimeProvider Time { get; init; }
+
+        public required KadMetrics Metrics { get; init; }
+
+        public List<KadNode> Alive { get; } = [];
+
+        public Dictionary<PeerId, DateTimeOffset> LeavesAt { get; } = [];
+
+        public HashSet<PeerId> Permanent { get; } = [];
+    }
+
+    private static async Task<Dictionary<string, object>> SimulateAsync(int n, int lookups, int recordCount, CancellationToken cancellationToken)
+    {
+        var rng = new Random(12345 + n);
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var world = new World { Net = new InMemoryKadNetwork(), Time = time, Metrics = new KadMetrics(null, () => 0, () => 0) };
+        var optionsD = Options(3);
+        for (int i = 0; i < n; i++)
+        {
+            var node = world.Net.Add(optionsD, time, metrics: world.Metrics);
+            world.Alive.Add(node);
+            world.LeavesAt[node.Self] = time.GetUtcNow() + Session(rng);
+        }
+
+        world.Net.FillConvergedTables(world.Alive, rng, time.GetTimestamp());
+        var result = new Dictionary<string, object>();
+
+        // Lookups in the converged network (no adversaries).
+        var (hops, success, calls, bytes) = await LookupsAsync(world, world.Alive, lookups, rng, cancellationToken);
+        result["hops_median"] = Percentile(hops, 50);
+        result["hops_p90"] = Percentile(hops, 90);
+        result["hops_p99"] = Percentile(hops, 99);
+        result["success"] = BenchOutput.Round(success, 4);
+        result["find_node_calls_per_lookup_mean"] = BenchOutput.Round(calls.Average(), 1);
+        result["find_node_calls_per_lookup_p99"] = Percentile(calls, 99);
+        result["bytes_per_lookup_mean"] = (long)bytes.Average();
+        result["bytes_per_lookup_p99"] = Percentile(bytes, 99);
+
+        // Adversaries: 20 % answer every lookup only with the adversaries closest to the target.
+        var adversaries = world.Alive.Where(_ => rng.NextDouble() < 0.2).Select(a => a.Self).ToHashSet();
+        var advPoints = adversaries.Select(a => (Peer: a, Id: KadId.FromKey(a.Bytes))).ToArray();
+        world.Net.Interceptor = (to, from, request) =>
+        {
+            if (!adversaries.Contains(to) || request.Type != Message.Types.MessageType.FindNode)
+            {
+                return null;
+            }
+
+            var t = KadId.FromKey(request.Key.Span);
+            var reply = new Message { Type = request.Type, Key = request.Key };
+            foreach (var a in advPoints.OrderBy(a => a.Id.Xor(t)).Take(20))
+            {
+                reply.CloserPeers.Add(KadCodec.ToWire(a.Peer, [Multiaddr.Parse("/ip4/10.9.9.9/tcp/1")], connected: false));
+            }
+
+            return reply;
+        };
+        var honest = world.Alive.Where(a => !adversaries.Contains(a.Self)).ToList();
+        var (_, advSuccess, advCalls, _) = await LookupsAsync(world, honest, lookups, rng, cancellationToken);
+        SetPaths(world.Alive, 1);
+        var (_, advSuccess1, _, _) = await LookupsAsync(world, honest, lookups, rng, cancellationToken);
+        SetPaths(world.Alive, 3);
+        world.Net.Interceptor = null;
+        result["adversarial_fraction"] = BenchOutput.Round(adversaries.Count / (double)n, 3);
+        result["adversarial_success"] = BenchOutput.Round(advSuccess, 4);
+        result["adversarial_success_d1"] = BenchOutput.Round(advSuccess1, 4);
+        result["adversarial_find_node_calls_mean"] = BenchOutput.Round(advCalls.Average(), 1);
+
+        // Records: put by publishers that stay online; holders now, then after 24 h of churn with the 22 h republish.
+        var publishers = Enumerable.Range(0, recordCount).Select(_ => world.Alive[rng.Next(world.Alive.Count)]).Distinct().ToList();
+        foreach (var p in publishers)
+        {
+            world.Permanent.Add(p.Self);
+        }
+
+        var keys = new List<byte[]>();
+        var holdersAfterPut = new List<double>();
+        foreach (var p in publishers)
+        {
+            byte[] key = Encoding.ASCII.GetBytes($"/bench/{p.Self}");
+            keys.Add(key);
+            var put = await p.PutValueAsync(key, Encoding.ASCII.GetBytes("r1"), cancellationToken);
+            holdersAfterPut.Add(put.Confirmed);
+        }
+
+        result["holders_after_put_p50"] = Percentile(holdersAfterPut, 50);
+        result["holders_after_put_p5"] = Percentile(holdersAfterPut, 5);
+        int joined = 0;
+        for (int hour = 1; hour <= 24; hour++)
+        {
+            time.Advance(TimeSpan.FromHours(1));
+            joined += await ChurnAsync(world, optionsD, rng, cancellationToken);
+            if (hour == 22)
+            {
+                foreach (var p in publishers)
+                {
+                    await p.RepublishAsync(cancellationToken);
+                }
+            }
+        }
+
+        var now = time.GetUtcNow();
+        var holdersAfterDay = keys.Select(k => (double)world.Alive.Count(a => a.Store.GetValue(k, now) is not null && !publishers.Contains(a))).ToList();
+        result["churn_joined_24h"] = joined;
+        result["holders_after_24h_p50"] = Percentile(holdersAfterDay, 50);
+        result["holders_after_24h_p5"] = Percentile(holdersAfterDay, 5);
+        var (_, churnSuccess, churnCalls, _) = await LookupsAsync(world, world.Alive, lookups, rng, cancellationToken);
+        result["success_after_24h_churn"] = BenchOutput.Round(churnSuccess, 4);
+        result["find_node_calls_after_24h_churn_mean"] = BenchOutput.Round(churnCalls.Average(), 1);
+        world.Metrics.Dispose();
+        return result;
+    }
+
+    private static void SetPaths(List<KadNode> nodes, int paths)
+    {
+        foreach (var node in nodes)
+        {
+            node.Options.DisjointPaths = paths;
+        }
+    }
+
+    private static TimeSpan Session(Random rng)
+    {
+        // Log-normal: median 2 h, 90th percentile 12 h (sigma = ln 6 / 1.2816).
+        double z = Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+        return TimeSpan.FromHours(Math.Exp(Math.Log(2) + (Math.Log(6) / 1.2816 * z)));
+    }
+
+    private static async Task<int> ChurnAsync(World world, KademliaOptions options, Random rng, CancellationToken cancellationToken)
+    {
+        var now = world.Time.GetUtcNow();
+        var leaving = world.Alive.Where(a => !world.Permanent.Contains(a.Self) && world.LeavesAt[a.Self] <= now).ToList();
+        foreach (var l in leaving)
+        {
+            world.Net.SetDown(l.Self, true);
+            world.Alive.Remove(l);
+        }
+
+        foreach (var _ in leaving)
+        {
+            var node = world.Net.Add(options, world.Time, metrics: world.Metrics);
+            world.LeavesAt[node.Self] = now + Session(rng);
+            var bootstrap = world.Alive[rng.Next(world.Alive.Count)];
+            world.Alive.Add(node);
+            await node.BootstrapAsync([world.Net.PeerOf(bootstrap)], cancellationToken);
+        }
+
+        // Routing-table upkeep: every peer looks itself up once per simulated hour (a real node refreshes every
+        // 10 min, and also its other buckets; this is the cheaper part of that, so the figures are conservative).
+        foreach (var node in world.Alive.ToList())
+        {
+            await node.FindClosestAsync(node.Self.ToArray(), followUp: false, cancellationToken);
+        }
+
+        return leaving.Count;
+    }
+
+    private static async Task<(List<double> Hops, double Success, List<double> Calls, List<double> Bytes)> LookupsAsync(World world, List<KadNode> from, int count, Random rng, CancellationToken cancellationToken)
+    {
+        var hops = new List<double>();
+        var calls = new List<double>();
+        var bytes = new List<double>();
+        int found = 0;
+        for (int i = 0; i < count; i++)
+        {
+            var source = from[rng.Next(from.Count)];
+            KadNode target;
+            do
+            {
+                target = from[rng.Next(from.Count)];
+            }
+            while (target == source);
+
+            long before = world.Net.Bytes;
+            var r = await source.FindClosestAsync(target.Self.ToArray(), followUp: false, cancellationToken);
+            bytes.Add(world.Net.Bytes - before);
+            calls.Add(r.Queries);
+            if (r.Closest.Count > 0 && r.Closest[0].Peer == target.Self)
+            {
+                found++;
+                hops.Add(r.Hops);
+            }
+        }
+
+        return (hops, found / (double)count, calls, bytes);
+    }
+
+    private static double Percentile(List<double> values, double p)
+    {
+        if (values.Count == 0)
+        {
+            return double.NaN;
+        }
+
+        var sorted = values.Order().ToList();
+        int i = (int)Math.Ceiling(p / 100 * sorted.Count) - 1;
+        return sorted[Math.Clamp(i, 0, sorted.Count - 1)];
+    }
+
+    private static async Task<(double P50, double P99, int Hosts)> LoopbackLatencyAsync(int hosts, int lookups, CancellationToken cancellationToken)
+    {
+        var keys = new List<Ed25519KeyPair>();
+        var libp2p = new List<Libp2pHost>();
+        var dhts = new List<KademliaDht>();
+        try
+        {
+            for (int i = 0; i < hosts; i++)
+            {
+                var key = Ed25519KeyPair.Generate();
+                keys.Add(key);
+                var ho = new Libp2pHostOptions { Key = key };
+                ho.ListenAddresses.Add(Multiaddr.Parse("/ip4/127.0.0.1/tcp/0"));
+                var host = Libp2pHost.Create(ho);
+                await host.StartAsync(cancellationToken);
+                libp2p.Add(host);
+                var o = new KademliaOptions { RefreshInterval = TimeSpan.Zero };
+                if (i > 0)
+                {
+                    o.BootstrapPeers.Add(libp2p[0].ListenAddresses[0]);
+                }
+
+                var dht = KademliaDht.Create(host, o);
+                await dht.StartAsync(cancellationToken);
+                dhts.Add(dht);
+            }
+
+            foreach (var d in dhts)
+            {
+                await d.RefreshAsync(cancellationToken);
+            }
+
+            var rng = new Random(7);
+            var ms = new List<double>();
+            for (int i = 0; i < lookups; i++)
+            {
+                var source = dhts[rng.Next(hosts)];
+                var target = dhts[rng.Next(hosts)];
+                long start = Stopwatch.GetTimestamp();
+                await source.Node.FindClosestAsync(target.LocalPeer.ToArray(), followUp: false, cancellationToken);
+                ms.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            }
+
+            return (Percentile(ms, 50), Percentile(ms, 99), hosts);
+        }
+        finally
+        {
+            foreach (var d in dhts)
+            {
+                await d.DisposeAsync();
+            }
+
+            foreach (var h in libp2p)
+            {
+                await h.DisposeAsync();
+            }
+
+            foreach (var k in keys)
+            {
+                k.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Any value starting with 'r' is valid; the longer wins.</summary>
+    private sealed class BenchNamespace : IDhtRecordNamespace
+    {
+        public string Name => "bench";
+
+        public DhtRecordVerdict Validate(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, DateTimeOffset now) =>
+            value.Length > 0 && value[0] == (byte)'r' ? DhtRecordVerdict.Valid : DhtRecordVerdict.Invalid("not r...");
+
+        public int SelectBest(ReadOnlySpan<byte> key, IReadOnlyList<ReadOnlyMemory<byte>> values) => 0;
+
+        public byte[]? Merge(ReadOnlySpan<byte> key, ReadOnlySpan<byte> stored, ReadOnlySpan<byte> incoming) => null;
+    }
+}

@@ -1,0 +1,56 @@
+using PoIP.Core.Identity;
+
+namespace PoIP.Network.Kademlia;
+
+/// <summary>
+/// A token bucket per remote peer on the injected clock. Bounded: beyond <see cref="MaxPeers"/> tracked peers
+/// the full (idle) buckets are forgotten first.
+/// </summary>
+internal sealed class PeerRateLimiter(double perSecond, int burst, TimeProvider time)
+{
+    public const int MaxPeers = 4096;
+    private readonly Dictionary<PeerId, (double Tokens, long Stamp)> _buckets = [];
+    private readonly Lock _lock = new();
+
+    public bool TryAcquire(PeerId peer)
+    {
+        long now = time.GetTimestamp();
+        lock (_lock)
+        {
+            double tokens = burst;
+            if (_buckets.TryGetValue(peer, out var b))
+            {
+                tokens = Math.Min(burst, b.Tokens + (time.GetElapsedTime(b.Stamp, now).TotalSeconds * perSecond));
+            }
+            else if (_buckets.Count >= MaxPeers)
+            {
+                Trim(now);
+            }
+
+            if (tokens < 1)
+            {
+                _buckets[peer] = (tokens, now);
+                return false;
+            }
+
+            _buckets[peer] = (tokens - 1, now);
+            return true;
+        }
+    }
+
+    private void Trim(long now)
+    {
+        foreach (var (peer, b) in _buckets.ToList())
+        {
+            if (b.Tokens + (time.GetElapsedTime(b.Stamp, now).TotalSeconds * perSecond) >= burst)
+            {
+                _buckets.Remove(peer);
+            }
+        }
+
+        if (_buckets.Count >= MaxPeers)
+        {
+            _buckets.Remove(_buckets.Keys.First());
+        }
+    }
+}
