@@ -1,4 +1,5 @@
 using PoIP.Core.Identity;
+using PoIP.Core.Ledger;
 using PoIP.Core.Protocol;
 using PoIP.Network.AuditProtocol;
 
@@ -14,6 +15,7 @@ namespace PoIP.Hosting.Client;
 /// <param name="Audit">The validator's reply, when one was asked.</param>
 /// <param name="FailedAttempts">Why each earlier attempt failed (node and reason).</param>
 /// <param name="AuditError">Why the validator could not be asked (the answer stands, its audit is pending); null otherwise.</param>
+/// <param name="Recorded">What the transaction ledger said to the client's own record (null when no ledger is configured).</param>
 public sealed record ClientAnswer(
     string Text,
     IReadOnlyList<int> OutputTokens,
@@ -23,4 +25,5 @@ public sealed record ClientAnswer(
     int Attempts,
     AuditReply? Audit,
     IReadOnlyList<string> FailedAttempts,
-    string? AuditError = null);
+    string? AuditError = null,
+    LedgerPutResult? Recorded = null);

@@ -5,6 +5,7 @@ using Polly.Retry;
 using PoIP.Core.Economics;
 using PoIP.Core.Hashing;
 using PoIP.Core.Identity;
+using PoIP.Core.Ledger;
 using PoIP.Core.Protocol;
 using PoIP.Core.Proofs;
 using PoIP.Economics.Reputation;
@@ -85,7 +86,7 @@ public sealed class PoIPClient
         ArgumentNullException.ThrowIfNull(prompt);
         ArgumentNullException.ThrowIfNull(options);
         var nodes = (await _directory.FindNodesAsync(options.Model, cancellationToken).ConfigureAwait(false))
-            .Select(l => l.Address).Where(a => a.PeerId is not null).DistinctBy(a => a.PeerId).ToList();
+            .Where(l => l.Address.PeerId is not null).DistinctBy(l => l.Address.PeerId).ToList();
         int start = _chooser.StartRequest();
         int attempts = 0;
         bool delivered = false;
@@ -111,7 +112,7 @@ public sealed class PoIPClient
                 async ct =>
                 {
                     attempts++;
-                    var node = await _chooser.ChooseAsync(nodes, start, tried, options.PriceCap, ct).ConfigureAwait(false)
+                    var node = await _chooser.ChooseAsync(nodes, start, tried, options.PriceCap, options.MaxTokens, ct).ConfigureAwait(false)
                         ?? throw new NodeAttemptException(tried.Count == 0 ? "no node is eligible (stake or price)." : "no other eligible node.");
                     tried.Add(node.PeerId!.Value);
                     var breaker = _breakers.GetOrAdd(node.PeerId!.Value, CreateBreaker);
@@ -238,7 +239,38 @@ public sealed class PoIPClient
             }
         }
 
-        return new ClientAnswer(outcome.Text, outcome.OutputTokens, nodeId, request, outcome.Receipt!, attempt, audit, [.. failures], auditError);
+        var recorded = await RecordAsync(request, outcome.Receipt!, cancellationToken).ConfigureAwait(false);
+        return new ClientAnswer(outcome.Text, outcome.OutputTokens, nodeId, request, outcome.Receipt!, attempt, audit, [.. failures], auditError, recorded);
+    }
+
+    /// <summary>
+    /// Puts the client's own transaction record (its signed request and the receipt it accepted) into the
+    /// transaction ledger, when one is configured. A ledger fault does not lose the answer: it is reported as a
+    /// rejected put.
+    /// </summary>
+    private async Task<LedgerPutResult?> RecordAsync(SignedMessage<InferenceRequest> request, SignedMessage<InferenceReceipt> receipt, CancellationToken cancellationToken)
+    {
+        if (_options.Ledger is null)
+        {
+            return null;
+        }
+
+        var record = SignedMessage.Create(_options.Key, new TransactionRecord
+        {
+            RequestId = new RequestId(request.Hash),
+            RequestEnvelope = request.Envelope.Encoded,
+            ReceiptEnvelope = receipt.Envelope.Encoded,
+            Role = TransactionRole.Client,
+            RecordedAt = _options.TimeProvider.GetUtcNow(),
+        });
+        try
+        {
+            return await _options.Ledger.PutAsync(record, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return new LedgerPutResult(LedgerPutStatus.Rejected, Detail: "the transaction ledger failed: " + ex.Message);
+        }
     }
 
     /// <summary>
