@@ -118,14 +118,14 @@ internal sealed class PoIPValidatorOptionsValidator : IValidateOptions<PoIPValid
 }
 
 /// <summary>Checks <see cref="PoIPClientServiceOptions"/> at start.</summary>
-internal sealed class PoIPClientServiceOptionsValidator : IValidateOptions<PoIPClientServiceOptions>
+internal sealed class PoIPClientServiceOptionsValidator(IServiceProvider services) : IValidateOptions<PoIPClientServiceOptions>
 {
     public ValidateOptionsResult Validate(string? name, PoIPClientServiceOptions options)
     {
         var failures = new List<string>();
-        if (options.Nodes.Count == 0)
+        if (options.Nodes.Count == 0 && services.GetService(typeof(DhtFactory)) is null)
         {
-            failures.Add("client: at least one node multiaddr is required (e.g. /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...).");
+            failures.Add("client: at least one node multiaddr is required (e.g. /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...), or the DHT (AddDht with bootstrap peers) to find nodes by model.");
         }
 
         foreach (string address in options.Nodes.Concat(options.Validators))
