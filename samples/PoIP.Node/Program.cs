@@ -58,6 +58,11 @@ app.Configure(config =>
         hosts.AddCommand<HostsUpCommand>("up").WithDescription("Make N hosts running 'p2p listen'; keep them until stdin closes or Ctrl+C; then remove everything.");
         hosts.AddCommand<HostsSweepCommand>("sweep").WithDescription("Remove the namespaces and processes of dead lab runs.");
     });
+    config.AddBranch("dht", dht =>
+    {
+        dht.SetDescription("The transaction layer's Kademlia DHT.");
+        dht.AddCommand<DhtRecordsCommand>("records").WithDescription("Print every transaction record of a request found in the DHT (--bootstrap MULTIADDR); exit 3 when a node equivocated.");
+    });
     config.AddBranch("p2p", p2p =>
     {
         p2p.SetDescription("libp2p tools: listen, ping, perf.");

@@ -39,8 +39,9 @@ internal sealed class GatewayRunSettings : RoleSettings
     public string PricePerToken { get; init; } = "0.001";
 
     public override Spectre.Console.ValidationResult Validate() =>
-        GatewayServer.ParseHttp(Http) is null ? Spectre.Console.ValidationResult.Error($"--http must be an IP address and a port, e.g. 127.0.0.1:8080 (got '{Http}').")
-        : Peers.Length == 0 ? Spectre.Console.ValidationResult.Error("at least one --peer is required.")
+        ValidateDht() is { Successful: false } dht ? dht
+        : GatewayServer.ParseHttp(Http) is null ? Spectre.Console.ValidationResult.Error($"--http must be an IP address and a port, e.g. 127.0.0.1:8080 (got '{Http}').")
+        : Peers.Length == 0 && Bootstrap.Length == 0 ? Spectre.Console.ValidationResult.Error("at least one --peer (or --bootstrap, to find nodes in the DHT) is required.")
         : MaxTokens is < 1 or > 65_536 ? Spectre.Console.ValidationResult.Error("--max-tokens must be 1 to 65536.")
         : Spectre.Console.ValidationResult.Success();
 }
@@ -76,6 +77,7 @@ internal sealed class GatewayRunCommand : AsyncCommand<GatewayRunSettings>
                         o.Validators.Add(validator);
                     }
                 });
+            RoleHost.AddDhtIfAsked(poip, settings, Network.Kademlia.DhtMode.Client);
             if (settings.Dev)
             {
                 poip.AddDevFunding(o => o.Balance = TokenAmount.FromTokens(1000));
