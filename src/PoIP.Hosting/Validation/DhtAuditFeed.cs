@@ -75,6 +75,11 @@ public sealed class DhtAuditFeed
 
             var signed = SignedMessage.Create(_options.Key, evidence);
             var slash = await _options.Stakes.SlashAsync(OperationId.Derive("slash-equivocation", id), signed, _options.Key.PeerId, cancellationToken).ConfigureAwait(false);
+            if (!slash.IsApplied && slash.Status is not (EconomicStatus.EvidenceAlreadyUsed or EconomicStatus.InvalidEvidence))
+            {
+                _seen.TryRemove(Sha256Digest.Compute(id), out _); // e.g. the ledger was busy: the next copy of this set retries
+            }
+
             Audited?.Invoke(this, new DhtRecordAudit(requestId, evidence.AccusedId, default, null, true, slash));
         }
 

@@ -175,6 +175,15 @@ public sealed class TransactionRecordSetTests
     }
 
     [Property(MaxTest = 200)]
+    public Property EncodeThenDecode_AnySet_SameRecordsSameBytes() =>
+        Prop.ForAll(Sets(), set =>
+        {
+            byte[] bytes = set.Encode();
+            var decoded = TransactionRecordSet.Decode(bytes);
+            return decoded.Records.Select(r => r.Hash).SequenceEqual(set.Records.Select(r => r.Hash)) && decoded.Encode().AsSpan().SequenceEqual(bytes);
+        });
+
+    [Property(MaxTest = 200)]
     public Property Merge_IsCommutative() =>
         Prop.ForAll(Sets(), Sets(), (a, b) => a.Merge(b).Encode().AsSpan().SequenceEqual(b.Merge(a).Encode()));
 

@@ -99,6 +99,48 @@ public sealed class DhtWiringTests : IDisposable
     }
 
     [Fact]
+    public async Task Node_HalfItsCapabilityLifetimeLater_RepublishesWithAHigherSequence()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var network = new InMemoryDhtNetwork(clock);
+        var sequences = new System.Collections.Concurrent.ConcurrentQueue<ulong>();
+        var second = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var watcherOptions = new KademliaOptions
+        {
+            RecordStored = (key, value, _) =>
+            {
+                if (System.Text.Encoding.ASCII.GetString(key.Span).StartsWith("/poip/cap/", StringComparison.Ordinal))
+                {
+                    sequences.Enqueue(SignedMessage.Open<CapabilityRecord>(value).Message.Sequence);
+                    if (sequences.Count >= 2)
+                    {
+                        second.TrySetResult();
+                    }
+                }
+
+                return ValueTask.CompletedTask;
+            },
+        };
+        watcherOptions.Namespaces.Add(new Network.Transactions.PoIPRecordNamespace());
+        network.Join(Core.Identity.Ed25519KeyPair.Generate().PeerId, watcherOptions);
+
+        using var node = _fixture.Build("node-republish", poip =>
+        {
+            poip.Services.AddSingleton<TimeProvider>(clock);
+            HostingFixture.Llama(poip, HostingFixture.Stories);
+            poip.AddDevFunding(o => o.Stake = TokenAmount.FromTokens(150)).AddNode(o => o.MaxOutputTokens = 64)
+                .AddDht(o => o.CapabilityLifetime = TimeSpan.FromHours(2), TestDht.Create(network));
+        });
+        await node.StartAsync();
+        Assert.Single(sequences);
+
+        clock.Advance(TimeSpan.FromHours(1)); // half the lifetime: the republish is due
+        await second.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(sequences.ToArray()[1] > sequences.ToArray()[0]);
+        await node.StopAsync();
+    }
+
+    [Fact]
     public async Task Start_InvalidDhtOptions_FailsWithAMessagePerProblem()
     {
         using var host = _fixture.Build("bad-dht", poip => poip.AddDht(o =>
