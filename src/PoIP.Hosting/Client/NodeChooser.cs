@@ -39,8 +39,8 @@ internal sealed class NodeChooser
     /// <summary>
     /// The node for the next attempt of a request, or null when every node was tried or none is eligible. A node
     /// whose directory listing says its known-answer test failed is never chosen; an advertised price per token
-    /// prices the candidate at <paramref name="maxTokens"/> tokens (else at the cap); unexplored nodes are tried
-    /// fastest advertised first.
+    /// prices the candidate at <paramref name="maxTokens"/> tokens (else at the cap), and a node that would cost more
+    /// than the cap is never chosen; unexplored nodes are tried fastest advertised first.
     /// </summary>
     public async Task<Multiaddr?> ChooseAsync(IReadOnlyList<NodeListing> nodes, int start, IReadOnlySet<PeerId> tried, TokenAmount priceCap, int maxTokens, CancellationToken cancellationToken)
     {
@@ -48,7 +48,7 @@ internal sealed class NodeChooser
         for (int i = 0; i < nodes.Count; i++)
         {
             var node = nodes[(start + i) % nodes.Count];
-            if (!tried.Contains(node.Address.PeerId!.Value) && node.KnownAnswerPassed != false)
+            if (!tried.Contains(node.Address.PeerId!.Value) && node.KnownAnswerPassed != false && Quote(node, priceCap, maxTokens) <= priceCap)
             {
                 remaining.Add(node);
             }
