@@ -18,7 +18,8 @@ namespace PoIP.Core.Ledger;
 /// with the smallest envelope hash and, when there is one, the smallest whose receipt differs from it, so a node
 /// that signed two different receipts always keeps a conflicting pair (equivocation evidence) and re-signing
 /// the same receipt adds nothing. At most <see cref="MaxRecords"/> records: the client's first, then conflicting
-/// pairs (nodes the client names first), then the named nodes, then other nodes, each rank ordered by hash.
+/// pairs (nodes the client names first), then the named nodes, then other nodes, each rank ordered by hash; a
+/// signer's records are kept whole or not at all, and only while the set stays within <see cref="MaxEncodedLength"/>.
 /// So merging is a deduplicated union, commutative and idempotent, and a conflict is never dropped for a
 /// record of lower rank; with at most three equivocating nodes on one request, every conflict survives.
 /// </para>
@@ -31,8 +32,14 @@ public sealed class TransactionRecordSet
     /// <summary>Largest record envelope accepted in a set (a request of 8 KiB and a receipt of 256 KiB fit).</summary>
     public const int MaxRecordLength = 280 * 1024;
 
-    /// <summary>Largest encoded set.</summary>
-    public const int MaxEncodedLength = (MaxRecords * (MaxRecordLength + 4)) + 16;
+    /// <summary>
+    /// Largest encoded set (1 MiB): a client record and a conflicting pair of the largest records fit. A DHT carrying
+    /// these sets must accept values of this size (<c>KademliaOptions.MaxValueSize</c>).
+    /// </summary>
+    public const int MaxEncodedLength = 1 << 20;
+
+    /// <summary>Bytes a record adds to the encoding besides its envelope (field tag and length), and the set's own header.</summary>
+    private const int RecordOverhead = 4, SetOverhead = 8;
 
     private const string TypeName = nameof(TransactionRecordSet);
 
@@ -272,14 +279,17 @@ public sealed class TransactionRecordSet
         }
 
         var result = new List<Entry>(MaxRecords);
+        int bytes = SetOverhead;
         foreach (var (_, _, kept) in groups
             .Select(g => (Rank: RankOf(g.First, g.Kept.Count == 2, named), g.First, g.Kept))
             .OrderBy(g => g.Rank)
             .ThenBy(g => g.First.HashBytes, ByteComparer.Instance))
         {
-            if (result.Count + kept.Count <= MaxRecords)
+            int size = kept.Sum(e => e.Record.Envelope.Encoded.Length + RecordOverhead);
+            if (result.Count + kept.Count <= MaxRecords && bytes + size <= MaxEncodedLength)
             {
                 result.AddRange(kept);
+                bytes += size;
             }
         }
 

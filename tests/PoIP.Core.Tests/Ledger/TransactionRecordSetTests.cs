@@ -201,6 +201,7 @@ public sealed class TransactionRecordSetTests
         {
             var m = a.Merge(b);
             return m.Records.Count <= TransactionRecordSet.MaxRecords
+                && m.Encode().Length <= TransactionRecordSet.MaxEncodedLength
                 && m.Records.GroupBy(r => (r.Signer, r.Message.Role)).All(g => g.Count() <= 2)
                 && TransactionRecordSet.Decode(m.Encode()).Records.Count == m.Records.Count;
         });
@@ -225,6 +226,27 @@ public sealed class TransactionRecordSetTests
             var clientBefore = a.Records.Concat(b.Records).Any(r => r.Message.Role == TransactionRole.Client);
             return !clientBefore || a.Merge(b).Records.Any(r => r.Message.Role == TransactionRole.Client);
         });
+
+    [Fact]
+    public void Create_LargeReceipts_StopsAtTheByteBoundKeepingClientAndConflicts()
+    {
+        // receipts with the largest commitments (240 KiB): a record is ~241 KiB; the client's record and one pair take
+        // ~723 KiB, so no second pair fits in 1 MiB (the count bound alone would allow 8 records)
+        var big = Nodes.Take(3).Select(n => new[] { 0, 1 }.Select(v => SignedMessage.Create(n, TransactionRecords.Receipt(n, Request, v).Message with { Commitment = new byte[InferenceReceipt.MaxCommitmentLength] })).ToArray()).ToArray();
+        var records = new List<SignedMessage<TransactionRecord>> { TransactionRecords.ClientRecord(Client, Request, big[0][0]) };
+        for (int i = 0; i < 3; i++)
+        {
+            records.Add(TransactionRecords.NodeRecord(Nodes[i], Request, big[i][0]));
+            records.Add(TransactionRecords.NodeRecord(Nodes[i], Request, big[i][1]));
+        }
+
+        var set = TransactionRecordSet.Create(records);
+        Assert.True(set.Encode().Length <= TransactionRecordSet.MaxEncodedLength);
+        Assert.Equal(3, set.Records.Count); // the client's record and the named node's conflicting pair; the rest did not fit
+        Assert.Contains(set.Records, r => r.Message.Role == TransactionRole.Client);
+        Assert.Equal(Nodes[0].PeerId, Assert.Single(set.FindEquivocations()).AccusedId);
+        Assert.Equal(set.Encode(), TransactionRecordSet.Decode(set.Encode()).Encode());
+    }
 
     [Fact]
     public void Merge_EveryNodeEquivocates_BoundedAndClientKept()
