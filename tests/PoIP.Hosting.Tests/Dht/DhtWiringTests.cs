@@ -129,7 +129,7 @@ public sealed class DhtWiringTests : IDisposable
             poip.Services.AddSingleton<TimeProvider>(clock);
             HostingFixture.Llama(poip, HostingFixture.Stories);
             poip.AddDevFunding(o => o.Stake = TokenAmount.FromTokens(150)).AddNode(o => o.MaxOutputTokens = 64)
-                .AddDht(o => o.CapabilityLifetime = TimeSpan.FromHours(2), TestDht.Create(network));
+                .AddDht(o => o.CapabilityLifetime = TimeSpan.FromHours(2), (host, options, _) => ValueTask.FromResult<IKademliaDht>(network.Join(host, options))); // always the fake: its watcher peer sees every store
         });
         await node.StartAsync();
         Assert.Single(sequences);
