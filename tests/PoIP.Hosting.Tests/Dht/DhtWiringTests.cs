@@ -99,6 +99,54 @@ public sealed class DhtWiringTests : IDisposable
     }
 
     [Fact]
+    public async Task NodeSignsTwoReceipts_RecordsPutThroughAnotherPeer_ValidatorHostSlashesIt()
+    {
+        var network = new InMemoryDhtNetwork();
+        using var validator = _fixture.Build("validator-eq", poip =>
+        {
+            HostingFixture.Llama(poip, HostingFixture.Stories);
+            poip.AddDevFunding(o =>
+            {
+                o.Stake = TokenAmount.FromTokens(100);
+                o.RegisterValidator = true;
+            }).AddValidator(o => o.AuditProbability = 0.0).AddDht(_ => { }, TestDht.Create(network));
+        });
+        await validator.StartAsync();
+        var validatorRuntime = validator.Services.GetRequiredService<PoIPRuntime>();
+        var slashed = new TaskCompletionSource<DhtRecordAudit>(TaskCreationOptions.RunContinuationsAsynchronously);
+        validatorRuntime.DhtAudits!.Audited += (_, audit) =>
+        {
+            if (audit.Equivocation)
+            {
+                slashed.TrySetResult(audit);
+            }
+        };
+
+        // the cheating node: staked on the shared ledger, it signs two different receipts for one request
+        using var nodeKey = Core.Identity.Ed25519KeyPair.Generate();
+        using var clientKey = Core.Identity.Ed25519KeyPair.Generate();
+        var stakes = validator.Services.GetRequiredService<Core.Economics.IStakeManager>();
+        Assert.True((await ((Core.Economics.IDevFaucet)stakes).DepositAsync(Core.Economics.OperationId.New(), nodeKey.PeerId, TokenAmount.FromTokens(200))).IsApplied);
+        Assert.True((await stakes.StakeAsync(Core.Economics.OperationId.New(), nodeKey.PeerId, TokenAmount.FromTokens(200))).IsApplied);
+        var request = TransactionRecords.Request(clientKey, expiresAt: TimeProvider.System.GetUtcNow().AddMinutes(5));
+
+        using var peer = _fixture.Build("dht-peer", poip => poip.AddDht(o => o.Bootstrap.Add(validatorRuntime.ListenAddresses[0].ToString()), TestDht.Create(network)));
+        await peer.StartAsync();
+        var ledger = peer.Services.GetRequiredService<PoIPRuntime>().TransactionLedger!;
+        Assert.Equal(LedgerPutStatus.Stored, (await ledger.PutAsync(TransactionRecords.NodeRecord(nodeKey, request, TransactionRecords.Receipt(nodeKey, request, 0)))).Status);
+        var conflict = await ledger.PutAsync(TransactionRecords.NodeRecord(nodeKey, request, TransactionRecords.Receipt(nodeKey, request, 1)));
+        Assert.Equal(LedgerPutStatus.Conflict, conflict.Status);
+
+        var audit = await slashed.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(nodeKey.PeerId, audit.Node);
+        Assert.True(audit.Slash!.IsApplied, audit.Slash.Detail);
+        Assert.True((await stakes.GetStakeAsync(nodeKey.PeerId)).Bonded < TokenAmount.FromTokens(200));
+
+        await peer.StopAsync();
+        await validator.StopAsync();
+    }
+
+    [Fact]
     public async Task Node_HalfItsCapabilityLifetimeLater_RepublishesWithAHigherSequence()
     {
         var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);

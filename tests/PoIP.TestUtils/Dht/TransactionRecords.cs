@@ -7,9 +7,12 @@ namespace PoIP.TestUtils.Dht;
 /// <summary>Signed requests, receipts and transaction records for ledger and DHT tests (times around <see cref="SampleMessages.Now"/>).</summary>
 public static class TransactionRecords
 {
-    /// <summary>A request signed by <paramref name="client"/>.</summary>
-    public static SignedMessage<InferenceRequest> Request(Ed25519KeyPair client, ulong nonce = 1) =>
-        SignedMessage.Create(client, SampleMessages.Request(client.PeerId, nonce: nonce));
+    /// <summary>A request signed by <paramref name="client"/>, expiring at <paramref name="expiresAt"/> (default: 5 min after <see cref="SampleMessages.Now"/>).</summary>
+    public static SignedMessage<InferenceRequest> Request(Ed25519KeyPair client, ulong nonce = 1, DateTimeOffset? expiresAt = null)
+    {
+        var request = SampleMessages.Request(client.PeerId, nonce: nonce);
+        return SignedMessage.Create(client, expiresAt is { } at ? request with { ExpiresAt = at } : request);
+    }
 
     /// <summary>A receipt for <paramref name="request"/> signed by <paramref name="node"/>; each <paramref name="variant"/> claims another output.</summary>
     public static SignedMessage<InferenceReceipt> Receipt(Ed25519KeyPair node, SignedMessage<InferenceRequest> request, int variant = 0)
