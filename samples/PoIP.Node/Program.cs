@@ -74,11 +74,12 @@ app.Configure(config =>
     });
     config.AddBranch("dht", dht =>
     {
-        dht.SetDescription("The Kademlia DHT (kad-dht): serve, provide, find providers and peers.");
+        dht.SetDescription("The transaction layer's Kademlia DHT (kad-dht): serve, provide, find providers, peers and transaction records.");
         dht.AddCommand<DhtServeCommand>("serve").WithDescription("Serve the DHT; print the full multiaddr (with /p2p/) first; serve until stopped.");
         dht.AddCommand<DhtProvideCommand>("provide").WithDescription("Provide KEY (a ModelId or sha2-256 multihash in hex) and keep serving until stopped.");
         dht.AddCommand<DhtProvidersCommand>("providers").WithDescription("Find the providers of KEY (a ModelId or sha2-256 multihash in hex).");
         dht.AddCommand<DhtFindPeerCommand>("find-peer").WithDescription("Find a peer's addresses through the DHT.");
+        dht.AddCommand<DhtRecordsCommand>("records").WithDescription("Print every transaction record of a request found in the DHT (--bootstrap MULTIADDR); exit 3 when a node equivocated.");
     });
 });
 return await app.RunAsync(args);

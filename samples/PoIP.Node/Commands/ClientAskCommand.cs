@@ -19,7 +19,7 @@ internal sealed class ClientAskSettings : RoleSettings
     public string[] Prompts { get; init; } = [];
 
     [CommandOption("--peer <MULTIADDR>")]
-    [Description("A node's full multiaddr, ending in /p2p/<peer id> (repeatable).")]
+    [Description("A node's full multiaddr, ending in /p2p/<peer id> (repeatable). Without it, nodes are found by model in the DHT (--bootstrap).")]
     public string[] Peers { get; init; } = [];
 
     [CommandOption("--validator <MULTIADDR>")]
@@ -63,7 +63,8 @@ internal sealed class ClientAskSettings : RoleSettings
     public bool Json { get; init; }
 
     public override ValidationResult Validate() =>
-        Prompts.Length == 0 ? ValidationResult.Error("a prompt is required.")
+        ValidateDht() is { Successful: false } dht ? dht
+        : Prompts.Length == 0 ? ValidationResult.Error("a prompt is required.")
         : Repeat is < 1 or > 10_000 ? ValidationResult.Error("--repeat must be 1 to 10000.")
         : MaxTokens is < 1 or > 4096 ? ValidationResult.Error("--max-tokens must be 1 to 4096.")
         : Selection is not ("competition" or "round-robin") ? ValidationResult.Error($"--selection must be competition or round-robin, not '{Selection}'.")
@@ -112,6 +113,7 @@ internal sealed class ClientAskCommand : AsyncCommand<ClientAskSettings>
                         o.Validators.Add(validator);
                     }
                 });
+            RoleHost.AddDhtIfAsked(poip, settings, Network.Kademlia.DhtMode.Client);
             if (settings.Dev)
             {
                 poip.AddDevFunding(o => o.Balance = Core.Money.TokenAmount.FromTokens(1000));

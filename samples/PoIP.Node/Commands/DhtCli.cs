@@ -4,6 +4,7 @@ using PoIP.Core.Identity;
 using PoIP.Network;
 using PoIP.Network.Addressing;
 using PoIP.Network.Kademlia;
+using PoIP.Network.Transactions;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -61,7 +62,7 @@ internal static class DhtCli
         }
 
         var host = Libp2pHost.Create(hostOptions);
-        var options = new KademliaOptions { ProtocolId = settings.Protocol, Mode = mode };
+        var options = new KademliaOptions { ProtocolId = settings.Protocol, Mode = mode }.UsePoIPRecords(); // a serving peer carries PoIP's records too
         foreach (string b in settings.Bootstrap)
         {
             options.BootstrapPeers.Add(Multiaddr.Parse(b));

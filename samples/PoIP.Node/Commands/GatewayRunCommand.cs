@@ -47,8 +47,9 @@ internal sealed class GatewayRunSettings : RoleSettings
     public int? HedgeAfter { get; init; }
 
     public override Spectre.Console.ValidationResult Validate() =>
-        GatewayServer.ParseHttp(Http) is null ? Spectre.Console.ValidationResult.Error($"--http must be an IP address and a port, e.g. 127.0.0.1:8080 (got '{Http}').")
-        : Peers.Length == 0 ? Spectre.Console.ValidationResult.Error("at least one --peer is required.")
+        ValidateDht() is { Successful: false } dht ? dht
+        : GatewayServer.ParseHttp(Http) is null ? Spectre.Console.ValidationResult.Error($"--http must be an IP address and a port, e.g. 127.0.0.1:8080 (got '{Http}').")
+        : Peers.Length == 0 && Bootstrap.Length == 0 ? Spectre.Console.ValidationResult.Error("at least one --peer (or --bootstrap, to find nodes in the DHT) is required.")
         : MaxTokens is < 1 or > 65_536 ? Spectre.Console.ValidationResult.Error("--max-tokens must be 1 to 65536.")
         : HedgeAfter is < 1 or > 60_000 ? Spectre.Console.ValidationResult.Error("--hedge-after must be 1 to 60000 milliseconds.")
         : DiagnoseEvery is < 10 or > 86_400 ? Spectre.Console.ValidationResult.Error("--diagnose-every must be 10 to 86400 seconds.")
@@ -86,6 +87,7 @@ internal sealed class GatewayRunCommand : AsyncCommand<GatewayRunSettings>
                         o.Validators.Add(validator);
                     }
                 });
+            RoleHost.AddDhtIfAsked(poip, settings, Network.Kademlia.DhtMode.Client);
             if (settings.Dev)
             {
                 poip.AddDevFunding(o => o.Balance = TokenAmount.FromTokens(1000));

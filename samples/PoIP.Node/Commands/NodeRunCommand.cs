@@ -82,6 +82,7 @@ internal sealed class NodeRunCommand : AsyncCommand<NodeRunSettings>
                     o.PricePerToken = price;
                     o.MaxOutputTokens = maxTokens;
                 });
+            RoleHost.AddDhtIfAsked(poip, settings, Network.Kademlia.DhtMode.Server);
             if (settings.Dev)
             {
                 poip.AddDevFunding(o => o.Stake = stake);

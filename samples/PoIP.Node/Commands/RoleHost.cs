@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using PoIP.Core.Money;
 using PoIP.Hosting.DependencyInjection;
+using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace PoIP.Node.Commands;
@@ -43,6 +44,36 @@ internal class RoleSettings : CommandSettings
     [CommandOption("--verbose")]
     [Description("Debug logging (stderr).")]
     public bool Verbose { get; init; }
+
+    [CommandOption("--bootstrap <MULTIADDR>")]
+    [Description("A DHT peer to join the transaction layer through, ending in /p2p/<peer id> (repeatable): nodes publish their provider, capability and transaction records; clients find nodes by model.")]
+    public string[] Bootstrap { get; init; } = [];
+
+    [CommandOption("--dht")]
+    [Description("Join the DHT without --bootstrap (this host is then the first DHT peer others bootstrap from).")]
+    public bool Dht { get; init; }
+
+    [CommandOption("--dht-protocol <ID>")]
+    [Description("DHT protocol id. Default /poip/kad/1.0.0 (/ipfs/kad/1.0.0: the public DHT).")]
+    public string? DhtProtocol { get; init; }
+
+    public override ValidationResult Validate() => ValidateDht();
+
+    /// <summary>Checks the DHT flags (subclasses that override <see cref="Validate"/> call it first).</summary>
+    protected ValidationResult ValidateDht()
+    {
+        foreach (string address in Bootstrap)
+        {
+            if (!Network.Addressing.Multiaddr.TryParse(address, out var parsed) || parsed!.PeerId is null)
+            {
+                return ValidationResult.Error($"--bootstrap: '{address}' is not a multiaddr ending in /p2p/<peer id>.");
+            }
+        }
+
+        return DhtProtocol is { } id && (id.Length is 0 or > 128 || id[0] != '/' || id.Any(char.IsWhiteSpace))
+            ? ValidationResult.Error($"--dht-protocol: '{id}' must start with '/' (e.g. /poip/kad/1.0.0).")
+            : ValidationResult.Success();
+    }
 }
 
 /// <summary>Flags of the roles that listen and run an engine (node, validator).</summary>
@@ -99,6 +130,26 @@ internal static class RoleHost
                 }),
             keyFile,
             dev);
+
+    /// <summary>Joins the DHT when <c>--bootstrap</c> or <c>--dht</c> was given (the real Kademlia on this role's libp2p host).</summary>
+    public static PoIPBuilder AddDhtIfAsked(PoIPBuilder poip, RoleSettings settings, Network.Kademlia.DhtMode mode)
+    {
+        if (settings.Bootstrap.Length == 0 && !settings.Dht)
+        {
+            return poip;
+        }
+
+        return poip.AddDht(o =>
+        {
+            foreach (string address in settings.Bootstrap)
+            {
+                o.Bootstrap.Add(address);
+            }
+
+            o.Mode = mode;
+            o.ProtocolId = settings.DhtProtocol ?? o.ProtocolId;
+        });
+    }
 
     /// <summary>Prints the listen multiaddrs on standard output (the first line is what scripts read), then a status line on standard error.</summary>
     public static async Task AnnounceAsync(PoIPRuntime runtime, string status, CancellationToken cancellationToken)

@@ -48,6 +48,7 @@ internal sealed class ValidatorRunCommand : AsyncCommand<ValidatorRunSettings>
                     o.MaxOutputTokens = 1024;
                 })
                 .AddValidator(o => o.AuditProbability = p);
+            RoleHost.AddDhtIfAsked(poip, settings, Network.Kademlia.DhtMode.Server);
             if (settings.Dev)
             {
                 poip.AddDevFunding(o =>

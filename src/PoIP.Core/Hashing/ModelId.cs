@@ -48,6 +48,32 @@ public readonly record struct ModelId(Sha256Digest Digest)
     /// <summary>Parses the hex form.</summary>
     public static ModelId Parse(string hex) => new(Sha256Digest.ParseHex(hex));
 
+    /// <summary>
+    /// The sha2-256 multihash of the GGUF (<c>0x12 0x20</c> + digest): the key a node provides the model under in
+    /// the DHT, which standard kad-dht peers accept as a CIDv0.
+    /// </summary>
+    public byte[] ToMultihash()
+    {
+        byte[] multihash = new byte[2 + Sha256Digest.Length];
+        multihash[0] = 0x12;
+        multihash[1] = 0x20;
+        Digest.CopyTo(multihash.AsSpan(2));
+        return multihash;
+    }
+
+    /// <summary>Reads a sha2-256 multihash (<c>0x12 0x20</c> + 32 bytes) as a model id.</summary>
+    public static bool TryFromMultihash(ReadOnlySpan<byte> multihash, out ModelId model)
+    {
+        model = default;
+        if (multihash.Length != 2 + Sha256Digest.Length || multihash[0] != 0x12 || multihash[1] != 0x20)
+        {
+            return false;
+        }
+
+        model = new ModelId(new Sha256Digest(multihash[2..]));
+        return true;
+    }
+
     /// <summary>Lower-case hex of the digest.</summary>
     public override string ToString() => Digest.ToString();
 }

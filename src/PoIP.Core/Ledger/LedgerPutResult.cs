@@ -14,4 +14,10 @@ public sealed record LedgerPutResult(LedgerPutStatus Status, Evidence? Equivocat
 
     /// <summary>Already stored.</summary>
     public static LedgerPutResult Duplicate { get; } = new(LedgerPutStatus.Duplicate);
+
+    /// <summary>For a replicated ledger: how many peers confirmed they store the record (0 for a local ledger).</summary>
+    public int Confirmed { get; init; }
+
+    /// <summary>For a replicated ledger: how many peers were asked to store it.</summary>
+    public int Asked { get; init; }
 }

@@ -14,4 +14,10 @@ public enum LedgerPutStatus
 
     /// <summary>Refused (invalid record, signer not a party to the request).</summary>
     Rejected,
+
+    /// <summary>
+    /// Valid, but fewer peers than the ledger's quorum confirmed storing it (a replicated ledger such as the DHT):
+    /// put it again later.
+    /// </summary>
+    Unconfirmed,
 }

@@ -19,6 +19,9 @@ public sealed record EnvelopeType(string Domain, string PayloadType, int MaxEnco
     /// <summary>A transaction record put into the DHT.</summary>
     public static EnvelopeType TransactionRecord { get; } = new("poip-transaction-record", "/poip/record/1", 600 * 1024);
 
+    /// <summary>A node's capability record put into the DHT (what it serves, at what price, how fast).</summary>
+    public static EnvelopeType CapabilityRecord { get; } = new("poip-capability-record", "/poip/capability/1", 2 * 1024);
+
     /// <summary>A validator's verdict.</summary>
     public static EnvelopeType Verdict { get; } = new("poip-verdict", "/poip/verdict/1", 8 * 1024);
 

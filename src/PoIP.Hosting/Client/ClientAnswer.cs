@@ -1,4 +1,5 @@
 using PoIP.Core.Identity;
+using PoIP.Core.Ledger;
 using PoIP.Core.Protocol;
 
 namespace PoIP.Hosting.Client;
@@ -30,4 +31,7 @@ public sealed record ClientAnswer(
 
     /// <summary>Hedged attempts cancelled because another node's first token came first (never paid; see <see cref="PoIPClientOptions.HedgeAfter"/>).</summary>
     public int HedgesCancelled { get; init; }
+
+    /// <summary>What the transaction ledger said to the client's own record (null when no ledger is configured).</summary>
+    public LedgerPutResult? Recorded { get; init; }
 }

@@ -37,14 +37,19 @@ internal sealed class NodeChooser
     /// <summary>A per-request cursor: round robin starts at the next node for each request.</summary>
     public int StartRequest() => Interlocked.Increment(ref _next);
 
-    /// <summary>The node for the next attempt of a request, or null when every node was tried or none is eligible.</summary>
-    public async Task<Multiaddr?> ChooseAsync(IReadOnlyList<Multiaddr> nodes, int start, IReadOnlySet<PeerId> tried, TokenAmount priceCap, CancellationToken cancellationToken)
+    /// <summary>
+    /// The node for the next attempt of a request, or null when every node was tried or none is eligible. A node
+    /// whose directory listing says its known-answer test failed is never chosen; an advertised price per token
+    /// prices the candidate at <paramref name="maxTokens"/> tokens (else at the cap), and a node that would cost more
+    /// than the cap is never chosen; unexplored nodes are tried fastest advertised first.
+    /// </summary>
+    public async Task<Multiaddr?> ChooseAsync(IReadOnlyList<NodeListing> nodes, int start, IReadOnlySet<PeerId> tried, TokenAmount priceCap, int maxTokens, CancellationToken cancellationToken)
     {
-        var remaining = new List<Multiaddr>(nodes.Count);
+        var remaining = new List<NodeListing>(nodes.Count);
         for (int i = 0; i < nodes.Count; i++)
         {
             var node = nodes[(start + i) % nodes.Count];
-            if (!tried.Contains(node.PeerId!.Value) && !_excluded.ContainsKey(node.PeerId!.Value))
+            if (!tried.Contains(node.Address.PeerId!.Value) && !_excluded.ContainsKey(node.Address.PeerId!.Value) && node.KnownAnswerPassed != false && Quote(node, priceCap, maxTokens) <= priceCap)
             {
                 remaining.Add(node);
             }
@@ -52,14 +57,14 @@ internal sealed class NodeChooser
 
         if (remaining.Count == 0 || _policy == NodeSelectionPolicy.RoundRobin)
         {
-            return remaining.Count == 0 ? null : remaining[0];
+            return remaining.Count == 0 ? null : remaining[0].Address;
         }
 
         // Exploration: a node this client never tried gets one request before the competition judges it.
-        var unexplored = remaining.FirstOrDefault(n => !_attempted.ContainsKey(n.PeerId!.Value));
+        var unexplored = remaining.Where(n => !_attempted.ContainsKey(n.Address.PeerId!.Value)).OrderByDescending(n => n.TokensPerSecond ?? 0).FirstOrDefault();
         if (unexplored is not null)
         {
-            return unexplored;
+            return unexplored.Address;
         }
 
         // A node tried but never measured (it failed) counts as the slowest known one.
@@ -67,10 +72,10 @@ internal sealed class NodeChooser
         var candidates = new List<NodeCandidate>(remaining.Count);
         foreach (var node in remaining)
         {
-            var id = node.PeerId!.Value;
+            var id = node.Address.PeerId!.Value;
             var stake = await _stakes.GetAsync(id, cancellationToken).ConfigureAwait(false);
             var latency = TimeSpan.FromTicks((long)(_latencyTicks.TryGetValue(id, out double ticks) ? ticks : slowest));
-            candidates.Add(new NodeCandidate(id, priceCap, latency, stake.Bonded, _reputation.GetScore(id)));
+            candidates.Add(new NodeCandidate(id, Quote(node, priceCap, maxTokens), latency, stake.Bonded, _reputation.GetScore(id)));
         }
 
         NodeCandidate? chosen;
@@ -79,7 +84,19 @@ internal sealed class NodeChooser
             chosen = _selector.Select(candidates, priceCap);
         }
 
-        return chosen is null ? null : remaining.First(n => n.PeerId!.Value == chosen.Node);
+        return chosen is null ? null : remaining.First(n => n.Address.PeerId!.Value == chosen.Node).Address;
+    }
+
+    /// <summary>The most a request can cost at a node: its advertised price per token times the tokens asked for, else the cap.</summary>
+    internal static TokenAmount Quote(NodeListing node, TokenAmount priceCap, int maxTokens)
+    {
+        if (node.PricePerToken is not { } perToken)
+        {
+            return priceCap;
+        }
+
+        UInt128 tokens = (UInt128)Math.Max(0, maxTokens);
+        return tokens > 0 && perToken.BaseUnits > UInt128.MaxValue / tokens ? new TokenAmount(UInt128.MaxValue) : new TokenAmount(perToken.BaseUnits * tokens);
     }
 
     /// <summary>The smoothed time to first token of every measured node.</summary>

@@ -8,6 +8,7 @@ using PoIP.Core.Engine;
 using PoIP.Core.Money;
 using PoIP.Core.Hashing;
 using PoIP.Core.Identity;
+using PoIP.Core.Ledger;
 using PoIP.Core.Protocol;
 using PoIP.Core.Proofs;
 using PoIP.Economics.Reputation;
@@ -91,7 +92,7 @@ public sealed class PoIPClient
         ArgumentNullException.ThrowIfNull(prompt);
         ArgumentNullException.ThrowIfNull(options);
         var nodes = (await _directory.FindNodesAsync(options.Model, cancellationToken).ConfigureAwait(false))
-            .Select(l => l.Address).Where(a => a.PeerId is not null).DistinctBy(a => a.PeerId).ToList();
+            .Where(l => l.Address.PeerId is not null).DistinctBy(l => l.Address.PeerId).ToList();
         var state = new RequestState(prompt, options, nodes, _chooser.StartRequest(), onRequest, cancellationToken);
         bool delivered = false;
         Action<string>? deliver = onText is null ? null : piece =>
@@ -121,7 +122,7 @@ public sealed class PoIPClient
 
                     winner.Deliver(deliver);
                     var (request, outcome) = await winner.Completion.ConfigureAwait(false);
-                    return Answered(state, request, outcome);
+                    return await AnsweredAsync(state, request, outcome, ct).ConfigureAwait(false);
                 },
                 cancellationToken).ConfigureAwait(false);
         }
@@ -167,7 +168,7 @@ public sealed class PoIPClient
         await state.Choosing.WaitAsync(raceToken).ConfigureAwait(false);
         try
         {
-            node = await _chooser.ChooseAsync(state.Nodes, state.Start, state.Tried, state.Options.PriceCap, raceToken).ConfigureAwait(false)
+            node = await _chooser.ChooseAsync(state.Nodes, state.Start, state.Tried, state.Options.PriceCap, state.Options.MaxTokens, raceToken).ConfigureAwait(false)
                 ?? throw new NodeAttemptException(state.Tried.Count == 0 ? "no node is eligible (stake or price)." : "no other eligible node.");
             state.Tried.Add(node.PeerId!.Value);
             Interlocked.Increment(ref state.Attempts);
@@ -226,7 +227,7 @@ public sealed class PoIPClient
         }
     }
 
-    private ClientAnswer Answered(RequestState state, SignedMessage<InferenceRequest> request, InferenceOutcome outcome)
+    private async Task<ClientAnswer> AnsweredAsync(RequestState state, SignedMessage<InferenceRequest> request, InferenceOutcome outcome, CancellationToken cancellationToken)
     {
         var nodeId = outcome.Receipt!.Message.NodeId;
 
@@ -236,10 +237,12 @@ public sealed class PoIPClient
         var audit = _options.Validators.Count == 0
             ? Task.FromResult(ClientAudit.NotRequested)
             : Task.Run(() => AuditAsync(_options.Validators[state.Attempts % _options.Validators.Count], request, promptBytes, outcome.Receipt, outcome.OutputTokens, nodeId), CancellationToken.None);
+        var recorded = await RecordAsync(request, outcome.Receipt, cancellationToken).ConfigureAwait(false);
         return new ClientAnswer(outcome.Text, outcome.OutputTokens, nodeId, request, outcome.Receipt, state.Attempts, [.. state.Failures])
         {
             Audit = audit,
             HedgesCancelled = Volatile.Read(ref state.HedgesCancelled),
+            Recorded = recorded,
         };
     }
 
@@ -363,7 +366,7 @@ public sealed class PoIPClient
         foreach (var challenge in KnownAnswerTest.Challenges)
         {
             var ask = new AskOptions(model, challenge.Sampling, challenge.Seed, challenge.MaxTokens, pricePerToken.Multiply((ulong)challenge.MaxTokens));
-            var state = new RequestState(challenge.Prompt, ask, [node], _chooser.StartRequest(), null, cancellationToken);
+            var state = new RequestState(challenge.Prompt, ask, [new NodeListing(node)], _chooser.StartRequest(), null, cancellationToken);
             Interlocked.Increment(ref state.Attempts);
             using var attempt = new Attempt(nodeId, CancellationTokenSource.CreateLinkedTokenSource(cancellationToken), _options.TimeProvider.GetTimestamp());
             long first = 0, last = 0;
@@ -401,7 +404,7 @@ public sealed class PoIPClient
                 decodeTokens += pieces - 1;
             }
 
-            _ = Answered(state, request, outcome); // handed to a validator like any answer (its audit runs on its own)
+            _ = await AnsweredAsync(state, request, outcome, cancellationToken).ConfigureAwait(false); // handed to a validator like any answer (its audit runs on its own)
             if (!outcome.OutputTokens.SequenceEqual(challenge.ExpectedTokens))
             {
                 int at = outcome.OutputTokens.Zip(challenge.ExpectedTokens).TakeWhile(p => p.First == p.Second).Count();
@@ -480,6 +483,36 @@ public sealed class PoIPClient
             _ => ClientAuditStatus.Inconclusive,
         };
         return new ClientAudit(status, reply.Detail, validatorId, reply, verdict);
+    }
+
+    /// <summary>
+    /// Puts the client's own transaction record (its signed request and the receipt it accepted) into the
+    /// transaction ledger, when one is configured. A ledger fault does not lose the answer: it is reported as a
+    /// rejected put.
+    /// </summary>
+    private async Task<LedgerPutResult?> RecordAsync(SignedMessage<InferenceRequest> request, SignedMessage<InferenceReceipt> receipt, CancellationToken cancellationToken)
+    {
+        if (_options.Ledger is null)
+        {
+            return null;
+        }
+
+        var record = SignedMessage.Create(_options.Key, new TransactionRecord
+        {
+            RequestId = new RequestId(request.Hash),
+            RequestEnvelope = request.Envelope.Encoded,
+            ReceiptEnvelope = receipt.Envelope.Encoded,
+            Role = TransactionRole.Client,
+            RecordedAt = _options.TimeProvider.GetUtcNow(),
+        });
+        try
+        {
+            return await _options.Ledger.PutAsync(record, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return new LedgerPutResult(LedgerPutStatus.Rejected, Detail: "the transaction ledger failed: " + ex.Message);
+        }
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using PoIP.Core.Economics;
 using PoIP.Core.Identity;
+using PoIP.Core.Ledger;
 using PoIP.Network.Addressing;
 using PoIP.Network;
 using PoIP.Economics.Reputation;
@@ -21,6 +22,9 @@ public sealed class PoIPClientOptions
 
     /// <summary>Where the client looks up the nodes serving a model on each request (default: <see cref="Nodes"/>).</summary>
     public INodeDirectory? Directory { get; init; }
+
+    /// <summary>Where the client records its own transaction record (its request and the receipt it accepted) after each answer; null records nothing.</summary>
+    public ITransactionLedger? Ledger { get; init; }
 
     /// <summary>Escrow for every request.</summary>
     public required IStakeManager Stakes { get; init; }

@@ -5,7 +5,7 @@ using PoIP.Network.Addressing;
 namespace PoIP.Hosting.Client;
 
 /// <summary>What the attempts of one request share (they may run at once when hedged).</summary>
-internal sealed class RequestState(string prompt, AskOptions options, IReadOnlyList<Multiaddr> nodes, int start, Action<SignedMessage<InferenceRequest>, PeerId>? onRequest, CancellationToken callerToken)
+internal sealed class RequestState(string prompt, AskOptions options, IReadOnlyList<NodeListing> nodes, int start, Action<SignedMessage<InferenceRequest>, PeerId>? onRequest, CancellationToken callerToken)
 {
     private readonly Lock _lock = new();
     private readonly List<string> _failures = [];
@@ -21,7 +21,7 @@ internal sealed class RequestState(string prompt, AskOptions options, IReadOnlyL
 
     public AskOptions Options { get; } = options;
 
-    public IReadOnlyList<Multiaddr> Nodes { get; } = nodes;
+    public IReadOnlyList<NodeListing> Nodes { get; } = nodes;
 
     public int Start { get; } = start;
 

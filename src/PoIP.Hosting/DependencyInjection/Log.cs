@@ -46,4 +46,19 @@ internal static partial class Log
 
     [LoggerMessage(8041, LogLevel.Warning, "The ledger did not answer the stake check ({Detail}); refusing requests until it does")]
     public static partial void LedgerUnavailable(ILogger logger, string detail);
+
+    [LoggerMessage(8012, LogLevel.Information, "DHT: model {Model}… provided to {Providers} peers; capability record confirmed by {Confirmed} of {Asked}")]
+    public static partial void DhtPublished(ILogger logger, string model, int providers, int confirmed, int asked);
+
+    [LoggerMessage(8013, LogLevel.Warning, "DHT publish failed, will retry: {Detail}")]
+    public static partial void DhtPublishFailed(ILogger logger, string detail);
+
+    [LoggerMessage(8014, LogLevel.Debug, "DHT: transaction record of {Request}…: {Status}, confirmed by {Confirmed} of {Asked}")]
+    public static partial void DhtRecordPut(ILogger logger, string request, string status, int confirmed, int asked);
+
+    [LoggerMessage(8015, LogLevel.Information, "DHT audit of {Request}…: {Detail}")]
+    public static partial void DhtAudit(ILogger logger, string request, string detail);
+
+    [LoggerMessage(8016, LogLevel.Information, "DHT {Protocol} started in {Mode} mode with {Bootstrap} bootstrap peers")]
+    public static partial void DhtStarted(ILogger logger, string protocol, string mode, int bootstrap);
 }

@@ -118,14 +118,14 @@ internal sealed class PoIPValidatorOptionsValidator : IValidateOptions<PoIPValid
 }
 
 /// <summary>Checks <see cref="PoIPClientServiceOptions"/> at start.</summary>
-internal sealed class PoIPClientServiceOptionsValidator : IValidateOptions<PoIPClientServiceOptions>
+internal sealed class PoIPClientServiceOptionsValidator(IServiceProvider services) : IValidateOptions<PoIPClientServiceOptions>
 {
     public ValidateOptionsResult Validate(string? name, PoIPClientServiceOptions options)
     {
         var failures = new List<string>();
-        if (options.Nodes.Count == 0)
+        if (options.Nodes.Count == 0 && services.GetService(typeof(DhtFactory)) is null)
         {
-            failures.Add("client: at least one node multiaddr is required (e.g. /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...).");
+            failures.Add("client: at least one node multiaddr is required (e.g. /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...), or the DHT (AddDht with bootstrap peers) to find nodes by model.");
         }
 
         foreach (string address in options.Nodes.Concat(options.Validators))
@@ -191,6 +191,39 @@ internal sealed class EvmEconomicsOptionsValidator : IValidateOptions<EvmEconomi
         catch (ArgumentException)
         {
             failures.Add("evm economics: AccountPrivateKey must be 32 bytes of hex.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
+/// <summary>Checks <see cref="PoIPDhtOptions"/> at start.</summary>
+internal sealed class PoIPDhtOptionsValidator : IValidateOptions<PoIPDhtOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PoIPDhtOptions options)
+    {
+        var failures = new List<string>();
+        foreach (string address in options.Bootstrap)
+        {
+            if (!Multiaddr.TryParse(address, out var parsed) || parsed!.PeerId is null)
+            {
+                failures.Add($"dht: bootstrap address '{address}' must be a multiaddr ending in /p2p/<peer id>.");
+            }
+        }
+
+        if (string.IsNullOrEmpty(options.ProtocolId) || options.ProtocolId[0] != '/' || options.ProtocolId.Length > 128 || options.ProtocolId.Any(char.IsWhiteSpace))
+        {
+            failures.Add($"dht: protocol id '{options.ProtocolId}' must start with '/' (e.g. /poip/kad/1.0.0) and hold no spaces.");
+        }
+
+        if (options.Quorum is < 0 or > 20)
+        {
+            failures.Add($"dht: Quorum must be 0 to 20 (got {options.Quorum}).");
+        }
+
+        if (options.CapabilityLifetime < TimeSpan.FromMinutes(1) || options.CapabilityLifetime > TimeSpan.FromHours(48))
+        {
+            failures.Add($"dht: CapabilityLifetime must be 1 min to 48 h (got {options.CapabilityLifetime}).");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -17,6 +17,8 @@ using PoIP.Network;
 using PoIP.Network.Addressing;
 using PoIP.Network.AuditProtocol;
 using PoIP.Network.InferProtocol;
+using PoIP.Network.Kademlia;
+using PoIP.Network.Transactions;
 
 namespace PoIP.Hosting.DependencyInjection;
 
@@ -31,6 +33,8 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
     private readonly ILogger _logger = services.GetService<ILoggerFactory>()?.CreateLogger("PoIP.Hosting") ?? NullLogger.Instance;
     private readonly List<IAsyncDisposable> _owned = [];
     private Ed25519KeyPair? _ownedKey;
+    private volatile DhtPublisher? _publisher;
+    private DhtAuditFeed? _auditFeed;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -53,6 +57,11 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
         }
 
         _owned.Clear();
+        _publisher = null;
+        _auditFeed = null;
+        runtime.Dht = null;
+        runtime.TransactionLedger = null;
+        runtime.DhtAudits = null;
         runtime.Host = null;
         runtime.Engine = null;
         if (_ownedKey is not null)
@@ -120,6 +129,11 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
 
         await host.StartAsync(cancellationToken).ConfigureAwait(false);
         runtime.Host = host;
+        if (services.GetService<DhtFactory>() is { } dhtFactory)
+        {
+            await StartDhtAsync(host, dhtFactory, node ? engine : null, stakes, key, cancellationToken).ConfigureAwait(false);
+        }
+
         Log.Started(_logger, roles.Count == 0 ? "libp2p host" : string.Join(" + ", roles), key.PeerId.ToString(), string.Join(", ", host.ListenAddresses));
     }
 
@@ -185,6 +199,7 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
                 if (result.Served)
                 {
                     claims?.Add(result.Request!, result.Receipt!);
+                    _publisher?.RecordServed(result.Request!, result.Receipt!);
                 }
 
                 runtime.OnHandled(result.Served, result.Detail);
@@ -200,6 +215,48 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
         });
     }
 
+    private async Task StartDhtAsync(Libp2pHost host, DhtFactory factory, IInferenceEngine? servedEngine, IStakeManager? stakes, Ed25519KeyPair key, CancellationToken cancellationToken)
+    {
+        var dhtOptions = services.GetRequiredService<IOptions<PoIPDhtOptions>>().Value;
+        var time = services.GetService<TimeProvider>() ?? TimeProvider.System;
+        var kademlia = new KademliaOptions { ProtocolId = dhtOptions.ProtocolId, Mode = dhtOptions.Mode, DatabasePath = dhtOptions.DatabasePath };
+        foreach (string address in dhtOptions.Bootstrap)
+        {
+            kademlia.BootstrapPeers.Add(Multiaddr.Parse(address));
+        }
+
+        kademlia.UsePoIPRecords();
+        if (_auditFeed is { } feed)
+        {
+            kademlia.RecordStored = feed.OnRecordStoredAsync;
+            runtime.DhtAudits = feed;
+        }
+
+        if (dhtOptions.StakeGated && stakes is not null)
+        {
+            kademlia.AdmitPeer = async (peer, ct) => (await stakes.GetStakeAsync(peer, ct).ConfigureAwait(false)).Bonded > Core.Money.TokenAmount.Zero;
+        }
+
+        var dht = await factory.Create(host, kademlia, services, cancellationToken).ConfigureAwait(false);
+        if (dht is IAsyncDisposable disposable)
+        {
+            _owned.Add(disposable);
+        }
+
+        var ledger = new DhtTransactionLedger(dht, new DhtTransactionLedgerOptions { Quorum = dhtOptions.Quorum, TimeProvider = time });
+        runtime.Dht = dht;
+        runtime.TransactionLedger = ledger;
+        Log.DhtStarted(_logger, dhtOptions.ProtocolId, dhtOptions.Mode.ToString(), dhtOptions.Bootstrap.Count);
+        if (servedEngine is not null)
+        {
+            var nodeOptions = services.GetRequiredService<IOptions<PoIPNodeOptions>>().Value;
+            var publisher = new DhtPublisher(dht, ledger, key, servedEngine, nodeOptions.PricePerToken, runtime.KnownAnswer, dhtOptions.CapabilityLifetime, time, _logger);
+            _owned.Add(publisher);
+            await publisher.StartAsync(cancellationToken).ConfigureAwait(false);
+            _publisher = publisher;
+        }
+    }
+
     /// <summary>Beside the key file (<c>node.key</c> → <c>node.payment-claims</c>); null (memory only) without one.</summary>
     private static string? DefaultClaimsDirectory(string? keyFile) =>
         keyFile is null ? null : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(keyFile))!, Path.GetFileNameWithoutExtension(keyFile) + ".payment-claims");
@@ -212,15 +269,31 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
             throw new PoIPStartupException("validator.not_registered", $"Validator {key.PeerId} is not registered on the ledger, so its fraud verdicts could not slash: bond the minimum stake and register (e.g. 'poip validator run --dev' on a local ledger).");
         }
 
+        var verifier = new ReexecutionVerifier(engine, services.GetRequiredService<EngineSource>().VerifierOptions(services));
         var validatorService = new ValidatorService(new ValidatorServiceOptions
         {
             Key = key,
-            Verifier = new ReexecutionVerifier(engine, services.GetRequiredService<EngineSource>().VerifierOptions(services)),
+            Verifier = verifier,
             Stakes = stakes,
             AuditProbability = AuditSelectionProbability.FromDouble(validatorOptions.AuditProbability),
             MaxPromptBytes = validatorOptions.MaxPromptBytes,
             TimeProvider = services.GetService<TimeProvider>() ?? TimeProvider.System,
         });
+        if (services.GetService<DhtFactory>() is not null)
+        {
+            _auditFeed = new DhtAuditFeed(new ValidatorServiceOptions
+            {
+                Key = key,
+                Verifier = verifier,
+                Stakes = stakes,
+                AuditProbability = AuditSelectionProbability.FromDouble(validatorOptions.AuditProbability),
+                TimeProvider = services.GetService<TimeProvider>() ?? TimeProvider.System,
+            });
+            _auditFeed.Audited += (_, audit) => Log.DhtAudit(_logger, audit.Request.ToString()[..16], audit.Equivocation
+                ? $"node {audit.Node} signed two receipts: equivocation evidence submitted, slash {audit.Slash?.Status}"
+                : $"receipt of node {audit.Node} drawn: {(audit.Ticket!.Selected ? "selected (awaiting its transcript)" : "not selected")}");
+        }
+
         validatorService.Audited += (_, outcome) => Log.Audited(_logger, outcome.Verdict is null ? outcome.Detail : $"{outcome.Verdict.Message.Outcome} for {outcome.Verdict.Message.NodeId}: {outcome.Detail}");
         services.GetRequiredService<ValidatorHolder>().Service = validatorService;
         host.SetHandler(AuditWire.ProtocolId, (stream, ct) => validatorService.HandleAsync(stream, ct));

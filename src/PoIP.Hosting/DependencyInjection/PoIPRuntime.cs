@@ -1,7 +1,9 @@
 using PoIP.Core.Engine;
 using PoIP.Core.Identity;
+using PoIP.Core.Ledger;
 using PoIP.Network;
 using PoIP.Network.Addressing;
+using PoIP.Network.Kademlia;
 
 namespace PoIP.Hosting.DependencyInjection;
 
@@ -26,6 +28,15 @@ public sealed class PoIPRuntime
 
     /// <summary>The engine of a node or validator (null for a client-only host, or before start).</summary>
     public IInferenceEngine? Engine { get; internal set; }
+
+    /// <summary>The started DHT (null without <c>AddDht</c>, or before start).</summary>
+    public IKademliaDht? Dht { get; internal set; }
+
+    /// <summary>The transaction ledger on the DHT (null without <c>AddDht</c>, or before start).</summary>
+    public ITransactionLedger? TransactionLedger { get; internal set; }
+
+    /// <summary>A validator's reader of the transaction records that reach it in the DHT (null otherwise).</summary>
+    public Validation.DhtAuditFeed? DhtAudits { get; internal set; }
 
     /// <summary>The known-answer gate's decision (null when no node role is configured).</summary>
     public KnownAnswerGateReport? KnownAnswer { get; internal set; }

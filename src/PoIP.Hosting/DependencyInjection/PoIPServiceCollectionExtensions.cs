@@ -10,6 +10,7 @@ using PoIP.Hosting.Client;
 using PoIP.Inference.Llama;
 using PoIP.Inference.Verification;
 using PoIP.Network.Addressing;
+using PoIP.Network.Kademlia;
 
 namespace PoIP.Hosting.DependencyInjection;
 
@@ -45,6 +46,31 @@ public static class PoIPServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
         builder.Services.Configure(configure);
+        return builder;
+    }
+
+    /// <summary>
+    /// Joins the transaction layer: a Kademlia DHT on this host's libp2p host, with PoIP's record namespace. With it a
+    /// node provides its model and advertises its capability record (republished before expiry) and puts its
+    /// transaction record after each served request; a client finds nodes by model through the DHT when it was given
+    /// no node addresses (<see cref="DhtNodeDirectory"/>) and records its own transaction record; a validator (in
+    /// server mode) slashes equivocation and draws audits from the records that reach it (<see cref="Validation.DhtAuditFeed"/>).
+    /// The DHT starts after libp2p listens; the started DHT and ledger are on <see cref="PoIPRuntime"/>.
+    /// </summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="configure">Bootstrap peers, protocol id, mode, quorum.</param>
+    /// <param name="create">
+    /// Creates and starts the DHT (an integrator's own <see cref="IKademliaDht"/>); default: <c>KademliaDht.Create</c> then <c>StartAsync</c>.
+    /// The host disposes it when it is <see cref="IAsyncDisposable"/>.
+    /// </param>
+    public static PoIPBuilder AddDht(this PoIPBuilder builder, Action<PoIPDhtOptions> configure, Func<Network.Libp2pHost, KademliaOptions, CancellationToken, ValueTask<IKademliaDht>>? create = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.AddOptions<PoIPDhtOptions>().Configure(configure).ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PoIPDhtOptions>, PoIPDhtOptionsValidator>());
+        builder.Services.RemoveAll<DhtFactory>();
+        builder.Services.AddSingleton(create is null ? new DhtFactory(DhtFactory.CreateKademliaAsync) : new DhtFactory((host, options, _, ct) => create(host, options, ct)));
         return builder;
     }
 
@@ -179,7 +205,8 @@ public static class PoIPServiceCollectionExtensions
 
     /// <summary>
     /// The client role: registers <see cref="PoIPClient"/> (resolve it after the host started) over this
-    /// host's libp2p host, identity and ledger.
+    /// host's libp2p host, identity and ledger. Without node addresses and with <see cref="AddDht"/>, it finds nodes
+    /// in the DHT (<see cref="DhtNodeDirectory"/>); with the DHT it records its own transaction records there.
     /// </summary>
     public static PoIPBuilder AddClient(this PoIPBuilder builder, Action<PoIPClientServiceOptions> configure)
     {
@@ -197,6 +224,10 @@ public static class PoIPServiceCollectionExtensions
                 Key = runtime.Key ?? throw new InvalidOperationException("The PoIP host has not started yet (start the IHost before resolving PoIPClient)."),
                 Host = runtime.RequireHost(),
                 Nodes = [.. options.Nodes.Select(Multiaddr.Parse)],
+                Directory = options.Nodes.Count == 0 && runtime.Dht is { } dht
+                    ? new DhtNodeDirectory(dht, new DhtNodeDirectoryOptions { TimeProvider = sp.GetService<TimeProvider>() ?? TimeProvider.System })
+                    : null,
+                Ledger = runtime.TransactionLedger,
                 Validators = [.. options.Validators.Select(Multiaddr.Parse)],
                 Stakes = sp.GetRequiredService<IStakeManager>(),
                 AttemptTimeout = options.AttemptTimeout,

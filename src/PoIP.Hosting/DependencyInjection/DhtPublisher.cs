@@ -1,0 +1,175 @@
+using Microsoft.Extensions.Logging;
+using PoIP.Core.Engine;
+using PoIP.Core.Hashing;
+using PoIP.Core.Identity;
+using PoIP.Core.Ledger;
+using PoIP.Core.Money;
+using PoIP.Core.Protocol;
+using PoIP.Network.Kademlia;
+using PoIP.Network.Transactions;
+
+namespace PoIP.Hosting.DependencyInjection;
+
+/// <summary>
+/// A node's side of the transaction layer: provides its model (the GGUF's sha2-256 multihash) and puts its signed
+/// capability record at start and every half lifetime, with the decode speed measured on the requests it served;
+/// puts its transaction record (the signed request and its receipt) after each served request.
+/// </summary>
+internal sealed class DhtPublisher : IAsyncDisposable
+{
+    private readonly IKademliaDht _dht;
+    private readonly ITransactionLedger _ledger;
+    private readonly Ed25519KeyPair _key;
+    private readonly ModelId _model;
+    private readonly EngineIdentity _engine;
+    private readonly TokenAmount _price;
+    private readonly KnownAnswerResult _knownAnswer;
+    private readonly TimeSpan _lifetime;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _lock = new();
+    private readonly HashSet<Task> _pending = [];
+    private Task? _loop;
+    private ulong _sequence;
+    private long _decodeTicks;
+    private long _decodedTokens;
+
+    public DhtPublisher(IKademliaDht dht, ITransactionLedger ledger, Ed25519KeyPair key, IInferenceEngine engine, TokenAmount price, KnownAnswerGateReport? knownAnswer, TimeSpan lifetime, TimeProvider time, ILogger logger)
+    {
+        _dht = dht;
+        _ledger = ledger;
+        _key = key;
+        _model = engine.Model.Id;
+        _engine = engine.Identity;
+        _price = price;
+        _knownAnswer = knownAnswer is null || !knownAnswer.Ran ? KnownAnswerResult.NotRun : knownAnswer.MayServe ? KnownAnswerResult.Passed : KnownAnswerResult.Failed;
+        _lifetime = lifetime;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Capability records put so far (for tests and dashboards).</summary>
+    public int CapabilityPuts { get; private set; }
+
+    /// <summary>Provides the model and puts the first capability record, then keeps both fresh until disposed.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await PublishAsync(cancellationToken).ConfigureAwait(false);
+        _loop = RepublishLoopAsync(_stop.Token);
+    }
+
+    /// <summary>Puts the node's record of a served request (in the background; the result is logged).</summary>
+    public void RecordServed(SignedMessage<InferenceRequest> request, SignedMessage<InferenceReceipt> receipt)
+    {
+        var timings = receipt.Message.Timings;
+        Interlocked.Add(ref _decodeTicks, timings.Decode.Ticks);
+        Interlocked.Add(ref _decodedTokens, timings.OutputTokens);
+        var record = SignedMessage.Create(_key, new TransactionRecord
+        {
+            RequestId = new RequestId(request.Hash),
+            RequestEnvelope = request.Envelope.Encoded,
+            ReceiptEnvelope = receipt.Envelope.Encoded,
+            Role = TransactionRole.Node,
+            RecordedAt = _time.GetUtcNow(),
+        });
+        Track(PutRecordAsync(record, _stop.Token));
+    }
+
+    /// <summary>Waits for the record puts started so far (tests).</summary>
+    public Task DrainAsync()
+    {
+        lock (_lock)
+        {
+            return Task.WhenAll([.. _pending]);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_loop is not null)
+        {
+            await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        await DrainAsync().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _stop.Dispose();
+    }
+
+    private async Task PublishAsync(CancellationToken cancellationToken)
+    {
+        int providers = await _dht.ProvideAsync(PoIPRecordKeys.Provider(_model), cancellationToken).ConfigureAwait(false);
+        var now = _time.GetUtcNow();
+        _sequence = Math.Max(_sequence + 1, (ulong)now.ToUnixTimeMilliseconds());
+        long tokens = Interlocked.Read(ref _decodedTokens), ticks = Interlocked.Read(ref _decodeTicks);
+        var capability = SignedMessage.Create(_key, new CapabilityRecord
+        {
+            NodeId = _key.PeerId,
+            ModelId = _model,
+            Engine = _engine,
+            PricePerToken = _price,
+            KnownAnswer = _knownAnswer,
+            TokensPerSecond = tokens > 0 && ticks > 0 ? tokens / TimeSpan.FromTicks(ticks).TotalSeconds : 0,
+            Sequence = _sequence,
+            IssuedAt = now,
+            ExpiresAt = now + _lifetime,
+        });
+        var put = await _dht.PutValueAsync(PoIPRecordKeys.Capability(_key.PeerId), capability.Envelope.Encoded, cancellationToken).ConfigureAwait(false);
+        CapabilityPuts++;
+        Log.DhtPublished(_logger, _model.ToString()[..16], providers, put.Confirmed, put.Asked);
+    }
+
+    private async Task RepublishLoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(_lifetime / 2, _time, cancellationToken).ConfigureAwait(false);
+                await PublishAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Log.DhtPublishFailed(_logger, ex.Message);
+            }
+        }
+    }
+
+    private async Task PutRecordAsync(SignedMessage<TransactionRecord> record, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var result = await _ledger.PutAsync(record, cancellationToken).ConfigureAwait(false);
+            Log.DhtRecordPut(_logger, record.Message.RequestId.ToString()[..16], result.Status.ToString(), result.Confirmed, result.Asked);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Log.DhtPublishFailed(_logger, ex.Message);
+        }
+    }
+
+    private void Track(Task task)
+    {
+        lock (_lock)
+        {
+            _pending.Add(task);
+        }
+
+        _ = task.ContinueWith(
+            t =>
+            {
+                lock (_lock)
+                {
+                    _pending.Remove(t);
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+}
