@@ -195,6 +195,7 @@ public sealed class ProofMatrix
         private readonly List<ChunkComparison> _worst = [];
         private int _slack;
         private int _replayed;
+        private int _inconclusive;
         private int _cases;
         private int _caught;
         private int _missed;
@@ -228,6 +229,7 @@ public sealed class ProofMatrix
             }
 
             _caught++;
+            _inconclusive += result.Outcome == VerdictOutcome.Inconclusive ? 1 : 0;
             _reasons[result.Reason] = _reasons.GetValueOrDefault(result.Reason) + 1;
             if (honestIsGood)
             {
@@ -235,7 +237,7 @@ public sealed class ProofMatrix
             }
         }
 
-        public ProofMatrixRow ToRow() => new(attack, _cases, _caught, _missed, NotApplicable, new Dictionary<FraudReason, int>(_reasons), [.. _worst], _slack, _replayed);
+        public ProofMatrixRow ToRow() => new(attack, _cases, _caught, _missed, NotApplicable, new Dictionary<FraudReason, int>(_reasons), [.. _worst], _slack, _replayed, _inconclusive);
     }
 
     private sealed class CaseContext

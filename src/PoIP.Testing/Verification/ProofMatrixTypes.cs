@@ -34,7 +34,8 @@ public sealed record ProofMatrixCase(string Prompt, SamplingParameters Sampling,
 /// </param>
 /// <param name="SlackUsed">Positions accepted through the sampling slack by the deciding stage, summed over receipts.</param>
 /// <param name="Replayed">Receipts whose teacher-forced sampling check was disputed and settled by a decoding replay.</param>
-public sealed record ProofMatrixRow(ProofAttack? Attack, int Cases, int Caught, int Missed, int NotApplicable, IReadOnlyDictionary<FraudReason, int> Reasons, IReadOnlyList<ChunkComparison> WorstChunks, int SlackUsed, int Replayed = 0)
+/// <param name="Inconclusive">Of <paramref name="Caught"/>, those judged inconclusive rather than fraud (never a slash).</param>
+public sealed record ProofMatrixRow(ProofAttack? Attack, int Cases, int Caught, int Missed, int NotApplicable, IReadOnlyDictionary<FraudReason, int> Reasons, IReadOnlyList<ChunkComparison> WorstChunks, int SlackUsed, int Replayed = 0, int Inconclusive = 0)
 {
     /// <summary>Adds up rows of the same attack.</summary>
     public static ProofMatrixRow Combine(ProofAttack? attack, IEnumerable<ProofMatrixRow> rows)
@@ -47,7 +48,7 @@ public sealed record ProofMatrixRow(ProofAttack? Attack, int Cases, int Caught, 
             reasons[reason] = reasons.GetValueOrDefault(reason) + count;
         }
 
-        return new ProofMatrixRow(attack, all.Sum(r => r.Cases), all.Sum(r => r.Caught), all.Sum(r => r.Missed), all.Sum(r => r.NotApplicable), reasons, [.. all.SelectMany(r => r.WorstChunks)], all.Sum(r => r.SlackUsed), all.Sum(r => r.Replayed));
+        return new ProofMatrixRow(attack, all.Sum(r => r.Cases), all.Sum(r => r.Caught), all.Sum(r => r.Missed), all.Sum(r => r.NotApplicable), reasons, [.. all.SelectMany(r => r.WorstChunks)], all.Sum(r => r.SlackUsed), all.Sum(r => r.Replayed), all.Sum(r => r.Inconclusive));
     }
 
     /// <summary>Range of <see cref="ChunkComparison.TrimmedMeanRelativeError"/> over <see cref="WorstChunks"/>, or null.</summary>
