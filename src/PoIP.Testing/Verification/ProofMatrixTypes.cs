@@ -11,7 +11,11 @@ namespace PoIP.Testing.Verification;
 /// <param name="OtherModel">Another model with the same tokenizer, or null to skip.</param>
 /// <param name="CheaperQuantisation">A cheaper quantisation of the requested model, or null.</param>
 /// <param name="CheapSmallModel">A small cheap model with the same tokenizer, or null.</param>
-public sealed record ProofMatrixEngines(IInferenceEngine Honest, IInferenceEngine? OtherModel = null, IInferenceEngine? CheaperQuantisation = null, IInferenceEngine? CheapSmallModel = null);
+/// <param name="AdjacentQuantisation">The requested weights in the nearest cheaper encoding, or null.</param>
+/// <param name="OtherKvCache">The requested model on an engine with another KV-cache type, or null.</param>
+public sealed record ProofMatrixEngines(
+    IInferenceEngine Honest, IInferenceEngine? OtherModel = null, IInferenceEngine? CheaperQuantisation = null, IInferenceEngine? CheapSmallModel = null,
+    IInferenceEngine? AdjacentQuantisation = null, IInferenceEngine? OtherKvCache = null);
 
 /// <summary>One request the matrix generates honestly and then attacks.</summary>
 /// <param name="Prompt">The prompt text.</param>
