@@ -66,6 +66,30 @@ public sealed class ProofCampaignTests
         Assert.Equal(ClopperPearson.UpperBound(0, 4), ProofCampaignFile.Parse(file.Serialize(), ProofCampaign.Definition(configurations)).UpperBound);
     }
 
+    [Fact]
+    public async Task RunBatchAsync_ManagedReceiptWhoseCommitmentReplaysBitForBit_NoFalsePositive()
+    {
+        // Regression (campaign, session 4): a managed-engine receipt on the synthesized F16 model whose 60
+        // half-precision values all matched llama.cpp's replay was judged without slack as if the replay were
+        // bit-exact, and a near-tie at position 11 made it "fraud". Strictness now comes from the identities only.
+        var all = ProofCampaign.Configurations(["avx512", "avx2"]);
+        int index = all.Select((c, i) => (c, i)).Single(p => p.c.Name == "synth-f16 managed avx512").i;
+        long receipt = Enumerable.Range(0, 2000).First(i => ProofCampaign.Case(index, i).Seed == 18091036856436783182UL);
+        Assert.Equal("There was a big house", ProofCampaign.Case(index, receipt).Prompt);
+        string directory = Directory.CreateTempSubdirectory("poip-campaign-reg-").FullName;
+        try
+        {
+            var set = RealProofMatrix.SynthesizeModelSet(directory, SynthesisType.F16, new ProofMatrixShape());
+            var configuration = all[index] with { CpuVariant = await LoadedVariantAsync() };
+            var batch = await ProofCampaign.RunBatchAsync(configuration, index, set.ClaimedModel, receipt, count: 1, new FixedTime());
+            Assert.True(batch.Receipts == 1 && batch.FalsePositives == 0, string.Join("\n", batch.Failures));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     // The variant llama.cpp runs in this test process (process-wide; whatever the first engine loaded).
     private static async Task<string> LoadedVariantAsync()
     {
