@@ -22,6 +22,7 @@ app.Configure(config =>
     {
         proofs.SetDescription("Measure what the proofs catch.");
         proofs.AddCommand<ProofsMatrixCommand>("matrix").WithDescription("Run the detection matrix on real llama.cpp engines (--cases N, --json).");
+        proofs.AddCommand<ProofsCampaignCommand>("campaign").WithDescription("Verify honest receipts across every allowed configuration; print false positives and their 95% upper bound (--receipts N, --resume FILE, --json).");
     });
     config.AddBranch("sim", sim =>
     {

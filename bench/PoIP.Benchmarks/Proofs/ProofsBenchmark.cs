@@ -156,6 +156,8 @@ internal sealed class ProofsBenchmark : IMacroBenchmark
             var verifier = new ReexecutionVerifier(engine, new ReexecutionVerifierOptions());
             var nothing = new NullObserver();
             Samples plain = new(), committed = new(), prefill = new(), verify = new(), verifyFull = new(), samplerOnly = new(), compareOnly = new();
+            var disputes = new List<string>();
+            var replayFractions = new List<double>();
             var outcomes = new List<string>();
             var forcedOutcomes = new List<string>();
             int outputCount = 0, replayed = 0;
@@ -203,6 +205,14 @@ internal sealed class ProofsBenchmark : IMacroBenchmark
                     clock = Clock.Start();
                     await engine.TeacherForceAsync(prompt, file.OutputTokens, replay, ct).ConfigureAwait(false);
                     clock.Stop(samplerOnly, counted);
+                    if (counted)
+                    {
+                        // Every strict disagreement of the prefill's sampler with the claim (each one a dispute), and
+                        // the share of the output a replay up to the last of them would decode.
+                        disputes.Add(FormattableString.Invariant($"{replay.Mismatches}@{replay.LastMismatch}"));
+                        replayFractions.Add((replay.LastMismatch + 1) / (double)file.OutputTokens.Count);
+                    }
+
                     var receipt = file.Receipt.Message;
                     var binding = new CommitmentBinding(receipt.RequestId, receipt.ModelId, receipt.Engine, receipt.InputRoot, receipt.OutputRoot);
                     var comparing = new ComparingObserver(new CommitmentComparer(ActivationCommitment.Decode(receipt.Commitment.Span), binding, CommitmentThresholds.Default));
@@ -242,6 +252,14 @@ internal sealed class ProofsBenchmark : IMacroBenchmark
             {
                 figures["prefill_with_sampler_replay_cpu_ms"] = BenchOutput.Round(samplerOnly.Cpu, 2);
                 figures["prefill_with_chunk_compare_cpu_ms"] = BenchOutput.Round(compareOnly.Cpu, 2);
+
+                // "mismatches@last position" per round; a replay that stopped after the last disputed position
+                // (the rest accepted by the teacher-forced check, as for an undisputed receipt) would decode
+                // that share of the output: its estimated cost over generation.
+                figures["prefill_disputes"] = string.Join(" ", disputes);
+                double share = Median(replayFractions);
+                figures["partial_replay_share_median"] = BenchOutput.Round(share, 3);
+                figures["partial_replay_over_generation_estimate"] = BenchOutput.Round((verify.Cpu + ((verifyFull.Cpu - verify.Cpu) * share)) / committed.Cpu, 4);
             }
 
             // Every honest receipt must verify. The teacher-forced check alone may dispute one (the sampler's
@@ -341,6 +359,9 @@ internal sealed class ProofsBenchmark : IMacroBenchmark
 
         public int Mismatches { get; private set; }
 
+        /// <summary>The last position whose claimed token is not exactly the sampler's pick on the prefill's logits, or -1.</summary>
+        public int LastMismatch { get; private set; } = -1;
+
         public void OnPrefill(int promptTokenCount, ReadOnlySpan<float> lastHiddenState)
         {
         }
@@ -350,6 +371,7 @@ internal sealed class ProofsBenchmark : IMacroBenchmark
             if (sampler.Sample(logits, sampling, seed, index, _history.AsSpan(0, prompt.Count + index)) != output[index])
             {
                 Mismatches++;
+                LastMismatch = index;
             }
         }
     }

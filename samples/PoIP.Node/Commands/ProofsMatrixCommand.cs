@@ -23,6 +23,14 @@ internal sealed class ProofsMatrixSettings : CommandSettings
     [Description("Model sets, comma-separated: stories, f32, f16, q8_0, q4_k_m, flat (Q4_K_M, 512 wide, 8 layers, 32,000-token vocabulary: nearly flat logits) (default all). Ignored with --model.")]
     public string Sets { get; init; } = "stories,f32,f16,q8_0,q4_k_m,flat";
 
+    [CommandOption("--attacks <LIST>")]
+    [Description("Attacks to play, comma-separated names of docs/proofs.md section 3 (default all).")]
+    public string? Attacks { get; init; }
+
+    [CommandOption("--stop <TEXT>")]
+    [Description("Give every case this stop sequence instead of its own (e.g. \".\" so that StopSequenceIgnored applies often).")]
+    public string? Stop { get; init; }
+
     [CommandOption("--replay <POLICY>")]
     [Description("The verifier's decoding replay: disputed (default: settles sampling disputes), never (the teacher-forced check alone), always.")]
     public string Replay { get; init; } = "disputed";
@@ -78,6 +86,8 @@ internal sealed class ProofsMatrixSettings : CommandSettings
         : ParseVariant(Cpu) is null ? ValidationResult.Error("--cpu must be auto, avx512, avx2, avx or noavx.")
         : ParseType(WeightType) is null ? ValidationResult.Error("--weight-type must be f32, f16, q8_0 or q4_k_m.")
         : ParseReplay(Replay) is null ? ValidationResult.Error("--replay must be disputed, never or always.")
+        : Stop is { Length: 0 or > 64 } ? ValidationResult.Error("--stop must be 1 to 64 characters.")
+        : Attacks is not null && ParseAttacks(Attacks) is null ? ValidationResult.Error("--attacks must list attack names (e.g. OtherModel,StopSequenceForged), each once.")
         : ValidationResult.Success();
 
     internal static LlamaCpuVariant? ParseVariant(string text) => text.ToLowerInvariant() switch
@@ -89,6 +99,23 @@ internal sealed class ProofsMatrixSettings : CommandSettings
         "noavx" => LlamaCpuVariant.NoAvx,
         _ => null,
     };
+
+    internal static ProofAttack[]? ParseAttacks(string text)
+    {
+        string[] names = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var attacks = new List<ProofAttack>();
+        foreach (string name in names)
+        {
+            if (!Enum.TryParse(name, ignoreCase: true, out ProofAttack attack) || !Enum.IsDefined(attack) || int.TryParse(name, out _) || attacks.Contains(attack))
+            {
+                return null;
+            }
+
+            attacks.Add(attack);
+        }
+
+        return attacks.Count > 0 ? [.. attacks] : null;
+    }
 
     internal static DecodingReplayPolicy? ParseReplay(string text) => text.ToLowerInvariant() switch
     {
@@ -156,7 +183,7 @@ internal sealed record MatrixOutput(IReadOnlyList<MatrixRunRow> Runs, RowCounts 
         return new(runs, RowCounts.Merge(runs.Select(r => r.Honest)), attacks, calibration, seconds);
     }
 
-    public static readonly ProofAttack[] ActivationAttacks = [ProofAttack.OtherModel, ProofAttack.CheaperQuantisation, ProofAttack.PromptChangedOneToken];
+    public static readonly ProofAttack[] ActivationAttacks = [ProofAttack.OtherModel, ProofAttack.CheaperQuantisation, ProofAttack.AdjacentQuantisation, ProofAttack.KvCacheChanged, ProofAttack.PromptChangedOneToken, ProofAttack.PromptTruncatedFront];
 
     public int Misses => Attacks.Values.Sum(a => a.Missed);
 }
@@ -234,9 +261,15 @@ internal sealed class ProofsMatrixCommand : AsyncCommand<ProofsMatrixSettings>
             foreach (var generator in generators)
             {
                 var cases = RealProofMatrix.Cases(settings.Cases, caseOffset, settings.MaxTokens);
+                if (settings.Stop is { } stop)
+                {
+                    cases = [.. cases.Select(c => c with { Sampling = c.Sampling with { StopSequences = [stop] } })];
+                }
+
                 caseOffset += settings.Cases;
                 var watch = Stopwatch.StartNew();
-                var run = await RealProofMatrix.RunAsync(set, generator, cases, Enum.GetValues<ProofAttack>(), variant, time, ProofsMatrixSettings.ParseReplay(settings.Replay)!.Value, cancellationToken).ConfigureAwait(false);
+                var attacks = settings.Attacks is { } list ? ProofsMatrixSettings.ParseAttacks(list)! : Enum.GetValues<ProofAttack>();
+                var run = await RealProofMatrix.RunAsync(set, generator, cases, attacks, variant, time, ProofsMatrixSettings.ParseReplay(settings.Replay)!.Value, cancellationToken).ConfigureAwait(false);
                 var report = run.Report;
                 rows.Add(new MatrixRunRow(set.Name, set.WeightType.ToString(), generator.Name, run.CpuVariant, cases.Count, watch.Elapsed.TotalSeconds, RowCounts.From(report.Honest),
                     report.Attacks.ToDictionary(r => r.Attack!.Value.ToString(), RowCounts.From), [.. report.Failures.Where(f => f.StartsWith("false", StringComparison.Ordinal)).Take(20).Concat(report.Failures.Where(f => !f.StartsWith("false", StringComparison.Ordinal)).Take(5))]));
@@ -311,6 +344,17 @@ internal sealed class ProofsMatrixCommand : AsyncCommand<ProofsMatrixSettings>
         yield return settings.MaxTokens.ToString(CultureInfo.InvariantCulture);
         yield return "--weight-type";
         yield return settings.WeightType;
+        if (settings.Stop is { } stop)
+        {
+            yield return "--stop";
+            yield return stop;
+        }
+
+        if (settings.Attacks is { } attacks)
+        {
+            yield return "--attacks";
+            yield return attacks;
+        }
         foreach (var (name, value) in new[] { ("--model", settings.Model), ("--other", settings.Other), ("--cheaper", settings.Cheaper), ("--small", settings.Small), ("--dir", settings.Directory) })
         {
             if (value is not null)

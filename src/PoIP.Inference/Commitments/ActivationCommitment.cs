@@ -6,14 +6,14 @@ using PoIP.Core.Protocol;
 namespace PoIP.Inference.Commitments;
 
 /// <summary>
-/// A node's compact commitment to the final-norm hidden states of one generation (format v1).
+/// A node's compact commitment to the final-norm hidden states of one generation (format v2).
 /// For the prompt (its last position, <see cref="CommitmentParameters.PromptTopK"/> entries) and for
 /// each chunk of output tokens, the top-k entries (by magnitude) of the chunk's summary vector
 /// are interpolated as a polynomial over GF(65521) through the points (index, half-precision bits of
 /// the value + binding mask); only the k coefficients are stored, so the indices cost nothing: a
 /// verifier evaluates the polynomial at its own top-k indices. Wire format (big-endian):
 /// <code>
-/// u8 version = 1 | u8 aggregation | u16 top_k | u16 chunk_size | u16 hidden_size | varint output_tokens
+/// u8 version = 2 | u8 aggregation | u16 top_k | u16 chunk_size | u16 hidden_size | varint output_tokens
 /// then the prompt polynomial: prompt_top_k × u16 coefficients (ascending degree, each &lt; 65521)
 /// then for each output chunk c: top_k(c) × u16 coefficients
 /// </code>
@@ -22,8 +22,8 @@ namespace PoIP.Inference.Commitments;
 /// </summary>
 public sealed class ActivationCommitment
 {
-    /// <summary>Current format version.</summary>
-    public const byte FormatVersion = 1;
+    /// <summary>Current format version (2: the standard k is 60; v1 commitments, k = 128, are refused as another version).</summary>
+    public const byte FormatVersion = 2;
 
     /// <summary>Largest encoding accepted (the receipt's limit).</summary>
     public const int MaxEncodedLength = InferenceReceipt.MaxCommitmentLength;

@@ -10,8 +10,12 @@ namespace PoIP.Inference.Commitments;
 /// </summary>
 public sealed record CommitmentParameters
 {
-    /// <summary>Default entries per full chunk (TOPLOC's k).</summary>
-    public const int DefaultTopK = 128;
+    /// <summary>
+    /// Default entries per full chunk: 60, so a full chunk of 32 tokens costs 120 bytes (3.75 B/token) and a
+    /// commitment to 256 or more tokens stays below 4 B/token with the fixed 42 bytes (format v2; v1 had
+    /// TOPLOC's 128). Measured to keep the whole detection matrix (docs/proofs.md, section 1a).
+    /// </summary>
+    public const int DefaultTopK = 60;
 
     /// <summary>Default output tokens per chunk.</summary>
     public const int DefaultChunkSize = 32;
@@ -39,7 +43,7 @@ public sealed record CommitmentParameters
 
     /// <summary>
     /// The standard parameters for a model of width <paramref name="hiddenSize"/> and a request for at
-    /// most <paramref name="maxTokens"/> tokens: k = min(128, hiddenSize / 2), chunks of 32 tokens,
+    /// most <paramref name="maxTokens"/> tokens: k = min(60, hiddenSize / 2), chunks of 32 tokens,
     /// doubled until the largest possible commitment fits <see cref="InferenceReceipt.MaxCommitmentLength"/>.
     /// </summary>
     /// <param name="hiddenSize">The model width.</param>

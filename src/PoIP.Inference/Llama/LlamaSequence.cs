@@ -29,6 +29,7 @@ internal sealed class LlamaSequence : IDisposable
     private int _position;
     private int _lastOutput;
     private int _tailLength;
+    private bool _textStarted;
 
     public LlamaSequence(SafeLLamaContextHandle context, Utf8Pieces pieces, int vocabularySize, int endOfSequence, int microBatch, IReadOnlyList<int> additionalEndTokens, bool serialiseDecodes)
     {
@@ -69,6 +70,7 @@ internal sealed class LlamaSequence : IDisposable
         _position = 0;
         _historyCount = 0;
         _tailLength = 0;
+        _textStarted = false;
         _utf8.Reset();
         for (int i = 0; i < prompt.Count; i++)
         {
@@ -108,7 +110,7 @@ internal sealed class LlamaSequence : IDisposable
         {
             stop = StopReason.EndOfSequence;
         }
-        else if (AppendAndMatchStop(piece, request.Sampling.StopSequences))
+        else if (AppendAndMatchStop(StopText(token, piece), request.Sampling.StopSequences))
         {
             stop = StopReason.StopSequence;
         }
@@ -207,6 +209,29 @@ internal sealed class LlamaSequence : IDisposable
                 ? new EngineException(EngineErrorCodes.ContextOverflow, $"llama_decode found no KV-cache slot at position {_position} (context {_contextSize}).")
                 : new EngineException(EngineErrorCodes.DecodeFailed, $"llama_decode failed: {result}{(detail is null ? string.Empty : ": " + detail)}.");
         }
+    }
+
+    /// <summary>
+    /// The piece as it appears in the detokenized output text (the standard's stop rule, and what the
+    /// verifier's termination check reads): the first non-empty piece loses its leading space, as
+    /// <see cref="LlamaInferenceEngine.Detokenize"/> removes it (a stop " the" at the very start of an
+    /// output is not in its text; found by the false-positive campaign, docs/proofs.md §7b).
+    /// </summary>
+    private string StopText(int token, string piece)
+    {
+        if (_textStarted)
+        {
+            return piece;
+        }
+
+        ReadOnlySpan<byte> bytes = _pieces.Bytes(token);
+        if (bytes.Length == 0)
+        {
+            return piece;
+        }
+
+        _textStarted = true;
+        return bytes[0] == (byte)' ' && piece.Length > 0 && piece[0] == ' ' ? piece[1..] : piece;
     }
 
     /// <summary>Appends the piece to the text tail and reports whether a stop sequence now appears in the new text.</summary>

@@ -108,6 +108,7 @@ public sealed class ManagedLlamaEngine : IInferenceEngine, IDecodingReplay
             var history = new List<int>(request.PromptTokens.Count + request.MaxTokens);
             history.AddRange(request.PromptTokens);
             var text = new StringBuilder();
+            bool textStarted = false;
             Decoder utf8 = new UTF8Encoding(false, false).GetDecoder();
             IReadOnlyList<string> stops = request.Sampling!.StopSequences;
             int longestStop = stops.Count == 0 ? 0 : stops.Max(s => s.Length);
@@ -119,7 +120,12 @@ public sealed class ManagedLlamaEngine : IInferenceEngine, IDecodingReplay
                 history.Add(token);
                 string piece = DecodePiece(utf8, token);
                 int before = text.Length;
-                text.Append(piece);
+
+                // The stop rule reads the detokenized output text: the first non-empty piece without the
+                // space Detokenize removes (docs/engine-standard.md §5).
+                bool first = !textStarted && _tokenizer.Piece(token).Length > 0;
+                textStarted |= first;
+                text.Append(first && _tokenizer.DropsLeadingSpace(token) && piece.StartsWith(' ') ? piece[1..] : piece);
                 StopReason stop = StopReason.None;
                 if (token == _tokenizer.Eos)
                 {

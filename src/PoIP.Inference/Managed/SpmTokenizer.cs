@@ -172,6 +172,13 @@ internal sealed class SpmTokenizer
 
     private bool IsText(int token) => _types[token] is TypeNormal or TypeUserDefined;
 
+    /// <summary>Whether <see cref="Decode"/> drops the leading space of <paramref name="token"/> when its piece is the first non-empty one.</summary>
+    internal bool DropsLeadingSpace(int token)
+    {
+        ReadOnlySpan<byte> piece = Piece(token);
+        return piece.Length > 0 && AddSpacePrefix && piece[0] == (byte)' ' && IsText(token);
+    }
+
     private byte[] PieceBytes(int token)
     {
         string text = _tokens[token];

@@ -98,9 +98,9 @@ public sealed class ReexecutionVerifier : IProofVerifier
 
     /// <summary>
     /// The second stage: the node's decoding replayed step by step. When the replay reproduces the node's
-    /// numbers (its commitment matched bit for bit, or <see cref="ReexecutionVerifierOptions.BitExactReplay"/>
-    /// holds for the two identities) every claimed token must be exactly the sampler's pick (no slack);
-    /// otherwise the slack rule applies to the replay's logits.
+    /// numbers (<see cref="ReexecutionVerifierOptions.BitExactReplay"/> holds for the two identities) every
+    /// claimed token must be exactly the sampler's pick (no slack); otherwise the slack rule applies to the
+    /// replay's logits.
     /// </summary>
     private async Task<ReexecutionReport> ReplayAsync(ReexecutionReport forced, InferenceRequest request, InferenceReceipt receipt, ActivationCommitment commitment, CommitmentBinding binding, IReadOnlyList<int> promptTokens, IReadOnlyList<int> output, CancellationToken cancellationToken)
     {
@@ -130,8 +130,12 @@ public sealed class ReexecutionVerifier : IProofVerifier
             return Unconfirmed(forced, $"the decoding replay reported {observer.Positions} of {output.Count} positions consistently");
         }
 
+        // Strict (no slack) only when the identities guarantee a bit-exact replay. A commitment that matches
+        // bit for bit is not enough: its values are half-precision rounded, so another engine's replay
+        // (the managed engine's receipts on llama.cpp) can match all of them and still move a near-tie in
+        // the logits (found by the false-positive campaign, docs/proofs.md §7b).
         bool exact = comparer.IsExact;
-        bool strict = exact || _options.BitExactReplay(receipt.Engine, _engine.Identity);
+        bool strict = _options.BitExactReplay(receipt.Engine, _engine.Identity);
         VerificationResult result;
         if (comparer.FirstFailure is not null || !strict)
         {

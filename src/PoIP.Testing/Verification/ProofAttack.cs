@@ -41,4 +41,19 @@ public enum ProofAttack
 
     /// <summary>A valid receipt presented for another request.</summary>
     ReplayedReceipt,
+
+    /// <summary>Tokens and commitment from the nearest cheaper quantisation of the requested weights (F16 served as Q8_0).</summary>
+    AdjacentQuantisation,
+
+    /// <summary>Generated with another KV-cache type (Q8_0 with flash attention, or F32 where a Q8_0 cache is impossible) than the engine identity claims.</summary>
+    KvCacheChanged,
+
+    /// <summary>Generated from the prompt with its first quarter (after BOS) cut off, to save prefill; claimed as the whole prompt.</summary>
+    PromptTruncatedFront,
+
+    /// <summary>The request's stop sequences ignored: generation runs on past the stop (claimed with the stop reason it then reached).</summary>
+    StopSequenceIgnored,
+
+    /// <summary>The output cut at half and claimed as ended by a stop sequence; commitment recomputed.</summary>
+    StopSequenceForged,
 }

@@ -165,6 +165,47 @@ public sealed class ProofMatrix
                 return (replayRequest, honest);
             }
 
+            case ProofAttack.AdjacentQuantisation:
+                return (c.Request, _engines.AdjacentQuantisation is null ? null : await c.GenerateAsync(_engines.AdjacentQuantisation, prompt, mc.Sampling, mc.Seed, ct).ConfigureAwait(false));
+            case ProofAttack.KvCacheChanged:
+            {
+                if (_engines.OtherKvCache is null)
+                {
+                    return (c.Request, null);
+                }
+
+                // The same tokens as the honest node's are the output the standard demands: nothing to catch (n/a).
+                var changed = await c.GenerateAsync(_engines.OtherKvCache, prompt, mc.Sampling, mc.Seed, ct).ConfigureAwait(false);
+                return (c.Request, changed.Tokens.AsSpan().SequenceEqual(honest.Tokens) && changed.Stop == honest.Stop ? null : changed);
+            }
+
+            case ProofAttack.PromptTruncatedFront:
+            {
+                int drop = (prompt.Length - 1) / 4;
+                return (c.Request, drop < 1 ? null : await c.GenerateAsync(engine, [prompt[0], .. prompt[(1 + drop)..]], mc.Sampling, mc.Seed, ct).ConfigureAwait(false));
+            }
+
+            case ProofAttack.StopSequenceIgnored:
+            {
+                if (honest.Stop != StopReason.StopSequence)
+                {
+                    return (c.Request, null);
+                }
+
+                var ignored = await c.GenerateAsync(engine, prompt, mc.Sampling with { StopSequences = [] }, mc.Seed, ct).ConfigureAwait(false);
+                return (c.Request, ignored.Tokens.Length == honest.Tokens.Length ? null : ignored); // stopped at the same token anyway: n/a
+            }
+
+            case ProofAttack.StopSequenceForged:
+            {
+                if (honest.Tokens.Length < 2)
+                {
+                    return (c.Request, null);
+                }
+
+                return (c.Request, await c.CommitByPrefillAsync(engine, honest.Tokens[..(honest.Tokens.Length / 2)], StopReason.StopSequence, ct).ConfigureAwait(false));
+            }
+
             default:
                 throw new ArgumentOutOfRangeException(nameof(attack));
         }
@@ -198,6 +239,7 @@ public sealed class ProofMatrix
         private readonly List<ChunkComparison> _worst = [];
         private int _slack;
         private int _replayed;
+        private int _inconclusive;
         private int _cases;
         private int _caught;
         private int _missed;
@@ -231,6 +273,7 @@ public sealed class ProofMatrix
             }
 
             _caught++;
+            _inconclusive += result.Outcome == VerdictOutcome.Inconclusive ? 1 : 0;
             _reasons[result.Reason] = _reasons.GetValueOrDefault(result.Reason) + 1;
             if (honestIsGood)
             {
@@ -238,7 +281,7 @@ public sealed class ProofMatrix
             }
         }
 
-        public ProofMatrixRow ToRow() => new(attack, _cases, _caught, _missed, NotApplicable, new Dictionary<FraudReason, int>(_reasons), [.. _worst], _slack, _replayed);
+        public ProofMatrixRow ToRow() => new(attack, _cases, _caught, _missed, NotApplicable, new Dictionary<FraudReason, int>(_reasons), [.. _worst], _slack, _replayed, _inconclusive);
     }
 
     private sealed class CaseContext

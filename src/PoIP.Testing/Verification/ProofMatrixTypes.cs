@@ -11,7 +11,11 @@ namespace PoIP.Testing.Verification;
 /// <param name="OtherModel">Another model with the same tokenizer, or null to skip.</param>
 /// <param name="CheaperQuantisation">A cheaper quantisation of the requested model, or null.</param>
 /// <param name="CheapSmallModel">A small cheap model with the same tokenizer, or null.</param>
-public sealed record ProofMatrixEngines(IInferenceEngine Honest, IInferenceEngine? OtherModel = null, IInferenceEngine? CheaperQuantisation = null, IInferenceEngine? CheapSmallModel = null);
+/// <param name="AdjacentQuantisation">The requested weights in the nearest cheaper encoding, or null.</param>
+/// <param name="OtherKvCache">The requested model on an engine with another KV-cache type, or null.</param>
+public sealed record ProofMatrixEngines(
+    IInferenceEngine Honest, IInferenceEngine? OtherModel = null, IInferenceEngine? CheaperQuantisation = null, IInferenceEngine? CheapSmallModel = null,
+    IInferenceEngine? AdjacentQuantisation = null, IInferenceEngine? OtherKvCache = null);
 
 /// <summary>One request the matrix generates honestly and then attacks.</summary>
 /// <param name="Prompt">The prompt text.</param>
@@ -34,7 +38,8 @@ public sealed record ProofMatrixCase(string Prompt, SamplingParameters Sampling,
 /// </param>
 /// <param name="SlackUsed">Positions accepted through the sampling slack by the deciding stage, summed over receipts.</param>
 /// <param name="Replayed">Receipts whose teacher-forced sampling check was disputed and settled by a decoding replay.</param>
-public sealed record ProofMatrixRow(ProofAttack? Attack, int Cases, int Caught, int Missed, int NotApplicable, IReadOnlyDictionary<FraudReason, int> Reasons, IReadOnlyList<ChunkComparison> WorstChunks, int SlackUsed, int Replayed = 0)
+/// <param name="Inconclusive">Of <paramref name="Caught"/>, those judged inconclusive rather than fraud (never a slash).</param>
+public sealed record ProofMatrixRow(ProofAttack? Attack, int Cases, int Caught, int Missed, int NotApplicable, IReadOnlyDictionary<FraudReason, int> Reasons, IReadOnlyList<ChunkComparison> WorstChunks, int SlackUsed, int Replayed = 0, int Inconclusive = 0)
 {
     /// <summary>Adds up rows of the same attack.</summary>
     public static ProofMatrixRow Combine(ProofAttack? attack, IEnumerable<ProofMatrixRow> rows)
@@ -47,7 +52,7 @@ public sealed record ProofMatrixRow(ProofAttack? Attack, int Cases, int Caught, 
             reasons[reason] = reasons.GetValueOrDefault(reason) + count;
         }
 
-        return new ProofMatrixRow(attack, all.Sum(r => r.Cases), all.Sum(r => r.Caught), all.Sum(r => r.Missed), all.Sum(r => r.NotApplicable), reasons, [.. all.SelectMany(r => r.WorstChunks)], all.Sum(r => r.SlackUsed), all.Sum(r => r.Replayed));
+        return new ProofMatrixRow(attack, all.Sum(r => r.Cases), all.Sum(r => r.Caught), all.Sum(r => r.Missed), all.Sum(r => r.NotApplicable), reasons, [.. all.SelectMany(r => r.WorstChunks)], all.Sum(r => r.SlackUsed), all.Sum(r => r.Replayed), all.Sum(r => r.Inconclusive));
     }
 
     /// <summary>Range of <see cref="ChunkComparison.TrimmedMeanRelativeError"/> over <see cref="WorstChunks"/>, or null.</summary>

@@ -18,7 +18,11 @@ namespace PoIP.Testing.Verification;
 /// <param name="OtherModel">Same architecture and vocabulary, other weights.</param>
 /// <param name="CheaperQuantisation">The claimed weights in a cheaper encoding.</param>
 /// <param name="CheapSmallModel">A smaller model with the same vocabulary.</param>
-public sealed record ProofMatrixModelSet(string Name, SynthesisType WeightType, string ClaimedModel, string? OtherModel, string? CheaperQuantisation, string? CheapSmallModel)
+/// <param name="AdjacentQuantisation">The claimed weights in the nearest cheaper encoding (F16 as Q8_0), if any.</param>
+/// <param name="OtherKvCache">The KV-cache type of the <see cref="ProofAttack.KvCacheChanged"/> cheat (Q8_0 with flash attention), or null where no cheaper cache exists (a head dimension that rules Q8_0 out).</param>
+public sealed record ProofMatrixModelSet(
+    string Name, SynthesisType WeightType, string ClaimedModel, string? OtherModel, string? CheaperQuantisation, string? CheapSmallModel,
+    string? AdjacentQuantisation = null, KvCacheType? OtherKvCache = KvCacheType.Q80)
 {
     /// <summary>Whether the managed engine can generate for the claimed model (F32 and F16 weights).</summary>
     public bool ManagedEngineApplies => WeightType is SynthesisType.F32 or SynthesisType.F16;
@@ -130,11 +134,12 @@ public static class RealProofMatrix
             _ => null,
         };
         string? cheaper = cheaperType is { } t ? Make(directory, $"{tag}-s{seed}-{t}", options with { Type = t }) : null;
+        string? adjacent = weightType == SynthesisType.F16 ? Make(directory, $"{tag}-s{seed}-{SynthesisType.Q8_0}", options with { Type = SynthesisType.Q8_0 }) : null;
         string small = Make(directory, $"small-d64v{shape.Vocabulary}-s{seed + 2000}", new SynthesisOptions
         {
             Dimension = 64, Layers = 1, Heads = 4, KvHeads = 2, FeedForward = 128, Vocabulary = shape.Vocabulary, ContextLength = 512, Seed = seed + 2000,
         });
-        return new ProofMatrixModelSet("synth-" + weightType.ToString().ToLowerInvariant(), weightType, claimed, other, cheaper, small);
+        return new ProofMatrixModelSet("synth-" + weightType.ToString().ToLowerInvariant(), weightType, claimed, other, cheaper, small, adjacent);
     }
 
     /// <summary>
@@ -159,7 +164,7 @@ public static class RealProofMatrix
         }
 
         _ = f16; // kept for the F32-as-F16 spot check (docs/proofs.md): not separable, so not in the matrix
-        return new ProofMatrixModelSet("stories260K", SynthesisType.F32, storiesPath, other, null, small);
+        return new ProofMatrixModelSet("stories260K", SynthesisType.F32, storiesPath, other, null, small, OtherKvCache: null); // head dimension 8: no Q8_0 cache, and F32 costs more than the standard F16
     }
 
     /// <summary>
@@ -216,13 +221,13 @@ public static class RealProofMatrix
         var engines = new List<IAsyncDisposable>();
         try
         {
-            async Task<LlamaInferenceEngine> LoadLlama(string path, int threads, int ubatch)
+            async Task<LlamaInferenceEngine> LoadLlama(string path, int threads, int ubatch, KvCacheType kv = KvCacheType.F16)
             {
                 var engine = await LlamaInferenceEngine.LoadAsync(
                     new LlamaEngineOptions
                     {
                         ModelPath = path, Threads = threads, MicroBatchSize = ubatch, ContextSize = 256, MaxPromptTokens = 128, MaxOutputTokens = 128,
-                        MaxConcurrentSequences = 1, CpuVariant = cpuVariant,
+                        MaxConcurrentSequences = 1, CpuVariant = cpuVariant, KvCacheType = kv, FlashAttention = kv == KvCacheType.Q80,
                     },
                     cancellationToken).ConfigureAwait(false);
                 engines.Add(engine);
@@ -246,8 +251,12 @@ public static class RealProofMatrix
             IInferenceEngine? other = Wants(ProofAttack.OtherModel) && models.OtherModel is { } o ? await LoadLlama(o, 2, 512).ConfigureAwait(false) : null;
             IInferenceEngine? cheaper = Wants(ProofAttack.CheaperQuantisation) && models.CheaperQuantisation is { } q ? await LoadLlama(q, 2, 512).ConfigureAwait(false) : null;
             IInferenceEngine? small = Wants(ProofAttack.CheapModelDecode) && models.CheapSmallModel is { } s ? await LoadLlama(s, 2, 512).ConfigureAwait(false) : null;
+            IInferenceEngine? adjacent = Wants(ProofAttack.AdjacentQuantisation) && models.AdjacentQuantisation is { } a ? await LoadLlama(a, 2, 512).ConfigureAwait(false) : null;
+            IInferenceEngine? otherKv = Wants(ProofAttack.KvCacheChanged) && !generator.Managed && models.OtherKvCache is { } kv
+                ? await LoadLlama(models.ClaimedModel, generator.Threads, generator.MicroBatchSize, kv).ConfigureAwait(false)
+                : null;
             var verifier = new ReexecutionVerifier(verifierEngine, CalibratedOptions(models.WeightType) with { DecodingReplay = replay });
-            var matrix = new ProofMatrix(verifier, new ProofMatrixEngines(honest, other, cheaper, small), timeProvider);
+            var matrix = new ProofMatrix(verifier, new ProofMatrixEngines(honest, other, cheaper, small, adjacent, otherKv), timeProvider);
             var report = await matrix.RunAsync(cases, attacks, cancellationToken).ConfigureAwait(false);
             return new ProofMatrixRun(models, generator, verifierEngine.Identity.CpuVariant, report);
         }

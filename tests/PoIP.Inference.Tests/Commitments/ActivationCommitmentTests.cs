@@ -48,10 +48,10 @@ public sealed class ActivationCommitmentTests
     }
 
     [Theory]
-    [InlineData(256, 8.17)]
-    [InlineData(1024, 8.05)]
-    [InlineData(100, 8.5)]
-    public void EncodedLength_K128Chunk32_EightBytesPerTokenPlusFortyTwo(int tokens, double maxBytesPerToken)
+    [InlineData(256, 3.92)]
+    [InlineData(1024, 3.8)]
+    [InlineData(100, 4.34)]
+    public void EncodedLength_K60Chunk32_AtMostFourBytesPerTokenFrom256(int tokens, double maxBytesPerToken)
     {
         var states = SyntheticActivations.Generate(1, tokens, 512);
         var commitment = Build(states, 512);
@@ -87,11 +87,13 @@ public sealed class ActivationCommitmentTests
         Assert.Equal(DecodeErrorKind.Oversize, error.Kind);
     }
 
-    [Fact]
-    public void Decode_OtherVersion_ThrowsWrongVersion()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void Decode_OtherVersion_ThrowsWrongVersion(byte version)
     {
         byte[] bytes = Build(SyntheticActivations.Generate(3, 10, 64), 64).Encode();
-        bytes[0] = 2;
+        bytes[0] = version;
         Assert.Equal(DecodeErrorKind.WrongVersion, Assert.Throws<PoIPDecodeException>(() => ActivationCommitment.Decode(bytes)).Kind);
     }
 

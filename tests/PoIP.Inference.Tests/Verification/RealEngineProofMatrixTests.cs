@@ -20,16 +20,19 @@ public sealed class RealEngineProofMatrixTests(Xunit.Abstractions.ITestOutputHel
     [Fact]
     public async Task Run_Stories260K_AllAttacksCaughtNoFalsePositive()
     {
-        // No cheaper quantisation for stories260K: its F16 copy is not separable from honest F32 (docs/proofs.md).
+        // No cheaper quantisation or KV cache for stories260K: its F16 copy is not separable from honest F32,
+        // and its head dimension rules out a Q8_0 cache (docs/proofs.md). No case of this slice stops at a stop sequence.
         var report = await RunAsync(_models.Stories, ProofMatrixGenerator.Standard, RealProofMatrix.Cases(4, first: 0, maxTokens: 40));
-        AssertClean(report, expectApplicable: [.. Enum.GetValues<ProofAttack>().Where(a => a != ProofAttack.CheaperQuantisation)]);
+        ProofAttack[] absent = [ProofAttack.CheaperQuantisation, ProofAttack.AdjacentQuantisation, ProofAttack.KvCacheChanged, ProofAttack.StopSequenceIgnored];
+        AssertClean(report, expectApplicable: [.. Enum.GetValues<ProofAttack>().Where(a => !absent.Contains(a))]);
     }
 
     [Fact]
     public async Task Run_SynthesizedF16_AllAttacksCaughtNoFalsePositive()
     {
+        // F16 served as Q8_0 (adjacent) and as Q4_K_M (cheaper), a Q8_0 KV cache; no case of this slice stops at a stop sequence.
         var report = await RunAsync(_models.F16, ProofMatrixGenerator.Standard, RealProofMatrix.Cases(4, first: 100, maxTokens: 40));
-        AssertClean(report, expectApplicable: Enum.GetValues<ProofAttack>());
+        AssertClean(report, expectApplicable: [.. Enum.GetValues<ProofAttack>().Where(a => a != ProofAttack.StopSequenceIgnored)]);
     }
 
     [Fact]
