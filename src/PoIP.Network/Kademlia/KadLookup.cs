@@ -89,7 +89,7 @@ internal static class KadLookup
                 {
                     c.State = CandidateState.Done;
                     state.AddResponded(c);
-                    foreach (var peer in done.Result)
+                    foreach (var peer in await done.ConfigureAwait(false)) // completed: no wait
                     {
                         if (peer.Peer == state.Self || (addUnclaimedOnly && !state.Claim(peer.Peer)))
                         {
