@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Http;
@@ -145,8 +146,15 @@ internal sealed class CompletionHandler(
             string released = filter.Push(piece);
             if (released.Length > 0 || (first && request.Kind == CompletionKind.Chat))
             {
-                await SendAsync(response, CompletionJson.Chunk(request.Kind, id, created, request.Model.Name, first && request.Kind == CompletionKind.Chat, released, null, null, null), ct).ConfigureAwait(false);
+                Append(response, CompletionJson.Chunk(request.Kind, id, created, request.Model.Name, first && request.Kind == CompletionKind.Chat, released, null, null, null));
                 first = false;
+            }
+
+            if (!pieces.Reader.TryPeek(out _))
+            {
+                // Nothing else is waiting: send what is buffered now (a piece never waits for the next one; pieces
+                // that arrived together leave in one write instead of one socket write each).
+                await response.BodyWriter.FlushAsync(ct).ConfigureAwait(false);
             }
         }
 
@@ -176,8 +184,8 @@ internal sealed class CompletionHandler(
             await SendAsync(response, CompletionJson.Chunk(request.Kind, id, created, request.Model.Name, false, null, null, UsageOf(answer), poip), ct).ConfigureAwait(false);
         }
 
-        await response.Body.WriteAsync(Done, ct).ConfigureAwait(false);
-        await response.Body.FlushAsync(ct).ConfigureAwait(false);
+        response.BodyWriter.Write<byte>(Done);
+        await response.BodyWriter.FlushAsync(ct).ConfigureAwait(false);
     }
 
     private PoIPInfo Record(CompletionRequest request, ClientAnswer answer, long started, TimeSpan? firstToken)
@@ -247,10 +255,17 @@ internal sealed class CompletionHandler(
 
     private static async Task SendAsync(HttpResponse response, byte[] json, CancellationToken ct)
     {
-        await response.Body.WriteAsync(DataPrefix, ct).ConfigureAwait(false);
-        await response.Body.WriteAsync(json, ct).ConfigureAwait(false);
-        await response.Body.WriteAsync(EventEnd, ct).ConfigureAwait(false);
-        await response.Body.FlushAsync(ct).ConfigureAwait(false);
+        Append(response, json);
+        await response.BodyWriter.FlushAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Buffers one SSE event (<c>data: JSON</c> and the blank line) in the response's pipe, unsent until a flush.</summary>
+    private static void Append(HttpResponse response, byte[] json)
+    {
+        var writer = response.BodyWriter;
+        writer.Write<byte>(DataPrefix);
+        writer.Write<byte>(json);
+        writer.Write<byte>(EventEnd);
     }
 
     private async Task<(byte[] Bytes, ApiError? Error)> ReadBodyAsync(HttpRequest request, CancellationToken ct)
