@@ -38,15 +38,11 @@ public sealed class ChaosTests : IAsyncLifetime
     [RootFact]
     public async Task NodeKilled_ClientFinishesOnTheOtherNode_EachAnswerEscrowedOnceAndTheDeadNodeNeverPaid()
     {
-        string model = RepositoryPaths.Stories260K ?? throw new InvalidOperationException("stories260K.gguf not found beside the checkout (../shared/models)");
+        string model = Model;
         var dead = Lab.AddHost("node-1");
         var alive = Lab.AddHost("node-2");
         var client = Lab.AddHost("client");
-        string ledgerPath = Path.Combine(client.Directory, "..", "ledger.db");
-        using (EmbeddedStakeManager.Open(new EmbeddedEconomicsOptions { DatabasePath = ledgerPath, InitialParameters = EconomicParameters.Default }))
-        {
-            // genesis before any role opens it
-        }
+        string ledgerPath = CreateSharedLedger(client);
 
         LabProcess Node(LabHost host) => Lab.StartPoip(host, ["node", "run", "--ledger", ledgerPath, "--dev", "--key", host.KeyFile, "--listen", host.ListenAddress(4001), "--model", model, "--max-tokens", "12", "--threads", "1", "--stop-on-stdin-close"]);
         using var first = Node(dead);
@@ -90,15 +86,11 @@ public sealed class ChaosTests : IAsyncLifetime
     [RootFact]
     public async Task ValidatorKilled_AnswersStillDelivered_AuditsResumeAfterItRestarts()
     {
-        string model = RepositoryPaths.Stories260K ?? throw new InvalidOperationException("stories260K.gguf not found beside the checkout (../shared/models)");
+        string model = Model;
         var nodeHost = Lab.AddHost("node-1");
         var validatorHost = Lab.AddHost("validator");
         var client = Lab.AddHost("client");
-        string ledgerPath = Path.Combine(client.Directory, "..", "ledger.db");
-        using (EmbeddedStakeManager.Open(new EmbeddedEconomicsOptions { DatabasePath = ledgerPath, InitialParameters = EconomicParameters.Default }))
-        {
-            // genesis before any role opens it
-        }
+        string ledgerPath = CreateSharedLedger(client);
 
         using var node = Lab.StartPoip(nodeHost, ["node", "run", "--ledger", ledgerPath, "--dev", "--key", nodeHost.KeyFile, "--listen", nodeHost.ListenAddress(4001), "--model", model, "--max-tokens", "8", "--threads", "1", "--stop-on-stdin-close"]);
         LabProcess Validator() => Lab.StartPoip(validatorHost, ["validator", "run", "--ledger", ledgerPath, "--dev", "--key", validatorHost.KeyFile, "--listen", validatorHost.ListenAddress(4001), "--audit-p", "1", "--model", model, "--threads", "1", "--stop-on-stdin-close"]);
@@ -136,5 +128,19 @@ public sealed class ChaosTests : IAsyncLifetime
         node.CloseInput();
         Assert.Equal(0, await restarted.WaitForExitAsync(Limit));
         Assert.Equal(0, await node.WaitForExitAsync(Limit));
+    }
+
+    private static string Model => RepositoryPaths.Stories260K ?? throw new InvalidOperationException("stories260K.gguf not found beside the checkout (../shared/models)");
+
+    /// <summary>The one ledger file every role of the run shares (beside the hosts' folders), created before any role opens it.</summary>
+    private static string CreateSharedLedger(LabHost anyHost)
+    {
+        string ledgerPath = Path.Combine(anyHost.Directory, "..", "ledger.db");
+        using (EmbeddedStakeManager.Open(new EmbeddedEconomicsOptions { DatabasePath = ledgerPath, InitialParameters = EconomicParameters.Default }))
+        {
+            // genesis only
+        }
+
+        return ledgerPath;
     }
 }
