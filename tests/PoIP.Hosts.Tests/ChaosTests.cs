@@ -10,31 +10,9 @@ namespace PoIP.Hosts.Tests;
 
 /// <summary>Chaos on the host lab: roles on their own hosts, one of them killed.</summary>
 [Collection(HostLabGroup.Name)]
-public sealed class ChaosTests : IAsyncLifetime
+public sealed class ChaosTests : LabTestBase
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(120);
-    private HostLab? _lab;
-
-    private HostLab Lab => _lab ?? throw new InvalidOperationException("not supported here");
-
-    public Task InitializeAsync()
-    {
-        if (HostLab.Unsupported() is null)
-        {
-            _lab = HostLab.Create(handleSignals: false);
-        }
-
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_lab is not null)
-        {
-            await _lab.DisposeAsync();
-        }
-    }
-
     [RootFact]
     public async Task NodeKilled_ClientFinishesOnTheOtherNode_EachAnswerEscrowedOnceAndTheDeadNodeNeverPaid()
     {

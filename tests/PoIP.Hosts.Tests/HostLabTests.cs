@@ -6,31 +6,9 @@ namespace PoIP.Hosts.Tests;
 
 /// <summary>The host lab in this test process: namespaces, addresses, the real libp2p stack between them, delay, partitions.</summary>
 [Collection(HostLabGroup.Name)]
-public sealed class HostLabTests : IAsyncLifetime
+public sealed class HostLabTests : LabTestBase
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
-    private HostLab? _lab;
-
-    private HostLab Lab => _lab ?? throw new InvalidOperationException("not supported here");
-
-    public Task InitializeAsync()
-    {
-        if (HostLab.Unsupported() is null)
-        {
-            _lab = HostLab.Create(handleSignals: false);
-        }
-
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_lab is not null)
-        {
-            await _lab.DisposeAsync();
-        }
-    }
-
     [RootFact]
     public async Task AddHost_TwoHosts_NamespacesWithTheirAddresses_DisposeRemovesThem()
     {
