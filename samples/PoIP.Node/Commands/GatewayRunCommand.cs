@@ -78,6 +78,7 @@ internal sealed class GatewayRunCommand : AsyncCommand<GatewayRunSettings>
             var price = RoleHost.ParseTokens(settings.PricePerToken, "--price-per-token");
             var model = await GatewayModel.FromGgufAsync(config.PathOf(settings.Model, config.Model) ?? ModelLocator.Resolve(null), cancellationToken);
             var builder = GatewayServer.CreateBuilder(GatewayServer.ParseHttp(settings.Http)!, settings.Verbose);
+            RoleHost.AddClockOffset(builder.Services, settings);
             var poip = ledger.AddTo(builder.Services.AddPoIP(o => o.KeyFile = key), key, settings.Dev)
                 .AddClient(o =>
                 {
