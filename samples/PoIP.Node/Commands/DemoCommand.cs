@@ -94,7 +94,7 @@ internal sealed class DemoCommand : AsyncCommand<DemoSettings>
                 using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lab?.Stopping ?? CancellationToken.None);
                 if (lab is not null && hosts is not null && !settings.SharedLedger)
                 {
-                    (summary, _) = await NetworkHostsDemo.RunAsync(settings, plan, model, Prompts, report =>
+                    summary = await NetworkHostsDemo.RunAsync(settings, plan, model, Prompts, report =>
                     {
                         if (!settings.Json)
                         {

@@ -25,10 +25,7 @@ internal static class NetworkHostsDemo
 
     private static readonly TimeSpan StartLimit = TimeSpan.FromMinutes(3);
 
-    /// <summary>What a run started, for the report and for tests.</summary>
-    internal sealed record Started(string ChainUrl, string Bootstrap, string GatewayUrl);
-
-    public static async Task<(NetworkSummary Summary, Started Network)> RunAsync(DemoSettings settings, DemoPlan plan, string model, IReadOnlyList<string> prompts, Action<RequestReport> onReport, HostLab lab, NamespacePlacement hosts, Action<string> progress, CancellationToken cancellationToken)
+    public static async Task<NetworkSummary> RunAsync(DemoSettings settings, DemoPlan plan, string model, IReadOnlyList<string> prompts, Action<RequestReport> onReport, HostLab lab, NamespacePlacement hosts, Action<string> progress, CancellationToken cancellationToken)
     {
         string max = settings.MaxTokens.ToString(CultureInfo.InvariantCulture);
         var started = new List<LabProcess>();
@@ -142,7 +139,7 @@ internal static class NetworkHostsDemo
 
             gateway.Kill();
             var after = await ReadChainAsync(lab, hosts, wiring, nodes.Select(n => n.Peer), cancellationToken);
-            return (Summarize(nodes, reports, before, after), new Started(chainUrl, bootstrap, gatewayUrl));
+            return Summarize(nodes, reports, before, after);
         }
         finally
         {
