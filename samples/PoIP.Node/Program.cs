@@ -48,6 +48,7 @@ app.Configure(config =>
     {
         gateway.SetDescription("The OpenAI-compatible HTTP gateway.");
         gateway.AddCommand<GatewayRunCommand>("run").WithDescription("Serve the OpenAI-compatible HTTP API (--http 127.0.0.1:PORT) in front of nodes (--peer MULTIADDR); prints its address once ready.");
+        gateway.AddCommand<GatewayAskCommand>("ask").WithDescription("Ask a gateway over HTTP (POST /v1/completions, --url URL): print each answer with its node, receipt and audit; exit 1 when any request failed.");
     });
     config.AddBranch("ledger", ledger =>
     {

@@ -4,14 +4,18 @@ using PoIP.TestUtils;
 
 namespace PoIP.Hosts.Tests;
 
-/// <summary><c>poip demo --hosts</c>: every role on its own host (namespace), the cheater caught and slashed, nothing left behind.</summary>
+/// <summary>
+/// <c>poip demo --hosts</c>: every role on its own host (namespace) with its own keys and folder, meeting through the
+/// DHT (a bootstrap host), settling on the chain (an Anvil host), users in through the gateway (a gateway host and a
+/// user host); the cheater caught and slashed on chain, nothing left behind.
+/// </summary>
 [Collection(HostLabGroup.Name)]
 public sealed class DemoHostsTests
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(240);
 
     [RootFact]
-    public async Task DemoHosts_EveryRoleOnItsOwnHost_CheaterCaughtAndSlashed_NothingLeft()
+    public async Task DemoHosts_DhtChainGateway_CheaterSlashedOnChain_MoneyConserved_NothingLeft()
     {
         string model = RepositoryPaths.Stories260K ?? throw new InvalidOperationException("stories260K.gguf not found beside the checkout (../shared/models)");
         var (exit, stdout, stderr) = await PoipCli.RunAsync(Limit, "demo", "--hosts", "--json", "--max-tokens", "12", "--link-delay-ms", "2", "--model", model);
@@ -23,14 +27,16 @@ public sealed class DemoHostsTests
         Assert.True(summary.GetProperty("cheater_caught").GetBoolean());
         Assert.InRange(summary.GetProperty("miss_probability").GetDouble(), 0, 1e-6);
         Assert.True(summary.GetProperty("conserved").GetBoolean());
-        Assert.True(summary.GetProperty("journal_matches_tables").GetBoolean());
+        Assert.Equal("chain", summary.GetProperty("ledger").GetString());
+        Assert.Equal("dht-chain", summary.GetProperty("wiring").GetString());
+        Assert.True(summary.GetProperty("contract_holds_supply").GetBoolean()); // read from the chain: the contract holds every coin of the supply
 
-        // Five hosts: three nodes, the validator, the client; each its own namespace and address on the run's /24.
+        // Eight hosts: the chain, the DHT's bootstrap peer, three nodes, the validator, the gateway, the user; each its own namespace and address on the run's /24.
         string run = summary.GetProperty("run").GetString()!;
         var hosts = summary.GetProperty("hosts").EnumerateArray().ToList();
-        Assert.Equal(["client", "node-1", "node-2", "node-3", "validator"], hosts.Select(h => h.GetProperty("role").GetString()!).Order());
+        Assert.Equal(["bootstrap", "chain", "gateway", "node-1", "node-2", "node-3", "user", "validator"], hosts.Select(h => h.GetProperty("role").GetString()!).Order());
         Assert.All(hosts, h => Assert.StartsWith($"poip-{run}-", h.GetProperty("namespace").GetString()!, StringComparison.Ordinal));
-        Assert.Equal(5, hosts.Select(h => h.GetProperty("address").GetString()).Distinct().Count());
+        Assert.Equal(8, hosts.Select(h => h.GetProperty("address").GetString()).Distinct().Count());
         string subnet = summary.GetProperty("subnet").GetString()!;
         Assert.All(hosts, h => Assert.StartsWith(subnet[..subnet.LastIndexOf('.')], h.GetProperty("address").GetString()!, StringComparison.Ordinal));
 
@@ -38,6 +44,7 @@ public sealed class DemoHostsTests
         Assert.Equal(3, nodes.Select(n => n.GetProperty("peer_id").GetString()).Distinct().Count()); // own key files
         var cheater = Assert.Single(nodes, n => n.GetProperty("cheats").GetBoolean());
         Assert.True(cheater.GetProperty("frauds").GetInt32() > 0);
+        Assert.True(cheater.GetProperty("served").GetInt32() > 0); // the gateway found it in the DHT: it was handed no address
         Assert.NotEqual("200", cheater.GetProperty("stake_after").GetString());
         Assert.All(nodes.Where(n => !n.GetProperty("cheats").GetBoolean()), n => Assert.Equal("200", n.GetProperty("stake_after").GetString()));
 

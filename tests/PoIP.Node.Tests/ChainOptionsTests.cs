@@ -110,6 +110,9 @@ public sealed class ChainOptionsTests : IDisposable
     [Theory]
     [InlineData("--accounts", "0")]
     [InlineData("--out", "/no/such/folder/d.json")]
+    [InlineData("--host", "localhost")]
+    [InlineData("--host", "10.0.0.300")]
+    [InlineData("--dispute-window", "59")]
     public async Task ChainDev_BadOption_ExitsTwoBeforeStartingAChain(string option, string value)
     {
         var result = await ConsoleRun.RunAsync("chain", "dev", option, value);

@@ -92,13 +92,32 @@ internal sealed class DemoCommand : AsyncCommand<DemoSettings>
                 }
 
                 using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lab?.Stopping ?? CancellationToken.None);
-                summary = await SeparateProcessDemo.RunAsync(settings, plan, model, data, Prompts, report =>
+                if (lab is not null && hosts is not null && !settings.SharedLedger)
                 {
-                    if (!settings.Json)
+                    summary = await NetworkHostsDemo.RunAsync(settings, plan, model, Prompts, report =>
                     {
-                        PrintReport(report);
-                    }
-                }, placement, linked.Token);
+                        if (!settings.Json)
+                        {
+                            PrintReport(report);
+                        }
+                    }, lab, hosts, line =>
+                    {
+                        if (!settings.Json)
+                        {
+                            AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]");
+                        }
+                    }, linked.Token);
+                }
+                else
+                {
+                    summary = await SeparateProcessDemo.RunAsync(settings, plan, model, data, Prompts, report =>
+                    {
+                        if (!settings.Json)
+                        {
+                            PrintReport(report);
+                        }
+                    }, placement, linked.Token);
+                }
             }
             else
             {
@@ -173,7 +192,7 @@ internal sealed class DemoCommand : AsyncCommand<DemoSettings>
         if (settings.Json)
         {
             var json = ToJson(summary, plan, settings.CheatKind != CheatKind.None, outcome);
-            if (settings.Chain is not null)
+            if (settings.Chain is not null || OnChain(settings))
             {
                 json["ledger"] = "chain";
                 json["contract_holds_supply"] = json["journal_matches_tables"];
@@ -186,6 +205,7 @@ internal sealed class DemoCommand : AsyncCommand<DemoSettings>
                 json["run"] = lab.RunId;
                 json["subnet"] = lab.Subnet;
                 json["link_delay_ms"] = settings.LinkDelayMs;
+                json["wiring"] = settings.SharedLedger ? "shared-ledger" : NetworkHostsDemo.Wiring;
                 json["hosts"] = hosts.Hosts.Select(h => new Dictionary<string, string> { ["role"] = h.Key, ["namespace"] = h.Value.Namespace, ["address"] = h.Value.Address.ToString() }).ToList();
             }
 
@@ -193,9 +213,12 @@ internal sealed class DemoCommand : AsyncCommand<DemoSettings>
         }
         else
         {
-            Render(summary, outcome, settings.Chain is null ? "journal = tables" : "contract coin = supply");
+            Render(summary, outcome, settings.Chain is null && !OnChain(settings) ? "journal = tables" : "contract coin = supply");
         }
     }
+
+    /// <summary>The many-hosts demo's default wiring settles on a chain.</summary>
+    private static bool OnChain(DemoSettings settings) => settings.Hosts && !settings.SharedLedger;
 
     /// <summary>Keeps the demo network up behind the gateway until Ctrl+C.</summary>
     private static async Task ServeAsync(LocalNetwork network, string modelPath, DemoSettings settings, CancellationToken cancellationToken)

@@ -60,6 +60,10 @@ internal sealed class DemoSettings : CommandSettings
     [Description("With --hosts: one-way delay of every host's link in milliseconds (0-1000; host to host crosses two links). Default 0.")]
     public int LinkDelayMs { get; init; }
 
+    [CommandOption("--shared-ledger")]
+    [Description("With --hosts: the older wiring (roles handed each other's addresses, one SQLite ledger file shared by every host) instead of the DHT, the chain and the gateway.")]
+    public bool SharedLedger { get; init; }
+
     [CommandOption("--chain <dev|URL>")]
     [Description("Settle on PoIPLedger on a chain instead of the embedded ledger: 'dev' starts a fresh Anvil; a URL (a dev chain from 'poip chain dev') needs --deployment.")]
     public string? Chain { get; init; }
@@ -94,6 +98,7 @@ internal sealed class DemoSettings : CommandSettings
     public override ValidationResult Validate() =>
         Hosts && SeparateProcesses ? ValidationResult.Error("--hosts and --separate-processes are two modes: pick one.")
         : LinkDelayMs is < 0 or > 1000 ? ValidationResult.Error("--link-delay-ms must be 0 to 1000.")
+        : SharedLedger && !Hosts ? ValidationResult.Error("--shared-ledger needs --hosts.")
         : LinkDelayMs > 0 && !Hosts ? ValidationResult.Error("--link-delay-ms needs --hosts.")
         : !Enum.IsDefined(CheatKind) ? ValidationResult.Error($"--cheat must be alter-output, other-seed, truncate or none, not '{Cheat}'.")
         : !Enum.IsDefined(SelectionPolicy) ? ValidationResult.Error($"--selection must be competition or round-robin, not '{Selection}'.")

@@ -46,11 +46,16 @@ internal sealed class GatewayRunSettings : RoleSettings
     [Description("Also ask the next node when an attempt produced no token for this many milliseconds (1 to 60000; the first token wins, the other attempt is cancelled and never paid). Default: no hedging.")]
     public int? HedgeAfter { get; init; }
 
+    [CommandOption("--selection <POLICY>")]
+    [Description("How each request's node is picked: competition (default: reputation, latency, stake; every node tried once first) or round-robin (over the nodes in a stable order).")]
+    public string Selection { get; init; } = "competition";
+
     public override Spectre.Console.ValidationResult Validate() =>
         ValidateDht() is { Successful: false } dht ? dht
         : GatewayServer.ParseHttp(Http) is null ? Spectre.Console.ValidationResult.Error($"--http must be an IP address and a port, e.g. 127.0.0.1:8080 (got '{Http}').")
         : Peers.Length == 0 && Bootstrap.Length == 0 ? Spectre.Console.ValidationResult.Error("at least one --peer (or --bootstrap, to find nodes in the DHT) is required.")
         : MaxTokens is < 1 or > 65_536 ? Spectre.Console.ValidationResult.Error("--max-tokens must be 1 to 65536.")
+        : Selection is not ("competition" or "round-robin") ? Spectre.Console.ValidationResult.Error($"--selection must be competition or round-robin, not '{Selection}'.")
         : HedgeAfter is < 1 or > 60_000 ? Spectre.Console.ValidationResult.Error("--hedge-after must be 1 to 60000 milliseconds.")
         : DiagnoseEvery is < 10 or > 86_400 ? Spectre.Console.ValidationResult.Error("--diagnose-every must be 10 to 86400 seconds.")
         : Spectre.Console.ValidationResult.Success();
@@ -73,9 +78,11 @@ internal sealed class GatewayRunCommand : AsyncCommand<GatewayRunSettings>
             var price = RoleHost.ParseTokens(settings.PricePerToken, "--price-per-token");
             var model = await GatewayModel.FromGgufAsync(config.PathOf(settings.Model, config.Model) ?? ModelLocator.Resolve(null), cancellationToken);
             var builder = GatewayServer.CreateBuilder(GatewayServer.ParseHttp(settings.Http)!, settings.Verbose);
+            RoleHost.AddClockOffset(builder.Services, settings);
             var poip = ledger.AddTo(builder.Services.AddPoIP(o => o.KeyFile = key), key, settings.Dev)
                 .AddClient(o =>
                 {
+                    o.Selection = settings.Selection == "round-robin" ? Hosting.Client.NodeSelectionPolicy.RoundRobin : Hosting.Client.NodeSelectionPolicy.Competition;
                     o.HedgeAfter = settings.HedgeAfter is { } hedge ? TimeSpan.FromMilliseconds(hedge) : null;
                     foreach (string peer in settings.Peers)
                     {

@@ -99,6 +99,9 @@ internal sealed class LedgerShowCommand : AsyncCommand<LedgerShowSettings>
             {
                 ["accounts"] = rows,
                 ["supply"] = totals.Supply.ToString(),
+                ["balances"] = totals.Balances.ToString(),
+                ["bonded"] = totals.Bonded.ToString(),
+                ["unbonding"] = totals.Unbonding.ToString(),
                 ["escrowed"] = totals.Escrowed.ToString(),
                 ["burned"] = totals.Burned.ToString(),
                 ["public_fund"] = totals.PublicFund.ToString(),

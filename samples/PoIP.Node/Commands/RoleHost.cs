@@ -57,11 +57,20 @@ internal class RoleSettings : CommandSettings
     [Description("DHT protocol id. Default /poip/kad/1.0.0 (/ipfs/kad/1.0.0: the public DHT).")]
     public string? DhtProtocol { get; init; }
 
+    [CommandOption("--clock-offset <SECONDS>")]
+    [Description("Testing clock skew: shift this role's clock (its TimeProvider: expiry and record dates, not timers) by this many seconds (-3600 to 3600). Default 0.")]
+    public int ClockOffset { get; init; }
+
     public override ValidationResult Validate() => ValidateDht();
 
     /// <summary>Checks the DHT flags (subclasses that override <see cref="Validate"/> call it first).</summary>
     protected ValidationResult ValidateDht()
     {
+        if (ClockOffset is < -3600 or > 3600)
+        {
+            return ValidationResult.Error("--clock-offset must be -3600 to 3600 seconds.");
+        }
+
         foreach (string address in Bootstrap)
         {
             if (!Network.Addressing.Multiaddr.TryParse(address, out var parsed) || parsed!.PeerId is null)
@@ -114,7 +123,18 @@ internal static class RoleHost
             builder.Services.AddHostedService<StopOnStdinClose>();
         }
 
+        AddClockOffset(builder.Services, settings);
+
         return builder;
+    }
+
+    /// <summary><c>--clock-offset</c>: the role's <see cref="TimeProvider"/> (which every PoIP part takes from the container) runs ahead or behind.</summary>
+    public static void AddClockOffset(IServiceCollection services, RoleSettings settings)
+    {
+        if (settings.ClockOffset != 0)
+        {
+            services.AddSingleton<TimeProvider>(new OffsetTimeProvider(TimeSpan.FromSeconds(settings.ClockOffset)));
+        }
     }
 
     /// <summary>The part every listening role shares: identity, libp2p listen addresses and the shared ledger.</summary>

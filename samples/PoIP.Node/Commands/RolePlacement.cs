@@ -64,7 +64,8 @@ internal sealed class NamespacePlacement(HostLab lab, LinkSettings link) : IRole
         return lab.StartProcess(HostOf(role), program, [.. prefix, .. arguments]);
     }
 
-    private LabHost HostOf(string role)
+    /// <summary>The role's host, made (with the run's link settings) on first use.</summary>
+    public LabHost HostOf(string role)
     {
         lock (_hosts)
         {

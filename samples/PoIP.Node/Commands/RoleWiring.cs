@@ -4,9 +4,9 @@ namespace PoIP.Node.Commands;
 
 /// <summary>
 /// How the demo's roles find each other and settle: the one place that names the discovery and
-/// settlement flags of <c>node run</c>, <c>validator run</c> and <c>client ask</c>. Today:
-/// <see cref="SharedLedgerWiring"/>. When the DHT and the chain land, a wiring that passes
-/// <c>--bootstrap</c> and the chain's flags replaces it without touching the demo.
+/// settlement flags of <c>node run</c>, <c>validator run</c>, <c>client ask</c> and <c>gateway run</c>:
+/// <see cref="SharedLedgerWiring"/> (handed addresses, one SQLite file) or <see cref="DhtChainWiring"/>
+/// (a DHT bootstrap peer, PoIPLedger on a chain).
 /// </summary>
 internal interface IRoleWiring
 {
@@ -31,4 +31,37 @@ internal sealed class SharedLedgerWiring(string ledgerPath) : IRoleWiring
 
     public IReadOnlyList<string> Discovery(IEnumerable<Multiaddr> nodes, IEnumerable<Multiaddr> validators) =>
         [.. nodes.SelectMany(n => (string[])["--peer", n.ToString()]), .. validators.SelectMany(v => (string[])["--validator", v.ToString()])];
+}
+
+/// <summary>
+/// Discovery through the DHT (<c>--bootstrap</c>: serving roles announce themselves there, the gateway finds
+/// nodes there) and settlement on a chain (<c>--chain URL --deployment FILE --dev</c>; each role's own chain key,
+/// created beside its identity key and funded by the dev chain). Each role gets its own copy of the deployment
+/// file (public data: chain id and contract address) in its own folder, so no file is shared between hosts.
+/// Validators are still handed to the client (<c>--validator</c>): the DHT does not list them yet.
+/// </summary>
+internal sealed class DhtChainWiring(string chainUrl, string deployment, string bootstrap, IRolePlacement placement) : IRoleWiring
+{
+    public string ChainUrl { get; } = chainUrl;
+
+    public string Bootstrap { get; } = bootstrap;
+
+    /// <summary>The role's own copy of the deployment file.</summary>
+    public string DeploymentOf(string role)
+    {
+        string copy = Path.Combine(placement.FolderOf(role), "deployment.json");
+        if (!File.Exists(copy))
+        {
+            File.Copy(deployment, copy);
+        }
+
+        return copy;
+    }
+
+    public IReadOnlyList<string> Settlement(string role) => ["--chain", ChainUrl, "--deployment", DeploymentOf(role), "--dev"];
+
+    public IReadOnlyList<string> Announce(string role) => ["--bootstrap", Bootstrap];
+
+    public IReadOnlyList<string> Discovery(IEnumerable<Multiaddr> nodes, IEnumerable<Multiaddr> validators) =>
+        ["--bootstrap", Bootstrap, .. validators.SelectMany(v => (string[])["--validator", v.ToString()])];
 }

@@ -41,7 +41,8 @@ public sealed class DhtNodeDirectory : INodeDirectory
 
         var providers = await _dht.FindProvidersAsync(PoIPRecordKeys.Provider(model), _options.MaxNodes, cancellationToken).ConfigureAwait(false);
         var lookups = providers.Where(p => p.Addresses.Count > 0).DistinctBy(p => p.Peer).Select(p => ListAsync(p, model, now, cancellationToken));
-        var listings = (await Task.WhenAll(lookups).ConfigureAwait(false)).OfType<NodeListing>().ToList();
+        // A stable order (by peer id), whatever order the DHT answered in: round robin over it is then fair.
+        var listings = (await Task.WhenAll(lookups).ConfigureAwait(false)).OfType<NodeListing>().OrderBy(l => l.Address.PeerId!.Value.ToString(), StringComparer.Ordinal).ToList();
         _cache[model] = (now, listings);
         return listings;
     }

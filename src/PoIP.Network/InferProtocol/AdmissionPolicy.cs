@@ -21,6 +21,14 @@ public sealed class AdmissionPolicy
     /// <summary>Requests expiring further ahead than this are refused (bounds the nonce memory).</summary>
     public TimeSpan MaxExpiryHorizon { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// Tolerated difference between the client's clock and this node's (default 5 min, at most 1 h, the transaction
+    /// records' <c>MaxClockSkew</c>): a request is refused as expired only when its expiry is this far in the past, as too
+    /// far ahead only beyond <see cref="MaxExpiryHorizon"/> plus this, and its nonce is remembered until its expiry plus
+    /// this, so a replay inside the tolerance is still refused.
+    /// </summary>
+    public TimeSpan MaxClockSkew { get; init; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Most (client, nonce) pairs remembered; beyond it new requests are refused rather than risking a replay.</summary>
     public int MaxRememberedNonces { get; init; } = 100_000;
 
@@ -30,6 +38,7 @@ public sealed class AdmissionPolicy
         : MaxPromptBytes <= 0 ? "MaxPromptBytes must be positive."
         : MaxOutputTokens <= 0 ? "MaxOutputTokens must be positive."
         : MaxExpiryHorizon <= TimeSpan.Zero ? "MaxExpiryHorizon must be positive."
+        : MaxClockSkew < TimeSpan.Zero || MaxClockSkew > TimeSpan.FromHours(1) ? "MaxClockSkew must be 0 to 1 hour."
         : MaxRememberedNonces <= 0 ? "MaxRememberedNonces must be positive."
         : null;
 

@@ -51,15 +51,17 @@ public sealed class RequestAdmission
             return AdmissionResult.Refuse(AdmissionStatus.SignerMismatch, $"signed by {signed.Signer}, claims client {request.ClientId}.");
         }
 
+        // The client's clock may differ from ours by up to MaxClockSkew either way.
         var now = _time.GetUtcNow();
-        if (request.ExpiresAt <= now)
+        var skew = _policy.MaxClockSkew;
+        if (request.ExpiresAt + skew <= now)
         {
-            return AdmissionResult.Refuse(AdmissionStatus.Expired, $"expired at {request.ExpiresAt:O}.");
+            return AdmissionResult.Refuse(AdmissionStatus.Expired, $"expired at {request.ExpiresAt:O} (clock skew tolerated: {skew}).");
         }
 
-        if (request.ExpiresAt - now > _policy.MaxExpiryHorizon)
+        if (request.ExpiresAt - now > _policy.MaxExpiryHorizon + skew)
         {
-            return AdmissionResult.Refuse(AdmissionStatus.Expired, $"expiry more than {_policy.MaxExpiryHorizon} ahead.");
+            return AdmissionResult.Refuse(AdmissionStatus.Expired, $"expiry more than {_policy.MaxExpiryHorizon} ahead (clock skew tolerated: {skew}).");
         }
 
         if (!_policy.Models.Contains(request.ModelId))
@@ -83,7 +85,7 @@ public sealed class RequestAdmission
         }
 
         // Last: a request refused for another reason must not burn its nonce.
-        if (!_nonces.TryRecord(request.ClientId, request.Nonce, request.ExpiresAt, now, out bool full))
+        if (!_nonces.TryRecord(request.ClientId, request.Nonce, request.ExpiresAt + skew, now, out bool full))
         {
             return full
                 ? AdmissionResult.Refuse(AdmissionStatus.OverLimit, "too many live requests remembered; retry later.")

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
 using System.Text.RegularExpressions;
 
 namespace PoIP.Testing.Chain;
@@ -28,7 +29,7 @@ public sealed partial class AnvilProcess : IAsyncDisposable
         _exited = exited;
     }
 
-    /// <summary>The JSON-RPC endpoint, <c>http://127.0.0.1:PORT</c>.</summary>
+    /// <summary>The JSON-RPC endpoint, <c>http://127.0.0.1:PORT</c> (or the address given to <see cref="StartOnAsync"/>).</summary>
     public Uri RpcUrl { get; }
 
     /// <summary>The chain's process id (the wrapper's child).</summary>
@@ -42,14 +43,25 @@ public sealed partial class AnvilProcess : IAsyncDisposable
     /// mnemonic, 10,000 coins each) and any <paramref name="extraArguments"/>.
     /// </summary>
     /// <exception cref="InvalidOperationException">Anvil could not be installed or did not start listening within 30 s.</exception>
-    public static async Task<AnvilProcess> StartAsync(int accounts = 1, IEnumerable<string>? extraArguments = null, CancellationToken cancellationToken = default)
+    public static Task<AnvilProcess> StartAsync(int accounts = 1, IEnumerable<string>? extraArguments = null, CancellationToken cancellationToken = default) =>
+        StartOnAsync(IPAddress.Loopback, accounts, extraArguments, cancellationToken);
+
+    /// <summary>
+    /// Starts Anvil listening on <paramref name="host"/> (an address of this machine, or of the network
+    /// namespace it runs in) and a free port; otherwise as <see cref="StartAsync"/>. The RPC URL names
+    /// that address.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Anvil could not be installed, could not listen there, or did not start listening within 30 s.</exception>
+    public static async Task<AnvilProcess> StartOnAsync(IPAddress host, int accounts, IEnumerable<string>? extraArguments, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(host);
+        string hostText = host.ToString();
         string binary = await AnvilInstall.EnsureAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         var psi = new ProcessStartInfo("/bin/sh") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add(Wrapper);
         psi.ArgumentList.Add(binary);
-        foreach (string argument in (string[])["--host", "127.0.0.1", "--port", "0", "--accounts", accounts.ToString(CultureInfo.InvariantCulture), .. extraArguments ?? []])
+        foreach (string argument in (string[])["--host", hostText, "--port", "0", "--accounts", accounts.ToString(CultureInfo.InvariantCulture), .. extraArguments ?? []])
         {
             psi.ArgumentList.Add(argument);
         }
@@ -61,7 +73,8 @@ public sealed partial class AnvilProcess : IAsyncDisposable
         {
             if (e.Data is { } line && ListeningLine().Match(line) is { Success: true } match)
             {
-                listening.TrySetResult(new Uri($"http://127.0.0.1:{int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture)}"));
+                string authority = host.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{hostText}]" : hostText;
+                listening.TrySetResult(new Uri($"http://{authority}:{int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture)}"));
             }
         };
         process.ErrorDataReceived += (_, _) => { };
@@ -111,6 +124,6 @@ public sealed partial class AnvilProcess : IAsyncDisposable
         }
     }
 
-    [GeneratedRegex(@"Listening on 127\.0\.0\.1:(\d+)")]
+    [GeneratedRegex(@"Listening on \S+:(\d+)")]
     private static partial Regex ListeningLine();
 }

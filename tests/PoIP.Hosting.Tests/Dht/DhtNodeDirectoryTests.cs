@@ -68,6 +68,26 @@ public sealed class DhtNodeDirectoryTests
         Assert.Empty(await Directory().FindNodesAsync(Model));
     }
 
+    [Fact]
+    public async Task FindNodesAsync_SeveralNodes_ListedInPeerIdOrder_SoRoundRobinIsFair()
+    {
+        var nodes = Enumerable.Range(0, 5).Select(_ => Ed25519KeyPair.Generate()).ToList();
+        try
+        {
+            foreach (var node in nodes)
+            {
+                await PutCapabilityAsync(await ProvideAsync(node), node, node.PeerId);
+            }
+
+            var listed = (await Directory().FindNodesAsync(Model)).Select(l => l.Address.PeerId!.Value.ToString()).ToList();
+            Assert.Equal(nodes.Select(n => n.PeerId.ToString()).Order(StringComparer.Ordinal), listed); // whatever order the DHT answered in
+        }
+        finally
+        {
+            nodes.ForEach(n => n.Dispose());
+        }
+    }
+
     private DhtNodeDirectory Directory() => new(_client, new DhtNodeDirectoryOptions { TimeProvider = _clock, CacheDuration = TimeSpan.Zero });
 
     private InMemoryDhtNetwork.Peer Join(PeerId id, DhtMode mode = DhtMode.Server)

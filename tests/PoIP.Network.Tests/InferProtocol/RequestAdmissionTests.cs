@@ -69,7 +69,7 @@ public sealed class RequestAdmissionTests : IDisposable
     [Fact]
     public void Admit_AfterExpiry_Expired()
     {
-        _time.Advance(TimeSpan.FromMinutes(6));
+        _time.Advance(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(1)); // past the expiry (5 min) and the tolerated skew (5 min)
         Assert.Equal(AdmissionStatus.Expired, _admission.Admit(Sign(_request), "Once upon a time"u8).Status);
     }
 
@@ -100,8 +100,36 @@ public sealed class RequestAdmissionTests : IDisposable
         Assert.True(admission.Admit(Sign(_request with { Nonce = 1 }), "Once upon a time"u8).IsAccepted);
         Assert.True(admission.Admit(Sign(_request with { Nonce = 2 }), "Once upon a time"u8).IsAccepted);
         Assert.Equal(AdmissionStatus.OverLimit, admission.Admit(Sign(_request with { Nonce = 3 }), "Once upon a time"u8).Status);
-        _time.Advance(TimeSpan.FromMinutes(5) + TimeSpan.FromSeconds(1));
+        _time.Advance(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(1)); // expiry plus the tolerated clock skew
         Assert.True(admission.Admit(Sign(_request with { Nonce = 3, ExpiresAt = _time.GetUtcNow().AddMinutes(1) }), "Once upon a time"u8).IsAccepted);
+    }
+
+    [Theory]
+    [InlineData(-5)]
+    [InlineData(5)]
+    public void Admit_ClientClockFiveMinutesOff_Accepted(int minutes)
+    {
+        // The client's clock is off by 5 min: its request's expiry is 5 min later or earlier than an in-sync client's
+        // (behind: already "expired" on our clock the moment it arrives, refused before the tolerance).
+        var skewed = _request with { ExpiresAt = _request.ExpiresAt.AddMinutes(minutes) };
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(_admission.Admit(Sign(skewed), "Once upon a time"u8).IsAccepted);
+    }
+
+    [Fact]
+    public void Admit_ReplayInsideTheSkewTolerance_StillRefused()
+    {
+        var signed = Sign(_request);
+        Assert.True(_admission.Admit(signed, "Once upon a time"u8).IsAccepted);
+        _time.Advance(TimeSpan.FromMinutes(5) + TimeSpan.FromSeconds(30)); // past its expiry, inside the tolerance: the nonce must still be remembered
+        Assert.Equal(AdmissionStatus.ReplayedNonce, _admission.Admit(signed, "Once upon a time"u8).Status);
+    }
+
+    [Fact]
+    public void Admit_BeyondTheSkewTolerance_Expired()
+    {
+        _time.Advance(TimeSpan.FromMinutes(10)); // expiry (5 min) + tolerance (5 min): exactly at the bound
+        Assert.Equal(AdmissionStatus.Expired, _admission.Admit(Sign(_request), "Once upon a time"u8).Status);
     }
 
     public void Dispose() => _client.Dispose();

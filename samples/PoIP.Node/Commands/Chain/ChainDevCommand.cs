@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Globalization;
+using System.Net;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using PoIP.Economics.Evm;
@@ -20,8 +21,18 @@ internal sealed class ChainDevSettings : CommandSettings
     [Description("Development accounts to fund with 10000 coins each and list in the deployment file (1-100). Default 4.")]
     public int Accounts { get; init; } = 4;
 
+    [CommandOption("--host <ADDR>")]
+    [Description("IP address the RPC listens on (an address of this host: 0.0.0.0 or :: for all). Default 127.0.0.1: loopback only unless told otherwise.")]
+    public string Host { get; init; } = "127.0.0.1";
+
+    [CommandOption("--dispute-window <SECONDS>")]
+    [Description("The deployed ledger's dispute window: how long after a receipt its payment can be claimed (60-604800, the ledger's bounds). Default 60.")]
+    public int DisputeWindow { get; init; } = 60;
+
     public override ValidationResult Validate() =>
-        Accounts is < 1 or > 100 ? ValidationResult.Error("--accounts must be 1 to 100.")
+        DisputeWindow is < 60 or > 604_800 ? ValidationResult.Error("--dispute-window must be 60 to 604800 seconds (the ledger's bounds).")
+        : !IPAddress.TryParse(Host, out _) || Host.Contains('%', StringComparison.Ordinal) ? ValidationResult.Error($"--host must be an IP address, e.g. 127.0.0.1 or 10.0.0.2 (got '{Host}').")
+        : Accounts is < 1 or > 100 ? ValidationResult.Error("--accounts must be 1 to 100.")
         : string.IsNullOrWhiteSpace(Out) ? ValidationResult.Error("--out needs a file name.")
         : !Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(Out))) ? ValidationResult.Error($"--out: folder of '{Out}' does not exist.")
         : Directory.Exists(Out) ? ValidationResult.Error($"--out: '{Out}' is a folder.")
@@ -30,8 +41,8 @@ internal sealed class ChainDevSettings : CommandSettings
 
 /// <summary>
 /// <c>poip chain dev</c>: a local development chain. Installs Anvil on first use (npm, from the lock
-/// shipped beside this program), starts it on 127.0.0.1 and a free port, deploys PoIPLedger with the
-/// local network's parameters (one-minute dispute window, minimum stake 100), funds development
+/// shipped beside this program), starts it on 127.0.0.1 (or <c>--host ADDR</c>) and a free port, deploys PoIPLedger with the
+/// local network's parameters (one-minute dispute window unless <c>--dispute-window</c>, minimum stake 100), funds development
 /// accounts, prints the RPC URL (the first line of standard output), writes the deployment file, and
 /// runs until SIGINT or SIGTERM. Anvil never outlives it: it runs under a wrapper that stops it when
 /// this process ends, however it ends.
@@ -52,8 +63,8 @@ internal sealed class ChainDevCommand : AsyncCommand<ChainDevSettings>
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         await Console.Error.WriteLineAsync("starting Anvil (installed with npm on first use)…");
-        await using var anvil = await AnvilProcess.StartAsync(accounts: 1, cancellationToken: stop.Token);
-        var deployment = await DeployAsync(anvil.RpcUrl, settings.Accounts, stop.Token);
+        await using var anvil = await AnvilProcess.StartOnAsync(IPAddress.Parse(settings.Host), accounts: 1, extraArguments: null, stop.Token);
+        var deployment = await DeployAsync(anvil.RpcUrl, settings.Accounts, stop.Token, TimeSpan.FromSeconds(settings.DisputeWindow));
         deployment.Save(Path.GetFullPath(settings.Out));
 
         Console.WriteLine(anvil.RpcUrl.ToString().TrimEnd('/'));
@@ -74,12 +85,12 @@ internal sealed class ChainDevCommand : AsyncCommand<ChainDevSettings>
     }
 
     /// <summary>Deploys PoIPLedger from a fresh funded deployer and funds <paramref name="accounts"/> development accounts.</summary>
-    internal static async Task<ChainDeployment> DeployAsync(Uri rpcUrl, int accounts, CancellationToken cancellationToken)
+    internal static async Task<ChainDeployment> DeployAsync(Uri rpcUrl, int accounts, CancellationToken cancellationToken, TimeSpan? disputeWindow = null)
     {
         var control = new DevChainControl(rpcUrl);
         string deployer = EvmAccounts.NewPrivateKey();
         await control.SetBalanceAsync(EvmAccounts.AddressOf(deployer), DevAccountCoins, cancellationToken);
-        string contract = await EvmStakeManager.DeployAsync(rpcUrl, deployer, LocalNetworkOptions.DevParameters, requireRegisteredValidator: true, cancellationToken: cancellationToken);
+        string contract = await EvmStakeManager.DeployAsync(rpcUrl, deployer, LocalNetworkOptions.DevParameters with { DisputeWindow = disputeWindow ?? LocalNetworkOptions.DevParameters.DisputeWindow }, requireRegisteredValidator: true, cancellationToken: cancellationToken);
         var funded = new List<(string, string)>();
         for (int i = 0; i < accounts; i++)
         {
