@@ -46,6 +46,10 @@ internal sealed class GatewayRunSettings : RoleSettings
     [Description("Also ask the next node when an attempt produced no token for this many milliseconds (1 to 60000; the first token wins, the other attempt is cancelled and never paid). Default: no hedging.")]
     public int? HedgeAfter { get; init; }
 
+    [CommandOption("--stop-on-stdin-close")]
+    [Description("Stop when standard input closes; a 'status' line on standard input prints the open libp2p connections and streams as JSON (used by 'poip soak').")]
+    public bool StopOnStdinClose { get; init; }
+
     public override Spectre.Console.ValidationResult Validate() =>
         ValidateDht() is { Successful: false } dht ? dht
         : GatewayServer.ParseHttp(Http) is null ? Spectre.Console.ValidationResult.Error($"--http must be an IP address and a port, e.g. 127.0.0.1:8080 (got '{Http}').")
@@ -73,6 +77,11 @@ internal sealed class GatewayRunCommand : AsyncCommand<GatewayRunSettings>
             var price = RoleHost.ParseTokens(settings.PricePerToken, "--price-per-token");
             var model = await GatewayModel.FromGgufAsync(config.PathOf(settings.Model, config.Model) ?? ModelLocator.Resolve(null), cancellationToken);
             var builder = GatewayServer.CreateBuilder(GatewayServer.ParseHttp(settings.Http)!, settings.Verbose);
+            if (settings.StopOnStdinClose)
+            {
+                builder.Services.AddHostedService<RoleHost.StopOnStdinClose>();
+            }
+
             var poip = ledger.AddTo(builder.Services.AddPoIP(o => o.KeyFile = key), key, settings.Dev)
                 .AddClient(o =>
                 {
