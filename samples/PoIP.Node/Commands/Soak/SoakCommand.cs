@@ -127,10 +127,11 @@ internal sealed class SoakCommand : AsyncCommand<SoakSettings>
             // Every answer the gateway gave, warm-up included, must be paid exactly once.
             SoakAnswer[] answered = [.. warmUp, .. load.Answers];
             List<Inference.Verification.ReceiptFile> pending;
-            int settledByNodes;
+            int settledByNodes, notSettledByNodes;
+            TimeSpan waitedForNodes;
             using (var http = new HttpClient())
             {
-                (pending, settledByNodes) = await SoakLedger.CollectPendingAsync(ledger, answered, http, api, cancellationToken);
+                (pending, settledByNodes, notSettledByNodes, waitedForNodes) = await SoakLedger.CollectPendingAsync(ledger, answered, http, api, cancellationToken);
             }
 
             foreach (var role in roles)
@@ -139,7 +140,10 @@ internal sealed class SoakCommand : AsyncCommand<SoakSettings>
             }
 
             var money = await SoakLedger.CloseAndCheckAsync(ledger, answered, pending, settledByNodes, cancellationToken);
-            return Report(settings, load, roles, start, end, money, loadAtStart, loadAtEnd);
+            var report = Report(settings, load, roles, start, end, money, loadAtStart, loadAtEnd);
+            report["wait_for_node_claims_s"] = Math.Round(waitedForNodes.TotalSeconds, 1);
+            report["escrows_not_claimed_by_nodes_in_time"] = notSettledByNodes;
+            return report;
         }
         finally
         {
@@ -213,6 +217,7 @@ internal sealed class SoakCommand : AsyncCommand<SoakSettings>
                 ["streams_end"] = end[role].Status.Streams,
                 ["tcp_end"] = end[role].Tcp,
                 ["served"] = end[role].Status.Served,
+                ["payments_claimed"] = end[role].Status.PaymentsClaimed,
             });
         }
 

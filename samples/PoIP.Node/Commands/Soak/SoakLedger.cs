@@ -43,28 +43,63 @@ internal static class SoakLedger
         }
     }
 
-    /// <summary>While the gateway still runs: the receipts of answered requests whose escrow is still open (the nodes settle the older ones).</summary>
-    public static async Task<(List<ReceiptFile> Pending, int SettledByNodes)> CollectPendingAsync(string path, IReadOnlyList<SoakAnswer> answers, HttpClient http, Uri api, CancellationToken cancellationToken)
+    /// <summary>
+    /// While every role still runs: the receipts of answered requests whose escrow is still open, read from the gateway
+    /// (<c>/v1/receipts/{id}</c>). The gateway keeps the newest 10,000 receipts; an open escrow whose receipt it no longer
+    /// holds is older than that, so its node must settle it: this waits for the nodes (at most the dispute window plus
+    /// <see cref="NodeClaimSlack"/>) and returns how many were settled by the nodes and how long that took.
+    /// </summary>
+    public static async Task<(List<ReceiptFile> Pending, int SettledByNodes, int WaitedFor, TimeSpan Waited)> CollectPendingAsync(string path, IReadOnlyList<SoakAnswer> answers, HttpClient http, Uri api, CancellationToken cancellationToken)
     {
         var pending = new List<ReceiptFile>();
+        var evicted = new List<RequestId>();
         int settled = 0;
         using var ledger = EmbeddedStakeManager.Open(new EmbeddedEconomicsOptions { DatabasePath = path });
         foreach (var answer in answers)
         {
-            var escrow = await ledger.GetEscrowAsync(new RequestId(Sha256Digest.ParseHex(answer.RequestId)), cancellationToken);
+            var id = new RequestId(Sha256Digest.ParseHex(answer.RequestId));
+            var escrow = await ledger.GetEscrowAsync(id, cancellationToken);
             if (escrow is { State: EscrowState.Settled })
             {
                 settled++;
             }
             else if (escrow is { State: EscrowState.Open })
             {
-                byte[] file = await http.GetByteArrayAsync(new Uri(api, "v1/receipts/" + answer.ReceiptId), cancellationToken);
-                pending.Add(ReceiptFile.Parse(file));
+                using var response = await http.GetAsync(new Uri(api, "v1/receipts/" + answer.ReceiptId), cancellationToken);
+                if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+                {
+                    evicted.Add(id);
+                    continue;
+                }
+
+                response.EnsureSuccessStatusCode();
+                pending.Add(ReceiptFile.Parse(await response.Content.ReadAsByteArrayAsync(cancellationToken)));
             }
         }
 
-        return (pending, settled);
+        long started = TimeProvider.System.GetTimestamp();
+        while (evicted.Count > 0 && TimeProvider.System.GetElapsedTime(started) < Parameters.DisputeWindow + NodeClaimSlack)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            var still = new List<RequestId>();
+            foreach (var id in evicted)
+            {
+                if ((await ledger.GetEscrowAsync(id, cancellationToken)) is { State: EscrowState.Open })
+                {
+                    still.Add(id);
+                }
+            }
+
+            settled += evicted.Count - still.Count;
+            evicted = still;
+        }
+
+        int waitedFor = evicted.Count;
+        return (pending, settled, waitedFor, TimeProvider.System.GetElapsedTime(started));
     }
+
+    /// <summary>How long past the dispute window the soak waits for the nodes to settle escrows whose receipts the gateway dropped.</summary>
+    public static readonly TimeSpan NodeClaimSlack = TimeSpan.FromMinutes(2);
 
     /// <summary>After every role stopped: settle the pending receipts, refund abandoned escrows, then check.</summary>
     public static async Task<SoakLedgerResult> CloseAndCheckAsync(string path, IReadOnlyList<SoakAnswer> answers, IReadOnlyList<ReceiptFile> pending, int settledByNodes, CancellationToken cancellationToken)
