@@ -14,13 +14,16 @@ internal sealed record SoakLoadResult(IReadOnlyList<SoakAnswer> Answers, int Los
 /// <summary>
 /// Concurrent streaming clients on the gateway's OpenAI API (<c>POST /v1/chat/completions</c>, <c>stream: true</c>). Each
 /// client sends one request after another until the deadline; a request whose attempt fails is retried (up to
-/// <see cref="MaxAttempts"/> attempts) and counts as lost when none is answered. A failure is clear when the gateway said
+/// <see cref="MaxAttempts"/> attempts, after the Retry-After the gateway gave, if any) and counts as lost when none is answered. A failure is clear when the gateway said
 /// why (an HTTP error with an OpenAI error body, or an SSE error event); anything else (a dropped connection, a stream
 /// without its final chunk) is unclear.
 /// </summary>
 internal sealed class SoakLoad(Uri api, string model, int maxTokens)
 {
     public const int MaxAttempts = 5;
+
+    /// <summary>Longest Retry-After honoured.</summary>
+    public static readonly TimeSpan MaxRetryAfter = TimeSpan.FromSeconds(10);
 
     private readonly ConcurrentBag<SoakAnswer> _answers = [];
     private readonly ConcurrentQueue<string> _failures = new();
@@ -61,7 +64,7 @@ internal sealed class SoakLoad(Uri api, string model, int maxTokens)
     {
         for (int attempt = 1; attempt <= MaxAttempts; attempt++)
         {
-            var (answer, error, clear) = await AttemptAsync(http, $"Once upon a time, client {client} told story {n}", cancellationToken);
+            var (answer, error, clear, retryAfter) = await AttemptAsync(http, $"Once upon a time, client {client} told story {n}", cancellationToken);
             if (answer is { } a)
             {
                 _answers.Add(new SoakAnswer(TimeProvider.System.GetElapsedTime(start).TotalSeconds, a.RequestId, a.ReceiptId, attempt));
@@ -78,12 +81,18 @@ internal sealed class SoakLoad(Uri api, string model, int maxTokens)
             {
                 _failures.Enqueue((clear ? "clear: " : "unclear: ") + error);
             }
+
+            if (retryAfter is { } wait && attempt < MaxAttempts)
+            {
+                // An overloaded gateway (429/503) says when to come back: a well-behaved client waits that long (at most 10 s).
+                await Task.Delay(wait < MaxRetryAfter ? wait : MaxRetryAfter, cancellationToken);
+            }
         }
 
         Interlocked.Increment(ref _lost);
     }
 
-    private async Task<((string RequestId, string ReceiptId)? Answer, string Error, bool Clear)> AttemptAsync(HttpClient http, string prompt, CancellationToken cancellationToken)
+    private async Task<((string RequestId, string ReceiptId)? Answer, string Error, bool Clear, TimeSpan? RetryAfter)> AttemptAsync(HttpClient http, string prompt, CancellationToken cancellationToken)
     {
         string body = JsonSerializer.Serialize(new Dictionary<string, object>
         {
@@ -100,7 +109,8 @@ internal sealed class SoakLoad(Uri api, string model, int maxTokens)
             if (!response.IsSuccessStatusCode)
             {
                 string text = await response.Content.ReadAsStringAsync(cancellationToken);
-                return ErrorMessage(text) is { } message ? (null, $"HTTP {(int)response.StatusCode}: {message}", true) : (null, $"HTTP {(int)response.StatusCode} without an error message", false);
+                var retryAfter = response.Headers.RetryAfter?.Delta;
+                return ErrorMessage(text) is { } message ? (null, $"HTTP {(int)response.StatusCode}: {message}", true, retryAfter) : (null, $"HTTP {(int)response.StatusCode} without an error message", false, retryAfter);
             }
 
             using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
@@ -115,13 +125,13 @@ internal sealed class SoakLoad(Uri api, string model, int maxTokens)
                 string data = line["data: ".Length..];
                 if (data == "[DONE]")
                 {
-                    return answer is null ? (null, "the stream ended without the PoIP receipt", false) : (answer, string.Empty, true);
+                    return answer is null ? (null, "the stream ended without the PoIP receipt", false, null) : (answer, string.Empty, true, null);
                 }
 
                 using var json = JsonDocument.Parse(data);
                 if (json.RootElement.TryGetProperty("error", out _))
                 {
-                    return ErrorMessage(data) is { } message ? (null, "stream error: " + message, true) : (null, "stream error without a message", false);
+                    return ErrorMessage(data) is { } message ? (null, "stream error: " + message, true, null) : (null, "stream error without a message", false, null);
                 }
 
                 if (json.RootElement.TryGetProperty("poip", out var poip))
@@ -130,11 +140,11 @@ internal sealed class SoakLoad(Uri api, string model, int maxTokens)
                 }
             }
 
-            return (null, "the stream ended without [DONE]", false);
+            return (null, "the stream ended without [DONE]", false, null);
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException or JsonException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            return (null, ex.Message, false);
+            return (null, ex.Message, false, null);
         }
     }
 
