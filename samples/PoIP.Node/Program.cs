@@ -11,6 +11,7 @@ app.Configure(config =>
     config.AddCommand<GenerateCommand>("generate").WithDescription("Generate text with the llama.cpp engine (streams; --json for tokens, ids and timings).");
     config.AddCommand<VerifyCommand>("verify").WithDescription("Verify a receipt file by teacher-forced re-execution (exit 0 valid, 3 fraud, 4 undecided, 2 malformed input).");
     config.AddCommand<DiagnoseCommand>("diagnose").WithDescription("Report this machine's hardware and build facts.");
+    config.AddCommand<PoIP.Node.Commands.Soak.SoakCommand>("soak").WithDescription("Soak a node network on loopback (nodes, validator, gateway: each its own process) with concurrent streaming clients through the OpenAI API; check steady throughput, bounded memory, no leaked streams, connections or escrows, nothing lost or paid twice (exit 0 only if all hold).");
     config.AddCommand<NodesCommand>("nodes").WithDescription("Diagnose nodes over the network (--peer MULTIADDR): known-answer challenges as ordinary requests and a speed probe (exit 0 passed, 3 failed, 4 unchecked).");
     config.AddBranch("model", model =>
     {

@@ -317,7 +317,7 @@ public sealed class HostTests
         var opened = new TaskCompletionSource<Libp2pConnection>(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var host = await StartHostAsync(ka, o =>
         {
-            o.Yamux = new YamuxOptions { MaxInboundStreams = 32, KeepAliveInterval = TimeSpan.Zero };
+            o.Yamux = new YamuxOptions { MaxInboundStreams = 32, MaxRefusedStreamsInARow = int.MaxValue, KeepAliveInterval = TimeSpan.Zero };
             o.IdentifyOnConnect = false;
         });
         host.ConnectionOpened += (_, e) => opened.TrySetResult(e.Connection);

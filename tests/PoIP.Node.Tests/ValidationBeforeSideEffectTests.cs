@@ -29,6 +29,32 @@ public sealed class ValidationBeforeSideEffectTests : IDisposable
         Assert.False(File.Exists(key), "no key was created");
     }
 
+    [Theory]
+    [InlineData("--duration", "3s", "error: --duration")]
+    [InlineData("--duration", "ten", "error: --duration")]
+    [InlineData("--clients", "0", "error: --clients")]
+    [InlineData("--nodes", "17", "error: --nodes")]
+    public async Task Soak_BadOption_ExitsTwoBeforeCreatingAnything(string option, string value, string expected)
+    {
+        string data = Path.Combine(_directory, "soak");
+
+        var result = await ConsoleRun.RunAsync("soak", option, value, "--data", data);
+
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.ErrorLines);
+        Assert.StartsWith(expected, line, StringComparison.Ordinal);
+        StrictConsoleTests.AssertClean(line);
+        Assert.False(Directory.Exists(data), "no folder, ledger or process was created");
+    }
+
+    [Theory]
+    [InlineData("90", 90)]
+    [InlineData("90s", 90)]
+    [InlineData("10m", 600)]
+    [InlineData("1.5h", 5400)]
+    public void SoakDuration_Parse_Seconds(string text, double seconds) =>
+        Assert.Equal(TimeSpan.FromSeconds(seconds), Commands.Soak.SoakSettings.ParseDuration(text));
+
     [Fact]
     public async Task P2pPing_CountZero_ExitsTwoWithoutDialing()
     {

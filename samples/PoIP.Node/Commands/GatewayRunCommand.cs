@@ -50,6 +50,10 @@ internal sealed class GatewayRunSettings : RoleSettings
     [Description("How each request's node is picked: competition (default: reputation, latency, stake; every node tried once first) or round-robin (over the nodes in a stable order).")]
     public string Selection { get; init; } = "competition";
 
+    [CommandOption("--stop-on-stdin-close")]
+    [Description("Stop when standard input closes; a 'status' line on standard input prints the open libp2p connections and streams as JSON (used by 'poip soak').")]
+    public bool StopOnStdinClose { get; init; }
+
     public override Spectre.Console.ValidationResult Validate() =>
         ValidateDht() is { Successful: false } dht ? dht
         : GatewayServer.ParseHttp(Http) is null ? Spectre.Console.ValidationResult.Error($"--http must be an IP address and a port, e.g. 127.0.0.1:8080 (got '{Http}').")
@@ -79,6 +83,12 @@ internal sealed class GatewayRunCommand : AsyncCommand<GatewayRunSettings>
             var model = await GatewayModel.FromGgufAsync(config.PathOf(settings.Model, config.Model) ?? ModelLocator.Resolve(null), cancellationToken);
             var builder = GatewayServer.CreateBuilder(GatewayServer.ParseHttp(settings.Http)!, settings.Verbose);
             RoleHost.AddClockOffset(builder.Services, settings);
+
+            if (settings.StopOnStdinClose)
+            {
+                builder.Services.AddHostedService<RoleHost.StopOnStdinClose>();
+            }
+
             var poip = ledger.AddTo(builder.Services.AddPoIP(o => o.KeyFile = key), key, settings.Dev)
                 .AddClient(o =>
                 {

@@ -97,7 +97,7 @@ internal class ServingRoleSettings : RoleSettings
     public int? Threads { get; init; }
 
     [CommandOption("--stop-on-stdin-close")]
-    [Description("Stop when standard input closes (used by 'poip demo --separate-processes').")]
+    [Description("Stop when standard input closes (used by 'poip demo --separate-processes'); a 'status' line on standard input prints the open libp2p connections and streams as JSON ('poip soak').")]
     public bool StopOnStdinClose { get; init; }
 }
 
@@ -234,18 +234,26 @@ internal static class RoleHost
         return 0;
     }
 
-    /// <summary>Stops the host when standard input closes (a parent process that dies or is done takes its children with it).</summary>
-    private sealed class StopOnStdinClose(IHostApplicationLifetime lifetime) : BackgroundService
+    /// <summary>
+    /// Stops the host when standard input closes (a parent process that dies or is done takes its children with it).
+    /// A line <c>status</c> on standard input is answered with one JSON line on standard output: the libp2p connections
+    /// and streams open now, requests served and refused, payments claimed (<c>poip soak</c> reads it to check for leaks).
+    /// </summary>
+    internal sealed class StopOnStdinClose(IHostApplicationLifetime lifetime, IServiceProvider services) : BackgroundService
     {
         protected override async Task ExecuteAsync(CancellationToken stoppingToken)
         {
             // A console read ignores cancellation once blocked: read on the side, stop waiting when the host stops.
             var endOfInput = Task.Run(async () =>
             {
-                var input = Console.OpenStandardInput();
-                byte[] buffer = new byte[256];
-                while (await input.ReadAsync(buffer, CancellationToken.None) > 0)
+                using var input = new StreamReader(Console.OpenStandardInput());
+                while (await input.ReadLineAsync(CancellationToken.None) is { } line)
                 {
+                    if (line.Trim() == "status")
+                    {
+                        Console.Out.WriteLine(StatusLine(services.GetService<PoIPRuntime>()));
+                        await Console.Out.FlushAsync(CancellationToken.None);
+                    }
                 }
             }, CancellationToken.None);
             var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -258,6 +266,21 @@ internal static class RoleHost
             }
 
             lifetime.StopApplication();
+        }
+
+        /// <summary>The status line: <c>{"status":{"connections":N,"streams":N,"served":N,"refused":N,"payments_claimed":N}}</c>.</summary>
+        internal static string StatusLine(PoIPRuntime? runtime)
+        {
+            var connections = runtime?.Host?.Connections ?? [];
+            var status = new System.Text.Json.Nodes.JsonObject
+            {
+                ["connections"] = connections.Count(c => !c.IsClosed),
+                ["streams"] = connections.Sum(c => c.StreamCount),
+                ["served"] = runtime?.Served ?? 0,
+                ["refused"] = runtime?.Refused ?? 0,
+                ["payments_claimed"] = runtime?.PaymentsClaimed ?? 0,
+            };
+            return new System.Text.Json.Nodes.JsonObject { ["status"] = status }.ToJsonString();
         }
     }
 }

@@ -309,6 +309,7 @@ public sealed class Libp2pHost : IAsyncDisposable
             var localAddress = Multiaddr.FromEndPoint(localEndPoint);
             Libp2pConnection? connection = null;
             var session = new YamuxSession(secure, isClient: !inbound, _options.Yamux, s => HandleInboundStreamAsync(connection!, s), Time, _logger);
+            session.StreamRefused = Metrics.StreamRefused;
             connection = new Libp2pConnection(this, session, noise.RemotePeer, noise.RemoteKey, remoteAddress, localAddress, inbound, Time);
             if (!TryAdd(connection, out string? refusal))
             {

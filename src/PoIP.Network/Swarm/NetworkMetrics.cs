@@ -12,6 +12,7 @@ internal sealed class NetworkMetrics : IDisposable
     private readonly Histogram<double> _dialDuration;
     private readonly Counter<long> _handshakeFailures;
     private readonly Counter<long> _streams;
+    private readonly Counter<long> _streamsRefused;
 
     public NetworkMetrics(IMeterFactory? factory)
     {
@@ -29,6 +30,7 @@ internal sealed class NetworkMetrics : IDisposable
         _dialDuration = _meter.CreateHistogram<double>("poip.network.dial.duration", "s", "Time to dial and upgrade a connection");
         _handshakeFailures = _meter.CreateCounter<long>("poip.network.handshake.failures", "{handshake}", "Failed connection upgrades");
         _streams = _meter.CreateCounter<long>("poip.network.streams.opened", "{stream}", "Negotiated streams");
+        _streamsRefused = _meter.CreateCounter<long>("poip.network.streams.refused", "{stream}", "Inbound streams reset because the peer had the most open (YamuxOptions.MaxInboundStreams)");
     }
 
     public void ConnectionOpened(bool inbound) => _connections.Add(1, new KeyValuePair<string, object?>("direction", inbound ? "inbound" : "outbound"));
@@ -41,6 +43,8 @@ internal sealed class NetworkMetrics : IDisposable
 
     public void StreamOpened(string protocol, bool outbound) =>
         _streams.Add(1, new KeyValuePair<string, object?>("protocol", protocol), new KeyValuePair<string, object?>("direction", outbound ? "outbound" : "inbound"));
+
+    public void StreamRefused() => _streamsRefused.Add(1);
 
     public void Dispose()
     {

@@ -12,6 +12,13 @@ public sealed class YamuxOptions
     /// <summary>Most streams the peer may have open towards us at once (more are reset). Default 256.</summary>
     public int MaxInboundStreams { get; set; } = 256;
 
+    /// <summary>
+    /// Inbound streams refused one after another (none accepted between them) before the connection is closed as a
+    /// flood (GoAway, protocol error). Default 256: a peer holding the limit and opening 10,000 more streams is
+    /// disconnected after 256 refusals.
+    /// </summary>
+    public int MaxRefusedStreamsInARow { get; set; } = 256;
+
     /// <summary>Most streams we open at once. Default 256.</summary>
     public int MaxOutboundStreams { get; set; } = 256;
 
@@ -34,6 +41,7 @@ public sealed class YamuxOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxStreamWindow, InitialWindow);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxInboundStreams, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxOutboundStreams, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxRefusedStreamsInARow, 0);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxBufferedBytes, InitialWindow);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxPendingControlFrames, 16);
         ArgumentOutOfRangeException.ThrowIfLessThan(PingTimeout, TimeSpan.FromMilliseconds(1));

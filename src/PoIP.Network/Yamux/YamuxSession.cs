@@ -52,6 +52,7 @@ internal sealed class YamuxSession : IAsyncDisposable
     private uint _nextPingId;
     private int _inboundCount;
     private int _outboundCount;
+    private int _refusedInARow;
     private long _buffered;
     private bool _remoteGoAway;
     private int _closed;
@@ -73,6 +74,9 @@ internal sealed class YamuxSession : IAsyncDisposable
         _logger = logger ?? NullLogger.Instance;
         _nextStreamId = isClient ? 1u : 2u;
     }
+
+    /// <summary>Called for every inbound stream refused (over <see cref="YamuxOptions.MaxInboundStreams"/>); the host counts it.</summary>
+    public Action? StreamRefused { get; set; }
 
     /// <summary>Completes when the session has ended (its exception is the cause, if any).</summary>
     public Task Completion => _completion.Task;
@@ -574,9 +578,18 @@ internal sealed class YamuxSession : IAsyncDisposable
                 if (_inboundCount >= _options.MaxInboundStreams || _remoteGoAway || IsClosed)
                 {
                     Log.YamuxStreamRefused(_logger, id, _options.MaxInboundStreams);
+                    StreamRefused?.Invoke();
+                    if (++_refusedInARow > _options.MaxRefusedStreamsInARow)
+                    {
+                        // A peer that keeps opening streams past the limit is flooding: the read loop ends the session (GoAway, protocol error).
+                        throw Errors.Limit($"yamux: peer opened {_refusedInARow} streams in a row past the limit of {_options.MaxInboundStreams}");
+                    }
+
                     EnqueueControl(new YamuxHeader(YamuxType.WindowUpdate, YamuxFlags.Rst, id, 0));
                     return null;
                 }
+
+                _refusedInARow = 0;
 
                 stream = new Libp2pStream(this, id, outbound: false, _options.MaxStreamWindow);
                 _streams.Add(id, stream);
