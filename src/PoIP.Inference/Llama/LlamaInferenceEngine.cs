@@ -93,6 +93,7 @@ public sealed class LlamaInferenceEngine : IInferenceEngine, IDecodingReplay
     public static async Task<LlamaInferenceEngine> LoadAsync(LlamaEngineOptions options, ILogger? logger, IMeterFactory? meterFactory, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        options = options with { }; // the engine's own copy: the caller's (settable) options may change later
         string? problem = options.Validate();
         if (problem is not null)
         {
