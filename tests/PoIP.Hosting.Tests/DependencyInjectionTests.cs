@@ -253,6 +253,44 @@ public sealed class DependencyInjectionTests : IDisposable
     }
 
     [Fact]
+    public async Task Start_EvmChainRefusesConnections_FailsWithChainUnavailable()
+    {
+        // A loopback port nobody listens on: the connection is refused at once.
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        using var host = _fixture.Build("no-chain", poip => poip.AddEvmEconomics(o =>
+        {
+            o.RpcUrl = $"http://127.0.0.1:{port}";
+            o.ContractAddress = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+            o.AccountPrivateKey = "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcb5c5d8b3b94c1a1e";
+        }).AddClient(o => o.Nodes.Add("/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA")));
+
+        var ex = await Assert.ThrowsAsync<PoIPStartupException>(() => host.StartAsync());
+
+        Assert.Equal("hosting.chain_unavailable", ex.Code);
+        Assert.Contains($"127.0.0.1:{port}", ex.Message, StringComparison.Ordinal);
+        Assert.Null(host.Services.GetRequiredService<PoIPRuntime>().Host);
+    }
+
+    [Fact]
+    public void AddEvmEconomics_LedgerResolvedBeforeStart_SaysTheHostHasNotStarted()
+    {
+        var services = new ServiceCollection();
+        services.AddPoIP(o => o.KeyFile = "k").AddEvmEconomics(o =>
+        {
+            o.RpcUrl = "http://127.0.0.1:1";
+            o.ContractAddress = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+            o.AccountPrivateKey = "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcb5c5d8b3b94c1a1e";
+        });
+        using var provider = services.BuildServiceProvider();
+
+        var ex = Assert.Throws<InvalidOperationException>(() => provider.GetRequiredService<Core.Economics.IStakeManager>());
+        Assert.Contains("has not started yet", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Start_NoIdentity_FailsWithMessage()
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());

@@ -85,6 +85,11 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
         }
 
         runtime.Key = key;
+        foreach (var connection in services.GetServices<IStartupConnection>())
+        {
+            await connection.ConnectAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+
         var stakes = services.GetService<IStakeManager>();
         if ((node || validator || roles.Contains("client")) && stakes is null)
         {

@@ -151,9 +151,9 @@ public static class PoIPServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configure);
         builder.Services.AddOptions<EvmEconomicsOptions>().Configure(configure).ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EvmEconomicsOptions>, EvmEconomicsOptionsValidator>());
-        builder.Services.TryAddSingleton(sp => EvmEconomics.Connect(
-            sp.GetRequiredService<IOptions<EvmEconomicsOptions>>().Value,
-            sp.GetRequiredService<PoIPRuntime>().Key ?? throw new InvalidOperationException("The PoIP host has not started yet.")));
+        builder.Services.TryAddSingleton<EvmConnection>();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupConnection, EvmConnection>(sp => sp.GetRequiredService<EvmConnection>()));
+        builder.Services.TryAddSingleton(sp => sp.GetRequiredService<EvmConnection>().Manager);
         builder.Services.TryAddSingleton<IStakeManager>(sp => sp.GetRequiredService<Economics.Evm.EvmStakeManager>());
         return builder;
     }
