@@ -127,7 +127,6 @@ public sealed class ReceiptFile
         }
     }
 
-
     /// <summary>Parses a file's bytes: size, JSON structure, format and version, fields, then both signatures.</summary>
     /// <exception cref="PoIPDecodeException">The bytes are oversize, truncated, of another version or malformed.</exception>
     /// <exception cref="SignatureException">The request or receipt signature does not verify, or a signer is not the party the message names.</exception>
