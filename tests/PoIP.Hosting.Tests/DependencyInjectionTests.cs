@@ -206,6 +206,35 @@ public sealed class DependencyInjectionTests : IDisposable
     }
 
     [Fact]
+    public async Task Start_InvalidLlamaEngineOptionsAndKnownAnswerModel_FailsNamingEach()
+    {
+        using var host = _fixture.Build("bad-llama", poip => poip
+            .AddLlamaEngine(
+                o => { o.ModelPath = HostingFixture.Stories; o.ContextSize = 8; },
+                kat => kat.ModelPath = Path.Combine(_fixture.Directory, "no-stories.gguf")));
+
+        var ex = await Assert.ThrowsAsync<AggregateException>(() => host.StartAsync());
+
+        // LlamaEngineOptions bound as-is: its own Validate() speaks, before any engine loads.
+        string all = string.Join("\n", ex.InnerExceptions.SelectMany(e => ((OptionsValidationException)e).Failures));
+        Assert.Contains("llama engine: context size must be in [16, 131072], got 8.", all);
+        Assert.Contains("known-answer model '", all);
+        Assert.Null(host.Services.GetRequiredService<PoIPRuntime>().Engine);
+    }
+
+    [Fact]
+    public void AddLlamaEngine_Configure_BindsLlamaEngineOptionsItself()
+    {
+        var services = new ServiceCollection();
+        services.AddPoIP(o => o.KeyFile = "k").AddLlamaEngine(o => { o.ModelPath = HostingFixture.Stories; o.MaxConcurrentSequences = 3; o.FlashAttention = true; }, kat => kat.Policy = KnownAnswerPolicy.Skip);
+        using var provider = services.BuildServiceProvider();
+
+        var options = provider.GetRequiredService<IOptions<LlamaEngineOptions>>().Value;
+        Assert.Equal((HostingFixture.Stories, 3, true, 2048), (options.ModelPath, options.MaxConcurrentSequences, options.FlashAttention, options.ContextSize));
+        Assert.Equal(KnownAnswerPolicy.Skip, provider.GetRequiredService<IOptions<KnownAnswerGateOptions>>().Value.Policy);
+    }
+
+    [Fact]
     public async Task Start_InvalidEvmEconomics_FailsBeforeAnyChainCall()
     {
         using var host = _fixture.Build("bad-chain", poip => poip.AddEvmEconomics(o =>
@@ -221,6 +250,44 @@ public sealed class DependencyInjectionTests : IDisposable
         Assert.Contains("RpcUrl must be an http(s) URL", all);
         Assert.Contains("AccountPrivateKey must be 32 bytes of hex", all);
         Assert.Null(host.Services.GetRequiredService<PoIPRuntime>().Host);
+    }
+
+    [Fact]
+    public async Task Start_EvmChainRefusesConnections_FailsWithChainUnavailable()
+    {
+        // A loopback port nobody listens on: the connection is refused at once.
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        using var host = _fixture.Build("no-chain", poip => poip.AddEvmEconomics(o =>
+        {
+            o.RpcUrl = $"http://127.0.0.1:{port}";
+            o.ContractAddress = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+            o.AccountPrivateKey = "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcb5c5d8b3b94c1a1e";
+        }).AddClient(o => o.Nodes.Add("/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA")));
+
+        var ex = await Assert.ThrowsAsync<PoIPStartupException>(() => host.StartAsync());
+
+        Assert.Equal("hosting.chain_unavailable", ex.Code);
+        Assert.Contains($"127.0.0.1:{port}", ex.Message, StringComparison.Ordinal);
+        Assert.Null(host.Services.GetRequiredService<PoIPRuntime>().Host);
+    }
+
+    [Fact]
+    public void AddEvmEconomics_LedgerResolvedBeforeStart_SaysTheHostHasNotStarted()
+    {
+        var services = new ServiceCollection();
+        services.AddPoIP(o => o.KeyFile = "k").AddEvmEconomics(o =>
+        {
+            o.RpcUrl = "http://127.0.0.1:1";
+            o.ContractAddress = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+            o.AccountPrivateKey = "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcb5c5d8b3b94c1a1e";
+        });
+        using var provider = services.BuildServiceProvider();
+
+        var ex = Assert.Throws<InvalidOperationException>(() => provider.GetRequiredService<Core.Economics.IStakeManager>());
+        Assert.Contains("has not started yet", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -275,7 +342,7 @@ public sealed class DependencyInjectionTests : IDisposable
 
         // Required, no stories260K file: refuses.
         using (var required = _fixture.Build("synth-required", poip => poip
-            .AddLlamaEngine(o => { o.ModelPath = synthesized; o.Threads = 1; o.ContextSize = 256; o.MaxPromptTokens = 64; o.MaxOutputTokens = 64; o.KnownAnswer = KnownAnswerPolicy.Required; })
+            .AddLlamaEngine(o => { o.ModelPath = synthesized; o.Threads = 1; o.ContextSize = 256; o.MaxPromptTokens = 64; o.MaxOutputTokens = 64; }, kat => kat.Policy = KnownAnswerPolicy.Required)
             .AddDevFunding(o => o.Stake = TokenAmount.FromTokens(200))
             .AddNode(o => o.MaxOutputTokens = 64)))
         {
@@ -299,7 +366,7 @@ public sealed class DependencyInjectionTests : IDisposable
 
         // stories260K given: the test runs on it with the served engine's settings, and passes.
         using var withStories = _fixture.Build("synth-with-kat", poip => poip
-            .AddLlamaEngine(o => { o.ModelPath = synthesized; o.Threads = 1; o.ContextSize = 256; o.MaxPromptTokens = 64; o.MaxOutputTokens = 64; o.KnownAnswer = KnownAnswerPolicy.Required; o.KnownAnswerModelPath = HostingFixture.Stories; })
+            .AddLlamaEngine(o => { o.ModelPath = synthesized; o.Threads = 1; o.ContextSize = 256; o.MaxPromptTokens = 64; o.MaxOutputTokens = 64; }, kat => { kat.Policy = KnownAnswerPolicy.Required; kat.ModelPath = HostingFixture.Stories; })
             .AddDevFunding(o => o.Stake = TokenAmount.FromTokens(200))
             .AddNode(o => o.MaxOutputTokens = 64));
         await withStories.StartAsync();

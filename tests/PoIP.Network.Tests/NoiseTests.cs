@@ -88,6 +88,27 @@ public sealed class NoiseTests
         Assert.Equal(Libp2pErrorCodes.ProtocolViolation, ex.Code);
     }
 
+    // The payload codec is generated from Noise/Wire/noise.proto: any key, signature and muxer list
+    // within the limits comes back as written.
+    [FsCheck.Xunit.Property(MaxTest = 200)]
+    public Property Payload_AnyFieldsWithinLimits_RoundTrips(byte[] key, byte[] signature, string[] muxers)
+    {
+        key = key.Length > 256 ? key[..256] : key;
+        signature = signature.Length > 256 ? signature[..256] : signature;
+        string[] names = [.. muxers.Where(m => m is not null).Select(m => m.Length > 200 ? m[..200] : m).Where(m => !m.Any(char.IsSurrogate)).Take(NoisePayload.MaxMuxers)];
+
+        var decoded = NoisePayload.Decode(new NoisePayload(key, signature, names).Encode());
+
+        return (decoded.IdentityKey.AsSpan().SequenceEqual(key) && decoded.IdentitySignature.AsSpan().SequenceEqual(signature) && decoded.StreamMuxers.SequenceEqual(names)).ToProperty();
+    }
+
+    [Fact]
+    public void Payload_SeventeenMuxers_Oversize()
+    {
+        var bytes = new NoisePayload([1], [2], [.. Enumerable.Range(0, NoisePayload.MaxMuxers + 1).Select(i => $"/m/{i}")]).Encode();
+        Assert.Equal(Core.Errors.DecodeErrorKind.Oversize, Assert.Throws<Core.Errors.PoIPDecodeException>(() => NoisePayload.Decode(bytes)).Kind);
+    }
+
     [Fact]
     public void Payload_Garbage_ThrowsDecodeException()
     {

@@ -32,7 +32,7 @@ internal sealed class P2pBenchmark : IMacroBenchmark
         double chacha = MeasureChaCha(Math.Min(bytes, 1L << 30));
 
         // C# to C#
-        var (csGbit, csCpu, allocPerFrame, segments) = await CSharpToCSharpAsync(bytes, cancellationToken);
+        var (csGbit, csCpu, allocPerFrame) = await CSharpToCSharpAsync(bytes, cancellationToken);
         var floor = new Dictionary<string, object>();
         if (!args.Contains("nofloor"))
         {
@@ -60,7 +60,6 @@ internal sealed class P2pBenchmark : IMacroBenchmark
                 ["chacha20poly1305_gbit_s"] = BenchOutput.Round(chacha),
                 ["cs_vs_chacha_ratio"] = BenchOutput.Round(csGbit / chacha),
                 ["alloc_bytes_per_frame"] = BenchOutput.Round(allocPerFrame, 1),
-                ["segments_allocated"] = segments,
             }));
             return 0;
         }
@@ -92,7 +91,6 @@ internal sealed class P2pBenchmark : IMacroBenchmark
             ["cs_vs_js_ratio"] = BenchOutput.Round(csGbit / jsToJs),
             ["cs_vs_chacha_ratio"] = BenchOutput.Round(csGbit / chacha),
             ["alloc_bytes_per_frame"] = BenchOutput.Round(allocPerFrame, 1),
-            ["segments_allocated"] = segments,
         }));
         return 0;
     }
@@ -145,7 +143,7 @@ internal sealed class P2pBenchmark : IMacroBenchmark
         return options;
     }
 
-    private static async Task<(double Gbit, double CpuPerGib, double AllocPerFrame, long Segments)> CSharpToCSharpAsync(long bytes, CancellationToken ct)
+    private static async Task<(double Gbit, double CpuPerGib, double AllocPerFrame)> CSharpToCSharpAsync(long bytes, CancellationToken ct)
     {
         using var ks = Ed25519KeyPair.Generate();
         using var kc = Ed25519KeyPair.Generate();
@@ -164,16 +162,14 @@ internal sealed class P2pBenchmark : IMacroBenchmark
         var process = Process.GetCurrentProcess();
         GC.Collect();
         long alloc0 = GC.GetTotalAllocatedBytes(precise: true);
-        long segments0 = PoIP.Network.Internal.SegmentPool.Allocated;
         process.Refresh();
         var cpu0 = process.TotalProcessorTime;
         var result = await connection.PerfAsync(bytes, 0, ct);
         process.Refresh();
         var cpu = process.TotalProcessorTime - cpu0;
         long alloc = GC.GetTotalAllocatedBytes(precise: true) - alloc0;
-        long segments = PoIP.Network.Internal.SegmentPool.Allocated - segments0;
         double frames = 2.0 * Math.Ceiling(bytes / (double)PoIP.Network.Yamux.YamuxSession.MaxFrameData); // each frame is written by one side and read by the other
-        return (Gbit(bytes, result.TotalTime), cpu.TotalSeconds / (bytes / (double)(1L << 30)), alloc / frames, segments);
+        return (Gbit(bytes, result.TotalTime), cpu.TotalSeconds / (bytes / (double)(1L << 30)), alloc / frames);
     }
 
     private static async Task<(double Gbit, double CpuPerGib)> CSharpToJsAsync(JsPeer js, long bytes, CancellationToken ct)

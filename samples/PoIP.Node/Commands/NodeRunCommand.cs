@@ -74,8 +74,11 @@ internal sealed class NodeRunCommand : AsyncCommand<NodeRunSettings>
                     o.ContextSize = Math.Max(512, maxTokens + 256);
                     o.MaxPromptTokens = 256;
                     o.MaxOutputTokens = maxTokens;
-                    o.KnownAnswer = policy;
-                    o.KnownAnswerModelPath = katModel;
+                },
+                kat =>
+                {
+                    kat.Policy = policy;
+                    kat.ModelPath = katModel;
                 })
                 .AddNode(o =>
                 {

@@ -21,16 +21,16 @@ internal static class EvmEconomics
     /// the account from the peer id).
     /// </summary>
     /// <exception cref="PoIPStartupException">The chain cannot be reached, holds no ledger there, or refused the binding.</exception>
-    public static EvmStakeManager Connect(EvmEconomicsOptions options, Ed25519KeyPair self)
+    public static async Task<EvmStakeManager> ConnectAsync(EvmEconomicsOptions options, Ed25519KeyPair self, CancellationToken cancellationToken)
     {
         var managerOptions = ToManagerOptions(options);
         managerOptions.Accounts.Add(self.PeerId, options.AccountPrivateKey);
         EvmStakeManager? manager = null;
         try
         {
-            // Resolved once, when the host starts; every call is bounded by CallTimeout.
-            manager = EvmStakeManager.ConnectAsync(managerOptions).GetAwaiter().GetResult();
-            manager.EnsureBoundAsync(self).GetAwaiter().GetResult();
+            // Once, when the host starts (EvmConnection); every call is bounded by CallTimeout.
+            manager = await EvmStakeManager.ConnectAsync(managerOptions, cancellationToken).ConfigureAwait(false);
+            await manager.EnsureBoundAsync(self, cancellationToken).ConfigureAwait(false);
             return manager;
         }
         catch (Exception ex) when (ex is TimeoutException or ArgumentException or InvalidOperationException or HttpRequestException or Nethereum.JsonRpc.Client.RpcClientUnknownException or Nethereum.JsonRpc.Client.RpcResponseException)
@@ -38,5 +38,28 @@ internal static class EvmEconomics
             manager?.Dispose();
             throw new PoIPStartupException("hosting.chain_unavailable", $"The chain at {options.RpcUrl} is not usable: {ex.Message}");
         }
+    }
+}
+
+/// <summary>A connection the host makes, without blocking, once its identity is known and before it resolves its services.</summary>
+internal interface IStartupConnection
+{
+    Task ConnectAsync(Ed25519KeyPair self, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The host's <see cref="EvmStakeManager"/>, connected by <see cref="PoIPHostedService"/> at start
+/// (awaited, never blocked on); resolving it before the host started is a misuse.
+/// </summary>
+internal sealed class EvmConnection(Microsoft.Extensions.Options.IOptions<EvmEconomicsOptions> options) : IStartupConnection
+{
+    private EvmStakeManager? _manager;
+
+    /// <summary>The connected ledger (owned by the service container, which disposes it).</summary>
+    public EvmStakeManager Manager => _manager ?? throw new InvalidOperationException("The PoIP host has not started yet: the EVM ledger connects when it starts.");
+
+    public async Task ConnectAsync(Ed25519KeyPair self, CancellationToken cancellationToken)
+    {
+        _manager ??= await EvmEconomics.ConnectAsync(options.Value, self, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -11,7 +11,7 @@ namespace PoIP.Hosting.DependencyInjection;
 /// <item>llama.cpp engine: the KAT runs on a dedicated stories260K engine loaded with the served
 /// engine's numeric settings (CPU variant, flash attention, KV type, GPU layers) and the vectors'
 /// context and micro-batch; the stories260K file is the served model when it is stories260K, else
-/// <see cref="LlamaEngineServiceOptions.KnownAnswerModelPath"/>.</item>
+/// <see cref="KnownAnswerGateOptions.ModelPath"/>.</item>
 /// <item>any other engine: the KAT runs on the engine itself when it serves stories260K.</item>
 /// <item>when it cannot run: <see cref="KnownAnswerPolicy.Required"/> refuses, <see cref="KnownAnswerPolicy.IfAvailable"/> serves and says so.</item>
 /// </list>
@@ -19,11 +19,11 @@ namespace PoIP.Hosting.DependencyInjection;
 /// </summary>
 internal static class KnownAnswerGate
 {
-    public static async Task<KnownAnswerGateReport> DecideAsync(IInferenceEngine engine, LlamaEngineServiceOptions? llama, KnownAnswerPolicy policy, CancellationToken cancellationToken)
+    public static async Task<KnownAnswerGateReport> DecideAsync(IInferenceEngine engine, LlamaEngineOptions? llama, string? storiesModelPath, KnownAnswerPolicy policy, CancellationToken cancellationToken)
     {
         if (policy == KnownAnswerPolicy.Skip)
         {
-            return new KnownAnswerGateReport(true, false, "not run: skipped by configuration (KnownAnswer = Skip).");
+            return new KnownAnswerGateReport(true, false, "not run: skipped by configuration (KnownAnswerGateOptions.Policy = Skip).");
         }
 
         bool servesStories = string.Equals(engine.Model.Id.ToString(), KnownAnswerTest.ModelSha256, StringComparison.OrdinalIgnoreCase);
@@ -32,10 +32,10 @@ internal static class KnownAnswerGate
         {
             if (llama is not null)
             {
-                string? stories = servesStories ? llama.ModelPath : llama.KnownAnswerModelPath;
+                string? stories = servesStories ? llama.ModelPath : storiesModelPath;
                 if (stories is null)
                 {
-                    return CannotRun(policy, $"the served model is not stories260K and no stories260K file is configured (KnownAnswerModelPath)");
+                    return CannotRun(policy, $"the served model is not stories260K and no stories260K file is configured (KnownAnswerGateOptions.ModelPath)");
                 }
 
                 var options = KnownAnswerTest.EngineOptions(stories, llama.Threads) with
@@ -76,6 +76,6 @@ internal static class KnownAnswerGate
 
     private static KnownAnswerGateReport CannotRun(KnownAnswerPolicy policy, string why) =>
         policy == KnownAnswerPolicy.Required
-            ? new KnownAnswerGateReport(false, false, $"cannot run the known-answer test: {why}; KnownAnswer = Required refuses to serve.")
-            : new KnownAnswerGateReport(true, false, $"not run: {why}. Serving unchecked (KnownAnswer = IfAvailable).");
+            ? new KnownAnswerGateReport(false, false, $"cannot run the known-answer test: {why}; Policy = Required refuses to serve.")
+            : new KnownAnswerGateReport(true, false, $"not run: {why}. Serving unchecked (Policy = IfAvailable).");
 }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using PoIP.Economics.Embedded;
 using PoIP.Economics.Evm;
+using PoIP.Inference.Llama;
 using PoIP.Network.Addressing;
 
 namespace PoIP.Hosting.DependencyInjection;
@@ -42,28 +43,35 @@ internal sealed class Libp2pServiceOptionsValidator : IValidateOptions<Libp2pSer
     }
 }
 
-/// <summary>Checks <see cref="LlamaEngineServiceOptions"/> at start.</summary>
-internal sealed class LlamaEngineServiceOptionsValidator : IValidateOptions<LlamaEngineServiceOptions>
+/// <summary>Checks <see cref="LlamaEngineOptions"/> at start: the engine's own rules, and that the model file exists.</summary>
+internal sealed class LlamaEngineOptionsValidator : IValidateOptions<LlamaEngineOptions>
 {
-    public ValidateOptionsResult Validate(string? name, LlamaEngineServiceOptions options)
+    public ValidateOptionsResult Validate(string? name, LlamaEngineOptions options)
     {
-        var failures = new List<string>();
-        string? problem = options.ToEngineOptions().Validate();
+        string? problem = options.Validate();
         if (problem is not null)
         {
-            failures.Add("llama engine: " + problem);
-        }
-        else if (!File.Exists(options.ModelPath))
-        {
-            failures.Add($"llama engine: model file '{options.ModelPath}' does not exist.");
+            return ValidateOptionsResult.Fail("llama engine: " + problem);
         }
 
-        if (!Enum.IsDefined(options.KnownAnswer))
+        return File.Exists(options.ModelPath)
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail($"llama engine: model file '{options.ModelPath}' does not exist.");
+    }
+}
+
+/// <summary>Checks <see cref="KnownAnswerGateOptions"/> at start.</summary>
+internal sealed class KnownAnswerGateOptionsValidator : IValidateOptions<KnownAnswerGateOptions>
+{
+    public ValidateOptionsResult Validate(string? name, KnownAnswerGateOptions options)
+    {
+        var failures = new List<string>();
+        if (!Enum.IsDefined(options.Policy))
         {
-            failures.Add($"llama engine: unknown known-answer policy {options.KnownAnswer}.");
+            failures.Add($"llama engine: unknown known-answer policy {options.Policy}.");
         }
 
-        if (options.KnownAnswerModelPath is { } kat && !File.Exists(kat))
+        if (options.ModelPath is { } kat && !File.Exists(kat))
         {
             failures.Add($"llama engine: known-answer model '{kat}' does not exist (stories260K.gguf is expected).");
         }

@@ -12,6 +12,7 @@ using PoIP.Core.Proofs;
 using PoIP.Economics.Embedded;
 using PoIP.Hosting.Validation;
 using PoIP.Inference.Commitments;
+using PoIP.Inference.Llama;
 using PoIP.Inference.Verification;
 using PoIP.Network;
 using PoIP.Network.Addressing;
@@ -84,6 +85,11 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
         }
 
         runtime.Key = key;
+        foreach (var connection in services.GetServices<IStartupConnection>())
+        {
+            await connection.ConnectAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+
         var stakes = services.GetService<IStakeManager>();
         if ((node || validator || roles.Contains("client")) && stakes is null)
         {
@@ -140,9 +146,9 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
     private async Task ConfigureNodeAsync(Libp2pHost host, IInferenceEngine engine, IStakeManager stakes, Ed25519KeyPair key, CancellationToken cancellationToken)
     {
         var source = services.GetRequiredService<EngineSource>();
-        var llama = source.IsLlama ? services.GetRequiredService<IOptions<LlamaEngineServiceOptions>>().Value : null;
-        var policy = llama?.KnownAnswer ?? services.GetService<IOptions<KnownAnswerGateOptions>>()?.Value.Policy ?? KnownAnswerPolicy.IfAvailable;
-        var report = await KnownAnswerGate.DecideAsync(engine, llama, policy, cancellationToken).ConfigureAwait(false);
+        var llama = source.IsLlama ? services.GetRequiredService<IOptions<LlamaEngineOptions>>().Value : null;
+        var gate = services.GetService<IOptions<KnownAnswerGateOptions>>()?.Value ?? new KnownAnswerGateOptions();
+        var report = await KnownAnswerGate.DecideAsync(engine, llama, gate.ModelPath, gate.Policy, cancellationToken).ConfigureAwait(false);
         runtime.KnownAnswer = report;
         if (!report.MayServe)
         {
@@ -302,12 +308,6 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
 
 /// <summary>Marks that dev funding was asked for.</summary>
 internal sealed class DevFundingMarker;
-
-/// <summary>Options of the known-answer gate for engines other than llama.cpp.</summary>
-internal sealed class KnownAnswerGateOptions
-{
-    public KnownAnswerPolicy Policy { get; set; } = KnownAnswerPolicy.IfAvailable;
-}
 
 /// <summary>The validator service of a started host.</summary>
 internal sealed class ValidatorHolder

@@ -79,22 +79,32 @@ public static class PoIPServiceCollectionExtensions
     /// The engine logs through the host's <see cref="ILoggerFactory"/> and publishes its instruments
     /// (meter <see cref="LlamaInferenceEngine.MeterName"/>) through the host's <see cref="IMeterFactory"/> when they are registered.
     /// </summary>
-    public static PoIPBuilder AddLlamaEngine(this PoIPBuilder builder, Action<LlamaEngineServiceOptions> configure)
+    /// <param name="builder">The builder.</param>
+    /// <param name="configure">Sets the engine's options (bound as <see cref="LlamaEngineOptions"/>, validated at start).</param>
+    /// <param name="knownAnswer">Sets the known-answer gate (policy, stories260K file); null: its defaults.</param>
+    public static PoIPBuilder AddLlamaEngine(this PoIPBuilder builder, Action<LlamaEngineOptions> configure, Action<KnownAnswerGateOptions>? knownAnswer = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
-        builder.Services.AddOptions<LlamaEngineServiceOptions>().Configure(configure).ValidateOnStart();
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LlamaEngineServiceOptions>, LlamaEngineServiceOptionsValidator>());
+        builder.Services.AddOptions<LlamaEngineOptions>().Configure(configure).ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LlamaEngineOptions>, LlamaEngineOptionsValidator>());
+        AddKnownAnswerGate(builder.Services, knownAnswer ?? (_ => { }));
         builder.Services.RemoveAll<EngineSource>();
         builder.Services.AddSingleton(new EngineSource(
             async (sp, ct) => await LlamaInferenceEngine.LoadAsync(
-                sp.GetRequiredService<IOptions<LlamaEngineServiceOptions>>().Value.ToEngineOptions(),
+                sp.GetRequiredService<IOptions<LlamaEngineOptions>>().Value,
                 sp.GetService<ILoggerFactory>()?.CreateLogger<LlamaInferenceEngine>(),
                 sp.GetService<IMeterFactory>(),
                 ct).ConfigureAwait(false),
             isLlama: true,
-            sp => VerifierCalibration.ForModel(sp.GetRequiredService<IOptions<LlamaEngineServiceOptions>>().Value.ModelPath)));
+            sp => VerifierCalibration.ForModel(sp.GetRequiredService<IOptions<LlamaEngineOptions>>().Value.ModelPath)));
         return builder;
+    }
+
+    private static void AddKnownAnswerGate(IServiceCollection services, Action<KnownAnswerGateOptions> configure)
+    {
+        services.AddOptions<KnownAnswerGateOptions>().Configure(configure).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<KnownAnswerGateOptions>, KnownAnswerGateOptionsValidator>());
     }
 
     /// <summary>
@@ -114,7 +124,7 @@ public static class PoIPServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(load);
         builder.Services.RemoveAll<EngineSource>();
         builder.Services.AddSingleton(new EngineSource(load, isLlama: false, verifierOptions ?? (_ => new ReexecutionVerifierOptions())));
-        builder.Services.Configure<KnownAnswerGateOptions>(o => o.Policy = knownAnswer);
+        AddKnownAnswerGate(builder.Services, o => o.Policy = knownAnswer);
         return builder;
     }
 
@@ -141,9 +151,9 @@ public static class PoIPServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configure);
         builder.Services.AddOptions<EvmEconomicsOptions>().Configure(configure).ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EvmEconomicsOptions>, EvmEconomicsOptionsValidator>());
-        builder.Services.TryAddSingleton(sp => EvmEconomics.Connect(
-            sp.GetRequiredService<IOptions<EvmEconomicsOptions>>().Value,
-            sp.GetRequiredService<PoIPRuntime>().Key ?? throw new InvalidOperationException("The PoIP host has not started yet.")));
+        builder.Services.TryAddSingleton<EvmConnection>();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupConnection, EvmConnection>(sp => sp.GetRequiredService<EvmConnection>()));
+        builder.Services.TryAddSingleton(sp => sp.GetRequiredService<EvmConnection>().Manager);
         builder.Services.TryAddSingleton<IStakeManager>(sp => sp.GetRequiredService<Economics.Evm.EvmStakeManager>());
         return builder;
     }

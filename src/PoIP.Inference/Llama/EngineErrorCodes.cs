@@ -12,6 +12,9 @@ public static class EngineErrorCodes
     /// <summary>The native library already loaded is another CPU variant than the one asked for (fatal).</summary>
     public const string NativeVariantMismatch = "engine.native_variant_mismatch";
 
+    /// <summary>The loaded native library reports another build than the one this SDK binds and records (fatal).</summary>
+    public const string NativeBuildMismatch = "engine.native_build_mismatch";
+
     /// <summary>The model file does not exist.</summary>
     public const string ModelNotFound = "engine.model_not_found";
 

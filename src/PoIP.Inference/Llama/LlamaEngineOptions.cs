@@ -3,58 +3,59 @@ namespace PoIP.Inference.Llama;
 /// <summary>
 /// Options of <see cref="LlamaInferenceEngine"/>, validated when the engine starts. Everything that
 /// changes the computed numbers (CPU variant, flash attention, KV-cache type, micro-batch) ends up in
-/// the engine's <see cref="PoIP.Core.Engine.EngineIdentity"/>.
+/// the engine's <see cref="PoIP.Core.Engine.EngineIdentity"/>. Settable, so that a host binds them with
+/// the options pattern (<c>AddLlamaEngine(o =&gt; ...)</c>, configuration); the engine keeps its own copy.
 /// </summary>
 public sealed record LlamaEngineOptions
 {
     /// <summary>Path of the GGUF model file (required).</summary>
-    public string ModelPath { get; init; } = string.Empty;
+    public string ModelPath { get; set; } = string.Empty;
 
     /// <summary>CPU threads per decode; 0 = all logical cores. Range [0, 512].</summary>
-    public int Threads { get; init; }
+    public int Threads { get; set; }
 
     /// <summary>Layers offloaded to a GPU when a GPU backend (CUDA) is loaded; 0 = CPU only. Range [0, 1000].</summary>
-    public int GpuLayers { get; init; }
+    public int GpuLayers { get; set; }
 
     /// <summary>Context window per sequence, in tokens. Range [16, 131072]; default 2048.</summary>
-    public int ContextSize { get; init; } = 2048;
+    public int ContextSize { get; set; } = 2048;
 
     /// <summary>SIMD variant of llama.cpp to load; process-wide (the first engine loads the library).</summary>
-    public LlamaCpuVariant CpuVariant { get; init; } = LlamaCpuVariant.Auto;
+    public LlamaCpuVariant CpuVariant { get; set; } = LlamaCpuVariant.Auto;
 
     /// <summary>Flash attention on or off (never "auto": auto changes the numbers behind your back). Default off.</summary>
-    public bool FlashAttention { get; init; }
+    public bool FlashAttention { get; set; }
 
     /// <summary>KV-cache element type. Default F16.</summary>
-    public KvCacheType KvCacheType { get; init; } = KvCacheType.F16;
+    public KvCacheType KvCacheType { get; set; } = KvCacheType.F16;
 
     /// <summary>Prefill micro-batch (<c>n_ubatch</c>, also used as <c>n_batch</c>). Range [1, 4096]; default 512.</summary>
-    public int MicroBatchSize { get; init; } = 512;
+    public int MicroBatchSize { get; set; } = 512;
 
     /// <summary>Largest prompt, in tokens. Range [1, ContextSize - 1]; default 1024.</summary>
-    public int MaxPromptTokens { get; init; } = 1024;
+    public int MaxPromptTokens { get; set; } = 1024;
 
     /// <summary>Largest output, in tokens. Range [1, ContextSize]; default 1024.</summary>
-    public int MaxOutputTokens { get; init; } = 1024;
+    public int MaxOutputTokens { get; set; } = 1024;
 
     /// <summary>Sequences computed at once (one llama.cpp context each). Range [1, 64]; default 2.</summary>
-    public int MaxConcurrentSequences { get; init; } = 2;
+    public int MaxConcurrentSequences { get; set; } = 2;
 
     /// <summary>Requests allowed to wait for a free sequence; more get <see cref="EngineErrorCodes.Busy"/>. Range [0, 4096]; default 16.</summary>
-    public int MaxQueuedRequests { get; init; } = 16;
+    public int MaxQueuedRequests { get; set; } = 16;
 
     /// <summary>Architectures (<c>general.architecture</c>) the engine serves. Default <c>llama</c>.</summary>
-    public IReadOnlyList<string> AllowedArchitectures { get; init; } = ["llama"];
+    public IReadOnlyList<string> AllowedArchitectures { get; set; } = ["llama"];
 
     /// <summary>
     /// Token ids that end generation like EOS (reported as <see cref="PoIP.Core.Engine.StopReason.EndOfSequence"/>,
     /// the token yielded last). Useful for llama2.c-style models such as stories260K, which separate
     /// stories with BOS and were never trained to emit EOS. At most 16. Default none.
     /// </summary>
-    public IReadOnlyList<int> AdditionalEndTokens { get; init; } = [];
+    public IReadOnlyList<int> AdditionalEndTokens { get; set; } = [];
 
     /// <summary>When set, the model file's SHA-256 (hex) must equal it.</summary>
-    public string? ExpectedModelSha256 { get; init; }
+    public string? ExpectedModelSha256 { get; set; }
 
     /// <summary>Returns the first problem, or null when the options are valid.</summary>
     public string? Validate()

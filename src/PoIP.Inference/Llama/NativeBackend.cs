@@ -10,17 +10,34 @@ namespace PoIP.Inference.Llama;
 /// <param name="CpuVariant">"avx512", "avx2", "avx", "noavx".</param>
 /// <param name="SystemInfo">llama.cpp's own system-info line (features it was built with and sees).</param>
 /// <param name="Devices">ggml backend devices, e.g. <c>CPU</c>, <c>CUDA0</c>.</param>
-public sealed record NativeLibraryInfo(string Build, string Backend, string CpuVariant, string SystemInfo, IReadOnlyList<string> Devices);
+public sealed record NativeLibraryInfo(string Build, string Backend, string CpuVariant, string SystemInfo, IReadOnlyList<string> Devices)
+{
+    /// <summary>
+    /// The source commit the loaded binaries report (<c>ggml_commit()</c> of libggml-base), checked at load
+    /// to be <see cref="NativeBackend.NativeCommit"/>, the one known to belong to <see cref="Build"/>.
+    /// </summary>
+    public string NativeCommit { get; init; } = string.Empty;
+}
 
 /// <summary>
 /// Loads llama.cpp once per process (LLamaSharp picks the file; the CPU variant can be forced),
 /// routes its log to a quiet in-memory sink, and turns load failures into a clear
 /// <see cref="EngineException"/> naming the library and the reason, never an access violation.
 /// </summary>
-public static class NativeBackend
+public static partial class NativeBackend
 {
-    /// <summary>The llama.cpp commit LLamaSharp 0.30.0 binds (its nuspec).</summary>
+    /// <summary>
+    /// The build name every engine identity records: the llama.cpp commit LLamaSharp 0.30.0 names in its
+    /// nuspec. Its binaries were compiled from <see cref="NativeCommit"/>; the load checks that pairing.
+    /// </summary>
     public const string LlamaCppBuild = "c0c7e147";
+
+    /// <summary>
+    /// What <c>ggml_commit()</c> of LLamaSharp 0.30.0's native libraries returns: the llama.cpp commit
+    /// (tag b10221) its build workflow checked out and compiled, and so the code that runs. A library that
+    /// reports another commit is another build than <see cref="LlamaCppBuild"/> names, and is refused.
+    /// </summary>
+    public const string NativeCommit = "815a2a591";
 
     private static readonly Lock Gate = new();
     private static NativeLibraryInfo? s_info;
@@ -39,6 +56,9 @@ public static class NativeBackend
 
     /// <summary>The library name of this assembly's own llama.cpp imports, resolved to the file LLamaSharp loaded.</summary>
     internal const string LlamaLibraryName = "poip-llama";
+
+    /// <summary>The library name of this assembly's ggml-base imports, resolved beside the libllama LLamaSharp loaded.</summary>
+    internal const string GgmlBaseLibraryName = "poip-ggml-base";
 
     /// <summary>The loaded library, or null before the first engine starts.</summary>
     public static NativeLibraryInfo? Loaded => s_info;
@@ -86,6 +106,26 @@ public static class NativeBackend
         _ => "auto",
     };
 
+    /// <summary>
+    /// Describes a loaded library after checking that the commit its binaries report is the one known to
+    /// belong to <see cref="LlamaCppBuild"/>: every receipt records that build, known answers and the
+    /// verifier's exact-replay rule are keyed by it, so another binary under the same name must not serve.
+    /// </summary>
+    /// <exception cref="EngineException"><see cref="EngineErrorCodes.NativeBuildMismatch"/>.</exception>
+    internal static NativeLibraryInfo Describe(string? reportedCommit, string backend, string cpuVariant, string systemInfo, IReadOnlyList<string> devices)
+    {
+        if (reportedCommit != NativeCommit)
+        {
+            throw new EngineException(
+                EngineErrorCodes.NativeBuildMismatch,
+                $"the loaded llama.cpp native library ({backend}) reports build '{reportedCommit ?? "(none)"}'; LLamaSharp 0.30.0's build {LlamaCppBuild} reports '{NativeCommit}'. "
+                + "Reference LLamaSharp.Backend.Cpu (or .Cuda12) 0.30.0, the version this SDK binds, and no other llama.cpp library.",
+                isFatal: true);
+        }
+
+        return new NativeLibraryInfo(LlamaCppBuild, backend, cpuVariant, systemInfo, devices) { NativeCommit = reportedCommit };
+    }
+
     /// <summary>Takes (and clears) the last error llama.cpp logged on this thread.</summary>
     internal static string? TakeLastError()
     {
@@ -121,6 +161,11 @@ public static class NativeBackend
 
     private static nint Resolve(string name, System.Reflection.Assembly assembly, DllImportSearchPath? searchPath)
     {
+        if (name == GgmlBaseLibraryName)
+        {
+            return ResolveGgmlBase();
+        }
+
         if (name != LlamaLibraryName)
         {
             return 0;
@@ -147,6 +192,27 @@ public static class NativeBackend
         s_llamaHandle = handle;
         return handle;
     }
+
+    /// <summary>libggml-base from the folder of the libllama LLamaSharp loaded (its dependency, so already loaded), else by name.</summary>
+    private static nint ResolveGgmlBase()
+    {
+        string file = OperatingSystem.IsWindows() ? "ggml-base.dll" : OperatingSystem.IsMacOS() ? "libggml-base.dylib" : "libggml-base.so";
+        nint handle = 0;
+        if (s_llamaPath is not null && Path.GetDirectoryName(s_llamaPath) is { } directory)
+        {
+            NativeLibrary.TryLoad(Path.Combine(directory, file), out handle);
+        }
+
+        if (handle == 0)
+        {
+            NativeLibrary.TryLoad(file, out handle);
+        }
+
+        return handle;
+    }
+
+    [LibraryImport(GgmlBaseLibraryName, EntryPoint = "ggml_commit")]
+    private static partial nint GgmlCommit();
 
     private static AvxLevel ToAvx(LlamaCpuVariant variant) => variant switch
     {
@@ -181,7 +247,7 @@ public static class NativeBackend
                 devices.Add(Marshal.PtrToStringUTF8(NativeApi.ggml_backend_dev_name(device)) ?? "?");
             }
 
-            return new NativeLibraryInfo(LlamaCppBuild, backend, cpu, systemInfo, devices);
+            return Describe(Marshal.PtrToStringUTF8(GgmlCommit())?.Trim(), backend, cpu, systemInfo, devices);
         }
         catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException or TypeInitializationException or LLama.Exceptions.RuntimeError)
         {

@@ -1,6 +1,6 @@
-using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using PoIP.Core.Errors;
 using PoIP.Core.Proofs;
 using PoIP.Core.Protocol;
@@ -35,7 +35,8 @@ public sealed class ReceiptFile
     public const int MaxLength = 8 * 1024 * 1024;
 
     private const string TypeName = nameof(ReceiptFile);
-    private const int MaxDepth = 4;
+    /// <summary>Deepest JSON nesting accepted (the object and its token array need 2).</summary>
+    internal const int MaxDepth = 4;
 
     /// <summary>Bundles a signed request, its prompt, the signed receipt and the output tokens.</summary>
     /// <exception cref="ArgumentException">The prompt is longer than a request allows or there are too many tokens.</exception>
@@ -77,31 +78,19 @@ public sealed class ReceiptFile
     public VerificationCase ToVerificationCase() => new(Request, Receipt, Encoding.UTF8.GetBytes(Prompt), OutputTokens);
 
     /// <summary>Writes the file's bytes (indented UTF-8 JSON).</summary>
-    public byte[] ToUtf8Json()
-    {
-        var buffer = new ArrayBufferWriter<byte>(4096);
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+    public byte[] ToUtf8Json() => JsonSerializer.SerializeToUtf8Bytes(
+        new ReceiptFileDocument
         {
-            json.WriteStartObject();
-            json.WriteString("format", FormatName);
-            json.WriteNumber("version", CurrentVersion);
-            json.WriteString("model_id", Receipt.Message.ModelId.ToString());
-            json.WriteString("node_id", Receipt.Message.NodeId.ToString());
-            json.WriteBase64String("request", Request.Envelope.Encoded.Span);
-            json.WriteString("prompt", Prompt);
-            json.WriteBase64String("receipt", Receipt.Envelope.Encoded.Span);
-            json.WriteStartArray("output_tokens");
-            foreach (int token in OutputTokens)
-            {
-                json.WriteNumberValue(token);
-            }
-
-            json.WriteEndArray();
-            json.WriteEndObject();
-        }
-
-        return buffer.WrittenSpan.ToArray();
-    }
+            Format = FormatName,
+            Version = CurrentVersion,
+            ModelId = Receipt.Message.ModelId.ToString(),
+            NodeId = Receipt.Message.NodeId.ToString(),
+            Request = Request.Envelope.Encoded.ToArray(),
+            Prompt = Prompt,
+            Receipt = Receipt.Envelope.Encoded.ToArray(),
+            OutputTokens = [.. OutputTokens],
+        },
+        ReceiptFileJsonContext.Default.ReceiptFileDocument);
 
     /// <summary>Writes the file to <paramref name="path"/> (replacing it).</summary>
     /// <exception cref="IOException">The file cannot be written.</exception>
@@ -145,39 +134,20 @@ public sealed class ReceiptFile
     {
         if (utf8Json.Length > MaxLength)
         {
-            throw new PoIPDecodeException(TypeName, DecodeErrorKind.Oversize, $"{utf8Json.Length} bytes exceeds the {MaxLength}-byte limit.");
+            throw Invalid(DecodeErrorKind.Oversize, $"{utf8Json.Length} bytes exceeds the {MaxLength}-byte limit.");
         }
 
-        Fields fields;
-        try
-        {
-            fields = ReadFields(utf8Json);
-        }
-        catch (InvalidOperationException e)
-        {
-            // Utf8JsonReader.GetString on invalid UTF-8 or a lone surrogate escape.
-            throw new PoIPDecodeException(TypeName, DecodeErrorKind.Malformed, "a string is not valid UTF-8 text: " + e.Message, e);
-        }
-        catch (JsonException e)
-        {
-            throw IsPrefixOfJson(utf8Json)
-                ? new PoIPDecodeException(TypeName, DecodeErrorKind.Truncated, "the file ends before its JSON object does.", e)
-                : new PoIPDecodeException(TypeName, DecodeErrorKind.Malformed, "not well-formed JSON: " + e.Message, e);
-        }
+        CheckWellFormedObject(utf8Json);
 
-        return Assemble(fields);
-    }
-
-    private static ReceiptFile Assemble(Fields f)
-    {
-        if (f.Format != FormatName)
+        var header = Deserialize(utf8Json, ReceiptFileJsonContext.Default.ReceiptFileHeader);
+        if (header.Format != FormatName)
         {
             throw Invalid(DecodeErrorKind.Malformed, $"format must be \"{FormatName}\".");
         }
 
-        if (f.Version is not { } version)
+        if (header.Version is not { } version)
         {
-            throw Invalid(DecodeErrorKind.InvalidField, "version is missing or not an integer.");
+            throw Invalid(DecodeErrorKind.InvalidField, "version is missing.");
         }
 
         if (version != CurrentVersion)
@@ -185,187 +155,125 @@ public sealed class ReceiptFile
             throw Invalid(DecodeErrorKind.WrongVersion, $"version {version}; this code reads version {CurrentVersion}.");
         }
 
-        if (f.Problem is not null)
+        return Assemble(Deserialize(utf8Json, ReceiptFileJsonContext.Default.ReceiptFileDocument));
+    }
+
+    private static ReceiptFile Assemble(ReceiptFileDocument d)
+    {
+        string? missing = d.ModelId is null ? "model_id"
+            : d.NodeId is null ? "node_id"
+            : d.Request is null ? "request"
+            : d.Prompt is null ? "prompt"
+            : d.Receipt is null ? "receipt"
+            : d.OutputTokens is null ? "output_tokens"
+            : null;
+        if (missing is not null)
         {
-            throw Invalid(DecodeErrorKind.InvalidField, f.Problem);
+            throw Invalid(DecodeErrorKind.InvalidField, $"{missing} is missing.");
         }
 
-        if (f.Request is null || f.Receipt is null || f.Prompt is null || f.Tokens is null || f.ModelId is null || f.NodeId is null)
+        CheckLength("request", d.Request!.Length, InferenceRequest.EnvelopeType.MaxEncodedLength);
+        CheckLength("receipt", d.Receipt!.Length, InferenceReceipt.EnvelopeType.MaxEncodedLength);
+        CheckLength("prompt", Encoding.UTF8.GetByteCount(d.Prompt!), InferenceRequest.MaxInputLength);
+        CheckLength("output_tokens", d.OutputTokens!.Length, InferenceRequest.MaxOutputTokens);
+        int negative = Array.FindIndex(d.OutputTokens, token => token < 0);
+        if (negative >= 0)
         {
-            throw Invalid(DecodeErrorKind.InvalidField, "one of request, receipt, prompt, output_tokens, model_id, node_id is missing.");
+            throw Invalid(DecodeErrorKind.InvalidField, $"output_tokens[{negative}] is not a token id.");
         }
 
-        var request = SignedMessage.Open<InferenceRequest>(f.Request);
+        var request = SignedMessage.Open<InferenceRequest>(d.Request);
         if (request.Signer != request.Message.ClientId)
         {
             throw new SignatureException(InferenceRequest.EnvelopeType.Domain, $"the request is signed by {request.Signer}, not by the client it names ({request.Message.ClientId}).");
         }
 
-        var receipt = SignedMessage.Open<InferenceReceipt>(f.Receipt);
+        var receipt = SignedMessage.Open<InferenceReceipt>(d.Receipt);
         if (receipt.Signer != receipt.Message.NodeId)
         {
             throw new SignatureException(InferenceReceipt.EnvelopeType.Domain, $"the receipt is signed by {receipt.Signer}, not by the node it names ({receipt.Message.NodeId}).");
         }
 
-        if (f.ModelId != receipt.Message.ModelId.ToString() || f.NodeId != receipt.Message.NodeId.ToString())
+        if (d.ModelId != receipt.Message.ModelId.ToString() || d.NodeId != receipt.Message.NodeId.ToString())
         {
             throw Invalid(DecodeErrorKind.InvalidField, "model_id or node_id differs from the signed receipt's.");
         }
 
-        return new ReceiptFile(request, f.Prompt, receipt, f.Tokens);
+        return new ReceiptFile(request, d.Prompt!, receipt, d.OutputTokens);
     }
 
-    private static Fields ReadFields(ReadOnlySpan<byte> utf8Json)
+    private static void CheckLength(string field, long length, long max)
     {
-        var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { MaxDepth = MaxDepth, CommentHandling = JsonCommentHandling.Disallow, AllowTrailingCommas = false });
-        if (!reader.Read())
+        if (length > max)
         {
-            throw Invalid(DecodeErrorKind.Truncated, "the file is empty.");
+            throw Invalid(DecodeErrorKind.InvalidField, $"{field} is longer than its limit of {max}.");
         }
-
-        if (reader.TokenType != JsonTokenType.StartObject)
-        {
-            throw Invalid(DecodeErrorKind.Malformed, "the file is not a JSON object.");
-        }
-
-        var f = new Fields();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            string name = reader.GetString()!;
-            reader.Read();
-            if (!seen.Add(name))
-            {
-                f.Problem ??= $"property '{Shorten(name)}' appears twice.";
-                reader.Skip();
-                continue;
-            }
-
-            switch (name)
-            {
-                case "format":
-                    f.Format = String(ref reader, f, name, 64);
-                    break;
-                case "version":
-                    f.Version = reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out int v) ? v : null;
-                    reader.Skip();
-                    break;
-                case "model_id":
-                    f.ModelId = String(ref reader, f, name, 128);
-                    break;
-                case "node_id":
-                    f.NodeId = String(ref reader, f, name, 128);
-                    break;
-                case "prompt":
-                    f.Prompt = String(ref reader, f, name, (int)InferenceRequest.MaxInputLength);
-                    break;
-                case "request":
-                    f.Request = Base64(ref reader, f, name, InferenceRequest.EnvelopeType.MaxEncodedLength);
-                    break;
-                case "receipt":
-                    f.Receipt = Base64(ref reader, f, name, InferenceReceipt.EnvelopeType.MaxEncodedLength);
-                    break;
-                case "output_tokens":
-                    f.Tokens = Tokens(ref reader, f);
-                    break;
-                default:
-                    f.Problem ??= $"unknown property '{Shorten(name)}'.";
-                    reader.Skip();
-                    break;
-            }
-        }
-
-        if (reader.TokenType != JsonTokenType.EndObject)
-        {
-            throw new JsonException("the object does not end.");
-        }
-
-        if (reader.Read())
-        {
-            throw Invalid(DecodeErrorKind.Malformed, "content follows the JSON object.");
-        }
-
-        return f;
     }
 
-    private static string? String(ref Utf8JsonReader reader, Fields f, string name, int maxChars)
+    /// <summary>Refuses bytes that are not exactly one well-formed JSON object: truncated or malformed, before any field is read.</summary>
+    private static void CheckWellFormedObject(ReadOnlySpan<byte> utf8Json)
     {
-        if (reader.TokenType != JsonTokenType.String)
+        var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { MaxDepth = MaxDepth });
+        try
         {
-            f.Problem ??= $"{name} must be a string.";
+            if (!reader.Read())
+            {
+                throw Invalid(DecodeErrorKind.Truncated, "the file is empty.");
+            }
+
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                throw Invalid(DecodeErrorKind.Malformed, "the file is not a JSON object.");
+            }
+
             reader.Skip();
-            return null;
+            if (reader.Read())
+            {
+                throw Invalid(DecodeErrorKind.Malformed, "content follows the JSON object.");
+            }
         }
-
-        if (reader.ValueSpan.Length > maxChars * 6L)
+        catch (JsonException e)
         {
-            f.Problem ??= $"{name} is too long.";
-            return null;
+            throw IsPrefixOfJson(utf8Json)
+                ? new PoIPDecodeException(TypeName, DecodeErrorKind.Truncated, "the file ends before its JSON object does.", e)
+                : new PoIPDecodeException(TypeName, DecodeErrorKind.Malformed, $"not well-formed JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}).", e);
         }
-
-        string value = reader.GetString()!;
-        if (value.Length > maxChars || Encoding.UTF8.GetByteCount(value) > maxChars)
-        {
-            f.Problem ??= $"{name} is too long.";
-            return null;
-        }
-
-        return value;
     }
 
-    private static byte[]? Base64(ref Utf8JsonReader reader, Fields f, string name, int maxBytes)
+    /// <summary>Deserializes well-formed JSON; a property that is unknown, repeated or of the wrong type is an error naming it.</summary>
+    private static T Deserialize<T>(ReadOnlySpan<byte> utf8Json, JsonTypeInfo<T> typeInfo)
+        where T : class
     {
-        if (reader.TokenType != JsonTokenType.String)
+        try
         {
-            f.Problem ??= $"{name} must be a base64 string.";
-            reader.Skip();
-            return null;
+            return JsonSerializer.Deserialize(utf8Json, typeInfo) ?? throw Invalid(DecodeErrorKind.Malformed, "the file is not a JSON object.");
         }
-
-        if (reader.ValueSpan.Length > ((maxBytes + 2) / 3 * 4) + 16)
+        catch (JsonException e)
         {
-            f.Problem ??= $"{name} is longer than the {maxBytes}-byte envelope limit.";
-            return null;
+            throw new PoIPDecodeException(TypeName, DecodeErrorKind.InvalidField, FieldProblem(e.Path), e);
         }
-
-        if (!reader.TryGetBytesFromBase64(out byte[]? bytes))
-        {
-            f.Problem ??= $"{name} is not valid base64.";
-            return null;
-        }
-
-        return bytes;
     }
 
-    private static int[]? Tokens(ref Utf8JsonReader reader, Fields f)
+    /// <summary>What is wrong at a JSON path such as <c>$.output_tokens[3]</c>, in words that name the property.</summary>
+    private static string FieldProblem(string? path)
     {
-        if (reader.TokenType != JsonTokenType.StartArray)
+        // System.Text.Json writes $.name, or $['name'] for a name with characters a dotted path cannot hold.
+        string field = path is null || path.Length <= 2 ? string.Empty
+            : path.StartsWith("$['", StringComparison.Ordinal) ? path[3..].Split("']")[0]
+            : path[2..];
+        int bracket = field.IndexOf('[', StringComparison.Ordinal);
+        string name = bracket < 0 ? field : field[..bracket];
+        return name switch
         {
-            f.Problem ??= "output_tokens must be an array.";
-            reader.Skip();
-            return null;
-        }
-
-        var tokens = new List<int>();
-        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-        {
-            if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out int token) || token < 0)
-            {
-                f.Problem ??= $"output_tokens[{tokens.Count}] is not a token id.";
-                reader.Skip();
-                continue;
-            }
-
-            if (tokens.Count == InferenceRequest.MaxOutputTokens)
-            {
-                f.Problem ??= $"more than {InferenceRequest.MaxOutputTokens} output tokens.";
-                continue;
-            }
-
-            tokens.Add(token);
-        }
-
-        return [.. tokens];
+            "" => "the file is not a receipt object.",
+            "format" or "model_id" or "node_id" => $"{name} must appear once, as a string.",
+            "version" => "version must appear once, as an integer.",
+            "prompt" => "prompt must appear once, as valid UTF-8 text.",
+            "request" or "receipt" => $"{name} must appear once, as a base64 string.",
+            "output_tokens" when bracket >= 0 => $"{field} is not a token id.",
+            "output_tokens" => "output_tokens must appear once, as an array of token ids.",
+            _ => $"unknown property '{(name.Length <= 40 ? name : name[..40] + "...")}'.",
+        };
     }
 
     /// <summary>True when the bytes are a well-formed beginning of JSON that only lacks its end.</summary>
@@ -376,7 +284,7 @@ public sealed class ReceiptFile
         {
             while (reader.Read())
             {
-                if (reader.CurrentDepth == 0 && reader.TokenType == JsonTokenType.EndObject)
+                if (reader.CurrentDepth == 0 && reader.TokenType is JsonTokenType.EndObject or JsonTokenType.EndArray)
                 {
                     return false;
                 }
@@ -390,28 +298,5 @@ public sealed class ReceiptFile
         }
     }
 
-    private static string Shorten(string name) => name.Length <= 40 ? name : name[..40] + "...";
-
     private static PoIPDecodeException Invalid(DecodeErrorKind kind, string detail) => new(TypeName, kind, detail);
-
-    private sealed class Fields
-    {
-        public string? Format { get; set; }
-
-        public int? Version { get; set; }
-
-        public string? ModelId { get; set; }
-
-        public string? NodeId { get; set; }
-
-        public string? Prompt { get; set; }
-
-        public byte[]? Request { get; set; }
-
-        public byte[]? Receipt { get; set; }
-
-        public int[]? Tokens { get; set; }
-
-        public string? Problem { get; set; }
-    }
 }

@@ -1,7 +1,9 @@
 using PoIP.Core.Errors;
 using PoIP.Core.Identity;
 using PoIP.Network.Addressing;
+using Google.Protobuf;
 using PoIP.Network.Internal;
+using PoIP.Network.Protocols.Wire;
 
 namespace PoIP.Network.Protocols;
 
@@ -29,29 +31,24 @@ internal static class IdentifyCodec
     public const int MaxMessageLength = 8192;
     public const int MaxProtocols = 128;
     public const int MaxAddresses = 64;
+    private const int MaxVersionLength = 256;
 
     public static byte[] Encode(Ed25519PublicKey key, string protocolVersion, string agentVersion, IEnumerable<string> protocols, IEnumerable<Multiaddr> listen, Multiaddr? observed)
     {
-        var w = new ProtoWriter();
-        w.WriteString(5, protocolVersion);
-        w.WriteString(6, agentVersion);
-        w.WriteBytes(1, key.ToProtobuf());
-        foreach (var a in listen)
+        var message = new Identify
         {
-            w.WriteBytes(2, a.ToBytes());
-        }
-
+            ProtocolVersion = protocolVersion,
+            AgentVersion = agentVersion,
+            PublicKey = ByteString.CopyFrom(key.ToProtobuf()),
+        };
+        message.ListenAddrs.AddRange(listen.Select(a => ByteString.CopyFrom(a.ToBytes())));
         if (observed is not null)
         {
-            w.WriteBytes(4, observed.ToBytes());
+            message.ObservedAddr = ByteString.CopyFrom(observed.ToBytes());
         }
 
-        foreach (var p in protocols)
-        {
-            w.WriteString(3, p);
-        }
-
-        return w.ToArray();
+        message.Protocols.AddRange(protocols);
+        return message.ToByteArray();
     }
 
     /// <exception cref="PoIPDecodeException">Malformed or oversized, or the key does not match <paramref name="expectedPeer"/>.</exception>
@@ -62,69 +59,52 @@ internal static class IdentifyCodec
             throw Errors.Decode("Identify", DecodeErrorKind.Oversize, "message too large");
         }
 
-        var r = new ProtoReader(bytes, "Identify");
-        string pv = string.Empty, av = string.Empty;
-        Ed25519PublicKey? key = null;
-        var protocols = new List<string>();
-        var listen = new List<Multiaddr>();
-        Multiaddr? observed = null;
-        while (r.TryReadTag(out int field, out int wire))
+        Identify message;
+        try
         {
-            switch (field, wire)
-            {
-                case (1, 2):
-                    if (!Ed25519PublicKey.TryReadProtobuf(r.ReadBytes(1024), out var k))
-                    {
-                        throw Errors.Decode("Identify", DecodeErrorKind.InvalidField, "public key is not an Ed25519 key");
-                    }
-
-                    key = k;
-                    break;
-                case (2, 2):
-                    var la = r.ReadBytes(Multiaddr.MaxBinaryLength);
-                    if (listen.Count < MaxAddresses && Multiaddr.TryFromBytes(la, out var ma))
-                    {
-                        listen.Add(ma!);
-                    }
-
-                    break;
-                case (3, 2):
-                    if (protocols.Count >= MaxProtocols)
-                    {
-                        throw Errors.Decode("Identify", DecodeErrorKind.Oversize, "too many protocols");
-                    }
-
-                    protocols.Add(r.ReadString(Multistream.MultistreamSelect.MaxProtocolLength));
-                    break;
-                case (4, 2):
-                    if (Multiaddr.TryFromBytes(r.ReadBytes(Multiaddr.MaxBinaryLength), out var oa))
-                    {
-                        observed = oa;
-                    }
-
-                    break;
-                case (5, 2):
-                    pv = r.ReadString(256);
-                    break;
-                case (6, 2):
-                    av = r.ReadString(256);
-                    break;
-                default:
-                    r.Skip(wire);
-                    break;
-            }
+            message = Identify.Parser.ParseFrom(bytes);
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            throw new PoIPDecodeException("Identify", DecodeErrorKind.Malformed, ex.Message, ex);
         }
 
-        if (key is null)
+        if (message.Protocols.Count > MaxProtocols)
+        {
+            throw Errors.Decode("Identify", DecodeErrorKind.Oversize, "too many protocols");
+        }
+
+        if (message.Protocols.Any(p => p.Length > Multistream.MultistreamSelect.MaxProtocolLength)
+            || message.ProtocolVersion.Length > MaxVersionLength || message.AgentVersion.Length > MaxVersionLength)
+        {
+            throw Errors.Decode("Identify", DecodeErrorKind.Oversize, "a protocol id or version string is too long");
+        }
+
+        if (!message.HasPublicKey)
         {
             throw Errors.Decode("Identify", DecodeErrorKind.InvalidField, "no public key");
         }
 
-        if (key.Value.ToPeerId() != expectedPeer)
+        if (!Ed25519PublicKey.TryReadProtobuf(message.PublicKey.Span, out var key))
+        {
+            throw Errors.Decode("Identify", DecodeErrorKind.InvalidField, "public key is not an Ed25519 key");
+        }
+
+        if (key.ToPeerId() != expectedPeer)
         {
             throw Errors.Decode("Identify", DecodeErrorKind.InvalidField, "public key does not match the connection's peer id");
         }
 
-        return new IdentifyInfo(expectedPeer, key.Value, pv, av, protocols, listen, observed);
+        var listen = new List<Multiaddr>();
+        foreach (var address in message.ListenAddrs)
+        {
+            if (listen.Count < MaxAddresses && address.Length <= Multiaddr.MaxBinaryLength && Multiaddr.TryFromBytes(address.Span, out var ma))
+            {
+                listen.Add(ma!);
+            }
+        }
+
+        Multiaddr? observed = message.HasObservedAddr && message.ObservedAddr.Length <= Multiaddr.MaxBinaryLength && Multiaddr.TryFromBytes(message.ObservedAddr.Span, out var oa) ? oa : null;
+        return new IdentifyInfo(expectedPeer, key, message.ProtocolVersion, message.AgentVersion, [.. message.Protocols], listen, observed);
     }
 }

@@ -177,8 +177,32 @@ public sealed class EngineLoadTests : IDisposable
     {
         var info = NativeBackend.EnsureLoaded(LlamaCpuVariant.Auto);
         Assert.Equal("c0c7e147", info.Build);
+        Assert.Equal("815a2a591", info.NativeCommit); // read from the loaded libggml-base, checked against the build
         Assert.Equal("cpu", info.Backend);
         Assert.Contains(info.CpuVariant, new[] { "avx512", "avx2", "avx", "noavx" });
         Assert.Contains(info.Devices, d => d.Contains("CPU", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Theory]
+    [InlineData("c0c7e147")]
+    [InlineData("815a2a590")]
+    [InlineData("")]
+    [InlineData(null)]
+    public void NativeBackend_LibraryReportingAnotherBuild_RefusedNamingBoth(string? reported)
+    {
+        var ex = Assert.Throws<EngineException>(() => NativeBackend.Describe(reported, "cpu", "avx2", string.Empty, ["CPU"]));
+
+        Assert.Equal(EngineErrorCodes.NativeBuildMismatch, ex.Code);
+        Assert.True(ex.IsFatal);
+        Assert.Contains(NativeBackend.NativeCommit, ex.Message, StringComparison.Ordinal);
+        Assert.Contains(NativeBackend.LlamaCppBuild, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NativeBackend_LibraryReportingTheKnownBuild_RecordsTheBuildName()
+    {
+        var info = NativeBackend.Describe(NativeBackend.NativeCommit, "cpu", "avx2", string.Empty, ["CPU"]);
+
+        Assert.Equal((NativeBackend.LlamaCppBuild, NativeBackend.NativeCommit), (info.Build, info.NativeCommit));
     }
 }

@@ -78,6 +78,20 @@ public sealed class ReceiptFileTests(StoriesReceiptFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public void Parse_FileFromTheVersion1Writer_RewritesTheSameBytes()
+    {
+        using var stream = typeof(ReceiptFileTests).Assembly.GetManifestResourceStream("receipt-v1.json")!;
+        using var text = new StreamReader(stream, Encoding.UTF8);
+        byte[] golden = Encoding.UTF8.GetBytes(text.ReadToEnd().ReplaceLineEndings(Environment.NewLine));
+
+        var file = ReceiptFile.Parse(golden);
+
+        Assert.Equal(golden, file.ToUtf8Json());
+        Assert.Equal("Once upon a time, there was a little dog", file.Prompt);
+        Assert.Equal(40, file.OutputTokens.Count);
+    }
+
+    [Fact]
     public async Task Verify_HonestFileOnRealEngine_Valid()
     {
         var file = ReceiptFile.Parse(fixture.Bytes);
@@ -216,6 +230,7 @@ public sealed class ReceiptFileTests(StoriesReceiptFixture fixture) : IClassFixt
 
         var error = Assert.Throws<PoIPDecodeException>(() => ReceiptFile.Parse(Encoding.UTF8.GetBytes(json.ToJsonString())));
         Assert.Equal(expected, error.Kind);
+        Assert.Contains(field, error.Message, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -224,8 +239,19 @@ public sealed class ReceiptFileTests(StoriesReceiptFixture fixture) : IClassFixt
     [InlineData("{}")]
     [InlineData("null")]
     [InlineData("{\"format\":\"poip-receipt\",\"version\":1,\"version\":1}")]
+    [InlineData("{\"format\":\"poip-receipt\",\"version\":1,\"prompt\":\"a\",\"prompt\":\"b\"}")]
+    [InlineData("{\"format\":\"poip-receipt\",\"version\":1,\"extra\":{\"a\":{\"b\":{\"c\":{}}}}}")]
     public void Parse_NotAReceiptFile_TypedError(string text) =>
         Assert.Throws<PoIPDecodeException>(() => ReceiptFile.Parse(Encoding.UTF8.GetBytes(text)));
+
+    [Theory]
+    [InlineData("[]", DecodeErrorKind.Malformed)]
+    [InlineData("null", DecodeErrorKind.Malformed)]
+    [InlineData("", DecodeErrorKind.Truncated)]
+    [InlineData("{\"format\":\"poip-receipt\",\"version\":1,\"prompt\":\"a\",\"prompt\":\"b\"}", DecodeErrorKind.InvalidField)]
+    [InlineData("{\"format\":\"poip-receipt\",\"version\":2,\"new_field\":1}", DecodeErrorKind.WrongVersion)]
+    public void Parse_StructuralProblem_KindNamed(string text, DecodeErrorKind expected) =>
+        Assert.Equal(expected, Assert.Throws<PoIPDecodeException>(() => ReceiptFile.Parse(Encoding.UTF8.GetBytes(text))).Kind);
 
     [Fact]
     public void Parse_TrailingContent_Malformed()

@@ -1,0 +1,125 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using NSec.Cryptography;
+using PoIP.Core.Errors;
+using PoIP.Core.Identity;
+using PoIP.Network.Addressing;
+using PoIP.Network.Internal;
+using PoIP.Network.Multistream;
+using PoIP.Network.Noise;
+using PoIP.Network.Protocols;
+using PoIP.Network.Yamux;
+
+namespace PoIP.Network;
+
+public sealed partial class Libp2pHost
+{
+    // ------------------------------------------------------------------ connection manager
+
+    private void EnsureCapacity(PeerId? peer)
+    {
+        lock (_connectionsLock)
+        {
+            if (_connections.Count >= _options.MaxConnections)
+            {
+                throw Errors.Limit($"{_options.MaxConnections} connections open");
+            }
+
+            if (peer is { } p && _connections.Count(c => c.RemotePeer == p) >= _options.MaxConnectionsPerPeer)
+            {
+                throw Errors.Limit($"{_options.MaxConnectionsPerPeer} connections with {p} open");
+            }
+        }
+    }
+
+    private bool TryAdd(Libp2pConnection connection, out string? refusal)
+    {
+        lock (_connectionsLock)
+        {
+            refusal = null;
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                refusal = "host is stopping";
+            }
+            else if (_connections.Count >= _options.MaxConnections)
+            {
+                refusal = $"{_options.MaxConnections} connections open";
+            }
+            else if (_connections.Count(c => c.RemotePeer == connection.RemotePeer) >= _options.MaxConnectionsPerPeer)
+            {
+                refusal = $"{_options.MaxConnectionsPerPeer} connections with {connection.RemotePeer} open";
+            }
+
+            if (refusal is not null)
+            {
+                Log.ConnectionRefused(_logger, refusal);
+                return false;
+            }
+
+            _connections.Add(connection);
+            return true;
+        }
+    }
+
+    private async Task WatchAsync(Libp2pConnection connection)
+    {
+        string reason = "closed";
+        try
+        {
+            await connection.Session.Completion.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            reason = ex.Message;
+        }
+
+        OnConnectionEnded(connection, reason);
+    }
+
+    /// <summary>
+    /// Removes a finished connection, raises <see cref="ConnectionClosed"/> once, then completes
+    /// <see cref="Libp2pConnection.Completion"/> (so whoever awaits it sees the connection gone).
+    /// Called by the watcher when the session ends and by a local close or dispose once the session has ended.
+    /// </summary>
+    internal void OnConnectionEnded(Libp2pConnection connection, string reason)
+    {
+        lock (_connectionsLock)
+        {
+            _connections.Remove(connection);
+        }
+
+        if (!connection.ClosedRaised)
+        {
+            Metrics.ConnectionClosed(connection.IsInbound);
+            Log.ConnectionClosed(_logger, connection.RemotePeer.ToString(), reason);
+            connection.SetIdentifyFailed(Errors.Closed("connection closed before identify completed"));
+            try
+            {
+                ConnectionClosed?.Invoke(this, new Libp2pConnectionEventArgs(connection));
+            }
+            finally
+            {
+                connection.SetEnded();
+            }
+        }
+    }
+
+    private void CloseIdleConnections()
+    {
+        Libp2pConnection[] idle;
+        lock (_connectionsLock)
+        {
+            idle = [.. _connections.Where(c => c.StreamCount == 0 && Time.GetElapsedTime(c.LastActivity) >= _options.IdleTimeout)];
+        }
+
+        foreach (var c in idle)
+        {
+            Log.IdleClose(_logger, c.RemotePeer.ToString());
+            _ = c.CloseAsync();
+        }
+    }
+}
