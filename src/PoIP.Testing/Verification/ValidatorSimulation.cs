@@ -44,7 +44,7 @@ public sealed record ValidatorSimulationReport(double MinimalPlantRate, Validato
 /// judges one receipt, planted with probability q; an honest validator pays the audit cost, a lazy
 /// one does not and is slashed when the receipt was planted. Each round the coalition also tells one
 /// lie, which stands when a majority of a panel drawn from the validators belongs to the coalition.
-/// Deterministic for a seed (SplitMix64 counter-based draws).
+/// Deterministic for a seed (the counter-based draws of <see cref="CheatingSimulation"/>, on streams of their own).
 /// </summary>
 public static class ValidatorSimulation
 {
@@ -71,7 +71,7 @@ public static class ValidatorSimulation
         {
             for (int v = 0; v < options.Validators; v++)
             {
-                bool planted = Uniform(options.Seed, v, round, 0) < options.PlantRate;
+                bool planted = CheatingSimulation.Uniform(options.Seed, v, round, 2) < options.PlantRate;
                 plants += planted ? 1 : 0;
                 if (v >= options.Lazy)
                 {
@@ -92,7 +92,7 @@ public static class ValidatorSimulation
                 int theirs = 0;
                 for (int seat = 0; seat < e.PanelSize; seat++)
                 {
-                    theirs += Uniform(options.Seed, int.MaxValue - seat, round, 1) < options.Coalition ? 1 : 0;
+                    theirs += CheatingSimulation.Uniform(options.Seed, int.MaxValue - seat, round, 3) < options.Coalition ? 1 : 0;
                 }
 
                 bool stands = theirs >= majority;
@@ -106,19 +106,5 @@ public static class ValidatorSimulation
         var lazy = new ValidatorStrategyResult("lazy", options.Lazy, lazyAudits, lazyCaught, e.ExpectedLazyProfit(q), lazyAudits > 0 ? lazyProfit / lazyAudits : 0);
         double expectedLie = options.Coalition > 0 ? e.ExpectedLieGain(options.Coalition) : 0;
         return new ValidatorSimulationReport(e.MinimalPlantRate, honest, lazy, plants * e.PlantCost, lies, stood, lies > 0 ? lieGain / lies : 0, expectedLie);
-    }
-
-    private static double Uniform(ulong seed, int who, int round, int stream)
-    {
-        ulong z = seed ^ ((ulong)(uint)who << 32) ^ (uint)round ^ ((ulong)(uint)stream << 62) ^ 0x5A17_0000_0000_0000UL;
-        z += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        z ^= z >> 31;
-        z += 0x9E3779B97F4A7C15UL * (ulong)(uint)(round + 1);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        z ^= z >> 31;
-        return (z >> 11) * (1.0 / (1UL << 53));
     }
 }
