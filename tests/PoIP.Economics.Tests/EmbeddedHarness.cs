@@ -13,7 +13,7 @@ internal sealed class EmbeddedHarness : IStakeManagerHarness
 {
     private readonly TempDatabase _database = new();
 
-    public EmbeddedHarness(EconomicParameters? parameters = null, bool requireRegisteredValidator = true)
+    public EmbeddedHarness(EconomicParameters? parameters = null, bool requireRegisteredValidator = true, AccountabilityRules? accountability = null)
     {
         Clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
         Options = new EmbeddedEconomicsOptions
@@ -22,6 +22,7 @@ internal sealed class EmbeddedHarness : IStakeManagerHarness
             TimeProvider = Clock,
             InitialParameters = parameters ?? EconomicParameters.Default,
             RequireRegisteredValidator = requireRegisteredValidator,
+            Accountability = accountability ?? AccountabilityRules.Default,
             SynchronousFull = false,
         };
         Embedded = EmbeddedStakeManager.Open(Options);

@@ -85,6 +85,29 @@ public sealed class ValidationBeforeSideEffectTests : IDisposable
     }
 
     [Fact]
+    public async Task SimCheating_MoreLazyThanValidators_ExitsTwoWithoutConcluding()
+    {
+        var result = await ConsoleRun.RunAsync("sim", "cheating", "--validators", "3", "--lazy", "4", "--json");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--lazy", Assert.Single(result.ErrorLines), StringComparison.Ordinal);
+        Assert.Equal(string.Empty, result.Out.Trim());
+    }
+
+    [Fact]
+    public async Task SimCheating_Validators_JsonSaysLazinessLosesAtDefaultPlantRate()
+    {
+        var result = await ConsoleRun.RunAsync("sim", "cheating", "--nodes", "10", "--cheaters", "1", "--rounds", "20000", "--validators", "20", "--lazy", "10", "--json");
+
+        Assert.Equal(0, result.ExitCode);
+        using var json = System.Text.Json.JsonDocument.Parse(result.Out);
+        var validators = json.RootElement.GetProperty("validators");
+        Assert.True(validators.GetProperty("laziness_loses").GetBoolean(), result.Out);
+        Assert.True(validators.GetProperty("lazy_caught").GetInt64() > 0);
+        Assert.True(validators.GetProperty("lying_loses").GetBoolean(), result.Out);
+    }
+
+    [Fact]
     public async Task Identity_NewKeyFile_SaysItCreatedOnlyTheFirstTime()
     {
         string key = Path.Combine(_directory, "id.key");

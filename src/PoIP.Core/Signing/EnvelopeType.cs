@@ -25,6 +25,9 @@ public sealed record EnvelopeType(string Domain, string PayloadType, int MaxEnco
     /// <summary>A validator's verdict.</summary>
     public static EnvelopeType Verdict { get; } = new("poip-verdict", "/poip/verdict/1", 8 * 1024);
 
+    /// <summary>An appeal against a convicted fraud case (validator accountability).</summary>
+    public static EnvelopeType Appeal { get; } = new("poip-appeal", "/poip/appeal/1", 1024);
+
     /// <summary>Evidence submitted for slashing.</summary>
     public static EnvelopeType Evidence { get; } = new("poip-evidence", "/poip/evidence/1", 1300 * 1024);
 }

@@ -1,3 +1,4 @@
+using PoIP.Core.Economics;
 using PoIP.Economics.Parameters;
 
 namespace PoIP.Economics.Embedded;
@@ -22,6 +23,14 @@ public sealed class EmbeddedEconomicsOptions
     public bool RequireRegisteredValidator { get; set; } = true;
 
     /// <summary>
+    /// How validators are held to account (quorum, appeal window, appeal panel). Fixed at genesis.
+    /// Default <see cref="AccountabilityRules.Default"/>: one verdict slashes at once, as before
+    /// accountability existed (existing demos and ledgers keep working); set a quorum above 1 or an
+    /// appeal window to defer slashes (docs/proofs.md, "Validator accountability").
+    /// </summary>
+    public AccountabilityRules Accountability { get; set; } = AccountabilityRules.Default;
+
+    /// <summary>
     /// When true (default), every commit is fsynced (<c>synchronous=FULL</c>): committed operations
     /// survive power loss. When false (<c>NORMAL</c>), they survive a process crash but the last
     /// commits may be lost on power loss.
@@ -39,6 +48,12 @@ public sealed class EmbeddedEconomicsOptions
 
         ArgumentNullException.ThrowIfNull(TimeProvider);
         ArgumentNullException.ThrowIfNull(InitialParameters);
+        ArgumentNullException.ThrowIfNull(Accountability);
+        if (Accountability.Validate() is { } invalid)
+        {
+            throw new ArgumentException("Accountability: " + invalid, nameof(Accountability));
+        }
+
         string? problem = InitialParameters.Validate();
         if (problem is not null)
         {

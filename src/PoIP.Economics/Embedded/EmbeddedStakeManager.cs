@@ -6,6 +6,7 @@ using PoIP.Core.Proofs;
 using PoIP.Core.Protocol;
 using PoIP.Economics.Embedded.Operations;
 using PoIP.Economics.Parameters;
+using PoIP.Economics.Slashing;
 
 namespace PoIP.Economics.Embedded;
 
@@ -16,7 +17,7 @@ namespace PoIP.Economics.Embedded;
 /// rebuilds the tables (<see cref="VerifyJournalAsync"/>). Thread-safe: writes are serialized.
 /// Governance and public funding are on <see cref="Governance"/>.
 /// </summary>
-public sealed class EmbeddedStakeManager : IStakeManager, IDevFaucet, IDisposable
+public sealed class EmbeddedStakeManager : IStakeManager, IValidatorAccountability, IDevFaucet, IDisposable
 {
     private readonly LedgerEngine _engine;
 
@@ -36,7 +37,7 @@ public sealed class EmbeddedStakeManager : IStakeManager, IDevFaucet, IDisposabl
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var genesis = new GenesisOperation(options.InitialParameters.ToValues(), options.RequireRegisteredValidator);
+        var genesis = new GenesisOperation(options.InitialParameters.ToValues(), options.RequireRegisteredValidator, options.Accountability);
         return new EmbeddedStakeManager(LedgerEngine.Open(options.DatabasePath, options.TimeProvider, options.SynchronousFull, genesis));
     }
 
@@ -167,6 +168,70 @@ public sealed class EmbeddedStakeManager : IStakeManager, IDevFaucet, IDisposabl
                 var parameters = EconomicParameters.FromValues(l.Parameters());
                 bool registered = l.Setting(GenesisOperation.RequireRegisteredValidatorSetting) != 0;
                 return new EconomicRules(parameters.MinimumStake, parameters.DisputeWindow, parameters.UnbondingPeriod, parameters.ProtocolFeeBps, registered);
+            },
+            cancellationToken);
+
+    // ---- IValidatorAccountability ----
+
+    /// <inheritdoc />
+    public Task<AccountabilityRules> GetAccountabilityRulesAsync(CancellationToken cancellationToken = default) =>
+        _engine.ReadAsync(DisputeCases.Rules, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<EconomicResult> SubmitVerdictAsync(OperationId operation, SignedMessage<Verdict> verdict, SignedMessage<InferenceRequest> request, SignedMessage<InferenceReceipt> receipt, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(verdict);
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(receipt);
+        return _engine.ExecuteAsync(operation, new SubmitVerdictOperation(verdict.Envelope.Encoded, request.Envelope.Encoded, receipt.Envelope.Encoded), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<EconomicResult> AppealAsync(OperationId operation, SignedMessage<Appeal> appeal, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(appeal);
+        return _engine.ExecuteAsync(operation, new AppealOperation(appeal.Envelope.Encoded), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<EconomicResult> FinalizeCaseAsync(OperationId operation, ReceiptId receipt, CancellationToken cancellationToken = default) =>
+        _engine.ExecuteAsync(operation, new FinalizeCaseOperation(receipt), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<EconomicResult> CommitPlantAsync(OperationId operation, PeerId planter, Sha256Digest commitment, CancellationToken cancellationToken = default) =>
+        _engine.ExecuteAsync(operation, new CommitPlantOperation(planter, commitment), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<EconomicResult> RevealPlantAsync(OperationId operation, PeerId planter, ReadOnlyMemory<byte> salt, SignedMessage<InferenceRequest> request, SignedMessage<InferenceReceipt> receipt, IReadOnlyList<SignedMessage<Verdict>> verdicts, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(receipt);
+        ArgumentNullException.ThrowIfNull(verdicts);
+        return _engine.ExecuteAsync(operation, new RevealPlantOperation(planter, salt.ToArray(), request.Envelope.Encoded, receipt.Envelope.Encoded, verdicts.Select(v => v.Envelope.Encoded).ToList()), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<DisputeCase?> GetCaseAsync(ReceiptId receipt, CancellationToken cancellationToken = default) =>
+        _engine.ReadAsync(
+            l =>
+            {
+                if (DisputeTables.Case(l, receipt) is not { } row)
+                {
+                    return null;
+                }
+
+                var votes = DisputeTables.Votes(l, receipt);
+                return new DisputeCase(
+                    receipt,
+                    row.Accused,
+                    row.Request,
+                    row.Opener,
+                    row.State,
+                    votes.Where(v => v.Outcome == VerdictOutcome.Fraud).Select(v => v.Validator).ToList(),
+                    votes.Where(v => v.Outcome == VerdictOutcome.Valid).Select(v => v.Validator).ToList(),
+                    DisputeTables.Panel(l, receipt),
+                    row.DecidedMs == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(row.DecidedMs),
+                    row.PlantedMs != 0);
             },
             cancellationToken);
 

@@ -17,6 +17,10 @@ internal static class LedgerSchema
         ("used_evidence", "evidence_key"),
         ("proposals", "id"),
         ("votes", "proposal, voter"),
+        ("cases", "receipt"),
+        ("case_verdicts", "receipt, round, seq"),
+        ("case_panel", "receipt, validator"),
+        ("plants", "commitment"),
     ];
 
     public const string Create = """
@@ -73,5 +77,35 @@ internal static class LedgerSchema
             weight BLOB NOT NULL,
             support INTEGER NOT NULL,
             PRIMARY KEY (proposal, voter));
+        CREATE TABLE IF NOT EXISTS cases (
+            receipt BLOB PRIMARY KEY,
+            accused BLOB NOT NULL,
+            request BLOB NOT NULL,
+            opener BLOB NOT NULL,
+            state INTEGER NOT NULL,
+            opened_ms INTEGER NOT NULL,
+            decided_ms INTEGER NOT NULL,
+            appealed_ms INTEGER NOT NULL,
+            planted_ms INTEGER NOT NULL,
+            seed BLOB NOT NULL);
+        CREATE INDEX IF NOT EXISTS cases_request ON cases(request, accused);
+        CREATE TABLE IF NOT EXISTS case_verdicts (
+            receipt BLOB NOT NULL,
+            validator BLOB NOT NULL,
+            round INTEGER NOT NULL,
+            outcome INTEGER NOT NULL,
+            verdict_hash BLOB NOT NULL UNIQUE,
+            issued_ms INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            PRIMARY KEY (receipt, validator, round));
+        CREATE TABLE IF NOT EXISTS case_panel (
+            receipt BLOB NOT NULL,
+            validator BLOB NOT NULL,
+            PRIMARY KEY (receipt, validator));
+        CREATE TABLE IF NOT EXISTS plants (
+            commitment BLOB PRIMARY KEY,
+            planter BLOB NOT NULL,
+            committed_ms INTEGER NOT NULL,
+            receipt BLOB NOT NULL);
         """;
 }

@@ -121,6 +121,20 @@ internal sealed class LedgerTransaction
 
     public void AddValidator(PeerId peer) => _sql.Exec("INSERT INTO validators(id, since_ms) VALUES ($p0, $p1)", Blob.Of(peer), NowMs);
 
+    public void RemoveValidator(PeerId peer) => _sql.Exec("DELETE FROM validators WHERE id = $p0", Blob.Of(peer));
+
+    public List<PeerId> Validators()
+    {
+        var validators = new List<PeerId>();
+        using var reader = _sql.Query("SELECT id FROM validators ORDER BY id");
+        while (reader.Read())
+        {
+            validators.Add(Blob.ToPeer(reader.GetValue(0)));
+        }
+
+        return validators;
+    }
+
     // ---- escrows ----
     public EscrowInfo? Escrow(RequestId request)
     {

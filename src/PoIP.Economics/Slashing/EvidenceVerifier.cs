@@ -63,7 +63,7 @@ internal static class EvidenceVerifier
             return EvidenceCheck.Fail(problem);
         }
 
-        byte[] key = Key(FraudTag, receipt.Hash.ToArray(), []);
+        byte[] key = FraudKey(receipt.Hash);
         return new EvidenceCheck(new CheckedEvidence(EvidenceKind.FraudVerdict, accused, new RequestId(request.Hash), key, validator), string.Empty);
     }
 
@@ -89,6 +89,9 @@ internal static class EvidenceVerifier
         byte[] key = Key(EquivocationTag, request.Digest.ToArray(), accused.ToArray());
         return new EvidenceCheck(new CheckedEvidence(EvidenceKind.Equivocation, accused, request, key, default), string.Empty);
     }
+
+    /// <summary>The one-use key of a fraud offence: every verdict on one receipt is one offence.</summary>
+    public static byte[] FraudKey(Sha256Digest receiptHash) => Key(FraudTag, receiptHash.ToArray(), []);
 
     private static byte[] Key(byte[] tag, byte[] first, byte[] second)
     {

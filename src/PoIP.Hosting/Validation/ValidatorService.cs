@@ -66,7 +66,8 @@ public sealed class ValidatorService
         var verdict = VerdictSigner.Sign(_options.Key, receipt, result, _options.TimeProvider);
         if (result.Outcome != VerdictOutcome.Fraud)
         {
-            return Raise(new AuditOutcome(true, ticket, verdict, false, result.Detail));
+            string counted = await CountValidVerdictAsync(verdict, request, receipt, cancellationToken).ConfigureAwait(false);
+            return Raise(new AuditOutcome(true, ticket, verdict, false, result.Detail + counted));
         }
 
         var evidence = SignedMessage.Create(_options.Key, new Evidence
@@ -78,9 +79,34 @@ public sealed class ValidatorService
             ReceiptEnvelope = receipt.Envelope.Encoded,
         });
         var requestId = new RequestId(request.Hash);
-        var slash = await _options.Stakes.SlashAsync(OperationId.Derive("slash-fraud", receiptId.Digest.ToArray()), evidence, _options.Key.PeerId, cancellationToken).ConfigureAwait(false);
+        // One operation per (receipt, validator): under a quorum every validator's verdict is its own vote.
+        var slash = await _options.Stakes.SlashAsync(OperationId.Derive("slash-fraud", [.. receiptId.Digest.ToArray(), .. _options.Key.PeerId.Bytes]), evidence, _options.Key.PeerId, cancellationToken).ConfigureAwait(false);
         await _options.Stakes.RefundEscrowAsync(OperationId.Derive("escrow-refund-fraud", requestId.Digest.ToArray()), requestId, cancellationToken).ConfigureAwait(false);
-        return Raise(new AuditOutcome(true, ticket, verdict, slash.IsApplied, $"{result.Reason} at {result.FirstFailingPosition}: {result.Detail}; slash: {slash.Status}"));
+        bool slashed = slash.IsApplied && (_options.Stakes is not IValidatorAccountability court
+            || (await court.GetCaseAsync(receiptId, cancellationToken).ConfigureAwait(false))?.State is null or DisputeState.Executed);
+        return Raise(new AuditOutcome(true, ticket, verdict, slashed, $"{result.Reason} at {result.FirstFailingPosition}: {result.Detail}; slash: {slash.Status}"));
+    }
+
+    /// <summary>
+    /// Validator accountability: where the ledger keeps fraud cases and one is pending on this
+    /// receipt (undecided, convicted or under appeal), a valid verdict counts in it too, so a wrong
+    /// accusation is overturned (docs/proofs.md, "Validator accountability").
+    /// </summary>
+    private async Task<string> CountValidVerdictAsync(SignedMessage<Verdict> verdict, SignedMessage<InferenceRequest> request, SignedMessage<InferenceReceipt> receipt, CancellationToken cancellationToken)
+    {
+        if (verdict.Message.Outcome != VerdictOutcome.Valid || _options.Stakes is not IValidatorAccountability court)
+        {
+            return string.Empty;
+        }
+
+        var pending = await court.GetCaseAsync(verdict.Message.ReceiptId, cancellationToken).ConfigureAwait(false);
+        if (pending is not { State: DisputeState.Open or DisputeState.Convicted or DisputeState.Appealed })
+        {
+            return string.Empty;
+        }
+
+        var counted = await court.SubmitVerdictAsync(OperationId.Derive("verdict-valid", verdict.Hash.ToArray()), verdict, request, receipt, cancellationToken).ConfigureAwait(false);
+        return $"; counted in the pending case: {counted.Status}";
     }
 
     /// <summary>Serves one submission on a stream: reads it, audits it, replies.</summary>

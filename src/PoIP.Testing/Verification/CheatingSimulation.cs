@@ -97,7 +97,8 @@ public static class CheatingSimulation
         return new CheatingSimulationReport(options, e.MinimalAuditProbability, honest, cheat, slashed, (honestAudits + cheatAudits) * options.AuditCost);
     }
 
-    private static double Uniform(ulong seed, int node, int round, int stream)
+    /// <summary>A uniform draw in [0, 1) keyed by (seed, who, round, stream); streams 0 to 3 are independent.</summary>
+    internal static double Uniform(ulong seed, int node, int round, int stream)
     {
         ulong z = seed ^ ((ulong)(uint)node << 32) ^ (uint)round ^ ((ulong)(uint)stream << 62);
         z += 0x9E3779B97F4A7C15UL;

@@ -18,7 +18,7 @@ public sealed class MessageCodecTests
     private static readonly SignedMessage<InferenceReceipt> SignedReceipt =
         SignedMessage.Create(Node, SampleMessages.Receipt(Node.PeerId, new PoIP.Core.Hashing.RequestId(SignedRequest.Hash), SignedRequest.Message));
 
-    private static readonly string[] TypeNames = ["request", "receipt", "record", "verdict", "evidence"];
+    private static readonly string[] TypeNames = ["request", "receipt", "record", "verdict", "evidence", "appeal"];
 
     public static TheoryData<string> MessageTypes => new(TypeNames);
 
@@ -28,6 +28,7 @@ public sealed class MessageCodecTests
         "receipt" => SignedReceipt.Message.Encode(),
         "record" => SampleMessages.Record(SignedRequest.Envelope.Encoded, SignedReceipt.Envelope.Encoded).Encode(),
         "verdict" => SampleMessages.Verdict(Node.PeerId, Client.PeerId, new PoIP.Core.Hashing.ReceiptId(SignedReceipt.Hash)).Encode(),
+        "appeal" => new Appeal { ReceiptId = new PoIP.Core.Hashing.ReceiptId(SignedReceipt.Hash), AppellantId = Node.PeerId, IssuedAt = DateTimeOffset.FromUnixTimeMilliseconds(1_764_000_000_000) }.Encode(),
         _ => new Evidence { Kind = EvidenceKind.FraudVerdict, AccusedId = Node.PeerId, First = new byte[] { 1 }, RequestEnvelope = SignedRequest.Envelope.Encoded, ReceiptEnvelope = SignedReceipt.Envelope.Encoded }.Encode(),
     };
 
@@ -37,6 +38,7 @@ public sealed class MessageCodecTests
         "receipt" => InferenceReceipt.Decode(bytes),
         "record" => TransactionRecord.Decode(bytes),
         "verdict" => Verdict.Decode(bytes),
+        "appeal" => Appeal.Decode(bytes),
         _ => Evidence.Decode(bytes),
     };
 
@@ -46,6 +48,7 @@ public sealed class MessageCodecTests
         "receipt" => SignedMessage.Open<InferenceReceipt>(bytes),
         "record" => SignedMessage.Open<TransactionRecord>(bytes),
         "verdict" => SignedMessage.Open<Verdict>(bytes),
+        "appeal" => SignedMessage.Open<Appeal>(bytes),
         _ => SignedMessage.Open<Evidence>(bytes),
     };
 
@@ -126,12 +129,12 @@ public sealed class MessageCodecTests
 
     [Property(MaxTest = 3000)]
     public bool Decode_RandomBytes_OnlyTypedErrors(byte[] garbage, byte typeSelector) =>
-        DecodesOrTypedError(TypeNames[typeSelector % 5], garbage);
+        DecodesOrTypedError(TypeNames[typeSelector % TypeNames.Length], garbage);
 
     [Property(MaxTest = 3000)]
     public bool Decode_MutatedValidBytes_OnlyTypedErrors(byte typeSelector, int position, byte value, byte operation)
     {
-        string type = TypeNames[typeSelector % 5];
+        string type = TypeNames[typeSelector % TypeNames.Length];
         byte[] bytes = Mutate(ValidEncoding(type), position, value, operation);
         return DecodesOrTypedError(type, bytes);
     }
@@ -139,7 +142,7 @@ public sealed class MessageCodecTests
     [Property(MaxTest = 2000)]
     public bool SignedOpen_MutatedEnvelope_RejectedUnlessUnchanged(byte typeSelector, int position, byte value, byte operation)
     {
-        string type = TypeNames[typeSelector % 5];
+        string type = TypeNames[typeSelector % TypeNames.Length];
         byte[] payload = ValidEncoding(type);
         byte[] original = type switch
         {
@@ -170,6 +173,7 @@ public sealed class MessageCodecTests
     {
         "record" => TransactionRecord.EnvelopeType,
         "verdict" => Verdict.EnvelopeType,
+        "appeal" => Appeal.EnvelopeType,
         _ => Evidence.EnvelopeType,
     };
 

@@ -39,6 +39,9 @@ internal sealed class ArgsReader
 
     public Guid Guid() => new(Raw(16));
 
+    /// <summary>Whether unread bytes remain (for fields appended to an operation after it was first journaled).</summary>
+    public bool HasMore => _offset < _bytes.Length;
+
     public void End()
     {
         if (_offset != _bytes.Length)

@@ -33,6 +33,11 @@ internal static class OperationCodec
             OperationKind.Propose => ProposeOperation.Read(reader),
             OperationKind.Vote => VoteOperation.Read(reader),
             OperationKind.ExecuteProposal => ExecuteProposalOperation.Read(reader),
+            OperationKind.SubmitVerdict => SubmitVerdictOperation.Read(reader),
+            OperationKind.Appeal => AppealOperation.Read(reader),
+            OperationKind.FinalizeCase => FinalizeCaseOperation.Read(reader),
+            OperationKind.CommitPlant => CommitPlantOperation.Read(reader),
+            OperationKind.RevealPlant => RevealPlantOperation.Read(reader),
             _ => throw new InvalidDataException($"Unknown journal operation kind {(int)kind}."),
         };
         reader.End();

@@ -21,4 +21,9 @@ internal enum OperationKind
     Vote = 15,
     ExecuteProposal = 16,
     SettleEscrowWithReceipt = 17,
+    SubmitVerdict = 18,
+    Appeal = 19,
+    FinalizeCase = 20,
+    CommitPlant = 21,
+    RevealPlant = 22,
 }

@@ -73,6 +73,11 @@ internal sealed class SettleEscrowOperation(ReadOnlyMemory<byte> requestEnvelope
             return Refuse(EconomicStatus.NotAllowed, "fraud was proven for this request; it can only be refunded.");
         }
 
+        if (Slashing.DisputeTables.Pending(ledger, escrow.Request, escrow.Node))
+        {
+            return Refuse(EconomicStatus.NotAllowed, "a fraud case on this request is still undecided or open to appeal.");
+        }
+
         var fee = price.MultiplyFraction(ledger.ParameterU64(EconomicParameter.ProtocolFeeBps), 10_000);
         ledger.Credit(escrow.Node, price - fee);
         ledger.AddTotal(LedgerTransaction.Fund, fee);

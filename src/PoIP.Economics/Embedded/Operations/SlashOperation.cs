@@ -61,33 +61,14 @@ internal sealed class SlashOperation(ReadOnlyMemory<byte> evidenceEnvelope, Peer
             return Refuse(EconomicStatus.UnknownAccount, "unknown challenger account.");
         }
 
-        var bonded = ledger.Bonded(proven.Accused);
-        var tranches = ledger.Unbonding(proven.Accused);
-        var slashable = tranches.Aggregate(bonded, (sum, t) => sum + t.Amount);
-        var split = SlashSplit.Compute(
-            slashable,
-            ledger.ParameterU64(EconomicParameter.SlashFractionBps),
-            ledger.ParameterU64(EconomicParameter.ChallengerShareBps),
-            ledger.ParameterU64(EconomicParameter.PublicFundShareBps));
-
-        var left = split.Total;
-        var fromBonded = left < bonded ? left : bonded;
-        if (!fromBonded.IsZero)
+        if (proven.Kind == EvidenceKind.FraudVerdict && DisputeCases.Rules(ledger).Deferred)
         {
-            ledger.SetBonded(proven.Accused, bonded - fromBonded);
+            // Accountability on: this verdict is one vote in the receipt's case, not a slash by itself.
+            var fraud = evidence.Message;
+            return DisputeCases.AddVerdict(ledger, fraud.First, fraud.RequestEnvelope, fraud.ReceiptEnvelope, challenger);
         }
 
-        left -= fromBonded;
-        for (int i = tranches.Count - 1; i >= 0 && !left.IsZero; i--)
-        {
-            var take = left < tranches[i].Amount ? left : tranches[i].Amount;
-            ledger.SetUnbonding(tranches[i].Id, tranches[i].Amount - take);
-            left -= take;
-        }
-
-        ledger.Credit(challenger, split.Challenger);
-        ledger.AddTotal(LedgerTransaction.Fund, split.PublicFund);
-        ledger.AddTotal(LedgerTransaction.Burned, split.Burned);
+        var split = Penalty.Apply(ledger, proven.Accused, challenger);
         ledger.UseEvidence(proven.Key, (int)proven.Kind, proven.Accused, proven.Request, split.Total);
 
         if (proven.Kind == EvidenceKind.FraudVerdict && ledger.Escrow(proven.Request) is { State: EscrowState.Open } escrow && escrow.Node == proven.Accused)
