@@ -43,8 +43,12 @@ internal sealed class GatewayRunSettings : RoleSettings
     public int? DiagnoseEvery { get; init; }
 
     [CommandOption("--hedge-after <MS>")]
-    [Description("Also ask the next node when an attempt produced no token for this many milliseconds (1 to 60000; the first token wins, the other attempt is cancelled and never paid). Default: no hedging.")]
+    [Description("Also ask the next node when an attempt produced no token for this many milliseconds (1 to 60000; the first token wins, the other attempt is cancelled and never paid). Default: adaptive (the 95th percentile of the measured times to first token, 100 ms to 2 s).")]
     public int? HedgeAfter { get; init; }
+
+    [CommandOption("--no-hedge")]
+    [Description("Never hedge (ask one node at a time; a failed attempt still moves on to the next node).")]
+    public bool NoHedge { get; init; }
 
     public override Spectre.Console.ValidationResult Validate() =>
         ValidateDht() is { Successful: false } dht ? dht
@@ -52,6 +56,7 @@ internal sealed class GatewayRunSettings : RoleSettings
         : Peers.Length == 0 && Bootstrap.Length == 0 ? Spectre.Console.ValidationResult.Error("at least one --peer (or --bootstrap, to find nodes in the DHT) is required.")
         : MaxTokens is < 1 or > 65_536 ? Spectre.Console.ValidationResult.Error("--max-tokens must be 1 to 65536.")
         : HedgeAfter is < 1 or > 60_000 ? Spectre.Console.ValidationResult.Error("--hedge-after must be 1 to 60000 milliseconds.")
+        : NoHedge && HedgeAfter is not null ? Spectre.Console.ValidationResult.Error("--no-hedge and --hedge-after exclude each other.")
         : DiagnoseEvery is < 10 or > 86_400 ? Spectre.Console.ValidationResult.Error("--diagnose-every must be 10 to 86400 seconds.")
         : Spectre.Console.ValidationResult.Success();
 }
@@ -76,6 +81,7 @@ internal sealed class GatewayRunCommand : AsyncCommand<GatewayRunSettings>
             var poip = ledger.AddTo(builder.Services.AddPoIP(o => o.KeyFile = key), key, settings.Dev)
                 .AddClient(o =>
                 {
+                    o.Hedging = !settings.NoHedge;
                     o.HedgeAfter = settings.HedgeAfter is { } hedge ? TimeSpan.FromMilliseconds(hedge) : null;
                     foreach (string peer in settings.Peers)
                     {

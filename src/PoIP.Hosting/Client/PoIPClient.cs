@@ -35,6 +35,7 @@ public sealed class PoIPClient
     private readonly ConcurrentQueue<RequestId> _escrows = new();
     private readonly ConcurrentDictionary<PeerId, NodeDiagnosis> _diagnoses = new();
     private readonly NodeChooser _chooser;
+    private readonly HedgeDelayPolicy _hedgeDelay;
     private readonly INodeDirectory _directory;
     private long _nonce;
 
@@ -47,10 +48,16 @@ public sealed class PoIPClient
             throw new ArgumentException("A node directory, or at least one node, each with a /p2p/<id> component, is required.", nameof(options));
         }
 
+        if (options.HedgeQuantile is not (>= 0.5 and <= 1) || options.MinHedgeDelay < TimeSpan.Zero || options.MaxHedgeDelay < options.MinHedgeDelay || options.HedgeAfter < TimeSpan.Zero)
+        {
+            throw new ArgumentException("Hedging needs HedgeQuantile in [0.5, 1], 0 <= MinHedgeDelay <= MaxHedgeDelay and a non-negative HedgeAfter.", nameof(options));
+        }
+
         _options = options;
         _directory = options.Directory ?? new StaticNodeDirectory(options.Nodes);
         Reputation = options.Reputation ?? new ReputationBook(timeProvider: options.TimeProvider);
         _chooser = new NodeChooser(options, Reputation);
+        _hedgeDelay = HedgeDelayPolicy.From(options);
         _nonce = options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds() << 16;
     }
 
@@ -82,6 +89,12 @@ public sealed class PoIPClient
 
     /// <summary>The smoothed time to first token per measured node (a hedge that lost before its first token counts its silence as a lower bound).</summary>
     public IReadOnlyDictionary<PeerId, TimeSpan> Latencies => _chooser.Latencies;
+
+    /// <summary>
+    /// How long a request started now waits for a first token before hedging (<see cref="PoIPClientOptions.HedgeAfter"/>,
+    /// or the adaptive delay from the measured times to first token); null when hedging is off.
+    /// </summary>
+    public TimeSpan? HedgeDelay => _hedgeDelay.Current;
 
     /// <summary>Whether <paramref name="node"/>'s circuit is open (the node is skipped).</summary>
     internal bool IsBroken(PeerId node) => _breakerStates.TryGetValue(node, out var state) && state.CircuitState is CircuitState.Open or CircuitState.Isolated;
@@ -133,15 +146,15 @@ public sealed class PoIPClient
     }
 
     /// <summary>
-    /// Starts an attempt and, when <see cref="PoIPClientOptions.HedgeAfter"/> is set, another node's attempt
-    /// each time the running ones have produced no token for that long (Polly hedging; a failure before the
+    /// Starts an attempt and, when hedging is on (<see cref="PoIPClientOptions.Hedging"/>), another node's attempt
+    /// each time the running ones have produced no token for the hedge delay (<see cref="HedgeDelay"/>) (Polly hedging; a failure before the
     /// first token starts the next one at once). The first attempt to produce a token wins; the others are
     /// cancelled (their streams reset, so their nodes stop before a receipt exists and their escrows can
     /// only be refunded).
     /// </summary>
     private async Task<Attempt> RaceAsync(RequestState state, CancellationToken cancellationToken)
     {
-        if (_options.HedgeAfter is not { } after || state.Nodes.Count < 2)
+        if (state.Nodes.Count < 2 || _hedgeDelay.Current is not { } after)
         {
             return await StartAsync(state, cancellationToken).ConfigureAwait(false);
         }
@@ -292,7 +305,9 @@ public sealed class PoIPClient
             {
                 if (!attempt.HasFirstToken)
                 {
-                    _chooser.ObserveLatency(nodeId, _options.TimeProvider.GetElapsedTime(attempt.Started));
+                    var firstToken = _options.TimeProvider.GetElapsedTime(attempt.Started);
+                    _chooser.ObserveLatency(nodeId, firstToken);
+                    _hedgeDelay.Observe(firstToken);
                 }
 
                 attempt.OnPiece(token.Piece);
