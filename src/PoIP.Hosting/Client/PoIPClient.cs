@@ -437,7 +437,7 @@ public sealed class PoIPClient
 
         if (passed == false)
         {
-            Reputation.Record(nodeId, ReputationEvent.FraudProven);
+            Reputation.Record(nodeId, ReputationEvent.ChallengeFailed);
             _chooser.Exclude(nodeId);
         }
         else if (passed == true)
