@@ -350,7 +350,7 @@ public sealed class PoIPClient
         return (request, outcome);
     }
 
-    /// <summary>The latest network diagnosis of each node this client probed (<see cref="DiagnoseAsync"/>).</summary>
+    /// <summary>The latest network diagnosis of each node this client probed (<see cref="DiagnoseAsync(Multiaddr, TokenAmount, CancellationToken)"/>).</summary>
     public IReadOnlyDictionary<PeerId, NodeDiagnosis> Diagnoses => _diagnoses;
 
     /// <summary>
@@ -368,18 +368,50 @@ public sealed class PoIPClient
     /// <param name="cancellationToken">Cancels the diagnosis.</param>
     /// <exception cref="ArgumentException">The address has no peer id.</exception>
     /// <exception cref="OperationCanceledException">Cancelled.</exception>
-    public async Task<NodeDiagnosis> DiagnoseAsync(Multiaddr node, TokenAmount pricePerToken, CancellationToken cancellationToken = default)
+    public Task<NodeDiagnosis> DiagnoseAsync(Multiaddr node, TokenAmount pricePerToken, CancellationToken cancellationToken = default) =>
+        DiagnoseCoreAsync(node, pricePerToken, KnownAnswerTest.Challenges, check: null, cancellationToken);
+
+    /// <summary>
+    /// Diagnoses <paramref name="node"/> with <paramref name="challenges"/> (e.g. derived for any model with
+    /// <see cref="KnownAnswerTest.DeriveChallengesAsync"/>): a challenge whose <see cref="KnownAnswerChallenge.Engine"/> is set binds
+    /// only a node claiming that identity (for another it is unchecked); with <paramref name="activations"/>, every
+    /// answered challenge is also re-executed there (its activations checked, not left to an audit lottery), and a
+    /// <see cref="VerdictOutcome.Fraud"/> fails the node.
+    /// </summary>
+    /// <param name="node">The node's full multiaddr (with <c>/p2p/</c>).</param>
+    /// <param name="pricePerToken">Most paid per token for the challenges.</param>
+    /// <param name="challenges">The challenges, all for one model.</param>
+    /// <param name="activations">Re-executes an answered challenge (e.g. a <c>ReexecutionVerifier</c> on the challenger's engine); null: tokens only.</param>
+    /// <param name="cancellationToken">Cancels the diagnosis.</param>
+    /// <exception cref="ArgumentException">The address has no peer id, or no challenge is given.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled.</exception>
+    public Task<NodeDiagnosis> ChallengeAsync(Multiaddr node, TokenAmount pricePerToken, IReadOnlyList<KnownAnswerChallenge> challenges, IProofVerifier? activations, CancellationToken cancellationToken = default) =>
+        DiagnoseCoreAsync(node, pricePerToken, challenges, activations is null ? null : async (c, ct) =>
+        {
+            var result = await activations.VerifyAsync(c, ct).ConfigureAwait(false);
+            return (result.Outcome, result.Detail);
+        }, cancellationToken);
+
+    /// <summary>As the public overload; <paramref name="check"/> judges each answered challenge's activations (a validator slashes on fraud there).</summary>
+    internal async Task<NodeDiagnosis> DiagnoseCoreAsync(Multiaddr node, TokenAmount pricePerToken, IReadOnlyList<KnownAnswerChallenge> challenges, Func<VerificationCase, CancellationToken, Task<(VerdictOutcome Outcome, string Detail)>>? check, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(challenges);
         var nodeId = node.PeerId ?? throw new ArgumentException("The node's address needs a /p2p/<id> component.", nameof(node));
-        var model = ModelId.Parse(KnownAnswerTest.ModelSha256);
+        if (challenges.Count == 0)
+        {
+            throw new ArgumentException("At least one challenge is needed.", nameof(challenges));
+        }
+
         EngineIdentity? engine = null;
         TimeSpan? firstTokenTime = null;
         double decodeSeconds = 0;
         int decodeTokens = 0, answered = 0;
         string? failed = null, notChecked = null;
-        foreach (var challenge in KnownAnswerTest.Challenges)
+        int bound = 0, activationChecks = 0;
+        foreach (var challenge in challenges)
         {
+            var model = challenge.Model ?? ModelId.Parse(KnownAnswerTest.ModelSha256);
             var ask = new AskOptions(model, challenge.Sampling, challenge.Seed, challenge.MaxTokens, pricePerToken.Multiply((ulong)challenge.MaxTokens));
             var state = new RequestState(challenge.Prompt, ask, [new NodeListing(node)], _chooser.StartRequest(), null, cancellationToken);
             Interlocked.Increment(ref state.Attempts);
@@ -420,6 +452,25 @@ public sealed class PoIPClient
             }
 
             _ = await AnsweredAsync(state, request, outcome, cancellationToken).ConfigureAwait(false); // handed to a validator like any answer (its audit runs on its own)
+            if (check is not null)
+            {
+                // The challenger re-executes every challenge answer itself: activations are always checked.
+                var (verdict, verdictDetail) = await check(new VerificationCase(request, outcome.Receipt, System.Text.Encoding.UTF8.GetBytes(challenge.Prompt), outcome.OutputTokens), cancellationToken).ConfigureAwait(false);
+                activationChecks++;
+                if (verdict == VerdictOutcome.Fraud)
+                {
+                    failed = $"{challenge.Name}: re-execution found fraud ({verdictDetail}) on {engine}";
+                    break;
+                }
+            }
+
+            if (challenge.Engine is { } madeOn && !KnownAnswerTest.SameIdentity(madeOn, engine))
+            {
+                notChecked = (notChecked is null ? string.Empty : notChecked + "; ") + $"{challenge.Name}: tokens not binding (made on {madeOn}, the node claims {engine})";
+                continue;
+            }
+
+            bound++;
             if (!outcome.OutputTokens.SequenceEqual(challenge.ExpectedTokens))
             {
                 int at = outcome.OutputTokens.Zip(challenge.ExpectedTokens).TakeWhile(p => p.First == p.Second).Count();
@@ -428,8 +479,8 @@ public sealed class PoIPClient
             }
         }
 
-        bool? passed = failed is not null ? false : answered == 0 ? null : true;
-        string detail = failed ?? $"{answered}/{KnownAnswerTest.Challenges.Count} known-answer challenges answered exactly on {engine}" + (notChecked is null ? string.Empty : "; " + notChecked);
+        bool? passed = failed is not null ? false : bound + activationChecks == 0 ? null : true;
+        string detail = failed ?? $"{bound}/{challenges.Count} known-answer challenges answered exactly" + (activationChecks > 0 ? $", {activationChecks} re-executed" : string.Empty) + $" on {engine}" + (notChecked is null ? string.Empty : "; " + notChecked);
         if (answered == 0)
         {
             detail = notChecked ?? "no challenge answered";
