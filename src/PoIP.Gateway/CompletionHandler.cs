@@ -211,14 +211,24 @@ internal sealed class CompletionHandler(
         _ = answer.Audit.ContinueWith(
             t =>
             {
-                // The audit ends after the answer went out (it never holds back the final chunk): record it for /v1/receipts.
+                // The first try ends after the answer went out (it never holds back the final chunk); a pending one is retried.
                 var (outcome, outcomeDetail) = AuditStatus.Of(t.GetAwaiter().GetResult()); // a continuation: t has completed (it never faults)
+                receipts.SetAudit(receiptId, outcome, outcomeDetail, final: false);
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously | TaskContinuationOptions.OnlyOnRanToCompletion,
+            TaskScheduler.Default);
+        _ = answer.FinalAudit.ContinueWith(
+            t =>
+            {
+                // Decided, or still pending once the retries are spent: final for /v1/receipts.
+                var (outcome, outcomeDetail) = AuditStatus.Of(t.GetAwaiter().GetResult());
                 if (outcome is "valid" or "fraud" or "inconclusive")
                 {
                     metrics.Audited(outcome);
                 }
 
-                receipts.SetAudit(receiptId, outcome, outcomeDetail);
+                receipts.SetAudit(receiptId, outcome, outcomeDetail, final: true);
             },
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously | TaskContinuationOptions.OnlyOnRanToCompletion,

@@ -30,12 +30,12 @@ internal sealed class ReceiptStore(PoIPGatewayOptions options)
         }
     }
 
-    /// <summary>Records the outcome of a stored receipt's audit (nothing when it was dropped meanwhile).</summary>
-    public void SetAudit(string receiptId, string auditStatus, string auditDetail)
+    /// <summary>Records the state of a stored receipt's audit (nothing when it was dropped meanwhile); <paramref name="final"/>: it will not change again.</summary>
+    public void SetAudit(string receiptId, string auditStatus, string auditDetail, bool final)
     {
         if (_entries.TryGetValue(receiptId, out var entry))
         {
-            entry.Set(auditStatus, auditDetail, final: true);
+            entry.Set(auditStatus, auditDetail, final);
         }
     }
 
@@ -72,12 +72,16 @@ internal sealed class ReceiptStore(PoIPGatewayOptions options)
         {
             lock (_lock)
             {
-                _audit = (status, detail);
-            }
+                if (_audited.Task.IsCompleted)
+                {
+                    return; // final already: a late intermediate state (the first try's) does not overwrite it
+                }
 
-            if (final)
-            {
-                _audited.TrySetResult();
+                _audit = (status, detail);
+                if (final)
+                {
+                    _audited.TrySetResult(); // inside the lock: no intermediate state can slip in after it (continuations run asynchronously)
+                }
             }
         }
     }

@@ -53,6 +53,11 @@ public sealed class PoIPClient
             throw new ArgumentException("Hedging needs HedgeQuantile in [0.5, 1], 0 <= MinHedgeDelay <= MaxHedgeDelay and a non-negative HedgeAfter.", nameof(options));
         }
 
+        if (options.AuditRetries is < 0 or > 20 || options.AuditRetryDelay < TimeSpan.Zero)
+        {
+            throw new ArgumentException("AuditRetries must be 0 to 20 and AuditRetryDelay non-negative.", nameof(options));
+        }
+
         _options = options;
         _directory = options.Directory ?? new StaticNodeDirectory(options.Nodes);
         Reputation = options.Reputation ?? new ReputationBook(timeProvider: options.TimeProvider);
@@ -247,13 +252,24 @@ public sealed class PoIPClient
         // The answer is delivered and its receipt checked: return it now. The audit runs afterwards on its
         // own clock (not the caller's token: the caller may be gone by then) and can neither lose nor delay it.
         byte[] promptBytes = System.Text.Encoding.UTF8.GetBytes(state.Prompt);
-        var audit = _options.Validators.Count == 0
-            ? Task.FromResult(ClientAudit.NotRequested)
-            : Task.Run(() => AuditAsync(_options.Validators[state.Attempts % _options.Validators.Count], request, promptBytes, outcome.Receipt, outcome.OutputTokens, nodeId), CancellationToken.None);
+        Task<ClientAudit> audit, finalAudit;
+        if (_options.Validators.Count == 0)
+        {
+            audit = finalAudit = Task.FromResult(ClientAudit.NotRequested);
+        }
+        else
+        {
+            var first = new TaskCompletionSource<ClientAudit>(TaskCreationOptions.RunContinuationsAsynchronously);
+            audit = first.Task;
+            int validator = state.Attempts;
+            finalAudit = Task.Run(() => AuditUntilDecidedAsync(validator, request, promptBytes, outcome.Receipt, outcome.OutputTokens, nodeId, first), CancellationToken.None);
+        }
+
         var recorded = await RecordAsync(request, outcome.Receipt, cancellationToken).ConfigureAwait(false);
         return new ClientAnswer(outcome.Text, outcome.OutputTokens, nodeId, request, outcome.Receipt, state.Attempts, [.. state.Failures])
         {
             Audit = audit,
+            FinalAudit = finalAudit,
             HedgesCancelled = Volatile.Read(ref state.HedgesCancelled),
             Recorded = recorded,
         };
@@ -499,6 +515,38 @@ public sealed class PoIPClient
         var diagnosis = new NodeDiagnosis(nodeId, _options.TimeProvider.GetUtcNow(), passed, detail, engine, firstTokenTime, decodeSeconds > 0 ? decodeTokens / decodeSeconds : null, answered);
         _diagnoses[nodeId] = diagnosis;
         return diagnosis;
+    }
+
+    /// <summary>
+    /// Hands a finished transaction to the validators until one decides it: the first try's outcome completes
+    /// <paramref name="first"/> (once the wait before any retry is already scheduled, so a clock advanced after it
+    /// reaches that wait); a pending one is retried up to <see cref="PoIPClientOptions.AuditRetries"/> times, the
+    /// next validator each time, waits doubling from <see cref="PoIPClientOptions.AuditRetryDelay"/> (capped at 5
+    /// minutes). Never throws.
+    /// </summary>
+    private async Task<ClientAudit> AuditUntilDecidedAsync(int validator, SignedMessage<InferenceRequest> request, byte[] promptBytes, SignedMessage<InferenceReceipt> receipt, IReadOnlyList<int> outputTokens, PeerId nodeId, TaskCompletionSource<ClientAudit> first)
+    {
+        var validators = _options.Validators;
+        var audit = await AuditAsync(validators[validator % validators.Count], request, promptBytes, receipt, outputTokens, nodeId).ConfigureAwait(false);
+        var delay = _options.AuditRetryDelay;
+        for (int retry = 1; ; retry++)
+        {
+            if (audit.Status != ClientAuditStatus.Pending || retry > _options.AuditRetries)
+            {
+                first.TrySetResult(audit);
+                return audit;
+            }
+
+            var wait = Task.Delay(delay, _options.TimeProvider, CancellationToken.None);
+            first.TrySetResult(audit);
+            await wait.ConfigureAwait(false);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMinutes(5).Ticks));
+            audit = await AuditAsync(validators[(validator + retry) % validators.Count], request, promptBytes, receipt, outputTokens, nodeId).ConfigureAwait(false);
+            if (audit.Status == ClientAuditStatus.Pending && retry == _options.AuditRetries)
+            {
+                audit = audit with { Detail = $"{audit.Detail} (still pending after {retry} retries)" };
+            }
+        }
     }
 
     /// <summary>Hands a finished transaction to a validator; never throws (an outage or a timeout leaves the audit pending).</summary>

@@ -41,6 +41,12 @@ public sealed class PoIPClientOptions
     /// </summary>
     public TimeSpan AuditTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>How many times a pending audit (validator unreachable or past <see cref="AuditTimeout"/>) is handed to the validators again (0 to 20; default 5; see <see cref="ClientAnswer.FinalAudit"/>).</summary>
+    public int AuditRetries { get; init; } = 5;
+
+    /// <summary>Wait before the first retry of a pending audit, doubled for each further one and capped at 5 minutes (default 10 s).</summary>
+    public TimeSpan AuditRetryDelay { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>
     /// Hedging (on by default): when no token has come from the running attempt(s) for the hedge delay,
     /// another node is asked as well (Polly hedging); the first to produce a token wins, the others are
