@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -32,10 +33,6 @@ internal sealed class CompletionHandler(
     TimeProvider time,
     ILogger<CompletionHandler> logger)
 {
-    private static readonly byte[] DataPrefix = "data: "u8.ToArray();
-    private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
-    private static readonly byte[] Done = "data: [DONE]\n\n"u8.ToArray();
-
     private readonly CompletionRequestParser _parser = new(options);
 
     public async Task HandleAsync(HttpContext context, CompletionKind kind)
@@ -49,7 +46,17 @@ internal sealed class CompletionHandler(
             return;
         }
 
-        var (request, error) = _parser.Parse(body.Bytes, kind);
+        CompletionRequest? request;
+        ApiError? error;
+        try
+        {
+            (request, error) = _parser.Parse(body.Rented.AsMemory(0, body.Length), kind);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(body.Rented!);
+        }
+
         if (request is null)
         {
             await WriteErrorAsync(context, error!).ConfigureAwait(false);
@@ -105,8 +112,13 @@ internal sealed class CompletionHandler(
         var poip = Record(request, answer, started, null);
         context.Response.Headers["x-poip-request-id"] = poip.RequestId;
         context.Response.ContentType = "application/json";
-        byte[] json = CompletionJson.Full(request.Kind, Id(request.Kind, poip.RequestId), Created(), request.Model.Name, text, FinishReason(answer, filter), UsageOf(answer), poip);
-        await context.Response.Body.WriteAsync(json, ct).ConfigureAwait(false);
+        var pipe = context.Response.BodyWriter;
+        using (var json = new Utf8JsonWriter(pipe, CompletionJson.WriterOptions))
+        {
+            CompletionJson.WriteFull(json, request.Kind, Id(request.Kind, poip.RequestId), Created(), request.Model.Name, text, FinishReason(answer, filter), UsageOf(answer), poip);
+        }
+
+        await pipe.FlushAsync(ct).ConfigureAwait(false);
     }
 
     private async Task StreamAsync(HttpContext context, CompletionRequest request, long started, CancellationToken ct)
@@ -130,8 +142,6 @@ internal sealed class CompletionHandler(
         }
 
         string requestId = Volatile.Read(ref signed) is { } s ? new Core.Hashing.RequestId(s.Hash).ToString() : (await ask.ConfigureAwait(false)).Receipt.Message.RequestId.ToString();
-        string id = Id(request.Kind, requestId);
-        long created = Created();
         var response = context.Response;
         response.StatusCode = 200;
         response.ContentType = "text/event-stream";
@@ -139,23 +149,27 @@ internal sealed class CompletionHandler(
         response.Headers["x-poip-request-id"] = requestId;
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
+        var pipe = response.BodyWriter;
+        using var events = new ChunkWriter(pipe, request.Kind, Id(request.Kind, requestId), Created(), request.Model.Name);
         var filter = new StopFilter(request.Sampling.StopSequences);
+        bool chat = request.Kind == CompletionKind.Chat;
         bool first = true;
-        await foreach (string piece in pieces.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+        var reader = pieces.Reader;
+        while (await reader.WaitToReadAsync(ct).ConfigureAwait(false))
         {
-            string released = filter.Push(piece);
-            if (released.Length > 0 || (first && request.Kind == CompletionKind.Chat))
+            // Every piece already waiting goes into the pipe, then one flush: a piece never waits for the next
+            // one, and pieces that arrived together leave in one socket write.
+            while (reader.TryRead(out string? piece))
             {
-                Append(response, CompletionJson.Chunk(request.Kind, id, created, request.Model.Name, first && request.Kind == CompletionKind.Chat, released, null, null, null));
-                first = false;
+                string released = filter.Push(piece);
+                if (released.Length > 0 || (first && chat))
+                {
+                    events.Chunk(first && chat, released, null, null, null);
+                    first = false;
+                }
             }
 
-            if (!pieces.Reader.TryPeek(out _))
-            {
-                // Nothing else is waiting: send what is buffered now (a piece never waits for the next one; pieces
-                // that arrived together leave in one write instead of one socket write each).
-                await response.BodyWriter.FlushAsync(ct).ConfigureAwait(false);
-            }
+            await pipe.FlushAsync(ct).ConfigureAwait(false);
         }
 
         ClientAnswer answer;
@@ -165,27 +179,27 @@ internal sealed class CompletionHandler(
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
-            var failure = Failure(ex, request, started);
-            await SendAsync(response, CompletionJson.Error(failure), ct).ConfigureAwait(false);
+            events.Error(Failure(ex, request, started));
+            await pipe.FlushAsync(ct).ConfigureAwait(false);
             return;
         }
 
         string rest = filter.Flush();
         if (rest.Length > 0)
         {
-            await SendAsync(response, CompletionJson.Chunk(request.Kind, id, created, request.Model.Name, first && request.Kind == CompletionKind.Chat, rest, null, null, null), ct).ConfigureAwait(false);
+            events.Chunk(first && chat, rest, null, null, null);
         }
 
         var poip = Record(request, answer, started, firstToken);
         string finish = FinishReason(answer, filter);
-        await SendAsync(response, CompletionJson.Chunk(request.Kind, id, created, request.Model.Name, false, request.Kind == CompletionKind.Text ? string.Empty : null, finish, null, request.IncludeUsage ? null : poip), ct).ConfigureAwait(false);
+        events.Chunk(false, chat ? null : string.Empty, finish, null, request.IncludeUsage ? null : poip);
         if (request.IncludeUsage)
         {
-            await SendAsync(response, CompletionJson.Chunk(request.Kind, id, created, request.Model.Name, false, null, null, UsageOf(answer), poip), ct).ConfigureAwait(false);
+            events.Chunk(false, null, null, UsageOf(answer), poip);
         }
 
-        response.BodyWriter.Write<byte>(Done);
-        await response.BodyWriter.FlushAsync(ct).ConfigureAwait(false);
+        events.End();
+        await pipe.FlushAsync(ct).ConfigureAwait(false);
     }
 
     private PoIPInfo Record(CompletionRequest request, ClientAnswer answer, long started, TimeSpan? firstToken)
@@ -193,18 +207,28 @@ internal sealed class CompletionHandler(
         var receipt = answer.Receipt;
         string receiptId = receipt.Hash.ToString();
         var (audit, detail) = AuditStatus.Now(answer);
-        receipts.Add(receiptId, new ReceiptFile(answer.Request, request.Prompt, receipt, answer.OutputTokens).ToUtf8Json(), audit, detail, auditFinal: false);
+        receipts.Add(receiptId, new ReceiptFile(answer.Request, request.Prompt, receipt, answer.OutputTokens), audit, detail, auditFinal: false);
         _ = answer.Audit.ContinueWith(
             t =>
             {
-                // The audit ends after the answer went out (it never holds back the final chunk): record it for /v1/receipts.
+                // The first try ends after the answer went out (it never holds back the final chunk); a pending one is retried.
                 var (outcome, outcomeDetail) = AuditStatus.Of(t.GetAwaiter().GetResult()); // a continuation: t has completed (it never faults)
+                receipts.SetAudit(receiptId, outcome, outcomeDetail, final: false);
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously | TaskContinuationOptions.OnlyOnRanToCompletion,
+            TaskScheduler.Default);
+        _ = answer.FinalAudit.ContinueWith(
+            t =>
+            {
+                // Decided, or still pending once the retries are spent: final for /v1/receipts.
+                var (outcome, outcomeDetail) = AuditStatus.Of(t.GetAwaiter().GetResult());
                 if (outcome is "valid" or "fraud" or "inconclusive")
                 {
                     metrics.Audited(outcome);
                 }
 
-                receipts.SetAudit(receiptId, outcome, outcomeDetail);
+                receipts.SetAudit(receiptId, outcome, outcomeDetail, final: true);
             },
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously | TaskContinuationOptions.OnlyOnRanToCompletion,
@@ -253,50 +277,71 @@ internal sealed class CompletionHandler(
 
     private long Created() => time.GetUtcNow().ToUnixTimeSeconds();
 
-    private static async Task SendAsync(HttpResponse response, byte[] json, CancellationToken ct)
-    {
-        Append(response, json);
-        await response.BodyWriter.FlushAsync(ct).ConfigureAwait(false);
-    }
-
-    /// <summary>Buffers one SSE event (<c>data: JSON</c> and the blank line) in the response's pipe, unsent until a flush.</summary>
-    private static void Append(HttpResponse response, byte[] json)
-    {
-        var writer = response.BodyWriter;
-        writer.Write<byte>(DataPrefix);
-        writer.Write<byte>(json);
-        writer.Write<byte>(EventEnd);
-    }
-
-    private async Task<(byte[] Bytes, ApiError? Error)> ReadBodyAsync(HttpRequest request, CancellationToken ct)
+    /// <summary>
+    /// Reads the body into a buffer rented from the shared pool (the caller returns it), refusing it past
+    /// <see cref="PoIPGatewayOptions.MaxRequestBodyBytes"/>. On an error nothing is rented.
+    /// </summary>
+    private async Task<(byte[]? Rented, int Length, ApiError? Error)> ReadBodyAsync(HttpRequest request, CancellationToken ct)
     {
         int limit = options.MaxRequestBodyBytes;
         if (request.ContentLength > limit)
         {
-            return ([], TooLarge(limit));
+            return (null, 0, TooLarge(limit));
         }
 
-        var buffer = new MemoryStream();
-        byte[] chunk = new byte[16 * 1024];
-        while (true)
+        // One byte over the declared length (or a small start) so that the end is seen without growing.
+        byte[] buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min((request.ContentLength ?? 4096) + 1, limit + 1L));
+        int length = 0;
+        try
         {
-            int read = await request.Body.ReadAsync(chunk, ct).ConfigureAwait(false);
-            if (read == 0)
+            while (true)
             {
-                break;
-            }
+                if (length == buffer.Length)
+                {
+                    if (length > limit)
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        return (null, 0, TooLarge(limit));
+                    }
 
-            if (buffer.Length + read > limit)
-            {
-                return ([], TooLarge(limit));
-            }
+                    byte[] larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(buffer.Length * 2L, limit + 1L));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
 
-            buffer.Write(chunk, 0, read);
+                int read = await request.Body.ReadAsync(buffer.AsMemory(length), ct).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                length += read;
+                if (length > limit)
+                {
+                    break;
+                }
+            }
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
         }
 
-        return buffer.Length == 0
-            ? ([], new ApiError(400, "The body is empty; a JSON object is expected.", null, "invalid_json"))
-            : (buffer.ToArray(), null);
+        if (length > limit)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            return (null, 0, TooLarge(limit));
+        }
+
+        if (length == 0)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            return (null, 0, new ApiError(400, "The body is empty; a JSON object is expected.", null, "invalid_json"));
+        }
+
+        return (buffer, length, null);
     }
 
     private Task WriteErrorAsync(HttpContext context, ApiError error) => WriteErrorCoreAsync(context, error, options.RetryAfterSeconds);

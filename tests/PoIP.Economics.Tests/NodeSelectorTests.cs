@@ -67,4 +67,42 @@ public sealed class NodeSelectorTests
         NodeCandidate[] pair = [Candidate(0, 1, 50, 100, 0.9), Candidate(1, 1, 50, 100, 0.4)];
         Assert.True(selector.Score(pair[0], pair) > selector.Score(pair[1], pair));
     }
+
+    [Fact]
+    public void Select_CaughtCheaterStillStakedAgainstSlowHonestNode_HonestNodeAlwaysChosen()
+    {
+        // The cheater is fast (5 ms) and was caught once (one proven fraud among many completed requests); the honest
+        // node is 200 ms slower. By score alone they are alike (or the cheater wins): the offence must decide.
+        var book = new Reputation.ReputationBook();
+        for (int i = 0; i < 20; i++)
+        {
+            book.Record(Peers[0], Reputation.ReputationEvent.RequestCompleted);
+            book.Record(Peers[1], Reputation.ReputationEvent.RequestCompleted);
+        }
+
+        book.Record(Peers[0], Reputation.ReputationEvent.FraudProven);
+        var cheaterScore = book.Get(Peers[0]);
+        var cheater = new NodeCandidate(Peers[0], TokenAmount.FromTokens(1), TimeSpan.FromMilliseconds(5), TokenAmount.FromTokens(200), cheaterScore.Score) { Offences = cheaterScore.Offences };
+        var honest = new NodeCandidate(Peers[1], TokenAmount.FromTokens(1), TimeSpan.FromMilliseconds(205), TokenAmount.FromTokens(200), book.GetScore(Peers[1]));
+        var selector = new NodeSelector(3, new NodeSelectionOptions { MinimumStake = TokenAmount.FromTokens(100) });
+        Assert.Equal(1, cheater.Offences);
+        Assert.True(selector.Score(cheater, [cheater, honest]) >= selector.Score(honest, [cheater, honest]) / 2); // the scores alone do not route it around
+
+        var chosen = Enumerable.Range(0, 500).Select(_ => selector.Select([cheater, honest], TokenAmount.FromTokens(10))!.Node).ToList();
+
+        Assert.All(chosen, node => Assert.Equal(Peers[1], node));
+    }
+
+    [Fact]
+    public void Select_OnlyOffendersEligible_OneIsStillChosen()
+    {
+        var selector = new NodeSelector(5);
+        var a = Candidate(0, 1, 50, 1_000, 0.2) with { Offences = 1 };
+        var b = Candidate(1, 1, 50, 1_000, 0.2) with { Offences = 2 };
+        var slashed = Candidate(2, 1, 50, 10, 0.9); // offence-free but below the minimum stake: not eligible, so it does not exclude the others
+        var picky = new NodeSelector(5, new NodeSelectionOptions { MinimumStake = TokenAmount.FromTokens(100) });
+
+        Assert.NotNull(selector.Select([a, b], TokenAmount.FromTokens(10)));
+        Assert.Contains(picky.Select([a, b, slashed], TokenAmount.FromTokens(10))!.Node, new[] { Peers[0], Peers[1] });
+    }
 }

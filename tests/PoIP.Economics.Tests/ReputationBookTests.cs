@@ -84,4 +84,24 @@ public sealed class ReputationBookTests
     [Fact]
     public void Constructor_InvalidOptions_Throws() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => new ReputationBook(new ReputationOptions { HalfLife = TimeSpan.Zero }));
+
+    [Fact]
+    public void Get_FraudAndFailedChallenge_CountedAsOffencesThatDoNotDecay()
+    {
+        var book = new ReputationBook(timeProvider: _clock);
+        var node = Ed25519KeyPair.FromSeed(Enumerable.Repeat((byte)77, 32).ToArray()).PeerId;
+        book.Record(node, ReputationEvent.Timeout);
+        book.Record(node, ReputationEvent.RequestCompleted);
+        Assert.Equal(0, book.Get(node).Offences);
+
+        book.Record(node, ReputationEvent.FraudProven);
+        book.Record(node, ReputationEvent.ChallengeFailed);
+        var caught = book.Get(node);
+        _clock.Advance(TimeSpan.FromDays(70)); // ten half-lives: the weighted evidence fades, the offences stay
+
+        Assert.Equal(2, caught.Offences);
+        Assert.Equal(102, caught.Failures, 6); // a failed challenge weighs as much as a proven fraud: 50 + 50, and the timeout 2
+        Assert.Equal(2, book.Get(node).Offences);
+        Assert.True(book.Get(node).Failures < 1);
+    }
 }

@@ -90,4 +90,62 @@ public sealed class AuditAfterAnswerTests(GatewayFixture fixture)
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
         Assert.Equal("valid", after.Headers.GetValues("x-poip-audit").Single());
     }
+
+    [Fact]
+    public async Task FinalAudit_ValidatorDownThenBack_PendingFirstThenRetriedAfterTheDelayAndValid()
+    {
+        var time = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
+        await using var validator = await HeldValidator.StartAsync(fixture);
+        validator.Release.TrySetResult();
+        validator.RefuseFirst = 1; // down for the first submission, back for the next
+        await using var owned = await OwnedClient.StartAsync(fixture, new StaticNodeDirectory(fixture.Network.NodeAddresses), fund: true, validators: [validator.Address], time: time, auditRetryDelay: TimeSpan.FromSeconds(10));
+
+        var answer = await owned.Client.AskAsync("Once upon a time", new AskOptions(fixture.Model.Id, new SamplingParameters(), 8, 6, TokenAmount.ParseTokens("0.006")));
+        var first = await answer.Audit.WaitAsync(Bound);
+
+        Assert.Equal(ClientAuditStatus.Pending, first.Status);
+        Assert.False(answer.FinalAudit.IsCompleted); // waiting for the retry, on the client's clock
+        Assert.Equal(1, validator.Submissions);
+        time.Advance(TimeSpan.FromSeconds(10));
+        var final = await answer.FinalAudit.WaitAsync(Bound);
+        Assert.Equal(ClientAuditStatus.Valid, final.Status);
+        Assert.Equal(2, validator.Submissions);
+    }
+
+    [Fact]
+    public async Task FinalAudit_ValidatorNeverBack_RetriedBoundedTimesThenPending()
+    {
+        await using var validator = await HeldValidator.StartAsync(fixture);
+        validator.Release.TrySetResult();
+        validator.RefuseFirst = int.MaxValue;
+        await using var owned = await OwnedClient.StartAsync(fixture, new StaticNodeDirectory(fixture.Network.NodeAddresses), fund: true, validators: [validator.Address], auditRetries: 2, auditRetryDelay: TimeSpan.FromMilliseconds(1));
+
+        var answer = await owned.Client.AskAsync("Once upon a time", new AskOptions(fixture.Model.Id, new SamplingParameters(), 9, 4, TokenAmount.ParseTokens("0.004")));
+        var final = await answer.FinalAudit.WaitAsync(Bound);
+
+        Assert.Equal(ClientAuditStatus.Pending, final.Status);
+        Assert.Contains("still pending after 2 retries", final.Detail, StringComparison.Ordinal);
+        Assert.Equal(3, validator.Submissions); // the first try and two retries, no more
+        Assert.Equal(4, answer.OutputTokens.Count); // the answer was kept throughout
+    }
+
+    [Fact]
+    public async Task Receipts_ValidatorDownAtFirst_RetriedAuditShownAsFinalValid()
+    {
+        await using var validator = await HeldValidator.StartAsync(fixture);
+        validator.Release.TrySetResult();
+        validator.RefuseFirst = 1;
+        await using var owned = await OwnedClient.StartAsync(fixture, new StaticNodeDirectory(fixture.Network.NodeAddresses), fund: true, validators: [validator.Address], auditRetryDelay: TimeSpan.FromMilliseconds(1));
+        var address = await fixture.StartGatewayAsync(owned.Client, _ => { });
+        using var http = new HttpClient { BaseAddress = address, Timeout = Bound };
+
+        using var response = await http.PostAsync("v1/completions", new StringContent($$"""{"model":"{{fixture.Model.Name}}","prompt":"Once upon a time","max_tokens":5,"seed":6}""", Encoding.UTF8, "application/json"));
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        string receiptUrl = doc.RootElement.GetProperty("poip").GetProperty("receipt_url").GetString()!.TrimStart('/');
+        using var receipt = await http.GetAsync(receiptUrl + "?wait=60"); // waits for the final state, not the first try's
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("valid", receipt.Headers.GetValues("x-poip-audit").Single());
+        Assert.Equal(2, validator.Submissions);
+    }
 }

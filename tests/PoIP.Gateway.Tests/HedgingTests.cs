@@ -57,6 +57,42 @@ public sealed class HedgingTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task AskAsync_DefaultAdaptiveHedging_SilentNodeHedgedAfterTheColdCapAndOnlyTheAnswerPaid()
+    {
+        var time = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
+        await using var slow = await PacedNode.StartAsync(fixture);
+        var fast = fixture.Network.NodeAddresses[1];
+        await using var owned = await OwnedClient.StartAsync(fixture, new StaticNodeDirectory([fast, slow.Address]), fund: true, time: time, selection: NodeSelectionPolicy.RoundRobin, hedging: true);
+        var defaults = new PoIPClientOptions { Key = owned.Key, Host = owned.Host, Stakes = fixture.Network.Ledger, Nodes = [fast] };
+        Assert.True(defaults.Hedging); // on by default, adaptive
+        Assert.Null(defaults.HedgeAfter);
+        var cold = owned.Client.HedgeDelay!.Value;
+        Assert.Equal(defaults.MaxHedgeDelay, cold); // nothing measured yet: the cap
+        var ledger = fixture.Network.Ledger;
+        var slowBalance = await ledger.GetBalanceAsync(slow.Id);
+        var clientBalance = await ledger.GetBalanceAsync(owned.Key.PeerId);
+
+        var ask = owned.Client.AskAsync("Once upon a time", new AskOptions(fixture.Model.Id, new SamplingParameters(), 5, 8, TokenAmount.ParseTokens("0.008")));
+        await slow.Engine.Started.Task.WaitAsync(Bound); // round robin asks the silent node first
+        time.Advance(cold + TimeSpan.FromMilliseconds(1));
+        var answer = await ask.WaitAsync(Bound);
+        await slow.ClientGone.Task.WaitAsync(Bound);
+        slow.Engine.Allow(1000);
+
+        Assert.False(await slow.ReceiptSent.Task.WaitAsync(Bound));
+        Assert.Equal(fast.PeerId, answer.Node);
+        Assert.Equal(1, answer.HedgesCancelled);
+        var window = (await ledger.GetRulesAsync()).DisputeWindow;
+        await fixture.Network.AdvanceLedgerClockAsync(window + TimeSpan.FromSeconds(1));
+        Assert.True((await ledger.SettleEscrowAsync(OperationId.New(), answer.Request, answer.Receipt)).IsApplied);
+        await fixture.Network.AdvanceLedgerClockAsync(window);
+        var loser = Assert.Single(owned.Client.OpenedEscrows, e => e != new RequestId(answer.Request.Hash));
+        Assert.True((await ledger.RefundEscrowAsync(OperationId.New(), loser)).IsApplied);
+        Assert.Equal(slowBalance, await ledger.GetBalanceAsync(slow.Id));
+        Assert.Equal(clientBalance - answer.Receipt.Message.Price, await ledger.GetBalanceAsync(owned.Key.PeerId));
+    }
+
+    [Fact]
     public async Task AskAsync_HedgeFailsWhilePrimaryIsSlow_PrimaryAnswerStillDelivered()
     {
         var time = new FakeTimeProvider(TimeProvider.System.GetUtcNow());

@@ -36,6 +36,14 @@ internal sealed class HeldValidator : IAsyncDisposable
 
     public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>How many submissions are refused (stream reset at once: a validator outage) before it judges.</summary>
+    public int RefuseFirst { get; set; }
+
+    /// <summary>Submissions received (refused ones included).</summary>
+    public int Submissions => Volatile.Read(ref _submissions);
+
+    private int _submissions;
+
     public static async Task<HeldValidator> StartAsync(GatewayFixture fixture)
     {
         var key = Ed25519KeyPair.Generate();
@@ -54,6 +62,12 @@ internal sealed class HeldValidator : IAsyncDisposable
         var held = new HeldValidator(key, host, engine);
         host.SetHandler(AuditWire.ProtocolId, async (stream, ct) =>
         {
+            if (Interlocked.Increment(ref held._submissions) <= held.RefuseFirst)
+            {
+                stream.Reset(); // down: the client's submission fails
+                return;
+            }
+
             held.Entered.TrySetResult();
             await held.Release.Task.WaitAsync(ct);
             await service.HandleAsync(stream, ct);

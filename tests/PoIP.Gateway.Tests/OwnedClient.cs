@@ -11,7 +11,7 @@ namespace PoIP.Gateway.Tests;
 /// <summary>A client of its own (key, libp2p host, <see cref="PoIPClient"/>) on the fixture's ledger, for tests that need other settings.</summary>
 internal sealed record OwnedClient(Ed25519KeyPair Key, Libp2pHost Host, PoIPClient Client) : IAsyncDisposable
 {
-    public static async Task<OwnedClient> StartAsync(GatewayFixture fixture, INodeDirectory directory, bool fund = false, IReadOnlyList<Multiaddr>? validators = null, TimeSpan? auditTimeout = null, TimeProvider? time = null, TimeSpan? hedgeAfter = null, NodeSelectionPolicy selection = NodeSelectionPolicy.Competition)
+    public static async Task<OwnedClient> StartAsync(GatewayFixture fixture, INodeDirectory directory, bool fund = false, IReadOnlyList<Multiaddr>? validators = null, TimeSpan? auditTimeout = null, TimeProvider? time = null, TimeSpan? hedgeAfter = null, NodeSelectionPolicy selection = NodeSelectionPolicy.Competition, bool hedging = false, int auditRetries = 5, TimeSpan? auditRetryDelay = null)
     {
         var key = Ed25519KeyPair.Generate();
         if (fund)
@@ -35,7 +35,10 @@ internal sealed record OwnedClient(Ed25519KeyPair Key, Libp2pHost Host, PoIPClie
             AttemptTimeout = TimeSpan.FromSeconds(30),
             AuditTimeout = auditTimeout ?? TimeSpan.FromMinutes(2),
             TimeProvider = time ?? TimeProvider.System,
+            Hedging = hedging || hedgeAfter is not null, // off unless a test asks: a hedge on the real clock would make other tests' attempts vary
             HedgeAfter = hedgeAfter,
+            AuditRetries = auditRetries,
+            AuditRetryDelay = auditRetryDelay ?? TimeSpan.FromSeconds(10),
             Selection = selection,
         }));
     }

@@ -160,6 +160,34 @@ public sealed class RawHttpTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task ChatCompletions_ChunkedBodyWithoutLengthOverLimit_413()
+    {
+        using var http = Http();
+        string big = new('a', 70 * 1024);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = Json($$"""{"model":"{{fixture.Model.Name}}","messages":[{"role":"user","content":"{{big}}"}]}""") };
+        request.Headers.TransferEncodingChunked = true; // no Content-Length: the limit must hold while reading
+        using var response = await http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("request_too_large", doc.RootElement.GetProperty("error").GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task Completions_ChunkedBodyLargerThanFirstBuffer_ReadWholeAndAnswered()
+    {
+        using var http = Http();
+        string padding = new('p', 20 * 1024); // past the first 4 KiB buffer of a body without a length: it must grow, not cut
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/completions") { Content = Json($$"""{"user":"{{padding}}","model":"{{fixture.Model.Name}}","prompt":"Once","max_tokens":3,"seed":4}""") };
+        request.Headers.TransferEncodingChunked = true;
+        using var response = await http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(3, doc.RootElement.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+    }
+
+    [Fact]
     public async Task ModelsNodesHealthMetrics_Answer()
     {
         using var http = Http();

@@ -27,7 +27,8 @@ public sealed class RoutingTests
         Assert.True(roundRobin.GetValueOrDefault(Slow) >= 4, seen);
         Assert.True(competition.GetValueOrDefault(Slow) < roundRobin.GetValueOrDefault(Slow), seen);
         Assert.True(competition.GetValueOrDefault(Slow) <= 2, seen);
-        Assert.True(competition.GetValueOrDefault(Cheater) <= Math.Min(2, roundRobin.GetValueOrDefault(Cheater)), seen); // caught on each answer; slashed out of eligibility
+        Assert.True(roundRobin.GetValueOrDefault(Cheater) >= 2, seen); // round robin asks it again after it was caught, until slashed out of eligibility
+        Assert.Equal(1, competition.GetValueOrDefault(Cheater)); // explored once, caught, then routed around while still staked
     }
 
     private static string Show(Dictionary<string, int> shares) => string.Join(", ", shares.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}: {kv.Value}"));

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Buffers.Text;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
@@ -75,20 +77,44 @@ internal sealed class GatewayBenchmark : IMacroBenchmark
                 };
                 using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
                 response.EnsureSuccessStatusCode();
-                using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
+                // A lean SSE reader (no strings per line): the first bytes are the first token's event; the token
+                // count is read from the usage chunk at the end, kept in the buffer's last kilobytes.
+                await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+                byte[] buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
                 TimeSpan? first = null;
+                int length = 0;
                 int tokens = 0;
-                while (await reader.ReadLineAsync(cancellationToken) is { } line)
+                try
                 {
-                    if (line.StartsWith("data: {", StringComparison.Ordinal))
+                    while (true)
                     {
-                        first ??= Stopwatch.GetElapsedTime(start);
-                        int at = line.IndexOf("\"completion_tokens\":", StringComparison.Ordinal);
-                        if (at >= 0)
+                        if (length > buffer.Length - 4096)
                         {
-                            tokens = int.Parse(line.AsSpan(at + 20, line.IndexOf(',', at) - at - 20), CultureInfo.InvariantCulture);
+                            buffer.AsSpan(length - 2048, 2048).CopyTo(buffer);
+                            length = 2048;
                         }
+
+                        int read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken);
+                        if (read == 0)
+                        {
+                            break;
+                        }
+
+                        first ??= Stopwatch.GetElapsedTime(start);
+                        length += read;
                     }
+
+                    var text = buffer.AsSpan(0, length);
+                    int at = text.LastIndexOf("\"completion_tokens\":"u8);
+                    if (at >= 0)
+                    {
+                        var digits = text[(at + 20)..];
+                        tokens = Utf8Parser.TryParse(digits, out int parsed, out _) ? parsed : throw new InvalidDataException("completion_tokens is not a number");
+                    }
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
                 }
 
                 return new Sample(first ?? Stopwatch.GetElapsedTime(start), tokens);
@@ -104,6 +130,8 @@ internal sealed class GatewayBenchmark : IMacroBenchmark
                 var gateway = await RunLevelAsync(level, perLevel, Gateway);
                 Put(figures, $"c{level}_gateway", gateway);
                 Put(figures, $"c{level}_direct", direct);
+                figures[$"c{level}_added_cpu_ms_per_request"] = BenchOutput.Round(gateway.CpuMsPerRequest - direct.CpuMsPerRequest, 3);
+                figures[$"c{level}_added_alloc_kib_per_request"] = BenchOutput.Round(gateway.AllocKibPerRequest - direct.AllocKibPerRequest, 1);
                 figures[$"c{level}_ratio"] = BenchOutput.Round(gateway.RequestsPerSecond / direct.RequestsPerSecond);
                 gatewayTop = gateway.RequestsPerSecond;
                 directTop = direct.RequestsPerSecond;
@@ -136,6 +164,8 @@ internal sealed class GatewayBenchmark : IMacroBenchmark
         figures[prefix + "_ttft_p50_ms"] = BenchOutput.Round(level.TtftP50.TotalMilliseconds, 2);
         figures[prefix + "_ttft_p99_ms"] = BenchOutput.Round(level.TtftP99.TotalMilliseconds, 2);
         figures[prefix + "_tokens_per_s"] = BenchOutput.Round(level.TokensPerSecond, 1);
+        figures[prefix + "_cpu_ms_per_request"] = BenchOutput.Round(level.CpuMsPerRequest, 3);
+        figures[prefix + "_alloc_kib_per_request"] = BenchOutput.Round(level.AllocKibPerRequest, 1);
     }
 
     /// <summary>Runs <paramref name="total"/> requests with <paramref name="concurrency"/> in flight.</summary>
@@ -143,6 +173,9 @@ internal sealed class GatewayBenchmark : IMacroBenchmark
     {
         int next = 0;
         var samples = new List<Sample>(total);
+        using var process = Process.GetCurrentProcess();
+        var cpuBefore = process.TotalProcessorTime;
+        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var started = Stopwatch.GetTimestamp();
         var workers = Enumerable.Range(0, concurrency).Select(async _ =>
         {
@@ -158,15 +191,21 @@ internal sealed class GatewayBenchmark : IMacroBenchmark
         }).ToList();
         await Task.WhenAll(workers);
         var elapsed = Stopwatch.GetElapsedTime(started);
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        process.Refresh();
+        var cpu = process.TotalProcessorTime - cpuBefore;
         var ttft = samples.Select(s => s.TimeToFirstToken).Order().ToList();
         return new Level(
             samples.Count / elapsed.TotalSeconds,
             ttft[(int)Math.Floor(0.5 * (ttft.Count - 1))],
             ttft[(int)Math.Ceiling(0.99 * (ttft.Count - 1))],
-            samples.Sum(s => s.Tokens) / elapsed.TotalSeconds);
+            samples.Sum(s => s.Tokens) / elapsed.TotalSeconds,
+            cpu.TotalMilliseconds / samples.Count,
+            allocated / 1024.0 / samples.Count);
     }
 
     private readonly record struct Sample(TimeSpan TimeToFirstToken, int Tokens);
 
-    private readonly record struct Level(double RequestsPerSecond, TimeSpan TtftP50, TimeSpan TtftP99, double TokensPerSecond);
+    /// <summary>One level's figures; CPU and allocations are the whole process's (the nodes, the load generator and, on the gateway path, Kestrel and the gateway) divided by the requests, so gateway minus direct is what the HTTP path adds per request.</summary>
+    private readonly record struct Level(double RequestsPerSecond, TimeSpan TtftP50, TimeSpan TtftP99, double TokensPerSecond, double CpuMsPerRequest, double AllocKibPerRequest);
 }

@@ -4,7 +4,8 @@ namespace PoIP.Economics.Reputation;
 
 /// <summary>
 /// Per-node reputation for routing: a Beta(success, failure) score with exponential time decay,
-/// fed by completed requests, passed audits, proven fraud and timeouts. Thread-safe, bounded
+/// fed by completed requests, passed audits, proven fraud, failed known-answer challenges and timeouts,
+/// plus a count of offences (frauds and failed challenges) that does not decay. Thread-safe, bounded
 /// (<see cref="ReputationOptions.MaxNodes"/>), in memory: a host rebuilds it from what it observes.
 /// </summary>
 public sealed class ReputationBook
@@ -45,7 +46,7 @@ public sealed class ReputationBook
         {
             ReputationEvent.RequestCompleted => (_options.CompletedWeight, 0d),
             ReputationEvent.AuditPassed => (_options.AuditPassedWeight, 0d),
-            ReputationEvent.FraudProven => (0d, _options.FraudWeight),
+            ReputationEvent.FraudProven or ReputationEvent.ChallengeFailed => (0d, _options.FraudWeight),
             ReputationEvent.Timeout => (0d, _options.TimeoutWeight),
             _ => throw new ArgumentOutOfRangeException(nameof(reputationEvent), reputationEvent, "Unknown reputation event."),
         };
@@ -59,11 +60,12 @@ public sealed class ReputationBook
                     _entries.Remove(_entries.MinBy(e => e.Value.UpdatedTicks).Key);
                 }
 
-                entry = new Entry(0, 0, now);
+                entry = new Entry(0, 0, now, 0);
             }
 
             double decay = Decay(entry.UpdatedTicks, now);
-            _entries[node] = new Entry((entry.Successes * decay) + success, (entry.Failures * decay) + failure, Math.Max(now, entry.UpdatedTicks));
+            int offences = entry.Offences + (reputationEvent is ReputationEvent.FraudProven or ReputationEvent.ChallengeFailed ? 1 : 0);
+            _entries[node] = new Entry((entry.Successes * decay) + success, (entry.Failures * decay) + failure, Math.Max(now, entry.UpdatedTicks), offences);
         }
     }
 
@@ -76,13 +78,13 @@ public sealed class ReputationBook
         {
             if (!_entries.TryGetValue(node, out entry))
             {
-                entry = new Entry(0, 0, now);
+                entry = new Entry(0, 0, now, 0);
             }
         }
 
         double decay = Decay(entry.UpdatedTicks, now);
         double s = entry.Successes * decay, f = entry.Failures * decay;
-        return new ReputationScore(s, f, (_options.PriorSuccess + s) / (_options.PriorSuccess + _options.PriorFailure + s + f));
+        return new ReputationScore(s, f, (_options.PriorSuccess + s) / (_options.PriorSuccess + _options.PriorFailure + s + f)) { Offences = entry.Offences };
     }
 
     /// <summary>Shorthand for <c>Get(node).Score</c>.</summary>
@@ -91,5 +93,5 @@ public sealed class ReputationBook
     private double Decay(long fromTicks, long toTicks) =>
         toTicks <= fromTicks ? 1 : Math.Pow(2, -(double)(toTicks - fromTicks) / _options.HalfLife.Ticks);
 
-    private readonly record struct Entry(double Successes, double Failures, long UpdatedTicks);
+    private readonly record struct Entry(double Successes, double Failures, long UpdatedTicks, int Offences);
 }

@@ -14,4 +14,7 @@ public enum ReputationEvent
 
     /// <summary>It did not answer in time.</summary>
     Timeout = 4,
+
+    /// <summary>It answered a known-answer challenge wrongly (weighs as proven fraud: its answer differs from what its claimed engine produces).</summary>
+    ChallengeFailed = 5,
 }

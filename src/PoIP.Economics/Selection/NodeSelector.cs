@@ -4,7 +4,8 @@ namespace PoIP.Economics.Selection;
 
 /// <summary>
 /// Competition between nodes, client side: among eligible candidates (stake ≥ minimum, price ≤ the
-/// request's cap), sample two at random and keep the better score (power of two choices). Good
+/// request's cap) without offences (proven fraud, failed known-answer challenge; those with offences only
+/// when no other is eligible), sample two at random and keep the better score (power of two choices). Good
 /// nodes win most traffic, the worst eligible node never wins, and load still spreads. Deterministic
 /// for a given seed and call sequence. Not thread-safe (one selector per client loop).
 /// </summary>
@@ -31,6 +32,12 @@ public sealed class NodeSelector
     {
         ArgumentNullException.ThrowIfNull(candidates);
         var eligible = candidates.Where(c => c.Stake >= _options.MinimumStake && c.Price <= priceCap && !c.Node.IsEmpty).ToList();
+        if (eligible.Exists(c => c.Offences <= 0))
+        {
+            // Evidence of cheating outranks every score: a caught cheater that is fast and cheap still loses to an
+            // honest node however slow, until the ledger slashes it out of eligibility.
+            eligible.RemoveAll(c => c.Offences > 0);
+        }
         if (eligible.Count <= 1)
         {
             return eligible.Count == 1 ? eligible[0] : null;

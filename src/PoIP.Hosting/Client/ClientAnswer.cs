@@ -29,6 +29,20 @@ public sealed record ClientAnswer(
     /// </summary>
     public Task<ClientAudit> Audit { get; init; } = Task.FromResult(ClientAudit.NotRequested);
 
+    /// <summary>
+    /// The audit once decided: when <see cref="Audit"/> ends <see cref="ClientAuditStatus.Pending"/>, the transaction is
+    /// handed to the validators again (next validator each time) up to <see cref="PoIPClientOptions.AuditRetries"/> times,
+    /// <see cref="PoIPClientOptions.AuditRetryDelay"/> apart and doubling; this completes with the first decided outcome,
+    /// or the last pending one. The same as <see cref="Audit"/> when that decided it. Never faults.
+    /// </summary>
+    public Task<ClientAudit> FinalAudit
+    {
+        get => _finalAudit ?? Audit;
+        init => _finalAudit = value;
+    }
+
+    private readonly Task<ClientAudit>? _finalAudit;
+
     /// <summary>Hedged attempts cancelled because another node's first token came first (never paid; see <see cref="PoIPClientOptions.HedgeAfter"/>).</summary>
     public int HedgesCancelled { get; init; }
 

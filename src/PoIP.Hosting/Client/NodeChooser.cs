@@ -75,7 +75,8 @@ internal sealed class NodeChooser
             var id = node.Address.PeerId!.Value;
             var stake = await _stakes.GetAsync(id, cancellationToken).ConfigureAwait(false);
             var latency = TimeSpan.FromTicks((long)(_latencyTicks.TryGetValue(id, out double ticks) ? ticks : slowest));
-            candidates.Add(new NodeCandidate(id, Quote(node, priceCap, maxTokens), latency, stake.Bonded, _reputation.GetScore(id)));
+            var reputation = _reputation.Get(id);
+            candidates.Add(new NodeCandidate(id, Quote(node, priceCap, maxTokens), latency, stake.Bonded, reputation.Score) { Offences = reputation.Offences });
         }
 
         NodeCandidate? chosen;

@@ -3,7 +3,7 @@ using PoIP.Core.Identity;
 
 namespace PoIP.Hosting.Client;
 
-/// <summary>What a network diagnosis of one node found (<see cref="PoIPClient.DiagnoseAsync"/>).</summary>
+/// <summary>What a network diagnosis of one node found (<see cref="PoIPClient.DiagnoseAsync(PoIP.Network.Addressing.Multiaddr, PoIP.Core.Money.TokenAmount, CancellationToken)"/>).</summary>
 /// <param name="Node">The node.</param>
 /// <param name="At">When the diagnosis ended.</param>
 /// <param name="KnownAnswerPassed">True when every known-answer challenge the node answered (at least one; one it refused, e.g. over its token limit, is named in the detail) came back with exactly the expected tokens; false when one did not (the node is routed around); null when none could be checked (unreachable, refused, or not serving stories260K).</param>

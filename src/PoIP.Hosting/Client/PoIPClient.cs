@@ -35,6 +35,7 @@ public sealed class PoIPClient
     private readonly ConcurrentQueue<RequestId> _escrows = new();
     private readonly ConcurrentDictionary<PeerId, NodeDiagnosis> _diagnoses = new();
     private readonly NodeChooser _chooser;
+    private readonly HedgeDelayPolicy _hedgeDelay;
     private readonly INodeDirectory _directory;
     private long _nonce;
 
@@ -47,10 +48,21 @@ public sealed class PoIPClient
             throw new ArgumentException("A node directory, or at least one node, each with a /p2p/<id> component, is required.", nameof(options));
         }
 
+        if (options.HedgeQuantile is not (>= 0.5 and <= 1) || options.MinHedgeDelay < TimeSpan.Zero || options.MaxHedgeDelay < options.MinHedgeDelay || options.HedgeAfter < TimeSpan.Zero)
+        {
+            throw new ArgumentException("Hedging needs HedgeQuantile in [0.5, 1], 0 <= MinHedgeDelay <= MaxHedgeDelay and a non-negative HedgeAfter.", nameof(options));
+        }
+
+        if (options.AuditRetries is < 0 or > 20 || options.AuditRetryDelay < TimeSpan.Zero)
+        {
+            throw new ArgumentException("AuditRetries must be 0 to 20 and AuditRetryDelay non-negative.", nameof(options));
+        }
+
         _options = options;
         _directory = options.Directory ?? new StaticNodeDirectory(options.Nodes);
         Reputation = options.Reputation ?? new ReputationBook(timeProvider: options.TimeProvider);
         _chooser = new NodeChooser(options, Reputation);
+        _hedgeDelay = HedgeDelayPolicy.From(options);
         _nonce = options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds() << 16;
     }
 
@@ -82,6 +94,12 @@ public sealed class PoIPClient
 
     /// <summary>The smoothed time to first token per measured node (a hedge that lost before its first token counts its silence as a lower bound).</summary>
     public IReadOnlyDictionary<PeerId, TimeSpan> Latencies => _chooser.Latencies;
+
+    /// <summary>
+    /// How long a request started now waits for a first token before hedging (<see cref="PoIPClientOptions.HedgeAfter"/>,
+    /// or the adaptive delay from the measured times to first token); null when hedging is off.
+    /// </summary>
+    public TimeSpan? HedgeDelay => _hedgeDelay.Current;
 
     /// <summary>Whether <paramref name="node"/>'s circuit is open (the node is skipped).</summary>
     internal bool IsBroken(PeerId node) => _breakerStates.TryGetValue(node, out var state) && state.CircuitState is CircuitState.Open or CircuitState.Isolated;
@@ -133,15 +151,15 @@ public sealed class PoIPClient
     }
 
     /// <summary>
-    /// Starts an attempt and, when <see cref="PoIPClientOptions.HedgeAfter"/> is set, another node's attempt
-    /// each time the running ones have produced no token for that long (Polly hedging; a failure before the
+    /// Starts an attempt and, when hedging is on (<see cref="PoIPClientOptions.Hedging"/>), another node's attempt
+    /// each time the running ones have produced no token for the hedge delay (<see cref="HedgeDelay"/>) (Polly hedging; a failure before the
     /// first token starts the next one at once). The first attempt to produce a token wins; the others are
     /// cancelled (their streams reset, so their nodes stop before a receipt exists and their escrows can
     /// only be refunded).
     /// </summary>
     private async Task<Attempt> RaceAsync(RequestState state, CancellationToken cancellationToken)
     {
-        if (_options.HedgeAfter is not { } after || state.Nodes.Count < 2)
+        if (state.Nodes.Count < 2 || _hedgeDelay.Current is not { } after)
         {
             return await StartAsync(state, cancellationToken).ConfigureAwait(false);
         }
@@ -234,13 +252,24 @@ public sealed class PoIPClient
         // The answer is delivered and its receipt checked: return it now. The audit runs afterwards on its
         // own clock (not the caller's token: the caller may be gone by then) and can neither lose nor delay it.
         byte[] promptBytes = System.Text.Encoding.UTF8.GetBytes(state.Prompt);
-        var audit = _options.Validators.Count == 0
-            ? Task.FromResult(ClientAudit.NotRequested)
-            : Task.Run(() => AuditAsync(_options.Validators[state.Attempts % _options.Validators.Count], request, promptBytes, outcome.Receipt, outcome.OutputTokens, nodeId), CancellationToken.None);
+        Task<ClientAudit> audit, finalAudit;
+        if (_options.Validators.Count == 0)
+        {
+            audit = finalAudit = Task.FromResult(ClientAudit.NotRequested);
+        }
+        else
+        {
+            var first = new TaskCompletionSource<ClientAudit>(TaskCreationOptions.RunContinuationsAsynchronously);
+            audit = first.Task;
+            int validator = state.Attempts;
+            finalAudit = Task.Run(() => AuditUntilDecidedAsync(validator, request, promptBytes, outcome.Receipt, outcome.OutputTokens, nodeId, first), CancellationToken.None);
+        }
+
         var recorded = await RecordAsync(request, outcome.Receipt, cancellationToken).ConfigureAwait(false);
         return new ClientAnswer(outcome.Text, outcome.OutputTokens, nodeId, request, outcome.Receipt, state.Attempts, [.. state.Failures])
         {
             Audit = audit,
+            FinalAudit = finalAudit,
             HedgesCancelled = Volatile.Read(ref state.HedgesCancelled),
             Recorded = recorded,
         };
@@ -292,7 +321,9 @@ public sealed class PoIPClient
             {
                 if (!attempt.HasFirstToken)
                 {
-                    _chooser.ObserveLatency(nodeId, _options.TimeProvider.GetElapsedTime(attempt.Started));
+                    var firstToken = _options.TimeProvider.GetElapsedTime(attempt.Started);
+                    _chooser.ObserveLatency(nodeId, firstToken);
+                    _hedgeDelay.Observe(firstToken);
                 }
 
                 attempt.OnPiece(token.Piece);
@@ -335,7 +366,7 @@ public sealed class PoIPClient
         return (request, outcome);
     }
 
-    /// <summary>The latest network diagnosis of each node this client probed (<see cref="DiagnoseAsync"/>).</summary>
+    /// <summary>The latest network diagnosis of each node this client probed (<see cref="DiagnoseAsync(Multiaddr, TokenAmount, CancellationToken)"/>).</summary>
     public IReadOnlyDictionary<PeerId, NodeDiagnosis> Diagnoses => _diagnoses;
 
     /// <summary>
@@ -353,18 +384,50 @@ public sealed class PoIPClient
     /// <param name="cancellationToken">Cancels the diagnosis.</param>
     /// <exception cref="ArgumentException">The address has no peer id.</exception>
     /// <exception cref="OperationCanceledException">Cancelled.</exception>
-    public async Task<NodeDiagnosis> DiagnoseAsync(Multiaddr node, TokenAmount pricePerToken, CancellationToken cancellationToken = default)
+    public Task<NodeDiagnosis> DiagnoseAsync(Multiaddr node, TokenAmount pricePerToken, CancellationToken cancellationToken = default) =>
+        DiagnoseCoreAsync(node, pricePerToken, KnownAnswerTest.Challenges, check: null, cancellationToken);
+
+    /// <summary>
+    /// Diagnoses <paramref name="node"/> with <paramref name="challenges"/> (e.g. derived for any model with
+    /// <see cref="KnownAnswerTest.DeriveChallengesAsync"/>): a challenge whose <see cref="KnownAnswerChallenge.Engine"/> is set binds
+    /// only a node claiming that identity (for another it is unchecked); with <paramref name="activations"/>, every
+    /// answered challenge is also re-executed there (its activations checked, not left to an audit lottery), and a
+    /// <see cref="VerdictOutcome.Fraud"/> fails the node.
+    /// </summary>
+    /// <param name="node">The node's full multiaddr (with <c>/p2p/</c>).</param>
+    /// <param name="pricePerToken">Most paid per token for the challenges.</param>
+    /// <param name="challenges">The challenges, all for one model.</param>
+    /// <param name="activations">Re-executes an answered challenge (e.g. a <c>ReexecutionVerifier</c> on the challenger's engine); null: tokens only.</param>
+    /// <param name="cancellationToken">Cancels the diagnosis.</param>
+    /// <exception cref="ArgumentException">The address has no peer id, or no challenge is given.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled.</exception>
+    public Task<NodeDiagnosis> ChallengeAsync(Multiaddr node, TokenAmount pricePerToken, IReadOnlyList<KnownAnswerChallenge> challenges, IProofVerifier? activations, CancellationToken cancellationToken = default) =>
+        DiagnoseCoreAsync(node, pricePerToken, challenges, activations is null ? null : async (c, ct) =>
+        {
+            var result = await activations.VerifyAsync(c, ct).ConfigureAwait(false);
+            return (result.Outcome, result.Detail);
+        }, cancellationToken);
+
+    /// <summary>As the public overload; <paramref name="check"/> judges each answered challenge's activations (a validator slashes on fraud there).</summary>
+    internal async Task<NodeDiagnosis> DiagnoseCoreAsync(Multiaddr node, TokenAmount pricePerToken, IReadOnlyList<KnownAnswerChallenge> challenges, Func<VerificationCase, CancellationToken, Task<(VerdictOutcome Outcome, string Detail)>>? check, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(challenges);
         var nodeId = node.PeerId ?? throw new ArgumentException("The node's address needs a /p2p/<id> component.", nameof(node));
-        var model = ModelId.Parse(KnownAnswerTest.ModelSha256);
+        if (challenges.Count == 0)
+        {
+            throw new ArgumentException("At least one challenge is needed.", nameof(challenges));
+        }
+
         EngineIdentity? engine = null;
         TimeSpan? firstTokenTime = null;
         double decodeSeconds = 0;
         int decodeTokens = 0, answered = 0;
         string? failed = null, notChecked = null;
-        foreach (var challenge in KnownAnswerTest.Challenges)
+        int bound = 0, activationChecks = 0;
+        foreach (var challenge in challenges)
         {
+            var model = challenge.Model ?? ModelId.Parse(KnownAnswerTest.ModelSha256);
             var ask = new AskOptions(model, challenge.Sampling, challenge.Seed, challenge.MaxTokens, pricePerToken.Multiply((ulong)challenge.MaxTokens));
             var state = new RequestState(challenge.Prompt, ask, [new NodeListing(node)], _chooser.StartRequest(), null, cancellationToken);
             Interlocked.Increment(ref state.Attempts);
@@ -405,6 +468,25 @@ public sealed class PoIPClient
             }
 
             _ = await AnsweredAsync(state, request, outcome, cancellationToken).ConfigureAwait(false); // handed to a validator like any answer (its audit runs on its own)
+            if (check is not null)
+            {
+                // The challenger re-executes every challenge answer itself: activations are always checked.
+                var (verdict, verdictDetail) = await check(new VerificationCase(request, outcome.Receipt, System.Text.Encoding.UTF8.GetBytes(challenge.Prompt), outcome.OutputTokens), cancellationToken).ConfigureAwait(false);
+                activationChecks++;
+                if (verdict == VerdictOutcome.Fraud)
+                {
+                    failed = $"{challenge.Name}: re-execution found fraud ({verdictDetail}) on {engine}";
+                    break;
+                }
+            }
+
+            if (challenge.Engine is { } madeOn && !KnownAnswerTest.SameIdentity(madeOn, engine))
+            {
+                notChecked = (notChecked is null ? string.Empty : notChecked + "; ") + $"{challenge.Name}: tokens not binding (made on {madeOn}, the node claims {engine})";
+                continue;
+            }
+
+            bound++;
             if (!outcome.OutputTokens.SequenceEqual(challenge.ExpectedTokens))
             {
                 int at = outcome.OutputTokens.Zip(challenge.ExpectedTokens).TakeWhile(p => p.First == p.Second).Count();
@@ -413,8 +495,8 @@ public sealed class PoIPClient
             }
         }
 
-        bool? passed = failed is not null ? false : answered == 0 ? null : true;
-        string detail = failed ?? $"{answered}/{KnownAnswerTest.Challenges.Count} known-answer challenges answered exactly on {engine}" + (notChecked is null ? string.Empty : "; " + notChecked);
+        bool? passed = failed is not null ? false : bound + activationChecks == 0 ? null : true;
+        string detail = failed ?? $"{bound}/{challenges.Count} known-answer challenges answered exactly" + (activationChecks > 0 ? $", {activationChecks} re-executed" : string.Empty) + $" on {engine}" + (notChecked is null ? string.Empty : "; " + notChecked);
         if (answered == 0)
         {
             detail = notChecked ?? "no challenge answered";
@@ -422,7 +504,7 @@ public sealed class PoIPClient
 
         if (passed == false)
         {
-            Reputation.Record(nodeId, ReputationEvent.FraudProven);
+            Reputation.Record(nodeId, ReputationEvent.ChallengeFailed);
             _chooser.Exclude(nodeId);
         }
         else if (passed == true)
@@ -433,6 +515,38 @@ public sealed class PoIPClient
         var diagnosis = new NodeDiagnosis(nodeId, _options.TimeProvider.GetUtcNow(), passed, detail, engine, firstTokenTime, decodeSeconds > 0 ? decodeTokens / decodeSeconds : null, answered);
         _diagnoses[nodeId] = diagnosis;
         return diagnosis;
+    }
+
+    /// <summary>
+    /// Hands a finished transaction to the validators until one decides it: the first try's outcome completes
+    /// <paramref name="first"/> (once the wait before any retry is already scheduled, so a clock advanced after it
+    /// reaches that wait); a pending one is retried up to <see cref="PoIPClientOptions.AuditRetries"/> times, the
+    /// next validator each time, waits doubling from <see cref="PoIPClientOptions.AuditRetryDelay"/> (capped at 5
+    /// minutes). Never throws.
+    /// </summary>
+    private async Task<ClientAudit> AuditUntilDecidedAsync(int validator, SignedMessage<InferenceRequest> request, byte[] promptBytes, SignedMessage<InferenceReceipt> receipt, IReadOnlyList<int> outputTokens, PeerId nodeId, TaskCompletionSource<ClientAudit> first)
+    {
+        var validators = _options.Validators;
+        var audit = await AuditAsync(validators[validator % validators.Count], request, promptBytes, receipt, outputTokens, nodeId).ConfigureAwait(false);
+        var delay = _options.AuditRetryDelay;
+        for (int retry = 1; ; retry++)
+        {
+            if (audit.Status != ClientAuditStatus.Pending || retry > _options.AuditRetries)
+            {
+                first.TrySetResult(audit);
+                return audit;
+            }
+
+            var wait = Task.Delay(delay, _options.TimeProvider, CancellationToken.None);
+            first.TrySetResult(audit);
+            await wait.ConfigureAwait(false);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMinutes(5).Ticks));
+            audit = await AuditAsync(validators[(validator + retry) % validators.Count], request, promptBytes, receipt, outputTokens, nodeId).ConfigureAwait(false);
+            if (audit.Status == ClientAuditStatus.Pending && retry == _options.AuditRetries)
+            {
+                audit = audit with { Detail = $"{audit.Detail} (still pending after {retry} retries)" };
+            }
+        }
     }
 
     /// <summary>Hands a finished transaction to a validator; never throws (an outage or a timeout leaves the audit pending).</summary>

@@ -41,13 +41,35 @@ public sealed class PoIPClientOptions
     /// </summary>
     public TimeSpan AuditTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>How many times a pending audit (validator unreachable or past <see cref="AuditTimeout"/>) is handed to the validators again (0 to 20; default 5; see <see cref="ClientAnswer.FinalAudit"/>).</summary>
+    public int AuditRetries { get; init; } = 5;
+
+    /// <summary>Wait before the first retry of a pending audit, doubled for each further one and capped at 5 minutes (default 10 s).</summary>
+    public TimeSpan AuditRetryDelay { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>
-    /// Hedging: when no token has come from the running attempt(s) for this long, another node is asked
-    /// as well (Polly hedging); the first to produce a token wins, the others are cancelled (stream reset:
-    /// their nodes stop before a receipt exists, so their escrows are never settled, only refunded once
-    /// abandoned). Null (default): no hedging; failed attempts still move on to the next node.
+    /// Hedging (on by default): when no token has come from the running attempt(s) for the hedge delay,
+    /// another node is asked as well (Polly hedging); the first to produce a token wins, the others are
+    /// cancelled (stream reset: their nodes stop before a receipt exists, so their escrows are never settled,
+    /// only refunded once abandoned). False: no hedging; failed attempts still move on to the next node.
+    /// </summary>
+    public bool Hedging { get; init; } = true;
+
+    /// <summary>
+    /// A fixed hedge delay. Null (default): adaptive, the <see cref="HedgeQuantile"/> of the times to first
+    /// token this client measured on its last 128 answers, within [<see cref="MinHedgeDelay"/>,
+    /// <see cref="MaxHedgeDelay"/>] (<see cref="MaxHedgeDelay"/> until 8 were measured).
     /// </summary>
     public TimeSpan? HedgeAfter { get; init; }
+
+    /// <summary>Quantile of the measured times to first token the adaptive delay takes (0.5 to 1; default 0.95).</summary>
+    public double HedgeQuantile { get; init; } = 0.95;
+
+    /// <summary>Floor of the adaptive hedge delay (default 100 ms): below it hedging would mostly double the load.</summary>
+    public TimeSpan MinHedgeDelay { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Cap of the adaptive hedge delay, and the delay before enough times were measured (default 2 s).</summary>
+    public TimeSpan MaxHedgeDelay { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Most extra attempts hedging starts for one request (1 to 10; default 1).</summary>
     public int MaxHedgedAttempts { get; init; } = 1;

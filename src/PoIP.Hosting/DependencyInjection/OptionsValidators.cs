@@ -149,6 +149,11 @@ internal sealed class PoIPClientServiceOptionsValidator(IServiceProvider service
             failures.Add($"client: AttemptTimeout must be positive (got {options.AttemptTimeout}).");
         }
 
+        if (options.HedgeQuantile is not (>= 0.5 and <= 1) || options.MinHedgeDelay < TimeSpan.Zero || options.MaxHedgeDelay < options.MinHedgeDelay || options.HedgeAfter < TimeSpan.Zero)
+        {
+            failures.Add($"client: hedging needs HedgeQuantile in [0.5, 1] (got {options.HedgeQuantile}), 0 <= MinHedgeDelay <= MaxHedgeDelay (got {options.MinHedgeDelay}, {options.MaxHedgeDelay}) and a non-negative HedgeAfter.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

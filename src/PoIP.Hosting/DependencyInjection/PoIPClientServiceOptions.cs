@@ -15,6 +15,18 @@ public sealed class PoIPClientServiceOptions
     /// <summary>How each attempt's node is picked. Default <see cref="Client.NodeSelectionPolicy.Competition"/>.</summary>
     public Client.NodeSelectionPolicy Selection { get; set; } = Client.NodeSelectionPolicy.Competition;
 
-    /// <summary>Hedge a request whose attempt produced no token for this long (<see cref="Client.PoIPClientOptions.HedgeAfter"/>). Default null: no hedging.</summary>
+    /// <summary>Hedge a request whose attempt produced no token for the hedge delay (<see cref="Client.PoIPClientOptions.Hedging"/>). Default true.</summary>
+    public bool Hedging { get; set; } = true;
+
+    /// <summary>A fixed hedge delay (<see cref="Client.PoIPClientOptions.HedgeAfter"/>). Default null: adaptive, from the measured times to first token.</summary>
     public TimeSpan? HedgeAfter { get; set; }
+
+    /// <summary>Quantile of the measured times to first token the adaptive delay takes (<see cref="Client.PoIPClientOptions.HedgeQuantile"/>). Default 0.95.</summary>
+    public double HedgeQuantile { get; set; } = 0.95;
+
+    /// <summary>Floor of the adaptive hedge delay (<see cref="Client.PoIPClientOptions.MinHedgeDelay"/>). Default 100 ms.</summary>
+    public TimeSpan MinHedgeDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Cap of the adaptive hedge delay (<see cref="Client.PoIPClientOptions.MaxHedgeDelay"/>). Default 2 s.</summary>
+    public TimeSpan MaxHedgeDelay { get; set; } = TimeSpan.FromSeconds(2);
 }

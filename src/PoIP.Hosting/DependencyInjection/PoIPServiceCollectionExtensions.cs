@@ -242,7 +242,11 @@ public static class PoIPServiceCollectionExtensions
                 Stakes = sp.GetRequiredService<IStakeManager>(),
                 AttemptTimeout = options.AttemptTimeout,
                 Selection = options.Selection,
+                Hedging = options.Hedging,
                 HedgeAfter = options.HedgeAfter,
+                HedgeQuantile = options.HedgeQuantile,
+                MinHedgeDelay = options.MinHedgeDelay,
+                MaxHedgeDelay = options.MaxHedgeDelay,
                 TimeProvider = sp.GetService<TimeProvider>() ?? TimeProvider.System,
             });
         });

@@ -62,6 +62,36 @@ public sealed class ValidatorService
             return Raise(new AuditOutcome(true, ticket, null, false, "not selected for audit."));
         }
 
+        return await JudgeAsync(request, receipt, prompt, outputTokens, ticket, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Judges the answer to a known-answer challenge this validator sent itself (<see cref="ValidatorChallenger"/>):
+    /// re-executed always, never left to the lottery; a fraud verdict slashes the node as any audit does.
+    /// </summary>
+    /// <param name="request">The validator's own signed request.</param>
+    /// <param name="receipt">The node's signed receipt.</param>
+    /// <param name="prompt">The prompt bytes.</param>
+    /// <param name="outputTokens">The tokens the node answered.</param>
+    /// <param name="cancellationToken">Cancels the re-execution.</param>
+    /// <exception cref="ArgumentException">The receipt does not answer the request.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled.</exception>
+    public Task<AuditOutcome> AuditChallengeAsync(SignedMessage<InferenceRequest> request, SignedMessage<InferenceReceipt> receipt, ReadOnlyMemory<byte> prompt, IReadOnlyList<int> outputTokens, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(receipt);
+        ArgumentNullException.ThrowIfNull(outputTokens);
+        if (receipt.Signer != receipt.Message.NodeId || receipt.Message.RequestId.Digest != request.Hash)
+        {
+            throw new ArgumentException("The receipt does not answer this request, or its signer is not the node it names.", nameof(receipt));
+        }
+
+        return JudgeAsync(request, receipt, prompt, outputTokens, ticket: null, cancellationToken);
+    }
+
+    private async Task<AuditOutcome> JudgeAsync(SignedMessage<InferenceRequest> request, SignedMessage<InferenceReceipt> receipt, ReadOnlyMemory<byte> prompt, IReadOnlyList<int> outputTokens, AuditSelectionTicket? ticket, CancellationToken cancellationToken)
+    {
+        var receiptId = new ReceiptId(receipt.Hash);
         var result = await _options.Verifier.VerifyAsync(new VerificationCase(request, receipt, prompt, outputTokens), cancellationToken).ConfigureAwait(false);
         var verdict = VerdictSigner.Sign(_options.Key, receipt, result, _options.TimeProvider);
         if (result.Outcome != VerdictOutcome.Fraud)

@@ -54,6 +54,50 @@ public static class KnownAnswerTest
     /// <summary>The cases as network challenges (prompt, sampling, seed and expected tokens), for probing remote nodes.</summary>
     public static IReadOnlyList<KnownAnswerChallenge> Challenges => [.. EmbeddedVectors.Value.Cases.Select(c => new KnownAnswerChallenge(c.Name, c.Prompt, c.Sampling.ToParameters(), c.Seed, c.MaxTokens, c.Tokens))];
 
+    /// <summary>
+    /// Challenges for the model <paramref name="engine"/> serves, whatever it is: fixed prompts (greedy, and seeded
+    /// sampling), their expected tokens produced by running <paramref name="engine"/> itself. They bind a node that
+    /// claims the same engine identity (<see cref="KnownAnswerChallenge.Engine"/>; same identity, same tokens, bit for
+    /// bit); the challenger checks the answers' activations by re-executing them (a validator's verifier).
+    /// </summary>
+    /// <param name="engine">The challenger's engine, serving the model to challenge.</param>
+    /// <param name="maxTokens">Tokens per challenge (1 to 128; default 24: short enough for any node's limit).</param>
+    /// <param name="cancellationToken">Cancels the generation.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxTokens"/> is out of range.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled.</exception>
+    public static async Task<IReadOnlyList<KnownAnswerChallenge>> DeriveChallengesAsync(IInferenceEngine engine, int maxTokens = 24, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxTokens, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxTokens, 128);
+        (string Name, string Prompt, SamplingParameters Sampling, ulong Seed)[] cases =
+        [
+            ("derived-greedy", "Once upon a time", new SamplingParameters { Temperature = 0, TopK = 0, TopP = 1, MinP = 0 }, 1),
+            ("derived-sampled", "The little bird said", new SamplingParameters { Temperature = 0.8f, TopK = 40, TopP = 0.95f, MinP = 0.05f }, 9_173),
+        ];
+        var challenges = new List<KnownAnswerChallenge>(cases.Length);
+        foreach (var (name, prompt, sampling, seed) in cases)
+        {
+            var tokens = new List<int>();
+            await foreach (var token in engine.GenerateAsync(new GenerationRequest(engine.Tokenize(prompt, addBeginOfSequence: true), sampling, seed, maxTokens), null, cancellationToken).ConfigureAwait(false))
+            {
+                tokens.Add(token.TokenId);
+            }
+
+            challenges.Add(new KnownAnswerChallenge(name, prompt, sampling, seed, maxTokens, tokens) { Model = engine.Model.Id, Engine = engine.Identity });
+        }
+
+        return challenges;
+    }
+
+    /// <summary>Whether two engine identities produce the same decode-time tokens and activations (all but the micro-batch equal).</summary>
+    public static bool SameIdentity(EngineIdentity a, EngineIdentity b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        return IdentityKey(a) == IdentityKey(b);
+    }
+
     /// <summary>Engine options that reproduce the vectors' settings for a model path.</summary>
     public static LlamaEngineOptions EngineOptions(string stories260KPath, int threads = 1) => new()
     {

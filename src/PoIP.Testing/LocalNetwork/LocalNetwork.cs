@@ -179,6 +179,7 @@ public sealed class LocalNetwork : IAsyncDisposable
             SelectionWeights = new NodeSelectionOptions { MinimumStake = (await _ledger.GetRulesAsync(cancellationToken).ConfigureAwait(false)).MinimumStake },
             Reputation = _reputation, // the client feeds it (completions, timeouts, verified verdicts); the summary reads it
             TimeProvider = _options.ClientTimeProvider ?? TimeProvider.System,
+            Hedging = _options.HedgeAfter is not null, // the harness hedges only when told a delay (its figures and tests stay reproducible)
             HedgeAfter = _options.HedgeAfter,
             SelectionSeed = _options.SelectionSeed,
         });

@@ -46,7 +46,7 @@ public sealed class LocalNetworkOptions
     /// <summary>The client's clock (latency, hedging, breakers); default the system clock.</summary>
     public TimeProvider? ClientTimeProvider { get; init; }
 
-    /// <summary>The client's <see cref="PoIPClientOptions.HedgeAfter"/> (null: no hedging).</summary>
+    /// <summary>The client's fixed <see cref="PoIPClientOptions.HedgeAfter"/>; null (default): no hedging (unlike the shipped client's adaptive default, so the harness stays reproducible).</summary>
     public TimeSpan? HedgeAfter { get; init; }
 
     /// <summary>The client's <see cref="PoIPClientOptions.SelectionSeed"/> (null: from its peer id).</summary>
