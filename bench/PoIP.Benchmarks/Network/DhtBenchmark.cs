@@ -17,7 +17,8 @@ namespace PoIP.Benchmarks.Network;
 /// transport at N peers: hops, success, FIND_NODE calls and bytes per lookup; success with 20 % adversaries
 /// answering only with each other, over d disjoint paths and with d = 1; record holders after a put and after
 /// 24 h of churn (log-normal sessions: half leave within 2 h, 90 % within 12 h; each leaver replaced by a
-/// joiner that bootstraps with the real code) with the 22 h republish. Plus the real stack on loopback:
+/// joiner that bootstraps with the real code) with the real upkeep schedule (10-min refresh with ping-and-evict,
+/// hourly replication by holders, 22 h republish). Plus the real stack on loopback:
 /// lookup latency over 30 libp2p hosts. usage: dht [N,N,...] [--lookups L] [--records R] [--no-loopback]
 /// (default 1000,10000, 200 lookups, 30 records).
 /// </summary>
@@ -68,7 +69,9 @@ internal sealed class DhtBenchmark : IMacroBenchmark
 
     private static KademliaOptions Options(int paths)
     {
-        var o = new KademliaOptions { RefreshInterval = TimeSpan.Zero, RequestsPerSecond = 1e9, RequestBurst = int.MaxValue, DisjointPaths = paths };
+        // The real schedule (the defaults): refresh and ping-and-evict every 10 min, holders replicate hourly, the
+        // originator republishes at 22 h. The simulation calls the same methods the timers call (no timers run).
+        var o = new KademliaOptions { RequestsPerSecond = 1e9, RequestBurst = int.MaxValue, DisjointPaths = paths };
         o.Namespaces.Add(new BenchNamespace());
         return o;
     }
@@ -165,11 +168,21 @@ internal sealed class DhtBenchmark : IMacroBenchmark
         result["holders_after_put_p50"] = Percentile(holdersAfterPut, 50);
         result["holders_after_put_p5"] = Percentile(holdersAfterPut, 5);
         int joined = 0;
-        for (int hour = 1; hour <= 24; hour++)
+        var step = optionsD.RefreshInterval;
+        int steps = (int)(TimeSpan.FromHours(24) / step);
+        int republishAt = (int)(optionsD.RepublishInterval / step);
+        long requestsBefore = world.Net.Requests;
+        double peerSteps = 0;
+        for (int i = 1; i <= steps; i++)
         {
-            time.Advance(TimeSpan.FromHours(1));
+            time.Advance(step);
             joined += await ChurnAsync(world, optionsD, rng, cancellationToken);
-            if (hour == 22)
+            peerSteps += world.Alive.Count;
+            if (i % (steps / 24) == 0)
+            {
+                Console.Error.WriteLine($"dht n={n}: {i * step.TotalHours:F0} h simulated, {world.Alive.Count} live, {world.Net.Requests - requestsBefore} upkeep requests, cpu {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:F0} s");
+            }
+            if (i == republishAt)
             {
                 foreach (var p in publishers)
                 {
@@ -177,6 +190,8 @@ internal sealed class DhtBenchmark : IMacroBenchmark
                 }
             }
         }
+
+        result["maintenance_requests_per_peer_hour"] = BenchOutput.Round((world.Net.Requests - requestsBefore) / (peerSteps * step.TotalHours), 1);
 
         var now = time.GetUtcNow();
         var holdersAfterDay = keys.Select(k => (double)world.Alive.Count(a => a.Store.GetValue(k, now) is not null && !publishers.Contains(a))).ToList();
@@ -186,6 +201,7 @@ internal sealed class DhtBenchmark : IMacroBenchmark
         var (_, churnSuccess, churnCalls, _) = await LookupsAsync(world, world.Alive, lookups, rng, cancellationToken);
         result["success_after_24h_churn"] = BenchOutput.Round(churnSuccess, 4);
         result["find_node_calls_after_24h_churn_mean"] = BenchOutput.Round(churnCalls.Average(), 1);
+        result["find_node_calls_after_24h_churn_p99"] = Percentile(churnCalls, 99);
         world.Metrics.Dispose();
         return result;
     }
@@ -224,13 +240,13 @@ internal sealed class DhtBenchmark : IMacroBenchmark
             await node.BootstrapAsync([world.Net.PeerOf(bootstrap)], cancellationToken);
         }
 
-        // Routing-table upkeep: every peer looks itself up once per simulated hour (a real node refreshes every
-        // 10 min, and also its other buckets; this is the cheaper part of that, so the figures are conservative).
-        foreach (var node in world.Alive.ToList())
+        // Upkeep on the real schedule, every live peer each step (= RefreshInterval): the refresh (lookups of its own id
+        // and a random key per bucket, then ping-and-evict of peers silent for a period) and the holders' replication.
+        await Parallel.ForEachAsync(world.Alive.ToList(), cancellationToken, async (node, ct) =>
         {
-            await node.FindClosestAsync(node.Self.ToArray(), followUp: false, cancellationToken);
-        }
-
+            await node.RefreshAsync(ct);
+            await node.ReplicateAsync(ct);
+        });
         return leaving.Count;
     }
 

@@ -15,7 +15,8 @@ namespace PoIP.Network.Kademlia;
 /// </summary>
 internal sealed partial class KadNode : IDisposable
 {
-    private const int EvictAfterFailures = 1;
+    /// <summary>Failed requests in a row after which a peer leaves the routing table (the first makes it a suspect, not handed out; the liveness check retries it once).</summary>
+    private const int EvictAfterFailures = 2;
     private const int MaxTrackedPeers = 4096;
     private const int MaxProvidersPerReply = 100;
     private readonly KademliaOptions _options;
@@ -36,6 +37,7 @@ internal sealed partial class KadNode : IDisposable
     private readonly List<ITimer> _timers = [];
     private readonly BackgroundGate _refreshing = new();
     private readonly BackgroundGate _republishing = new();
+    private readonly BackgroundGate _replicating = new();
 
     public KadNode(PeerId self, Func<IReadOnlyList<Multiaddr>> localAddresses, KademliaOptions options, IKadTransport transport, TimeProvider time, ILogger logger, KadMetrics metrics)
     {
@@ -76,6 +78,14 @@ internal sealed partial class KadNode : IDisposable
         }
 
         _timers.Add(_time.CreateTimer(_ => Background("republish", _republishing, RepublishAsync), null, _options.RepublishInterval, _options.RepublishInterval));
+        if (_options.ReplicateInterval > TimeSpan.Zero)
+        {
+            // Checked six times per interval, so that holders (whose timers are not in step) rarely replicate together:
+            // the first one's put resets the others' LastPut.
+            var every = _options.ReplicateInterval / 6;
+            _timers.Add(_time.CreateTimer(_ => Background("replicate", _replicating, ReplicateAsync), null, every, every));
+        }
+
         var sweep = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond, _options.RecordTtl.Ticks / 48));
         _timers.Add(_time.CreateTimer(_ => Store.Sweep(_time.GetUtcNow()), null, sweep, sweep));
     }
@@ -120,8 +130,12 @@ internal sealed partial class KadNode : IDisposable
         return _namespaces.GetValueOrDefault(name);
     }
 
-    /// <summary>Validates, merges or selects, and stores a value; returns why not (null when stored).</summary>
-    private string? StoreValue(byte[] key, byte[] value, PeerId from, out bool misbehaved)
+    /// <summary>
+    /// Validates, merges or selects, and stores a value; returns why not (null when stored). <paramref name="published"/>
+    /// is when the originator last put it (a replica's record says so; expiry counts from it), clamped to the last
+    /// <see cref="KademliaOptions.RecordTtl"/> and never earlier than what is stored for the same value.
+    /// </summary>
+    private string? StoreValue(byte[] key, byte[] value, PeerId from, out bool misbehaved, DateTimeOffset? published = null)
     {
         misbehaved = true;
         var ns = NamespaceOf(key);
@@ -142,11 +156,16 @@ internal sealed partial class KadNode : IDisposable
         }
 
         byte[] final = value;
+        var since = published is { } p && p <= now && now - p < _options.RecordTtl ? p : now;
         lock (_lock)
         {
             if (Store.GetValue(key, now) is { } existing && ns.Validate(key, existing.Value, now).IsValid)
             {
-                if (!existing.Value.AsSpan().SequenceEqual(value))
+                if (existing.Value.AsSpan().SequenceEqual(value))
+                {
+                    since = since > existing.Received ? since : existing.Received; // an old replica never shortens a value's life
+                }
+                else
                 {
                     byte[]? merged = ns.Merge(key, existing.Value, value);
                     if (merged is not null)
@@ -172,7 +191,7 @@ internal sealed partial class KadNode : IDisposable
                 }
             }
 
-            var refusal = Store.PutValue(new StoredValue(key, final, from, now));
+            var refusal = Store.PutValue(new StoredValue(key, final, from, since) { LastPut = now });
             if (refusal != StoreRefusal.None)
             {
                 misbehaved = false;
@@ -231,18 +250,19 @@ internal sealed partial class KadNode : IDisposable
             }
         }
 
-        return await PublishValueAsync(k, v, cancellationToken).ConfigureAwait(false);
+        return await PublishValueAsync(k, v, null, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<DhtPutResult> PublishValueAsync(byte[] k, byte[] v, CancellationToken cancellationToken)
+    /// <summary>Puts a value on the k closest peers: our own (stored here too, dated now) or a replica (dated <paramref name="replicaOf"/>).</summary>
+    private async Task<DhtPutResult> PublishValueAsync(byte[] k, byte[] v, DateTimeOffset? replicaOf, CancellationToken cancellationToken)
     {
-        bool local = _options.Mode == DhtMode.Server && StoreValue(k, v, Self, out _) is null;
+        bool local = replicaOf is null && _options.Mode == DhtMode.Server && StoreValue(k, v, Self, out _) is null;
         var lookup = await FindClosestAsync(k, followUp: true, cancellationToken).ConfigureAwait(false);
         var request = new Message
         {
             Type = Message.Types.MessageType.PutValue,
             Key = ByteString.CopyFrom(k),
-            Record = ToRecord(k, v, _time.GetUtcNow()),
+            Record = ToRecord(k, v, replicaOf ?? _time.GetUtcNow()),
         };
         var results = await Task.WhenAll(lookup.Closest.Select(async peer =>
         {
@@ -660,7 +680,10 @@ internal sealed partial class KadNode : IDisposable
         return admitted.Count(a => a);
     }
 
-    /// <summary>A lookup of our own id and of a random key in every non-empty bucket (up to prefix 15, as go).</summary>
+    /// <summary>
+    /// The routing-table refresh (every <see cref="KademliaOptions.RefreshInterval"/>): a lookup of our own id and of a
+    /// random key in every non-empty bucket (up to prefix 15, as go), then <see cref="CheckPeersAsync"/>.
+    /// </summary>
     public async Task RefreshAsync(CancellationToken cancellationToken)
     {
         await FindClosestAsync(Self.ToArray(), followUp: false, cancellationToken).ConfigureAwait(false);
@@ -669,6 +692,75 @@ internal sealed partial class KadNode : IDisposable
             byte[] key = RandomKeyInBucket(cpl);
             await FindClosestAsync(key, followUp: false, cancellationToken).ConfigureAwait(false);
         }
+
+        await CheckPeersAsync(_options.RefreshInterval, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Pings every routing-table peer that has not answered for <paramref name="grace"/> or whose last request failed
+    /// (go-libp2p-kad-dht's ping-and-evict at each refresh): one that answers stays; one that fails is retried once,
+    /// and leaves after <see cref="EvictAfterFailures"/> failures in a row. So a peer that left is gone from our table,
+    /// and from the replies we give, within one refresh period. Returns how many left.
+    /// </summary>
+    public async Task<int> CheckPeersAsync(TimeSpan grace, CancellationToken cancellationToken)
+    {
+        long now = _time.GetTimestamp();
+        var due = Table.NeedingCheck(seen => _time.GetElapsedTime(seen, now) >= grace);
+        int evicted = 0;
+        var ping = new Message { Type = Message.Types.MessageType.Ping };
+        foreach (var batch in due.Chunk(16))
+        {
+            var left = await Task.WhenAll(batch.Select(async peer =>
+            {
+                for (int attempt = 0; attempt < EvictAfterFailures && Table.Contains(peer.Peer); attempt++)
+                {
+                    try
+                    {
+                        await RequestAsync(peer, ping, expectReply: true, cancellationToken).ConfigureAwait(false);
+                        return false;
+                    }
+                    catch (Exception) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        // counted by RequestAsync; retried once
+                    }
+                }
+
+                return !Table.Contains(peer.Peer);
+            })).ConfigureAwait(false);
+            evicted += left.Count(l => l);
+        }
+
+        return evicted;
+    }
+
+    /// <summary>
+    /// Kademlia's replication by holders: every value stored here for someone else that no put has reached for
+    /// <see cref="KademliaOptions.ReplicateInterval"/> is put again on the k peers now closest to its key, dated with
+    /// its originator's last put (so it still expires <see cref="KademliaOptions.RecordTtl"/> after that). A put
+    /// reaching a holder resets its wait, so about one holder per interval replicates each value. Returns how many.
+    /// </summary>
+    public async Task<int> ReplicateAsync(CancellationToken cancellationToken)
+    {
+        if (_options.Mode != DhtMode.Server || _options.ReplicateInterval <= TimeSpan.Zero)
+        {
+            return 0;
+        }
+
+        var now = _time.GetUtcNow();
+        int replicated = 0;
+        foreach (var v in Store.ValuesToReplicate(Self, now - _options.ReplicateInterval, now))
+        {
+            if (NamespaceOf(v.Key) is not { } ns || !ns.Validate(v.Key, v.Value, now).IsValid)
+            {
+                continue;
+            }
+
+            Store.Touch(v.Key, now);
+            await PublishValueAsync(v.Key, v.Value, v.Received, cancellationToken).ConfigureAwait(false);
+            replicated++;
+        }
+
+        return replicated;
     }
 
     /// <summary>A key whose hash shares exactly <paramref name="cpl"/> leading bits with our id.</summary>
@@ -703,7 +795,7 @@ internal sealed partial class KadNode : IDisposable
         {
             if (NamespaceOf(k) is { } ns && ns.Validate(k, v, now).IsValid)
             {
-                await PublishValueAsync(k, v, cancellationToken).ConfigureAwait(false);
+                await PublishValueAsync(k, v, null, cancellationToken).ConfigureAwait(false);
             }
             else
             {
