@@ -100,21 +100,63 @@ internal sealed partial class KadNode
         return replicated;
     }
 
-    /// <summary>A key whose hash shares exactly <paramref name="cpl"/> leading bits with our id.</summary>
-    private byte[] RandomKeyInBucket(int cpl)
+    /// <summary>
+    /// A key whose hash shares exactly <paramref name="cpl"/> leading bits with our id. Below 16 bits it comes from
+    /// <see cref="PrefixKeys"/> (one key per 16-bit hash prefix, as go-libp2p-kbucket keeps a table), with the bits
+    /// after the flipped one drawn at random; deeper buckets are searched for by hashing.
+    /// </summary>
+    internal byte[] RandomKeyInBucket(int cpl)
     {
-        byte[] key = new byte[16];
-        for (int i = 0; i < 1 << 22; i++)
+        if (cpl < 16)
         {
-            System.Security.Cryptography.RandomNumberGenerator.Fill(key);
+            int local = (int)(Table.Local.A >> 48);
+            int below = 0x8000 >> cpl;
+            int prefix = (local & ~((below << 1) - 1) & 0xFFFF) | (~local & below) | (Random.Shared.Next() & (below - 1));
+            byte[] key = PrefixKeys.Value.AsSpan(prefix * 16, 16).ToArray();
             if (Table.Local.CommonPrefixLength(KadId.FromKey(key)) == cpl)
             {
                 return key;
             }
         }
 
-        return key;
+        byte[] probe = new byte[16];
+        System.Security.Cryptography.RandomNumberGenerator.Fill(probe.AsSpan(0, 8));
+        for (ulong i = 0; i < 1UL << 26; i++)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(probe.AsSpan(8), i);
+            if (Table.Local.CommonPrefixLength(KadId.FromKey(probe)) == cpl)
+            {
+                return probe;
+            }
+        }
+
+        return probe;
     }
+
+    /// <summary>For every 16-bit prefix p, at [16 p, 16 p + 16), a 16-byte key whose SHA-256 starts with p (built once per process: about 0.7 M hashes, 1 MiB).</summary>
+    private static readonly Lazy<byte[]> PrefixKeys = new(() =>
+    {
+        byte[] table = new byte[16 << 16];
+        var filled = new bool[1 << 16];
+        int count = 0;
+        Span<byte> key = stackalloc byte[16];
+        Span<byte> hash = stackalloc byte[32];
+        System.Security.Cryptography.RandomNumberGenerator.Fill(key[..8]);
+        for (ulong i = 0; count < filled.Length; i++)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(key[8..], i);
+            System.Security.Cryptography.SHA256.HashData(key, hash);
+            int p = (hash[0] << 8) | hash[1];
+            if (!filled[p])
+            {
+                filled[p] = true;
+                key.CopyTo(table.AsSpan(p * 16, 16));
+                count++;
+            }
+        }
+
+        return table;
+    });
 
     /// <summary>Re-puts this peer's own values and re-announces its provider records.</summary>
     public async Task RepublishAsync(CancellationToken cancellationToken)
