@@ -17,9 +17,11 @@ namespace PoIP.Benchmarks.Network;
 /// transport at N peers: hops, success, FIND_NODE calls and bytes per lookup; success with 20 % adversaries
 /// answering only with each other, over d disjoint paths and with d = 1; record holders after a put and after
 /// 24 h of churn (log-normal sessions: half leave within 2 h, 90 % within 12 h; each leaver replaced by a
-/// joiner that bootstraps with the real code) with the 22 h republish. Plus the real stack on loopback:
-/// lookup latency over 30 libp2p hosts. usage: dht [N,N,...] [--lookups L] [--records R] [--no-loopback]
-/// (default 1000,10000, 200 lookups, 30 records).
+/// joiner that bootstraps with the real code) with the real upkeep schedule (10-min refresh with ping-and-evict,
+/// hourly replication by holders, 22 h republish). Plus the real stack on loopback:
+/// lookup latency over 30 libp2p hosts. usage: dht [N,N,...] [--lookups L] [--records R] [--hours H] [--no-loopback]
+/// (default 1000,10000, 200 lookups, 30 records, 24 h; the "_24h" figures are after H hours when H is not 24). The
+/// churn and upkeep are <c>KadChurnWorld</c>, shared with the bounded slice in the tests (<c>KadChurnSimulationTests</c>).
 /// </summary>
 internal sealed class DhtBenchmark : IMacroBenchmark
 {
@@ -34,11 +36,12 @@ internal sealed class DhtBenchmark : IMacroBenchmark
             : [1000, 10_000];
         int lookups = Option(args, "--lookups", 200);
         int records = Option(args, "--records", 30);
-        var figures = new Dictionary<string, object> { ["name"] = "dht", ["lookups"] = lookups, ["records"] = records };
+        int hours = Option(args, "--hours", 24);
+        var figures = new Dictionary<string, object> { ["name"] = "dht", ["lookups"] = lookups, ["records"] = records, ["churn_hours"] = hours };
         foreach (int n in sizes)
         {
             var sw = Stopwatch.StartNew();
-            var r = await SimulateAsync(n, lookups, records, cancellationToken);
+            var r = await SimulateAsync(n, lookups, records, hours, cancellationToken);
             foreach (var (k, v) in r)
             {
                 figures[$"n{n}_{k}"] = v;
@@ -68,44 +71,23 @@ internal sealed class DhtBenchmark : IMacroBenchmark
 
     private static KademliaOptions Options(int paths)
     {
-        var o = new KademliaOptions { RefreshInterval = TimeSpan.Zero, RequestsPerSecond = 1e9, RequestBurst = int.MaxValue, DisjointPaths = paths };
+        // The real schedule (the defaults): refresh and ping-and-evict every 10 min, holders replicate hourly, the
+        // originator republishes at 22 h. The simulation calls the same methods the timers call (no timers run).
+        var o = new KademliaOptions { RequestsPerSecond = 1e9, RequestBurst = int.MaxValue, DisjointPaths = paths };
         o.Namespaces.Add(new BenchNamespace());
         return o;
     }
 
-    private sealed class World
+    private static async Task<Dictionary<string, object>> SimulateAsync(int n, int lookups, int recordCount, int hours, CancellationToken cancellationToken)
     {
-        public required InMemoryKadNetwork Net { get; init; }
-
-        public required FakeTimeProvider Time { get; init; }
-
-        public required KadMetrics Metrics { get; init; }
-
-        public List<KadNode> Alive { get; } = [];
-
-        public Dictionary<PeerId, DateTimeOffset> LeavesAt { get; } = [];
-
-        public HashSet<PeerId> Permanent { get; } = [];
-    }
-
-    private static async Task<Dictionary<string, object>> SimulateAsync(int n, int lookups, int recordCount, CancellationToken cancellationToken)
-    {
-        var rng = new Random(12345 + n);
-        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        var world = new World { Net = new InMemoryKadNetwork(), Time = time, Metrics = new KadMetrics(null, () => 0, () => 0) };
         var optionsD = Options(3);
-        for (int i = 0; i < n; i++)
-        {
-            var node = world.Net.Add(optionsD, time, metrics: world.Metrics);
-            world.Alive.Add(node);
-            world.LeavesAt[node.Self] = time.GetUtcNow() + Session(rng);
-        }
-
-        world.Net.FillConvergedTables(world.Alive, rng, time.GetTimestamp());
+        var world = KadChurnWorld.Create(n, optionsD, 12345 + n);
+        var rng = world.Rng;
+        var time = world.Time;
         var result = new Dictionary<string, object>();
 
         // Lookups in the converged network (no adversaries).
-        var (hops, success, calls, bytes) = await LookupsAsync(world, world.Alive, lookups, rng, cancellationToken);
+        var (hops, success, calls, bytes) = await world.LookupsAsync(world.Alive, lookups, cancellationToken);
         result["hops_median"] = Percentile(hops, 50);
         result["hops_p90"] = Percentile(hops, 90);
         result["hops_p99"] = Percentile(hops, 99);
@@ -135,9 +117,9 @@ internal sealed class DhtBenchmark : IMacroBenchmark
             return reply;
         };
         var honest = world.Alive.Where(a => !adversaries.Contains(a.Self)).ToList();
-        var (_, advSuccess, advCalls, _) = await LookupsAsync(world, honest, lookups, rng, cancellationToken);
+        var (_, advSuccess, advCalls, _) = await world.LookupsAsync(honest, lookups, cancellationToken);
         SetPaths(world.Alive, 1);
-        var (_, advSuccess1, _, _) = await LookupsAsync(world, honest, lookups, rng, cancellationToken);
+        var (_, advSuccess1, _, _) = await world.LookupsAsync(honest, lookups, cancellationToken);
         SetPaths(world.Alive, 3);
         world.Net.Interceptor = null;
         result["adversarial_fraction"] = BenchOutput.Round(adversaries.Count / (double)n, 3);
@@ -165,11 +147,20 @@ internal sealed class DhtBenchmark : IMacroBenchmark
         result["holders_after_put_p50"] = Percentile(holdersAfterPut, 50);
         result["holders_after_put_p5"] = Percentile(holdersAfterPut, 5);
         int joined = 0;
-        for (int hour = 1; hour <= 24; hour++)
+        var step = optionsD.RefreshInterval;
+        int steps = (int)(TimeSpan.FromHours(hours) / step);
+        int republishAt = (int)(optionsD.RepublishInterval / step);
+        long requestsBefore = world.Net.Requests;
+        double peerSteps = 0;
+        for (int i = 1; i <= steps; i++)
         {
-            time.Advance(TimeSpan.FromHours(1));
-            joined += await ChurnAsync(world, optionsD, rng, cancellationToken);
-            if (hour == 22)
+            joined += await world.StepAsync(cancellationToken);
+            peerSteps += world.Alive.Count;
+            if (i % Math.Max(1, steps / 24) == 0)
+            {
+                Console.Error.WriteLine($"dht n={n}: {i * step.TotalHours:F0} h simulated, {world.Alive.Count} live, {world.Net.Requests - requestsBefore} upkeep requests, cpu {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:F0} s");
+            }
+            if (i == republishAt)
             {
                 foreach (var p in publishers)
                 {
@@ -178,14 +169,16 @@ internal sealed class DhtBenchmark : IMacroBenchmark
             }
         }
 
-        var now = time.GetUtcNow();
-        var holdersAfterDay = keys.Select(k => (double)world.Alive.Count(a => a.Store.GetValue(k, now) is not null && !publishers.Contains(a))).ToList();
+        result["maintenance_requests_per_peer_hour"] = BenchOutput.Round((world.Net.Requests - requestsBefore) / (peerSteps * step.TotalHours), 1);
+
+        var holdersAfterDay = keys.Select(k => (double)world.Holders(k)).ToList();
         result["churn_joined_24h"] = joined;
         result["holders_after_24h_p50"] = Percentile(holdersAfterDay, 50);
         result["holders_after_24h_p5"] = Percentile(holdersAfterDay, 5);
-        var (_, churnSuccess, churnCalls, _) = await LookupsAsync(world, world.Alive, lookups, rng, cancellationToken);
+        var (_, churnSuccess, churnCalls, _) = await world.LookupsAsync(world.Alive, lookups, cancellationToken);
         result["success_after_24h_churn"] = BenchOutput.Round(churnSuccess, 4);
         result["find_node_calls_after_24h_churn_mean"] = BenchOutput.Round(churnCalls.Average(), 1);
+        result["find_node_calls_after_24h_churn_p99"] = Percentile(churnCalls, 99);
         world.Metrics.Dispose();
         return result;
     }
@@ -196,72 +189,6 @@ internal sealed class DhtBenchmark : IMacroBenchmark
         {
             node.Options.DisjointPaths = paths;
         }
-    }
-
-    private static TimeSpan Session(Random rng)
-    {
-        // Log-normal: median 2 h, 90th percentile 12 h (sigma = ln 6 / 1.2816).
-        double z = Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
-        return TimeSpan.FromHours(Math.Exp(Math.Log(2) + (Math.Log(6) / 1.2816 * z)));
-    }
-
-    private static async Task<int> ChurnAsync(World world, KademliaOptions options, Random rng, CancellationToken cancellationToken)
-    {
-        var now = world.Time.GetUtcNow();
-        var leaving = world.Alive.Where(a => !world.Permanent.Contains(a.Self) && world.LeavesAt[a.Self] <= now).ToList();
-        foreach (var l in leaving)
-        {
-            world.Net.SetDown(l.Self, true);
-            world.Alive.Remove(l);
-        }
-
-        foreach (var _ in leaving)
-        {
-            var node = world.Net.Add(options, world.Time, metrics: world.Metrics);
-            world.LeavesAt[node.Self] = now + Session(rng);
-            var bootstrap = world.Alive[rng.Next(world.Alive.Count)];
-            world.Alive.Add(node);
-            await node.BootstrapAsync([world.Net.PeerOf(bootstrap)], cancellationToken);
-        }
-
-        // Routing-table upkeep: every peer looks itself up once per simulated hour (a real node refreshes every
-        // 10 min, and also its other buckets; this is the cheaper part of that, so the figures are conservative).
-        foreach (var node in world.Alive.ToList())
-        {
-            await node.FindClosestAsync(node.Self.ToArray(), followUp: false, cancellationToken);
-        }
-
-        return leaving.Count;
-    }
-
-    private static async Task<(List<double> Hops, double Success, List<double> Calls, List<double> Bytes)> LookupsAsync(World world, List<KadNode> from, int count, Random rng, CancellationToken cancellationToken)
-    {
-        var hops = new List<double>();
-        var calls = new List<double>();
-        var bytes = new List<double>();
-        int found = 0;
-        for (int i = 0; i < count; i++)
-        {
-            var source = from[rng.Next(from.Count)];
-            KadNode target;
-            do
-            {
-                target = from[rng.Next(from.Count)];
-            }
-            while (target == source);
-
-            long before = world.Net.Bytes;
-            var r = await source.FindClosestAsync(target.Self.ToArray(), followUp: false, cancellationToken);
-            bytes.Add(world.Net.Bytes - before);
-            calls.Add(r.Queries);
-            if (r.Closest.Count > 0 && r.Closest[0].Peer == target.Self)
-            {
-                found++;
-                hops.Add(r.Hops);
-            }
-        }
-
-        return (hops, found / (double)count, calls, bytes);
     }
 
     private static double Percentile(List<double> values, double p)

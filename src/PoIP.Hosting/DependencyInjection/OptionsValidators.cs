@@ -101,6 +101,11 @@ internal sealed class PoIPNodeOptionsValidator : IValidateOptions<PoIPNodeOption
             failures.Add($"node: MaxExpiryHorizon must be positive (got {options.MaxExpiryHorizon}).");
         }
 
+        if (options.MaxTranscripts is < 1 or > 1_000_000)
+        {
+            failures.Add($"node: MaxTranscripts must be 1 to 1000000 (got {options.MaxTranscripts}).");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }
@@ -119,6 +124,11 @@ internal sealed class PoIPValidatorOptionsValidator : IValidateOptions<PoIPValid
         if (options.MaxPromptBytes is < 1 or > 1024 * 1024)
         {
             failures.Add($"validator: MaxPromptBytes must be 1 to 1048576 (got {options.MaxPromptBytes}).");
+        }
+
+        if (options.TranscriptWindow < TimeSpan.Zero || options.TranscriptRetryInterval <= TimeSpan.Zero)
+        {
+            failures.Add($"validator: TranscriptWindow must not be negative and TranscriptRetryInterval must be positive (got {options.TranscriptWindow}, {options.TranscriptRetryInterval}).");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

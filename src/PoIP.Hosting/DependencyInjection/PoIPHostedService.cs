@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using PoIP.Core.Economics;
 using PoIP.Core.Engine;
+using PoIP.Core.Errors;
 using PoIP.Core.Hashing;
 using PoIP.Core.Identity;
 using PoIP.Core.Proofs;
@@ -36,6 +37,7 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
     private Ed25519KeyPair? _ownedKey;
     private volatile DhtPublisher? _publisher;
     private DhtAuditFeed? _auditFeed;
+    private TranscriptStore? _transcripts;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -60,6 +62,7 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
         _owned.Clear();
         _publisher = null;
         _auditFeed = null;
+        _transcripts = null;
         runtime.Dht = null;
         runtime.TransactionLedger = null;
         runtime.DhtAudits = null;
@@ -197,6 +200,12 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
             _owned.Add(claims);
         }
 
+        if (nodeOptions.ServeTranscripts)
+        {
+            var transcripts = _transcripts = new TranscriptStore(nodeOptions.MaxTranscripts, 256L << 20);
+            host.SetHandler(TranscriptWire.ProtocolId, (stream, ct) => ServeTranscriptAsync(transcripts, stakes, stream, ct));
+        }
+
         host.SetHandler(InferenceService.ProtocolId, async (stream, ct) =>
         {
             try
@@ -205,6 +214,7 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
                 if (result.Served)
                 {
                     claims?.Add(result.Request!, result.Receipt!);
+                    _transcripts?.Add(result);
                     _publisher?.RecordServed(result.Request!, result.Receipt!);
                 }
 
@@ -219,6 +229,35 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
                 Log.ServeFailed(_logger, ex.Message);
             }
         });
+    }
+
+    /// <summary>
+    /// One transcript request: only a validator registered on the ledger gets one (a transcript holds the client's
+    /// prompt); anyone else, and any receipt not held, gets "not held".
+    /// </summary>
+    private async Task ServeTranscriptAsync(TranscriptStore transcripts, IStakeManager stakes, Libp2pStream stream, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var receipt = await TranscriptWire.ReadRequestAsync(stream, cancellationToken).ConfigureAwait(false);
+            if (receipt is not { } id)
+            {
+                return;
+            }
+
+            var found = transcripts.Find(id);
+            if (found is not null && !await stakes.IsValidatorAsync(stream.RemotePeer, cancellationToken).ConfigureAwait(false))
+            {
+                found = null;
+            }
+
+            await TranscriptWire.WriteReplyAsync(stream, found, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is PoIPDecodeException or IOException or OperationCanceledException or Libp2pException)
+        {
+            stream.Reset();
+            Log.ServeFailed(_logger, "transcript: " + ex.Message);
+        }
     }
 
     private async Task StartDhtAsync(Libp2pHost host, DhtFactory factory, IInferenceEngine? servedEngine, IStakeManager? stakes, Ed25519KeyPair key, CancellationToken cancellationToken)
@@ -252,6 +291,11 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
         var ledger = new DhtTransactionLedger(dht, new DhtTransactionLedgerOptions { Quorum = dhtOptions.Quorum, TimeProvider = time });
         runtime.Dht = dht;
         runtime.TransactionLedger = ledger;
+        if (_auditFeed is { } audits && services.GetRequiredService<ValidatorHolder>().Service is { } validatorService)
+        {
+            _owned.Add(new DhtTranscriptAuditor(audits, validatorService, dht, host, ledger, services.GetRequiredService<IOptions<PoIPValidatorOptions>>().Value, time, _logger));
+        }
+
         Log.DhtStarted(_logger, dhtOptions.ProtocolId, dhtOptions.Mode.ToString(), dhtOptions.Bootstrap.Count);
         if (servedEngine is not null)
         {

@@ -29,4 +29,14 @@ public sealed class PoIPNodeOptions
     /// neither is set (an identity passed as <see cref="PoIPOptions.Key"/>), claims are kept in memory only.
     /// </summary>
     public string? PaymentClaimsDirectory { get; set; }
+
+    /// <summary>
+    /// Keep the transcripts of served requests (in memory, the newest <see cref="MaxTranscripts"/>) and give them to
+    /// registered validators on <c>/poip/transcript/1.0.0</c>, so receipts drawn from the DHT can be re-executed.
+    /// Default true; a node that does not is recorded as withholding by the validators that ask.
+    /// </summary>
+    public bool ServeTranscripts { get; set; } = true;
+
+    /// <summary>Most transcripts kept (1 to 1,000,000; at most 256 MiB in all). Default 4,096.</summary>
+    public int MaxTranscripts { get; set; } = 4_096;
 }

@@ -11,4 +11,13 @@ public sealed class PoIPValidatorOptions
 
     /// <summary>Refuse to start unless the ledger lists this validator as registered (its verdicts could not slash otherwise). Default true.</summary>
     public bool RequireRegistration { get; set; } = true;
+
+    /// <summary>
+    /// How long a validator keeps asking for the transcript of a receipt it drew from the DHT (the node, then the
+    /// client) before recording the node as withholding it. Default 10 minutes; zero asks once.
+    /// </summary>
+    public TimeSpan TranscriptWindow { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Pause between rounds of asking for a transcript (positive). Default 30 seconds.</summary>
+    public TimeSpan TranscriptRetryInterval { get; set; } = TimeSpan.FromSeconds(30);
 }

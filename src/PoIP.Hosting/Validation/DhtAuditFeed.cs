@@ -6,6 +6,7 @@ using PoIP.Core.Identity;
 using PoIP.Core.Ledger;
 using PoIP.Core.Proofs;
 using PoIP.Core.Protocol;
+using PoIP.Economics.Reputation;
 using PoIP.Network.Kademlia;
 using PoIP.Network.Transactions;
 
@@ -17,8 +18,10 @@ namespace PoIP.Hosting.Validation;
 /// different receipts for one request is slashed at once with the equivocation evidence (signed by this
 /// validator; the ledger re-checks it and refuses a second use). Every node receipt seen is put through the
 /// same verifiable audit draw as a forwarded one (<see cref="AuditSelection"/>), so a node and a client that
-/// collude by never forwarding are still drawn; the selected receipts wait in <see cref="Selected"/> for their
-/// transcript (prompt and tokens), which the DHT does not carry.
+/// collude by never forwarding are still drawn. The DHT carries no prompt or tokens: a validator host fetches each
+/// selected receipt's transcript from the node (else the client) on <c>/poip/transcript/1.0.0</c>, checks it against
+/// the signed request and receipt, and audits it through the ordinary path (<see cref="TranscriptAudited"/>); a
+/// receipt waits in <see cref="Selected"/> until then.
 /// </summary>
 public sealed class DhtAuditFeed
 {
@@ -34,10 +37,24 @@ public sealed class DhtAuditFeed
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
+        Reputation = new ReputationBook(timeProvider: options.TimeProvider);
+    }
+
+    /// <summary>Ends a selected receipt's wait for its transcript.</summary>
+    internal void CompleteTranscript(DhtTranscriptAudit result)
+    {
+        _selected.TryRemove(result.Receipt, out _);
+        TranscriptAudited?.Invoke(this, result);
     }
 
     /// <summary>Raised for each equivocation slashed and each receipt drawn.</summary>
     public event EventHandler<DhtRecordAudit>? Audited;
+
+    /// <summary>Raised when a selected receipt's transcript was fetched and audited, or withheld past the window.</summary>
+    public event EventHandler<DhtTranscriptAudit>? TranscriptAudited;
+
+    /// <summary>What this validator observed of nodes: a transcript withheld past the window counts as a timeout.</summary>
+    public ReputationBook Reputation { get; }
 
     /// <summary>Receipts the draw selected, waiting for their transcript (bounded).</summary>
     public IReadOnlyDictionary<ReceiptId, AuditSelectionTicket> Selected => _selected;

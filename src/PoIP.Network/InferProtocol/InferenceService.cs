@@ -72,7 +72,8 @@ public sealed class InferenceService
         var request = admitted.Request!;
         try
         {
-            return await GenerateAsync(stream, request, open.Prompt.ToStringUtf8(), cancellationToken).ConfigureAwait(false);
+            var served = await GenerateAsync(stream, request, open.Prompt.ToStringUtf8(), cancellationToken).ConfigureAwait(false);
+            return served with { Prompt = open.Prompt.Memory };
         }
         catch (EngineException ex) when (!ex.IsFatal)
         {

@@ -17,5 +17,8 @@ public sealed record ServedRequest(
     SignedMessage<InferenceReceipt>? Receipt,
     IReadOnlyList<int> OutputTokens)
 {
+    /// <summary>The prompt bytes the request was served for (when served; what a transcript holds).</summary>
+    public ReadOnlyMemory<byte> Prompt { get; init; }
+
     internal static ServedRequest Refused(uint status, string detail) => new(false, status, detail, null, null, []);
 }

@@ -99,7 +99,7 @@ internal sealed partial class KadNode
             return Strike(from, type, "key-mismatch");
         }
 
-        string? refusal = StoreValue(request.Key.ToByteArray(), request.Record.Value.ToByteArray(), from, out bool misbehaved);
+        string? refusal = StoreValue(request.Key.ToByteArray(), request.Record.Value.ToByteArray(), from, out bool misbehaved, PublishedAt(request.Record));
         if (refusal is not null)
         {
             return misbehaved ? Strike(from, type, refusal) : Refuse(from, type, refusal, disconnect: false);
@@ -107,6 +107,13 @@ internal sealed partial class KadNode
 
         return KadHandleResult.Served(request.Clone()); // the echo js and go compare
     }
+
+    /// <summary>The record's <c>timeReceived</c> (RFC 3339, as js and this code write it), or null when absent or unreadable.</summary>
+    private static DateTimeOffset? PublishedAt(Record record) =>
+        record.TimeReceived.Length is > 0 and <= 64
+        && DateTimeOffset.TryParse(record.TimeReceived, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out var t)
+            ? t
+            : null;
 
     private KadHandleResult ServeAddProvider(Message request, PeerId from, string type)
     {

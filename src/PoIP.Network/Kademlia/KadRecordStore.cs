@@ -3,8 +3,15 @@ using PoIP.Network.Addressing;
 
 namespace PoIP.Network.Kademlia;
 
-/// <summary>A stored value record.</summary>
-internal sealed record StoredValue(byte[] Key, byte[] Value, PeerId From, DateTimeOffset Received);
+/// <summary>
+/// A stored value record. <paramref name="Received"/> is when its originator last put it (expiry counts from it; a
+/// replica carries it along); <see cref="LastPut"/> is when a put of it last reached this peer (replication waits
+/// for that to age; not persisted).
+/// </summary>
+internal sealed record StoredValue(byte[] Key, byte[] Value, PeerId From, DateTimeOffset Received)
+{
+    public DateTimeOffset LastPut { get; init; } = Received;
+}
 
 /// <summary>A stored provider entry.</summary>
 internal sealed record StoredProvider(byte[] Key, PeerId Provider, IReadOnlyList<Multiaddr> Addresses, DateTimeOffset Received);
@@ -118,6 +125,27 @@ internal sealed class KadRecordStore : IDisposable
 
             PutLocked(value, persist: true);
             return StoreRefusal.None;
+        }
+    }
+
+    /// <summary>The stored values not put by <paramref name="self"/> whose last put is older than <paramref name="before"/>.</summary>
+    public List<StoredValue> ValuesToReplicate(PeerId self, DateTimeOffset before, DateTimeOffset now)
+    {
+        lock (_lock)
+        {
+            return [.. _values.Values.Where(v => v.From != self && v.LastPut <= before && !IsExpired(v.Received, now))];
+        }
+    }
+
+    /// <summary>Notes that this peer has just re-put <paramref name="key"/> itself.</summary>
+    public void Touch(byte[] key, DateTimeOffset now)
+    {
+        lock (_lock)
+        {
+            if (_values.TryGetValue(key, out var v))
+            {
+                _values[key] = v with { LastPut = now };
+            }
         }
     }
 

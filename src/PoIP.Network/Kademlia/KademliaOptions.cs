@@ -69,6 +69,14 @@ public sealed class KademliaOptions
     /// <summary>How often this peer re-announces its provider records and re-puts its own values (default 22 h).</summary>
     public TimeSpan RepublishInterval { get; set; } = TimeSpan.FromHours(22);
 
+    /// <summary>
+    /// How often a peer holding someone else's value re-puts it to the k peers now closest to its key, unless a put
+    /// of that key reached it within this interval (Kademlia's hourly replication: under churn the holders drift
+    /// away from the closest peers between the originator's republishes). Default 1 h; zero disables. A value's
+    /// expiry still counts from the originator's last put (the replica carries that time).
+    /// </summary>
+    public TimeSpan ReplicateInterval { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>Most value records stored in total (default 65,536).</summary>
     public int MaxRecords { get; set; } = 65_536;
 
@@ -121,6 +129,7 @@ public sealed class KademliaOptions
         Check(RefreshInterval >= TimeSpan.Zero, nameof(RefreshInterval), "must not be negative");
         Check(RecordTtl > TimeSpan.Zero, nameof(RecordTtl), "must be positive");
         Check(RepublishInterval > TimeSpan.Zero && RepublishInterval < RecordTtl, nameof(RepublishInterval), "must be positive and shorter than RecordTtl");
+        Check(ReplicateInterval >= TimeSpan.Zero && ReplicateInterval < RecordTtl, nameof(ReplicateInterval), "must not be negative and shorter than RecordTtl");
         Check(MaxRecords > 0 && MaxRecordsPerPeer > 0 && MaxProviderRecords > 0 && MaxProvidersPerKey > 0 && MaxProviderKeysPerPeer > 0, nameof(MaxRecords), "store limits must be positive");
         Check(MaxPeersPerGroupInBucket > 0 && MaxPeersPerGroupInTable >= MaxPeersPerGroupInBucket, nameof(MaxPeersPerGroupInTable), "group limits must be positive, table limit at least the bucket limit");
         Check(RequestsPerSecond > 0 && RequestBurst > 0, nameof(RequestsPerSecond), "must be positive");

@@ -207,11 +207,21 @@ internal sealed class RoutingTable
         {
             foreach (var e in bucket)
             {
-                if (exclude is not { } x || e.Peer.Peer != x)
+                // A peer whose last request failed is not handed out (to lookups or in replies) until it answers again.
+                if (e.Failures == 0 && (exclude is not { } x || e.Peer.Peer != x))
                 {
                     result.Add(e.Peer);
                 }
             }
+        }
+    }
+
+    /// <summary>The peers whose last request failed, or that were last seen at a timestamp <paramref name="stale"/> accepts.</summary>
+    public List<KadPeer> NeedingCheck(Func<long, bool> stale)
+    {
+        lock (_lock)
+        {
+            return [.. _byPeer.Values.Where(e => e.Failures > 0 || stale(e.Seen)).Select(e => e.Peer)];
         }
     }
 

@@ -53,7 +53,7 @@ public sealed class AuditWireTests
     }
 
     /// <summary>Reads from one stream, writes to another.</summary>
-    private sealed class DuplexStream(Stream read, Stream write) : Stream
+    internal sealed class DuplexStream(Stream read, Stream write) : Stream
     {
         public override bool CanRead => true;
 

@@ -315,7 +315,7 @@ public class KadRoutingUpkeepTests
     }
 
     [Fact]
-    public async Task Request_PeerGone_LeavesTheRoutingTable()
+    public async Task Request_PeerGone_SuspectAtOnceAndGoneAfterTheLivenessCheck()
     {
         var net = new InMemoryKadNetwork();
         var a = net.Add(KadNetworkTests.Options(), TimeProvider.System);
@@ -325,6 +325,31 @@ public class KadRoutingUpkeepTests
         Assert.True(a.Table.Contains(b.Self));
         net.SetDown(b.Self, true);
         await Assert.ThrowsAsync<IOException>(() => a.RequestAsync(net.PeerOf(b), ping, expectReply: true, Ct));
+
+        // One failure makes it a suspect: kept (a retry may succeed) but handed to no lookup and no reply.
+        Assert.True(a.Table.Contains(b.Self));
+        Assert.Empty(a.Table.Nearest(KadId.FromKey(b.Self.Bytes), 20));
+
+        // The liveness check retries it once more and evicts it.
+        Assert.Equal(1, await a.CheckPeersAsync(TimeSpan.FromMinutes(10), Ct));
         Assert.False(a.Table.Contains(b.Self));
+    }
+
+    [Fact]
+    public async Task Request_PeerFailsOnceThenAnswers_StaysAndIsHandedOutAgain()
+    {
+        var net = new InMemoryKadNetwork();
+        var a = net.Add(KadNetworkTests.Options(), TimeProvider.System);
+        var b = net.Add(KadNetworkTests.Options(), TimeProvider.System);
+        var ping = new Message { Type = Message.Types.MessageType.Ping };
+        await a.RequestAsync(net.PeerOf(b), ping, expectReply: true, Ct);
+        net.SetDown(b.Self, true);
+        await Assert.ThrowsAsync<IOException>(() => a.RequestAsync(net.PeerOf(b), ping, expectReply: true, Ct));
+        net.SetDown(b.Self, false);
+
+        Assert.Equal(0, await a.CheckPeersAsync(TimeSpan.FromMinutes(10), Ct));
+
+        Assert.True(a.Table.Contains(b.Self));
+        Assert.Single(a.Table.Nearest(KadId.FromKey(b.Self.Bytes), 20));
     }
 }
