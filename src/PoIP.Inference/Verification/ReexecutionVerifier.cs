@@ -140,7 +140,11 @@ public sealed class ReexecutionVerifier : IProofVerifier
         if (comparer.FirstFailure is not null || !strict)
         {
             result = Judge(comparer, observer, output);
-            if (result.Outcome == VerdictOutcome.Fraud)
+            if (IsSamplingFraud(result) && !strict)
+            {
+                result = JudgeInexactSampling(observer, output, receipt.Engine);
+            }
+            else if (result.Outcome == VerdictOutcome.Fraud)
             {
                 result = result with { Detail = Truncate(result.Detail + " (decoding replay)") };
             }
@@ -156,6 +160,27 @@ public sealed class ReexecutionVerifier : IProofVerifier
         }
 
         return new ReexecutionReport(result, comparer.Results.ToArray(), strict ? 0 : observer.SlackUsed) { TeacherForced = forced, ReplayExact = exact };
+    }
+
+    /// <summary>
+    /// A sampling dispute on a replay that cannot be exact (another engine, a GPU backend): fraud only at a
+    /// position the slack rule cannot explain at all. When every disagreement lies within the slack and only
+    /// its budget was spent, the replay cannot tell rounding noise from a choice among near-tied tokens:
+    /// inconclusive, never a slash. (A draw over every candidate of a flat distribution has hundreds of
+    /// interval boundaries, so an honest engine's rounding noise moves it at several percent of positions:
+    /// the campaign's finding 3, docs/proofs.md §7b.)
+    /// </summary>
+    private static VerificationResult JudgeInexactSampling(ReexecutionObserver observer, IReadOnlyList<int> output, EngineIdentity node)
+    {
+        if (observer.FirstUnexplained >= 0)
+        {
+            int at = observer.FirstUnexplained;
+            return VerificationResult.Fraud(FraudReason.SamplingMismatch, at, Truncate(
+                $"position {at}: claimed token {output[at]} is outside the slack of the decoding replay (not exact for {node}); disagreements within the slack: {observer.SlackUsed + observer.OverBudget}. (decoding replay)"));
+        }
+
+        return VerificationResult.Inconclusive(FraudReason.SamplingMismatch, Truncate(
+            $"Not confirmed: the decoding replay is not exact for {node}, and its {observer.SlackUsed + observer.OverBudget} disagreements with the claim all lie within the slack (budget {observer.SlackUsed}; first beyond it at {observer.FirstSamplingFailure})."));
     }
 
     /// <summary>

@@ -58,9 +58,11 @@ public static class ProofCampaign
     /// <summary>
     /// Version of the case generator and configuration list, bumped too when the verifier or the engines
     /// change what is judged (part of <see cref="Definition"/>): 2 = session 4's fixes of the two false
-    /// positives the first campaign found, and long prompts of 4–7 sentences that fit every model's context (docs/proofs.md §7b).
+    /// positives the first campaign found, and long prompts of 4–7 sentences that fit every model's context (docs/proofs.md §7b);
+    /// 3 = session 5: a sampling dispute of an inexact replay whose disagreements all lie within the slack is
+    /// inconclusive, not fraud (finding 3).
     /// </summary>
-    public const int GeneratorVersion = 2;
+    public const int GeneratorVersion = 3;
 
     /// <summary>Largest output of a campaign receipt.</summary>
     public const int MaxOutputTokens = 64;

@@ -91,6 +91,30 @@ public sealed class ProofCampaignTests
     }
 
     [Fact]
+    public async Task RunBatchAsync_ManagedReceiptWithoutSamplerCutOffs_NoFalsePositive()
+    {
+        // Regression (campaign, session 4, finding 3): receipt 326 of the managed engine on the synthesized F16
+        // model, T 0.7 with no cut-off and a repetition penalty over 16 tokens, was judged "fraud"
+        // (SamplingMismatch at 30 after the inexact replay had used its slack budget).
+        var all = ProofCampaign.Configurations(["avx512", "avx2"]);
+        int index = all.Select((c, i) => (c, i)).Single(p => p.c.Name == "synth-f16 managed avx512").i;
+        const long receipt = 326;
+        Assert.Equal(4628564788135440341UL, ProofCampaign.Case(index, receipt).Seed);
+        string directory = Directory.CreateTempSubdirectory("poip-campaign-reg-").FullName;
+        try
+        {
+            var set = RealProofMatrix.SynthesizeModelSet(directory, SynthesisType.F16, new ProofMatrixShape());
+            var configuration = all[index] with { CpuVariant = await LoadedVariantAsync() };
+            var batch = await ProofCampaign.RunBatchAsync(configuration, index, set.ClaimedModel, receipt, count: 1, new FixedTime());
+            Assert.True(batch.Receipts == 1 && batch.FalsePositives == 0, string.Join("\n", batch.Failures));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task RunBatchAsync_StopSequenceWithLeadingSpaceAtTheStart_NoFalsePositive()
     {
         // Regression (campaign, session 4): on the flat model the output's first non-empty piece was " ther";
