@@ -86,7 +86,8 @@ public sealed class ReexecutionVerifier : IProofVerifier
     private bool NeedsReplay(ReexecutionReport forced) => _options.DecodingReplay switch
     {
         DecodingReplayPolicy.Always => forced.Result.Outcome == VerdictOutcome.Valid || IsNumericFraud(forced.Result),
-        DecodingReplayPolicy.WhenDisputed => IsNumericFraud(forced.Result) || (forced.Result.Outcome == VerdictOutcome.Valid && forced.SlackUsed > 0),
+        DecodingReplayPolicy.WhenDisputed => IsNumericFraud(forced.Result)
+            || (forced.Result.Outcome == VerdictOutcome.Valid && (forced.SlackUsed > 0 || forced.Chunks.Any(c => c.TrimmedMeanRelativeError > _options.ReplayAboveTrimmedMeanError))),
         _ => false,
     };
 

@@ -215,6 +215,29 @@ public sealed class DecodingReplayVerifierTests : IDisposable
     }
 
     [Fact]
+    public async Task Verify_ValidButActivationsAboveReplayTrigger_ReplayedAndStillValid()
+    {
+        // The KV-cache cheat's activations sit inside the fraud thresholds but above the honest prefill's
+        // (docs/proofs.md §7c): a receipt judged valid is replayed when a chunk exceeds the trigger.
+        var node = ProofFixture.Honest();
+        var honest = await GenerateAsync(node, 2);
+        var builder = CommitmentBuilder.ForModel(node.Model, honest.MaxTokens);
+        await node.ReplayDecodingAsync(node.Tokenize(Prompt, true), honest.Tokens, node.Identity.Ubatch, builder);
+        var verifierEngine = ProofFixture.Honest();
+        var report = await new ReexecutionVerifier(verifierEngine, ProofFixture.Options() with { ReplayAboveTrimmedMeanError = 0 })
+            .VerifyWithDetailsAsync(Case(honest.Request, honest.Tokens, honest.Stop, builder, node));
+        Assert.Equal((VerdictOutcome.Valid, 1), (report.Result.Outcome, verifierEngine.ReplayCalls));
+        Assert.Equal(VerdictOutcome.Valid, report.TeacherForced?.Result.Outcome);
+    }
+
+    [Fact]
+    public void Options_ReplayTriggerNaNOrNegative_Rejected()
+    {
+        Assert.Throws<ArgumentException>(() => new ReexecutionVerifierOptions { ReplayAboveTrimmedMeanError = double.NaN }.EnsureValid());
+        Assert.Throws<ArgumentException>(() => new ReexecutionVerifierOptions { ReplayAboveTrimmedMeanError = -1e-3 }.EnsureValid());
+    }
+
+    [Fact]
     public async Task Verify_UndisputedHonestReceipt_NoReplay()
     {
         var node = ProofFixture.Honest();
