@@ -151,9 +151,9 @@ internal sealed record WorstStats(int Receipts, double TrimmedMin, double Trimme
     }
 }
 
-internal sealed record RowCounts(int Cases, int Caught, int Missed, int NotApplicable, int Slack, int Replayed, Dictionary<string, int> Reasons, WorstStats? Worst)
+internal sealed record RowCounts(int Cases, int Caught, int Missed, int NotApplicable, int Slack, int Replayed, Dictionary<string, int> Reasons, WorstStats? Worst, int Inconclusive = 0)
 {
-    public static RowCounts From(ProofMatrixRow row) => new(row.Cases, row.Caught, row.Missed, row.NotApplicable, row.SlackUsed, row.Replayed, row.Reasons.ToDictionary(r => r.Key.ToString(), r => r.Value), WorstStats.From(row.WorstChunks));
+    public static RowCounts From(ProofMatrixRow row) => new(row.Cases, row.Caught, row.Missed, row.NotApplicable, row.SlackUsed, row.Replayed, row.Reasons.ToDictionary(r => r.Key.ToString(), r => r.Value), WorstStats.From(row.WorstChunks), row.Inconclusive);
 
     public static RowCounts Merge(IEnumerable<RowCounts> rows)
     {
@@ -164,7 +164,7 @@ internal sealed record RowCounts(int Cases, int Caught, int Missed, int NotAppli
             reasons[reason] = reasons.GetValueOrDefault(reason) + count;
         }
 
-        return new(list.Sum(r => r.Cases), list.Sum(r => r.Caught), list.Sum(r => r.Missed), list.Sum(r => r.NotApplicable), list.Sum(r => r.Slack), list.Sum(r => r.Replayed), reasons, WorstStats.Merge(list.Select(r => r.Worst)));
+        return new(list.Sum(r => r.Cases), list.Sum(r => r.Caught), list.Sum(r => r.Missed), list.Sum(r => r.NotApplicable), list.Sum(r => r.Slack), list.Sum(r => r.Replayed), reasons, WorstStats.Merge(list.Select(r => r.Worst)), list.Sum(r => r.Inconclusive));
     }
 }
 
@@ -411,5 +411,6 @@ internal sealed class ProofsMatrixCommand : AsyncCommand<ProofsMatrixSettings>
         Console.Write(text.ToString());
     }
 
-    private static string Reasons(RowCounts row) => string.Join(", ", row.Reasons.Select(r => $"{r.Key}={r.Value}"));
+    private static string Reasons(RowCounts row) =>
+        string.Join(", ", row.Reasons.Select(r => $"{r.Key}={r.Value}")) + (row.Inconclusive > 0 ? $" (of which inconclusive: {row.Inconclusive})" : "");
 }
