@@ -32,7 +32,7 @@ internal sealed class ProofsMatrixSettings : CommandSettings
     public string? Stop { get; init; }
 
     [CommandOption("--replay <POLICY>")]
-    [Description("The verifier's decoding replay: disputed (default: settles sampling disputes), never (the teacher-forced check alone), always.")]
+    [Description("The verifier's decoding replay: disputed (default: settles sampling disputes), never (the teacher-forced check alone), always, only (the replay alone, no prefill).")]
     public string Replay { get; init; } = "disputed";
 
     [CommandOption("--model <PATH>")]
@@ -85,7 +85,7 @@ internal sealed class ProofsMatrixSettings : CommandSettings
         : Generators is not ("all" or "standard") ? ValidationResult.Error("--generators must be all or standard.")
         : ParseVariant(Cpu) is null ? ValidationResult.Error("--cpu must be auto, avx512, avx2, avx or noavx.")
         : ParseType(WeightType) is null ? ValidationResult.Error("--weight-type must be f32, f16, q8_0 or q4_k_m.")
-        : ParseReplay(Replay) is null ? ValidationResult.Error("--replay must be disputed, never or always.")
+        : ParseReplay(Replay) is null ? ValidationResult.Error("--replay must be disputed, never, always or only.")
         : Stop is { Length: 0 or > 64 } ? ValidationResult.Error("--stop must be 1 to 64 characters.")
         : Attacks is not null && ParseAttacks(Attacks) is null ? ValidationResult.Error("--attacks must list attack names (e.g. OtherModel,StopSequenceForged), each once.")
         : ValidationResult.Success();
@@ -122,6 +122,7 @@ internal sealed class ProofsMatrixSettings : CommandSettings
         "disputed" => DecodingReplayPolicy.WhenDisputed,
         "never" => DecodingReplayPolicy.Never,
         "always" => DecodingReplayPolicy.Always,
+        "only" => DecodingReplayPolicy.ReplayOnly,
         _ => null,
     };
 
