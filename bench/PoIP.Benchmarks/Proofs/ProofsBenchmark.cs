@@ -154,12 +154,14 @@ internal sealed class ProofsBenchmark : IMacroBenchmark
             var prompt = engine.Tokenize(Prompt, addBeginOfSequence: true);
             var teacherForcedOnly = new ReexecutionVerifier(engine, new ReexecutionVerifierOptions { DecodingReplay = DecodingReplayPolicy.Never });
             var verifier = new ReexecutionVerifier(engine, new ReexecutionVerifierOptions());
+            var replayOnlyVerifier = new ReexecutionVerifier(engine, new ReexecutionVerifierOptions { DecodingReplay = DecodingReplayPolicy.ReplayOnly });
             var nothing = new NullObserver();
-            Samples plain = new(), committed = new(), prefill = new(), verify = new(), verifyFull = new(), samplerOnly = new(), compareOnly = new();
+            Samples plain = new(), committed = new(), prefill = new(), verify = new(), verifyFull = new(), verifyReplayOnly = new(), samplerOnly = new(), compareOnly = new();
             var disputes = new List<string>();
             var replayFractions = new List<double>();
             var outcomes = new List<string>();
             var forcedOutcomes = new List<string>();
+            var replayOnlyOutcomes = new List<string>();
             int outputCount = 0, replayed = 0;
             for (int round = -1; round < rounds; round++) // round -1 warms every path up and is not counted
             {
@@ -191,8 +193,12 @@ internal sealed class ProofsBenchmark : IMacroBenchmark
                 clock = Clock.Start();
                 var report = await verifier.VerifyWithDetailsAsync(verificationCase, ct).ConfigureAwait(false);
                 clock.Stop(verifyFull, counted);
+                clock = Clock.Start();
+                var direct = await replayOnlyVerifier.VerifyAsync(verificationCase, ct).ConfigureAwait(false);
+                clock.Stop(verifyReplayOnly, counted);
                 if (counted)
                 {
+                    replayOnlyOutcomes.Add(Outcome(direct));
                     forcedOutcomes.Add(Outcome(forced));
                     outcomes.Add(Outcome(report.Result));
                     replayed += report.TeacherForced is null ? 0 : 1;
@@ -244,6 +250,8 @@ internal sealed class ProofsBenchmark : IMacroBenchmark
             figures["verify_with_replay_cpu_ms"] = BenchOutput.Round(verifyFull.Cpu, 2);
             figures["replayed_share"] = BenchOutput.Round(replayed / (double)rounds, 3);
             figures["validator_with_replay_over_generation"] = BenchOutput.Round(fullOverGeneration, 4);
+            figures["verify_replay_only_cpu_ms"] = BenchOutput.Round(verifyReplayOnly.Cpu, 2);
+            figures["validator_replay_only_over_generation"] = BenchOutput.Round(verifyReplayOnly.Cpu / committed.Cpu, 4);
             figures["wall_ms"] = $"generate {plain.Wall:F1}, committed {committed.Wall:F1}, prefill {prefill.Wall:F1}, verify {verify.Wall:F1}, verify with replay {verifyFull.Wall:F1}";
             figures["commit_overhead_wall"] = BenchOutput.Round((committed.Wall / plain.Wall) - 1, 4);
             figures["validator_over_generation_wall"] = BenchOutput.Round(verify.Wall / committed.Wall, 4);
@@ -267,6 +275,7 @@ internal sealed class ProofsBenchmark : IMacroBenchmark
             // lower bound); the validator's verifier settles the dispute by a decoding replay. Both reported.
             figures["temperature"] = temperature;
             figures["teacher_forced_outcomes"] = Summary(forcedOutcomes);
+            figures["replay_only_outcomes"] = Summary(replayOnlyOutcomes);
             figures["verify_outcomes"] = Summary(outcomes);
             figures["audit_p"] = auditP;
             figures["amortised_validator_over_generation"] = BenchOutput.Round(auditP * fullOverGeneration, 6);

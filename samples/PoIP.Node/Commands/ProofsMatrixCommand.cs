@@ -32,7 +32,7 @@ internal sealed class ProofsMatrixSettings : CommandSettings
     public string? Stop { get; init; }
 
     [CommandOption("--replay <POLICY>")]
-    [Description("The verifier's decoding replay: disputed (default: settles sampling disputes), never (the teacher-forced check alone), always.")]
+    [Description("The verifier's decoding replay: disputed (default: settles sampling disputes), never (the teacher-forced check alone), always, only (the replay alone, no prefill).")]
     public string Replay { get; init; } = "disputed";
 
     [CommandOption("--model <PATH>")]
@@ -85,7 +85,7 @@ internal sealed class ProofsMatrixSettings : CommandSettings
         : Generators is not ("all" or "standard") ? ValidationResult.Error("--generators must be all or standard.")
         : ParseVariant(Cpu) is null ? ValidationResult.Error("--cpu must be auto, avx512, avx2, avx or noavx.")
         : ParseType(WeightType) is null ? ValidationResult.Error("--weight-type must be f32, f16, q8_0 or q4_k_m.")
-        : ParseReplay(Replay) is null ? ValidationResult.Error("--replay must be disputed, never or always.")
+        : ParseReplay(Replay) is null ? ValidationResult.Error("--replay must be disputed, never, always or only.")
         : Stop is { Length: 0 or > 64 } ? ValidationResult.Error("--stop must be 1 to 64 characters.")
         : Attacks is not null && ParseAttacks(Attacks) is null ? ValidationResult.Error("--attacks must list attack names (e.g. OtherModel,StopSequenceForged), each once.")
         : ValidationResult.Success();
@@ -122,6 +122,7 @@ internal sealed class ProofsMatrixSettings : CommandSettings
         "disputed" => DecodingReplayPolicy.WhenDisputed,
         "never" => DecodingReplayPolicy.Never,
         "always" => DecodingReplayPolicy.Always,
+        "only" => DecodingReplayPolicy.ReplayOnly,
         _ => null,
     };
 
@@ -151,9 +152,9 @@ internal sealed record WorstStats(int Receipts, double TrimmedMin, double Trimme
     }
 }
 
-internal sealed record RowCounts(int Cases, int Caught, int Missed, int NotApplicable, int Slack, int Replayed, Dictionary<string, int> Reasons, WorstStats? Worst)
+internal sealed record RowCounts(int Cases, int Caught, int Missed, int NotApplicable, int Slack, int Replayed, Dictionary<string, int> Reasons, WorstStats? Worst, int Inconclusive = 0)
 {
-    public static RowCounts From(ProofMatrixRow row) => new(row.Cases, row.Caught, row.Missed, row.NotApplicable, row.SlackUsed, row.Replayed, row.Reasons.ToDictionary(r => r.Key.ToString(), r => r.Value), WorstStats.From(row.WorstChunks));
+    public static RowCounts From(ProofMatrixRow row) => new(row.Cases, row.Caught, row.Missed, row.NotApplicable, row.SlackUsed, row.Replayed, row.Reasons.ToDictionary(r => r.Key.ToString(), r => r.Value), WorstStats.From(row.WorstChunks), row.Inconclusive);
 
     public static RowCounts Merge(IEnumerable<RowCounts> rows)
     {
@@ -164,7 +165,7 @@ internal sealed record RowCounts(int Cases, int Caught, int Missed, int NotAppli
             reasons[reason] = reasons.GetValueOrDefault(reason) + count;
         }
 
-        return new(list.Sum(r => r.Cases), list.Sum(r => r.Caught), list.Sum(r => r.Missed), list.Sum(r => r.NotApplicable), list.Sum(r => r.Slack), list.Sum(r => r.Replayed), reasons, WorstStats.Merge(list.Select(r => r.Worst)));
+        return new(list.Sum(r => r.Cases), list.Sum(r => r.Caught), list.Sum(r => r.Missed), list.Sum(r => r.NotApplicable), list.Sum(r => r.Slack), list.Sum(r => r.Replayed), reasons, WorstStats.Merge(list.Select(r => r.Worst)), list.Sum(r => r.Inconclusive));
     }
 }
 
@@ -411,5 +412,6 @@ internal sealed class ProofsMatrixCommand : AsyncCommand<ProofsMatrixSettings>
         Console.Write(text.ToString());
     }
 
-    private static string Reasons(RowCounts row) => string.Join(", ", row.Reasons.Select(r => $"{r.Key}={r.Value}"));
+    private static string Reasons(RowCounts row) =>
+        string.Join(", ", row.Reasons.Select(r => $"{r.Key}={r.Value}")) + (row.Inconclusive > 0 ? $" (of which inconclusive: {row.Inconclusive})" : "");
 }

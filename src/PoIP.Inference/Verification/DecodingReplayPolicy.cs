@@ -15,4 +15,12 @@ public enum DecodingReplayPolicy
 
     /// <summary>After every teacher-forced check that ended valid or in a sampling or activation mismatch (measurement and tests).</summary>
     Always = 2,
+
+    /// <summary>
+    /// No teacher-forced prefill where the engine can replay the receipt: the replay alone judges the
+    /// activations and every token (exactly, on a bit-exact identity), so a receipt costs one replay instead
+    /// of a prefill plus, when disputed, a replay; the verdicts are those of <see cref="Always"/>. Falls back
+    /// to <see cref="WhenDisputed"/> where the replay is impossible or fails (docs/proofs.md §9b).
+    /// </summary>
+    ReplayOnly = 3,
 }

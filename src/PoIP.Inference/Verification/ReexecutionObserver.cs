@@ -62,6 +62,16 @@ internal sealed class ReexecutionObserver : IActivationObserver
     /// <summary>What the sampler picked at <see cref="FirstStrictFailure"/>.</summary>
     public int SampledAtStrictFailure { get; private set; } = -1;
 
+    /// <summary>
+    /// First position whose claimed token the slack rule cannot explain at all (budget aside), or -1. The
+    /// sampling check goes on after <see cref="FirstSamplingFailure"/> until it finds one, so a verdict can
+    /// tell "the budget was spent on near-ties" from "a token no rounding noise explains".
+    /// </summary>
+    public int FirstUnexplained { get; private set; } = -1;
+
+    /// <summary>Disagreements the slack rule explains but that came after its budget was spent (before <see cref="FirstUnexplained"/>).</summary>
+    public int OverBudget { get; private set; }
+
     /// <summary>Positions accepted through the slack rule.</summary>
     public int SlackUsed { get; private set; }
 
@@ -95,7 +105,7 @@ internal sealed class ReexecutionObserver : IActivationObserver
         Positions++;
         _comparer.Add(hiddenState);
         int claimed = _claimed[index];
-        if (FirstSamplingFailure < 0)
+        if (FirstUnexplained < 0)
         {
             ReadOnlySpan<int> history = _history.AsSpan(0, _promptLength + index);
             int sampled = _sampler.Sample(logits, _sampling, _seed, index, history);
@@ -105,20 +115,41 @@ internal sealed class ReexecutionObserver : IActivationObserver
                 SampledAtStrictFailure = sampled;
             }
 
-            if (sampled != claimed && !WithinSlack(logits, sampled, claimed, index, history))
+            if (sampled != claimed)
             {
-                FirstSamplingFailure = index;
-                SampledAtFailure = sampled;
-                LogitGapAtFailure = (uint)sampled < (uint)logits.Length && (uint)claimed < (uint)logits.Length ? logits[sampled] - logits[claimed] : float.NaN;
+                bool explained = _maxSlack > 0 && SlackExplains(logits, sampled, claimed, index, history);
+                if (explained && SlackUsed < _maxSlack && FirstSamplingFailure < 0)
+                {
+                    SlackUsed++;
+                }
+                else
+                {
+                    if (explained)
+                    {
+                        OverBudget++;
+                    }
+                    else
+                    {
+                        FirstUnexplained = index;
+                    }
+
+                    if (FirstSamplingFailure < 0)
+                    {
+                        FirstSamplingFailure = index;
+                        SampledAtFailure = sampled;
+                        LogitGapAtFailure = (uint)sampled < (uint)logits.Length && (uint)claimed < (uint)logits.Length ? logits[sampled] - logits[claimed] : float.NaN;
+                    }
+                }
             }
         }
 
         _history[_promptLength + index] = claimed;
     }
 
-    private bool WithinSlack(ReadOnlySpan<float> logits, int sampled, int claimed, int index, ReadOnlySpan<int> history)
+    /// <summary>Whether the slack rule explains the sampler picking <paramref name="sampled"/> instead of <paramref name="claimed"/> (budget not counted).</summary>
+    private bool SlackExplains(ReadOnlySpan<float> logits, int sampled, int claimed, int index, ReadOnlySpan<int> history)
     {
-        if (SlackUsed >= _maxSlack || (uint)claimed >= (uint)logits.Length || (uint)sampled >= (uint)logits.Length)
+        if ((uint)claimed >= (uint)logits.Length || (uint)sampled >= (uint)logits.Length)
         {
             return false;
         }
@@ -135,7 +166,6 @@ internal sealed class ReexecutionObserver : IActivationObserver
             || WithinCutoffSlack(logits, claimed, index, history)
             || _sampler.IsNearDraw(logits, _sampling, _seed, index, history, claimed, DrawTolerance))
         {
-            SlackUsed++;
             return true;
         }
 

@@ -66,6 +66,12 @@ public sealed class ReexecutionVerifier : IProofVerifier
         }
 
         var (request, receipt, commitment, binding, promptTokens, output) = prepared.Value;
+        if (_options.DecodingReplay == DecodingReplayPolicy.ReplayOnly
+            && await ReplayAsync(null, request, receipt, commitment, binding, promptTokens, output, cancellationToken).ConfigureAwait(false) is { } direct)
+        {
+            return direct;
+        }
+
         var comparer = new CommitmentComparer(commitment, binding, _options.Thresholds);
         var observer = NewObserver(comparer, request, promptTokens, output);
         try
@@ -79,14 +85,15 @@ public sealed class ReexecutionVerifier : IProofVerifier
 
         var forced = new ReexecutionReport(Judge(comparer, observer, output), comparer.Results.ToArray(), observer.SlackUsed);
         return NeedsReplay(forced)
-            ? await ReplayAsync(forced, request, receipt, commitment, binding, promptTokens, output, cancellationToken).ConfigureAwait(false)
+            ? await ReplayAsync(forced, request, receipt, commitment, binding, promptTokens, output, cancellationToken).ConfigureAwait(false) ?? forced
             : forced;
     }
 
     private bool NeedsReplay(ReexecutionReport forced) => _options.DecodingReplay switch
     {
         DecodingReplayPolicy.Always => forced.Result.Outcome == VerdictOutcome.Valid || IsNumericFraud(forced.Result),
-        DecodingReplayPolicy.WhenDisputed => IsNumericFraud(forced.Result) || (forced.Result.Outcome == VerdictOutcome.Valid && forced.SlackUsed > 0),
+        DecodingReplayPolicy.WhenDisputed or DecodingReplayPolicy.ReplayOnly => IsNumericFraud(forced.Result)
+            || (forced.Result.Outcome == VerdictOutcome.Valid && (forced.SlackUsed > 0 || forced.Chunks.Any(c => c.TrimmedMeanRelativeError > _options.ReplayAboveTrimmedMeanError))),
         _ => false,
     };
 
@@ -102,7 +109,8 @@ public sealed class ReexecutionVerifier : IProofVerifier
     /// claimed token must be exactly the sampler's pick (no slack); otherwise the slack rule applies to the
     /// replay's logits.
     /// </summary>
-    private async Task<ReexecutionReport> ReplayAsync(ReexecutionReport forced, InferenceRequest request, InferenceReceipt receipt, ActivationCommitment commitment, CommitmentBinding binding, IReadOnlyList<int> promptTokens, IReadOnlyList<int> output, CancellationToken cancellationToken)
+    /// <remarks><paramref name="forced"/> null (<see cref="DecodingReplayPolicy.ReplayOnly"/>): no first stage ran; null is returned when the replay is impossible or fails.</remarks>
+    private async Task<ReexecutionReport?> ReplayAsync(ReexecutionReport? forced, InferenceRequest request, InferenceReceipt receipt, ActivationCommitment commitment, CommitmentBinding binding, IReadOnlyList<int> promptTokens, IReadOnlyList<int> output, CancellationToken cancellationToken)
     {
         // A prompt no longer than the node's micro-batch was prefilled in one batch, whatever its size.
         int microBatch = Math.Min(receipt.Engine.Ubatch, promptTokens.Count);
@@ -111,7 +119,7 @@ public sealed class ReexecutionVerifier : IProofVerifier
             string why = _engine is IDecodingReplay r
                 ? $"the node's prompt prefill micro-batch {microBatch} is outside what this engine reproduces (1 to {r.MaxReplayMicroBatch})"
                 : "this verifier's engine cannot replay decoding";
-            return Unconfirmed(forced, why);
+            return forced is null ? null : Unconfirmed(forced, why);
         }
 
         var comparer = new CommitmentComparer(commitment, binding, _options.Thresholds);
@@ -122,12 +130,12 @@ public sealed class ReexecutionVerifier : IProofVerifier
         }
         catch (EngineException e)
         {
-            return Unconfirmed(forced, "the decoding replay failed: " + e.Message);
+            return forced is null ? null : Unconfirmed(forced, "the decoding replay failed: " + e.Message);
         }
 
         if (observer.FirstEngineFault >= 0 || observer.Positions != output.Count || !comparer.IsComplete)
         {
-            return Unconfirmed(forced, $"the decoding replay reported {observer.Positions} of {output.Count} positions consistently");
+            return forced is null ? null : Unconfirmed(forced, $"the decoding replay reported {observer.Positions} of {output.Count} positions consistently");
         }
 
         // Strict (no slack) only when the identities guarantee a bit-exact replay. A commitment that matches
@@ -140,7 +148,11 @@ public sealed class ReexecutionVerifier : IProofVerifier
         if (comparer.FirstFailure is not null || !strict)
         {
             result = Judge(comparer, observer, output);
-            if (result.Outcome == VerdictOutcome.Fraud)
+            if (IsSamplingFraud(result) && !strict)
+            {
+                result = JudgeInexactSampling(observer, output, receipt.Engine);
+            }
+            else if (result.Outcome == VerdictOutcome.Fraud)
             {
                 result = result with { Detail = Truncate(result.Detail + " (decoding replay)") };
             }
@@ -152,10 +164,31 @@ public sealed class ReexecutionVerifier : IProofVerifier
         }
         else
         {
-            result = VerificationResult.Valid($"{output.Count} tokens: every claimed token is the sampler's pick on an exact replay of the node's decoding (the teacher-forced check: {forced.Result.Outcome}, slack at {forced.SlackUsed} positions).");
+            result = VerificationResult.Valid($"{output.Count} tokens: every claimed token is the sampler's pick on an exact replay of the node's decoding ({(forced is null ? "no teacher-forced check" : $"the teacher-forced check: {forced.Result.Outcome}, slack at {forced.SlackUsed} positions")}).");
         }
 
         return new ReexecutionReport(result, comparer.Results.ToArray(), strict ? 0 : observer.SlackUsed) { TeacherForced = forced, ReplayExact = exact };
+    }
+
+    /// <summary>
+    /// A sampling dispute on a replay that cannot be exact (another engine, a GPU backend): fraud only at a
+    /// position the slack rule cannot explain at all. When every disagreement lies within the slack and only
+    /// its budget was spent, the replay cannot tell rounding noise from a choice among near-tied tokens:
+    /// inconclusive, never a slash. (A draw over every candidate of a flat distribution has hundreds of
+    /// interval boundaries, so an honest engine's rounding noise moves it at several percent of positions:
+    /// the campaign's finding 3, docs/proofs.md §7b.)
+    /// </summary>
+    private static VerificationResult JudgeInexactSampling(ReexecutionObserver observer, IReadOnlyList<int> output, EngineIdentity node)
+    {
+        if (observer.FirstUnexplained >= 0)
+        {
+            int at = observer.FirstUnexplained;
+            return VerificationResult.Fraud(FraudReason.SamplingMismatch, at, Truncate(
+                $"position {at}: claimed token {output[at]} is outside the slack of the decoding replay (not exact for {node}); disagreements within the slack: {observer.SlackUsed + observer.OverBudget}. (decoding replay)"));
+        }
+
+        return VerificationResult.Inconclusive(FraudReason.SamplingMismatch, Truncate(
+            $"Not confirmed: the decoding replay is not exact for {node}, and its {observer.SlackUsed + observer.OverBudget} disagreements with the claim all lie within the slack (budget {observer.SlackUsed}; first beyond it at {observer.FirstSamplingFailure})."));
     }
 
     /// <summary>

@@ -57,6 +57,15 @@ public sealed record ReexecutionVerifierOptions
     /// </summary>
     public Func<EngineIdentity, EngineIdentity, bool> BitExactReplay { get; init; } = DefaultBitExactReplay;
 
+    /// <summary>
+    /// Under <see cref="DecodingReplayPolicy.WhenDisputed"/>, a receipt the teacher-forced check judged valid is
+    /// replayed too when some chunk's trimmed-mean relative error exceeds this value: activations inside the
+    /// fraud thresholds but above what an honest prefill shows (a KV cache cheaper than the identity claims,
+    /// docs/proofs.md §7c). Costs only validator time: a replay of an honest node on a bit-exact identity
+    /// reproduces its tokens. Default +∞ (off); <see cref="VerifierCalibration.CalibratedOptions"/> sets it per weight type.
+    /// </summary>
+    public double ReplayAboveTrimmedMeanError { get; init; } = double.PositiveInfinity;
+
     /// <summary>Context length for judging <see cref="StopReason.ContextFull"/>; null = the model's trained context length.</summary>
     public int? ContextLength { get; init; }
 
@@ -104,6 +113,11 @@ public sealed record ReexecutionVerifierOptions
         if (MinSlackPositions is < 0 or > 64)
         {
             throw new ArgumentException("Min slack positions must be in [0, 64].", nameof(MinSlackPositions));
+        }
+
+        if (double.IsNaN(ReplayAboveTrimmedMeanError) || ReplayAboveTrimmedMeanError < 0)
+        {
+            throw new ArgumentException("The replay trigger must be non-negative.", nameof(ReplayAboveTrimmedMeanError));
         }
 
         if (ContextLength is < 1)

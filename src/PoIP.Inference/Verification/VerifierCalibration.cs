@@ -56,6 +56,20 @@ public static class VerifierCalibration
     };
 
     /// <summary>
+    /// The teacher-forced activation error (worst chunk's trimmed mean) above which a receipt judged valid is
+    /// still replayed (<see cref="ReexecutionVerifierOptions.ReplayAboveTrimmedMeanError"/>): between the honest
+    /// maximum and the smallest error of a Q8_0 KV cache claimed as F16 (docs/proofs.md §6, §7c): F32/F16 3e-4
+    /// (honest ≤ 2.6e-4, KV cache ≥ 4.9e-4), Q8_0 8.5e-4 (honest ≤ 8.2e-4, KV ≥ 1.04e-3), Q4_K_M 1.2e-3 (honest
+    /// small model ≤ 1.36e-3, KV ≥ 1.41e-3; the flat model's honest receipts sit above it and are replayed).
+    /// </summary>
+    public static double ReplayTrigger(SynthesisType weightType) => weightType switch
+    {
+        SynthesisType.F32 or SynthesisType.F16 => 3e-4,
+        SynthesisType.Q8_0 => 8.5e-4,
+        _ => 1.2e-3,
+    };
+
+    /// <summary>
     /// The verifier options for a claimed model's weight type: <see cref="CalibratedThresholds"/>, the
     /// default engine-compatibility rule, and the sampling slack: ε = 0.05 on up to 2 % of the positions
     /// (at least <see cref="ReexecutionVerifierOptions.MinSlackPositions"/> = 2) for F32, F16 and Q8_0;
@@ -66,6 +80,7 @@ public static class VerifierCalibration
     public static ReexecutionVerifierOptions CalibratedOptions(SynthesisType weightType) => new()
     {
         Thresholds = CalibratedThresholds(weightType),
+        ReplayAboveTrimmedMeanError = ReplayTrigger(weightType),
         SamplingSlack = weightType == SynthesisType.Q4_K_M ? 0.1f : 0.05f,
         MaxSlackFraction = weightType == SynthesisType.Q4_K_M ? 0.08 : 0.02,
     };

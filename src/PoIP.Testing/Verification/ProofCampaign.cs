@@ -58,9 +58,12 @@ public static class ProofCampaign
     /// <summary>
     /// Version of the case generator and configuration list, bumped too when the verifier or the engines
     /// change what is judged (part of <see cref="Definition"/>): 2 = session 4's fixes of the two false
-    /// positives the first campaign found, and long prompts of 4–7 sentences that fit every model's context (docs/proofs.md §7b).
+    /// positives the first campaign found, and long prompts of 4–7 sentences that fit every model's context (docs/proofs.md §7b);
+    /// 3 = session 5: a sampling dispute of an inexact replay whose disagreements all lie within the slack is
+    /// inconclusive, not fraud (finding 3); 4 = the replay trigger on activations above the honest level
+    /// (<see cref="ReexecutionVerifierOptions.ReplayAboveTrimmedMeanError"/>).
     /// </summary>
-    public const int GeneratorVersion = 2;
+    public const int GeneratorVersion = 4;
 
     /// <summary>Largest output of a campaign receipt.</summary>
     public const int MaxOutputTokens = 64;
@@ -135,7 +138,7 @@ public static class ProofCampaign
         {
             var options = VerifierCalibration.CalibratedOptions(type);
             var t = options.Thresholds;
-            text.Append(CultureInfo.InvariantCulture, $"{type}: {t.MaxMismatchFraction} {t.GrossRelativeError} {t.MaxMedianRelativeError} {t.MaxTrimmedMeanRelativeError} {t.ValueFloor} slack {options.SamplingSlack} {options.MaxSlackFraction} {options.MinSlackPositions}\n");
+            text.Append(CultureInfo.InvariantCulture, $"{type}: {t.MaxMismatchFraction} {t.GrossRelativeError} {t.MaxMedianRelativeError} {t.MaxTrimmedMeanRelativeError} {t.ValueFloor} slack {options.SamplingSlack} {options.MaxSlackFraction} {options.MinSlackPositions} replay above {options.ReplayAboveTrimmedMeanError}\n");
         }
 
         foreach (var configuration in configurations)

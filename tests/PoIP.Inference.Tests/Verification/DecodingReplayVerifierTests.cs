@@ -215,6 +215,51 @@ public sealed class DecodingReplayVerifierTests : IDisposable
     }
 
     [Fact]
+    public async Task Verify_ValidButActivationsAboveReplayTrigger_ReplayedAndStillValid()
+    {
+        // The KV-cache cheat's activations sit inside the fraud thresholds but above the honest prefill's
+        // (docs/proofs.md §7c): a receipt judged valid is replayed when a chunk exceeds the trigger.
+        var node = ProofFixture.Honest();
+        var honest = await GenerateAsync(node, 2);
+        var builder = CommitmentBuilder.ForModel(node.Model, honest.MaxTokens);
+        await node.ReplayDecodingAsync(node.Tokenize(Prompt, true), honest.Tokens, node.Identity.Ubatch, builder);
+        var verifierEngine = ProofFixture.Honest();
+        var report = await new ReexecutionVerifier(verifierEngine, ProofFixture.Options() with { ReplayAboveTrimmedMeanError = 0 })
+            .VerifyWithDetailsAsync(Case(honest.Request, honest.Tokens, honest.Stop, builder, node));
+        Assert.Equal((VerdictOutcome.Valid, 1), (report.Result.Outcome, verifierEngine.ReplayCalls));
+        Assert.Equal(VerdictOutcome.Valid, report.TeacherForced?.Result.Outcome);
+    }
+
+    [Fact]
+    public async Task Verify_ReplayOnly_NoPrefillHonestValidAndSwappedTokenFraud()
+    {
+        // ReplayOnly: the replay alone judges (one replay, no teacher-forced prefill) with the verdicts of Always.
+        var node = Noisy();
+        var honest = await GenerateAsync(node, 5);
+        var builder = CommitmentBuilder.ForModel(node.Model, honest.MaxTokens);
+        await node.ReplayDecodingAsync(node.Tokenize(Prompt, true), honest.Tokens, node.Identity.Ubatch, builder);
+        var verifier = Noisy();
+        var valid = await new ReexecutionVerifier(verifier, Strict(DecodingReplayPolicy.ReplayOnly)).VerifyWithDetailsAsync(Case(honest.Request, honest.Tokens, honest.Stop, builder, node));
+        Assert.Equal((VerdictOutcome.Valid, 0, 1), (valid.Result.Outcome, verifier.TeacherForceCalls, verifier.ReplayCalls));
+        Assert.Null(valid.TeacherForced);
+
+        int[] tokens = [.. honest.Tokens];
+        int at = tokens.Length / 2;
+        tokens[at] = 2 + ((tokens[at] + 5) % (FakeModel.Vocabulary - 2));
+        var cheat = CommitmentBuilder.ForModel(node.Model, honest.MaxTokens);
+        await node.ReplayDecodingAsync(node.Tokenize(Prompt, true), tokens, node.Identity.Ubatch, cheat);
+        var fraud = await new ReexecutionVerifier(Noisy(), Strict(DecodingReplayPolicy.ReplayOnly)).VerifyAsync(Case(honest.Request, tokens, honest.Stop, cheat, node));
+        Assert.Equal((VerdictOutcome.Fraud, FraudReason.SamplingMismatch, at), (fraud.Outcome, fraud.Reason, fraud.FirstFailingPosition));
+    }
+
+    [Fact]
+    public void Options_ReplayTriggerNaNOrNegative_Rejected()
+    {
+        Assert.Throws<ArgumentException>(() => new ReexecutionVerifierOptions { ReplayAboveTrimmedMeanError = double.NaN }.EnsureValid());
+        Assert.Throws<ArgumentException>(() => new ReexecutionVerifierOptions { ReplayAboveTrimmedMeanError = -1e-3 }.EnsureValid());
+    }
+
+    [Fact]
     public async Task Verify_UndisputedHonestReceipt_NoReplay()
     {
         var node = ProofFixture.Honest();

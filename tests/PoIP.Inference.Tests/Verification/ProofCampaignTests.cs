@@ -72,22 +72,20 @@ public sealed class ProofCampaignTests
         // Regression (campaign, session 4): a managed-engine receipt on the synthesized F16 model whose 60
         // half-precision values all matched llama.cpp's replay was judged without slack as if the replay were
         // bit-exact, and a near-tie at position 11 made it "fraud". Strictness now comes from the identities only.
-        var all = ProofCampaign.Configurations(["avx512", "avx2"]);
-        int index = all.Select((c, i) => (c, i)).Single(p => p.c.Name == "synth-f16 managed avx512").i;
-        long receipt = Enumerable.Range(0, 2000).First(i => ProofCampaign.Case(index, i).Seed == 18091036856436783182UL);
+        var (index, receipt) = Receipt("synth-f16 managed avx512", 18091036856436783182UL);
         Assert.Equal("There was a big house", ProofCampaign.Case(index, receipt).Prompt);
-        string directory = Directory.CreateTempSubdirectory("poip-campaign-reg-").FullName;
-        try
-        {
-            var set = RealProofMatrix.SynthesizeModelSet(directory, SynthesisType.F16, new ProofMatrixShape());
-            var configuration = all[index] with { CpuVariant = await LoadedVariantAsync() };
-            var batch = await ProofCampaign.RunBatchAsync(configuration, index, set.ClaimedModel, receipt, count: 1, new FixedTime());
-            Assert.True(batch.Receipts == 1 && batch.FalsePositives == 0, string.Join("\n", batch.Failures));
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
+        await AssertNoFalsePositiveAsync(index, receipt, SynthesisType.F16, new ProofMatrixShape());
+    }
+
+    [Fact]
+    public async Task RunBatchAsync_ManagedReceiptWithoutSamplerCutOffs_NoFalsePositive()
+    {
+        // Regression (campaign, session 4, finding 3): receipt 326 of the managed engine on the synthesized F16
+        // model, T 0.7 with no cut-off and a repetition penalty over 16 tokens, was judged "fraud"
+        // (SamplingMismatch at 30 after the inexact replay had used its slack budget).
+        var (index, receipt) = Receipt("synth-f16 managed avx512", 4628564788135440341UL);
+        Assert.Equal(326, receipt);
+        await AssertNoFalsePositiveAsync(index, receipt, SynthesisType.F16, new ProofMatrixShape());
     }
 
     [Fact]
@@ -97,15 +95,27 @@ public sealed class ProofCampaignTests
         // the engine matched the stop " the" in its pieces and stopped, while the verifier's detokenized text
         // ("ther": Detokenize drops that leading space) has no " the": TerminationMismatch on an honest node.
         // Engines now match stops in the detokenized text too.
-        var all = ProofCampaign.Configurations(["avx512", "avx2"]);
-        int index = all.Select((c, i) => (c, i)).Single(p => p.c.Name == "synth-flat-q4_k_m llama t2 ub512 kv=f16 fa=off avx512").i;
-        long receipt = Enumerable.Range(0, 5000).First(i => ProofCampaign.Case(index, i).Seed == 2408028141088971887UL);
+        var (index, receipt) = Receipt("synth-flat-q4_k_m llama t2 ub512 kv=f16 fa=off avx512", 2408028141088971887UL);
         Assert.Contains(" the", ProofCampaign.Case(index, receipt).Sampling.StopSequences);
+        await AssertNoFalsePositiveAsync(index, receipt, SynthesisType.Q4_K_M, RealProofMatrix.FlatShape);
+    }
+
+    // The configuration named (of the two-variant list) and the campaign receipt whose case has the seed.
+    private static (int Index, long Receipt) Receipt(string configuration, ulong seed)
+    {
+        var all = ProofCampaign.Configurations(["avx512", "avx2"]);
+        int index = all.Select((c, i) => (c, i)).Single(p => p.c.Name == configuration).i;
+        return (index, Enumerable.Range(0, 5000).First(i => ProofCampaign.Case(index, i).Seed == seed));
+    }
+
+    // Replays that one campaign receipt on freshly synthesized models, in this process's CPU variant.
+    private static async Task AssertNoFalsePositiveAsync(int index, long receipt, SynthesisType type, ProofMatrixShape shape)
+    {
         string directory = Directory.CreateTempSubdirectory("poip-campaign-reg-").FullName;
         try
         {
-            var set = RealProofMatrix.SynthesizeModelSet(directory, SynthesisType.Q4_K_M, RealProofMatrix.FlatShape);
-            var configuration = all[index] with { CpuVariant = await LoadedVariantAsync() };
+            var set = RealProofMatrix.SynthesizeModelSet(directory, type, shape);
+            var configuration = ProofCampaign.Configurations(["avx512", "avx2"])[index] with { CpuVariant = await LoadedVariantAsync() };
             var batch = await ProofCampaign.RunBatchAsync(configuration, index, set.ClaimedModel, receipt, count: 1, new FixedTime());
             Assert.True(batch.Receipts == 1 && batch.FalsePositives == 0, string.Join("\n", batch.Failures));
         }

@@ -55,6 +55,33 @@ public sealed class SamplingSlackTests
     }
 
     [Fact]
+    public void Greedy_NearTiesAfterBudgetSpent_CountedOverBudgetNotUnexplained()
+    {
+        // 40 positions at 2% → one slack use; the next two near-ties are within the slack but over its budget.
+        int[] claimed = Enumerable.Repeat(1, 40).ToArray();
+        var observer = Observer(claimed, 0.05f, 0.02, SamplingParameters.Greedy);
+        for (int i = 0; i < 3; i++)
+        {
+            Feed(observer, i, 1, [3f, 2.99f, 0f, -1f]);
+        }
+
+        Assert.Equal((1, 1, 2, -1), (observer.SlackUsed, observer.FirstSamplingFailure, observer.OverBudget, observer.FirstUnexplained));
+    }
+
+    [Fact]
+    public void Greedy_FarTokenAfterBudgetSpent_FirstUnexplainedIsThatPosition()
+    {
+        int[] claimed = Enumerable.Repeat(1, 40).ToArray();
+        var observer = Observer(claimed, 0.05f, 0.02, SamplingParameters.Greedy);
+        Feed(observer, 0, 1, [3f, 2.99f, 0f, -1f]);
+        Feed(observer, 1, 1, [3f, 2.99f, 0f, -1f]);
+        Feed(observer, 2, 1, [3f, 3f, 0f, -1f]);
+        Feed(observer, 3, 1, [3f, 1f, 0f, -1f]);
+        Feed(observer, 4, 1, [3f, 1f, 0f, -1f]);
+        Assert.Equal((1, 1, 2, 3), (observer.SlackUsed, observer.FirstSamplingFailure, observer.OverBudget, observer.FirstUnexplained));
+    }
+
+    [Fact]
     public void Sampled_ClaimOutsideTheNudgedChoice_Rejected()
     {
         var sampling = new SamplingParameters { Temperature = 1f, TopK = 0, TopP = 1f, MinP = 0f };
