@@ -151,6 +151,7 @@ public sealed class MaliciousPeerTests : IAsyncLifetime
             Stakes = ledger,
             Selection = NodeSelectionPolicy.RoundRobin, // the first request starts at the second node: the silent one
             AttemptTimeout = TimeSpan.FromSeconds(5),
+            Hedging = false, // the attempt must time out and fail over, not be overtaken by a hedge (on by default)
         });
 
         var answer = await client.AskAsync("Once upon a time", new AskOptions(_network.Model, new SamplingParameters(), 3, 8, TokenAmount.FromTokens(1)), cancellationToken: cts.Token);
