@@ -35,6 +35,7 @@ internal sealed partial class KadNode : IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<ITimer> _timers = [];
     private readonly BackgroundGate _refreshing = new();
+    private KadPeer[] _bootstrapPeers = [];
     private readonly BackgroundGate _republishing = new();
 
     public KadNode(PeerId self, Func<IReadOnlyList<Multiaddr>> localAddresses, KademliaOptions options, IKadTransport transport, TimeProvider time, ILogger logger, KadMetrics metrics)
@@ -460,17 +461,35 @@ internal sealed partial class KadNode : IDisposable
     /// <summary>Reply of one lookup query, for the operation's own use.</summary>
     internal readonly record struct QueryReply(PeerId From, KadPeer Peer, Message Message);
 
-    private Task<LookupResult> LookupAsync(byte[] key, Message request, bool followUp, Action<QueryReply>? onReply, CancellationToken cancellationToken)
+    private async Task<LookupResult> LookupAsync(byte[] key, Message request, bool followUp, Action<QueryReply>? onReply, CancellationToken cancellationToken)
     {
+        if (Table.Count == 0)
+        {
+            await RejoinAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         var target = KadId.FromKey(key);
         var seeds = Table.Nearest(target, K);
-        return KadLookup.RunAsync(target, seeds, Self, async (peer, ct) =>
+        return await KadLookup.RunAsync(target, seeds, Self, async (peer, ct) =>
         {
             var reply = await RequestAsync(peer, request, expectReply: true, ct).ConfigureAwait(false)
                 ?? throw new InvalidOperationException("no reply");
             onReply?.Invoke(new QueryReply(peer.Peer, peer, reply));
             return ReadCloser(reply);
-        }, Parameters(followUp), cancellationToken);
+        }, Parameters(followUp), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// An empty routing table (every peer evicted after failing: this peer was cut off from the DHT) is refilled from
+    /// the bootstrap peers, as at start, so that the first lookup after the network heals finds the DHT again.
+    /// </summary>
+    private async Task RejoinAsync(CancellationToken cancellationToken)
+    {
+        var peers = Volatile.Read(ref _bootstrapPeers);
+        if (peers.Length > 0)
+        {
+            await Task.WhenAll(peers.Select(p => TryAdmitAsync(p, cancellationToken))).ConfigureAwait(false);
+        }
     }
 
     private List<KadPeer> ReadCloser(Message reply)
@@ -651,7 +670,9 @@ internal sealed partial class KadNode : IDisposable
     /// <summary>Asks the bootstrap peers for our neighbourhood, then looks ourselves up.</summary>
     public async Task<int> BootstrapAsync(IEnumerable<KadPeer> peers, CancellationToken cancellationToken)
     {
-        var admitted = await Task.WhenAll(peers.Select(p => TryAdmitAsync(p, cancellationToken))).ConfigureAwait(false);
+        KadPeer[] list = [.. peers];
+        Volatile.Write(ref _bootstrapPeers, list);
+        var admitted = await Task.WhenAll(list.Select(p => TryAdmitAsync(p, cancellationToken))).ConfigureAwait(false);
         if (Table.Count > 0)
         {
             await FindClosestAsync(Self.ToArray(), followUp: false, cancellationToken).ConfigureAwait(false);
