@@ -166,6 +166,70 @@ public sealed class NetworkChaosTests(ChainNetworkFixture network) : IClassFixtu
         }
     }
 
+    [RootFact]
+    public async Task NodeCutFromTheDhtOnly_ServesMeanwhile_ItsRecordsReachTheOthersAfterTheHeal()
+    {
+        // node-1 is cut from the DHT's server peers only (the bootstrap host and node-2; the gateway is a DHT client):
+        // it still reaches the gateway (serves) and the chain (is paid).
+        var node = network.Host("node-1");
+        string nodePeer = network.Nodes["node-1"].ToString();
+        var before = await network.ReadChainAsync();
+        List<System.Text.Json.JsonElement> answers;
+        List<string> cutOff;
+        network.Lab.Partition(node, network.Host("bootstrap"));
+        network.Lab.Partition(node, network.Host("node-2"));
+        try
+        {
+            using var ask = network.StartAsk(repeat: 4, maxTokens: 16);
+            Assert.True(await ask.WaitForExitAsync(Limit) == 0, ask.Tail());
+            (answers, _) = ChainNetworkFixture.Lines(ask);
+            Assert.Equal(4, answers.Count);
+            cutOff = [.. answers.Where(a => a.GetProperty("node").GetString() == nodePeer).Select(a => a.GetProperty("request_id").GetString()!)];
+            Assert.NotEmpty(cutOff); // round robin: node-1 served while cut from the DHT
+
+            // Its own put of its record of the first one reached no DHT server peer: the node says so and retries.
+            // (Its record may still reach the DHT meanwhile through the gateway: a DHT client that reads node-1's local
+            // copy when it merges its own record into the request's set; the test does not depend on that.)
+            await network.Role("node-1").WaitForLineAsync(RecordLine(cutOff[0], "retrying"), Limit, stderr: true);
+        }
+        finally
+        {
+            network.Lab.Heal(node, network.Host("bootstrap"));
+            network.Lab.Heal(node, network.Host("node-2"));
+        }
+
+        // After the heal the node's own retry is held by DHT peers (its empty routing table refilled from the bootstrap
+        // peer), and every record node-1 made while cut off is in the DHT (bounded polling of external processes, with a deadline).
+        await network.Role("node-1").WaitForLineAsync(RecordLine(cutOff[0], "held by"), Limit, stderr: true);
+        var started = TimeProvider.System.GetTimestamp();
+        foreach (string id in cutOff)
+        {
+            while (!(await RecordSignersAsync(id)).Contains(nodePeer))
+            {
+                Assert.True(TimeProvider.System.GetElapsedTime(started) < Limit, $"node-1's record of {id} not in the DHT {Limit.TotalSeconds:0} s after the heal: {network.Role("node-1").Tail()}");
+            }
+        }
+
+        // Nothing lost on chain either: every answer paid once (this also leaves the network settled for the next test).
+        var owed = network.PricesByNode(answers);
+        var after = await network.WaitForChainAsync(s => network.Nodes.Values.All(p => s.Accounts[p].Balance - before.Accounts[p].Balance >= owed[p]), Limit, "every answer paid");
+        Assert.All(network.Nodes.Values, p => Assert.Equal(owed[p], after.Accounts[p].Balance - before.Accounts[p].Balance));
+        Assert.True(after.Totals.IsConserved);
+    }
+
+    private static Func<string, bool> RecordLine(string requestId, string text) =>
+        l => l.Contains($"transaction record of {requestId[..16]}", StringComparison.Ordinal) && l.Contains(text, StringComparison.Ordinal);
+
+    /// <summary>The signers of the node-role transaction records the DHT holds for a request (<c>poip dht records --json</c> from the user host).</summary>
+    private async Task<List<string>> RecordSignersAsync(string requestId)
+    {
+        using var records = network.Lab.StartPoip(network.Host("user"), ["dht", "records", requestId, "--bootstrap", network.Bootstrap, "--timeout", "20", "--json"]);
+        await records.WaitForExitAsync(TimeSpan.FromSeconds(40));
+        string? line = records.Stdout.LastOrDefault(l => l.StartsWith('{'));
+        return line is null ? [] : [.. System.Text.Json.JsonDocument.Parse(line).RootElement.GetProperty("records").EnumerateArray()
+            .Where(r => r.GetProperty("role").GetString() == "node").Select(r => r.GetProperty("signer").GetString()!)];
+    }
+
     /// <summary>A line predicate that accepts the <paramref name="n"/>th line containing <paramref name="text"/>.</summary>
     private static Func<string, bool> Counting(int n, string text)
     {

@@ -14,7 +14,7 @@ namespace PoIP.Node.Commands;
 /// </summary>
 internal sealed class DemoCommand : AsyncCommand<DemoSettings>
 {
-    private static readonly string[] Prompts =
+    internal static readonly string[] Prompts =
     [
         "Once upon a time, there was a little girl named Lily.",
         "The cat sat on the mat and",

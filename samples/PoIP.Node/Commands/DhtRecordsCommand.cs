@@ -149,6 +149,7 @@ internal sealed class DhtRecordsCommand : AsyncCommand<DhtRecordsSettings>
             ["role"] = record.Message.Role.ToString().ToLowerInvariant(),
             ["signer"] = record.Signer.ToString(),
             ["record_id"] = record.Hash.ToString(),
+            ["size"] = record.Envelope.Encoded.Length,
             ["receipt_id"] = receipt is null ? null : Sha256Digest.Compute(record.Message.ReceiptEnvelope.Span).ToString(),
             ["output_root"] = receipt?.OutputRoot.ToString(),
             ["price"] = receipt?.Price.ToString(),

@@ -25,7 +25,7 @@ internal static class NetworkHostsDemo
 
     private static readonly TimeSpan StartLimit = TimeSpan.FromMinutes(3);
 
-    public static async Task<NetworkSummary> RunAsync(DemoSettings settings, DemoPlan plan, string model, IReadOnlyList<string> prompts, Action<RequestReport> onReport, HostLab lab, NamespacePlacement hosts, Action<string> progress, CancellationToken cancellationToken)
+    public static async Task<NetworkSummary> RunAsync(DemoSettings settings, DemoPlan plan, string model, IReadOnlyList<string> prompts, Action<RequestReport> onReport, HostLab lab, NamespacePlacement hosts, Action<string> progress, CancellationToken cancellationToken, Func<HostsRunFigures, Task>? figures = null)
     {
         string max = settings.MaxTokens.ToString(CultureInfo.InvariantCulture);
         var started = new List<LabProcess>();
@@ -90,7 +90,9 @@ internal static class NetworkHostsDemo
             // The user: every request through the gateway's HTTP API.
             var user = Start("user", ["gateway", "ask", "--url", gatewayUrl, "--repeat", plan.Requests.ToString(CultureInfo.InvariantCulture), "--max-tokens", max, "--seed", settings.Seed.ToString(CultureInfo.InvariantCulture),
                 "--wait-nodes", settings.Nodes.ToString(CultureInfo.InvariantCulture), "--audit-wait", "30", "--timeout", "120", "--json", .. prompts]);
+            long userStarted = TimeProvider.System.GetTimestamp();
             int userExit = await user.WaitForExitAsync(TimeSpan.FromMinutes(30));
+            var userWall = TimeProvider.System.GetElapsedTime(userStarted);
             var reports = new List<RequestReport>();
             var errors = new List<string>();
             foreach (string line in user.Stdout)
@@ -126,6 +128,12 @@ internal static class NetworkHostsDemo
                 throw new InvalidOperationException($"{errors.Count} of {plan.Requests} requests through the gateway failed; first: {errors[0]}");
             }
 
+            var cpu = new Dictionary<string, TimeSpan>();
+            foreach (var (name, process) in serving.Select(s => (s.Name, s.Process)).Append(("gateway", gateway)).Append(("bootstrap", dht)))
+            {
+                cpu[name] = CpuOf(process);
+            }
+
             // The roles stop (nodes and validator on stdin close; the gateway is killed), then the chain is read.
             foreach (var (_, _, process) in serving)
             {
@@ -139,6 +147,11 @@ internal static class NetworkHostsDemo
 
             gateway.Kill();
             var after = await ReadChainAsync(lab, hosts, wiring, nodes.Select(n => n.Peer), cancellationToken);
+            if (figures is not null)
+            {
+                await figures(new HostsRunFigures(before, after, cpu, userWall, [.. user.Stdout], wiring)); // the chain and the DHT's bootstrap peer still run
+            }
+
             return Summarize(nodes, reports, before, after);
         }
         finally
@@ -147,6 +160,18 @@ internal static class NetworkHostsDemo
             {
                 process.Dispose(); // the lab kills what is still running when it is disposed
             }
+        }
+    }
+
+    private static TimeSpan CpuOf(LabProcess process)
+    {
+        try
+        {
+            return process.Process.TotalProcessorTime; // ip netns exec replaces itself with poip: the same process
+        }
+        catch (InvalidOperationException)
+        {
+            return TimeSpan.Zero; // exited
         }
     }
 
@@ -199,6 +224,15 @@ internal static class NetworkHostsDemo
         // Nodes claim their payments themselves once the chain's dispute window has passed (persisted claims); the demo does not wait for it.
         return new NetworkSummary(nodeReports, reports.Count, reports.Count(r => r.Audited), 0, reports.Count(r => r.Verdict == "Fraud"), after.Totals, after.ContractHoldsSupply, firstFraud, elapsed, 0, [], firstFraudAt);
     }
+
+    /// <summary>What a run measured beside its summary (the <c>network</c> benchmark reads it).</summary>
+    /// <param name="Before">The chain before the first request.</param>
+    /// <param name="After">The chain after the roles stopped.</param>
+    /// <param name="Cpu">CPU time per role process (nodes, validator, gateway, bootstrap) just before the roles stop.</param>
+    /// <param name="UserWall">Wall time of the user's process (all its requests, audit waits included).</param>
+    /// <param name="UserLines">The user's JSON lines (one per request, then the summary).</param>
+    /// <param name="Wiring">The run's wiring (chain URL, DHT bootstrap).</param>
+    internal sealed record HostsRunFigures(ChainState Before, ChainState After, IReadOnlyDictionary<string, TimeSpan> Cpu, TimeSpan UserWall, IReadOnlyList<string> UserLines, DhtChainWiring Wiring);
 
     /// <summary>What <c>poip ledger show --chain --json</c> printed: totals, the contract check, and per peer its balance and stake (bonded + unbonding).</summary>
     internal sealed record ChainState(EconomicTotals Totals, bool ContractHoldsSupply, long Block, IReadOnlyDictionary<PeerId, (TokenAmount Balance, TokenAmount Stake)> Accounts)

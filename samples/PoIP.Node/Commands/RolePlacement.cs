@@ -43,20 +43,26 @@ internal sealed class LocalPlacement(string data) : IRolePlacement
     }
 }
 
-/// <summary><c>--hosts</c>: every role in its own network namespace of a <see cref="HostLab"/>, listening on its own address.</summary>
-internal sealed class NamespacePlacement(HostLab lab, LinkSettings link) : IRolePlacement
+/// <summary>
+/// <c>--hosts</c>: every role in its own network namespace of a <see cref="HostLab"/>, listening on its own address.
+/// With <c>oneHost</c> (the <c>network</c> benchmark's baseline): every role in one namespace (one host: traffic between
+/// roles over its loopback), each with its own folder; the nodes and the validator listen on ephemeral ports.
+/// </summary>
+internal sealed class NamespacePlacement(HostLab lab, LinkSettings link, bool oneHost = false) : IRolePlacement
 {
     /// <summary>The port every serving role listens on (each host has its own network stack).</summary>
     public const int Port = 4001;
 
+    private const string SharedHost = "one-host";
+
     private readonly Dictionary<string, LabHost> _hosts = [];
 
-    /// <summary>The hosts made so far, by role.</summary>
+    /// <summary>The hosts made so far, by role (with <c>oneHost</c>: every role's entry names the same namespace).</summary>
     public IReadOnlyDictionary<string, LabHost> Hosts => _hosts;
 
     public string FolderOf(string role) => HostOf(role).Directory;
 
-    public string ListenAddressOf(string role) => HostOf(role).ListenAddress(Port);
+    public string ListenAddressOf(string role) => HostOf(role).ListenAddress(oneHost ? 0 : Port);
 
     public Process Start(string role, IReadOnlyList<string> arguments)
     {
@@ -71,8 +77,17 @@ internal sealed class NamespacePlacement(HostLab lab, LinkSettings link) : IRole
         {
             if (!_hosts.TryGetValue(role, out var host))
             {
-                host = lab.AddHost(role);
-                lab.SetLink(host, link);
+                if (oneHost)
+                {
+                    var shared = lab.Hosts.FirstOrDefault(h => h.Name == SharedHost) ?? lab.AddHost(SharedHost);
+                    host = shared with { Name = role, Directory = Directory.CreateDirectory(Path.Combine(shared.Directory, role)).FullName };
+                }
+                else
+                {
+                    host = lab.AddHost(role);
+                    lab.SetLink(host, link);
+                }
+
                 _hosts[role] = host;
             }
 

@@ -218,6 +218,12 @@ internal sealed partial class HostLab : IAsyncDisposable
     /// <summary>Reconnects <paramref name="host"/> with its previous delay and loss.</summary>
     public void Heal(LabHost host) => _switch.Configure(host.Address, _switch.SettingsOf(host.Address) with { Partitioned = false });
 
+    /// <summary>Cuts <paramref name="host"/> off from <paramref name="other"/> only: packets between the two are dropped, both ways; each still reaches every other host.</summary>
+    public void Partition(LabHost host, LabHost other) => _switch.Cut(host.Address, other.Address);
+
+    /// <summary>Mends the cut between <paramref name="host"/> and <paramref name="other"/>.</summary>
+    public void Heal(LabHost host, LabHost other) => _switch.Mend(host.Address, other.Address);
+
     /// <summary>The start info of <paramref name="program"/> run inside <paramref name="host"/> (<c>ip netns exec</c>), in its folder.</summary>
     public ProcessStartInfo StartInfo(LabHost host, string program, IEnumerable<string> arguments)
     {

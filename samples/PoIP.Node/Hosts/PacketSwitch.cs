@@ -7,7 +7,8 @@ namespace PoIP.Node.Hosts;
 /// The lab's wire: a user-space IPv4 switch between the TUN devices of the lab's namespaces. It
 /// forwards a packet only to the namespace that owns its destination address (anything else, and
 /// every non-IPv4 packet, is dropped: traffic never leaves the lab), and applies each link's
-/// <see cref="LinkSettings"/> (delay, loss, partition). One reader thread per device (a 100 ms poll,
+/// <see cref="LinkSettings"/> (delay, loss, partition) and the pairwise cuts (<see cref="Cut"/>: two hosts that cannot
+/// reach each other while both reach everyone else). One reader thread per device (a 100 ms poll,
 /// so it notices the stop), one delivery thread for delayed packets; at most
 /// <see cref="MaxQueuedPackets"/> packets wait (more are dropped, like a full queue).
 /// </summary>
@@ -18,6 +19,7 @@ internal sealed class PacketSwitch : IDisposable
 
     private const int PollMilliseconds = 100;
     private readonly ConcurrentDictionary<uint, Port> _ports = new();
+    private readonly ConcurrentDictionary<ulong, bool> _cuts = new();
     private readonly PriorityQueue<(Port To, byte[] Packet), long> _delayed = new();
     private readonly object _delayedLock = new();
     private readonly Thread _delivery;
@@ -45,7 +47,7 @@ internal sealed class PacketSwitch : IDisposable
     /// <summary>Attaches <paramref name="device"/> as the owner of <paramref name="address"/> and starts reading it.</summary>
     public void Attach(System.Net.IPAddress address, TunDevice device)
     {
-        var port = new Port(device);
+        var port = new Port(device, Key(address));
         if (!_ports.TryAdd(Key(address), port))
         {
             throw new InvalidOperationException($"{address} is already attached.");
@@ -61,6 +63,12 @@ internal sealed class PacketSwitch : IDisposable
 
     /// <summary>The link settings of the host at <paramref name="address"/>.</summary>
     public LinkSettings SettingsOf(System.Net.IPAddress address) => _ports.TryGetValue(Key(address), out var port) ? port.Settings : LinkSettings.Clear;
+
+    /// <summary>Cuts the pair: every packet between <paramref name="a"/> and <paramref name="b"/> is dropped, both ways (each still reaches everyone else).</summary>
+    public void Cut(System.Net.IPAddress a, System.Net.IPAddress b) => _cuts[Pair(Key(a), Key(b))] = true;
+
+    /// <summary>Mends a pair cut with <see cref="Cut"/>.</summary>
+    public void Mend(System.Net.IPAddress a, System.Net.IPAddress b) => _cuts.TryRemove(Pair(Key(a), Key(b)), out _);
 
     public void Dispose()
     {
@@ -86,6 +94,8 @@ internal sealed class PacketSwitch : IDisposable
 
     private static uint Key(System.Net.IPAddress address) => BinaryPrimitives.ReadUInt32BigEndian(address.GetAddressBytes());
 
+    private static ulong Pair(uint a, uint b) => a < b ? ((ulong)a << 32) | b : ((ulong)b << 32) | a;
+
     private void ReadLoop(Port from)
     {
         byte[] buffer = new byte[65_536];
@@ -110,7 +120,7 @@ internal sealed class PacketSwitch : IDisposable
 
         var a = from.Settings;
         var b = to.Settings;
-        if (a.Partitioned || b.Partitioned || Lost(a.Loss, b.Loss))
+        if (a.Partitioned || b.Partitioned || (!_cuts.IsEmpty && _cuts.ContainsKey(Pair(from.Address, to.Address))) || Lost(a.Loss, b.Loss))
         {
             Interlocked.Increment(ref _dropped);
             return;
@@ -182,9 +192,11 @@ internal sealed class PacketSwitch : IDisposable
         }
     }
 
-    private sealed class Port(TunDevice device)
+    private sealed class Port(TunDevice device, uint address)
     {
         public TunDevice Device { get; } = device;
+
+        public uint Address { get; } = address;
 
         public Thread? Reader { get; set; }
 

@@ -14,9 +14,22 @@ namespace PoIP.Hosting.DependencyInjection;
 /// A node's side of the transaction layer: provides its model (the GGUF's sha2-256 multihash) and puts its signed
 /// capability record at start and every half lifetime, with the decode speed measured on the requests it served;
 /// puts its transaction record (the signed request and its receipt) after each served request.
+/// A put that no peer confirmed (the node cut off from the DHT) is retried: the capability record and provider entry
+/// after <see cref="FirstRetry"/>, doubling to at most <see cref="MaxRetry"/> (never later than the half lifetime) until
+/// a peer holds them; a transaction record below the ledger's quorum (or failed) the same way, at most
+/// <see cref="MaxRecordAttempts"/> times.
 /// </summary>
 internal sealed class DhtPublisher : IAsyncDisposable
 {
+    /// <summary>The first wait before a failed put is tried again.</summary>
+    public static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait between tries of a failed put.</summary>
+    public static readonly TimeSpan MaxRetry = TimeSpan.FromSeconds(30);
+
+    /// <summary>Most tries of one transaction record's put (about 8 minutes of retries in all).</summary>
+    public const int MaxRecordAttempts = 20;
+
     private readonly IKademliaDht _dht;
     private readonly ITransactionLedger _ledger;
     private readonly Ed25519KeyPair _key;
@@ -55,8 +68,8 @@ internal sealed class DhtPublisher : IAsyncDisposable
     /// <summary>Provides the model and puts the first capability record, then keeps both fresh until disposed.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await PublishAsync(cancellationToken).ConfigureAwait(false);
-        _loop = RepublishLoopAsync(_stop.Token);
+        bool held = await PublishAsync(cancellationToken).ConfigureAwait(false);
+        _loop = RepublishLoopAsync(held, _stop.Token);
     }
 
     /// <summary>Puts the node's record of a served request (in the background; the result is logged).</summary>
@@ -97,7 +110,8 @@ internal sealed class DhtPublisher : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private async Task PublishAsync(CancellationToken cancellationToken)
+    /// <summary>Provides and puts the capability record; true when a peer confirmed both.</summary>
+    private async Task<bool> PublishAsync(CancellationToken cancellationToken)
     {
         int providers = await _dht.ProvideAsync(PoIPRecordKeys.Provider(_model), cancellationToken).ConfigureAwait(false);
         var now = _time.GetUtcNow();
@@ -118,16 +132,22 @@ internal sealed class DhtPublisher : IAsyncDisposable
         var put = await _dht.PutValueAsync(PoIPRecordKeys.Capability(_key.PeerId), capability.Envelope.Encoded, cancellationToken).ConfigureAwait(false);
         CapabilityPuts++;
         Log.DhtPublished(_logger, _model.ToString()[..16], providers, put.Confirmed, put.Asked);
+        return providers > 0 && put.Confirmed > 0;
     }
 
-    private async Task RepublishLoopAsync(CancellationToken cancellationToken)
+    private static TimeSpan NextRetry(TimeSpan retry) => retry * 2 > MaxRetry ? MaxRetry : retry * 2;
+
+    private async Task RepublishLoopAsync(bool held, CancellationToken cancellationToken)
     {
+        var retry = FirstRetry;
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
-                await Task.Delay(_lifetime / 2, _time, cancellationToken).ConfigureAwait(false);
-                await PublishAsync(cancellationToken).ConfigureAwait(false);
+                var wait = held || retry > _lifetime / 2 ? _lifetime / 2 : retry;
+                retry = held ? FirstRetry : NextRetry(retry);
+                await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+                held = await PublishAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -135,6 +155,7 @@ internal sealed class DhtPublisher : IAsyncDisposable
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
+                held = false;
                 Log.DhtPublishFailed(_logger, ex.Message);
             }
         }
@@ -142,14 +163,52 @@ internal sealed class DhtPublisher : IAsyncDisposable
 
     private async Task PutRecordAsync(SignedMessage<TransactionRecord> record, CancellationToken cancellationToken)
     {
-        try
+        string request = record.Message.RequestId.ToString()[..16];
+        var retry = FirstRetry;
+        for (int attempt = 1; ; attempt++)
         {
-            var result = await _ledger.PutAsync(record, cancellationToken).ConfigureAwait(false);
-            Log.DhtRecordPut(_logger, record.Message.RequestId.ToString()[..16], result.Status.ToString(), result.Confirmed, result.Asked);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            Log.DhtPublishFailed(_logger, ex.Message);
+            int confirmed = 0, asked = 0;
+            try
+            {
+                var result = await _ledger.PutAsync(record, cancellationToken).ConfigureAwait(false);
+                Log.DhtRecordPut(_logger, request, result.Status.ToString(), result.Confirmed, result.Asked);
+                if (result.Status != LedgerPutStatus.Unconfirmed)
+                {
+                    if (attempt > 1)
+                    {
+                        Log.DhtRecordHeldAfterRetry(_logger, request, result.Confirmed, result.Asked, attempt);
+                    }
+
+                    return; // held (stored, duplicate), or refused for good (rejected, conflict)
+                }
+
+                (confirmed, asked) = (result.Confirmed, result.Asked);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                Log.DhtPublishFailed(_logger, ex.Message);
+            }
+
+            if (attempt >= MaxRecordAttempts)
+            {
+                return;
+            }
+
+            Log.DhtRecordRetry(_logger, request, confirmed, asked, attempt, retry.TotalSeconds);
+            try
+            {
+                await Task.Delay(retry, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            retry = NextRetry(retry);
         }
     }
 

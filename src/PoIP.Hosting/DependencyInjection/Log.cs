@@ -56,6 +56,12 @@ internal static partial class Log
     [LoggerMessage(8014, LogLevel.Debug, "DHT: transaction record of {Request}…: {Status}, confirmed by {Confirmed} of {Asked}")]
     public static partial void DhtRecordPut(ILogger logger, string request, string status, int confirmed, int asked);
 
+    [LoggerMessage(8042, LogLevel.Warning, "DHT: transaction record of {Request}… not held by the DHT (confirmed by {Confirmed} of {Asked}, try {Attempt}); retrying in {Seconds} s")]
+    public static partial void DhtRecordRetry(ILogger logger, string request, int confirmed, int asked, int attempt, double seconds);
+
+    [LoggerMessage(8043, LogLevel.Information, "DHT: transaction record of {Request}… held by {Confirmed} of {Asked} peers at try {Attempt}")]
+    public static partial void DhtRecordHeldAfterRetry(ILogger logger, string request, int confirmed, int asked, int attempt);
+
     [LoggerMessage(8015, LogLevel.Information, "DHT audit of {Request}…: {Detail}")]
     public static partial void DhtAudit(ILogger logger, string request, string detail);
 

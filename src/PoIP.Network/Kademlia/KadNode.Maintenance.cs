@@ -8,7 +8,9 @@ internal sealed partial class KadNode
     /// <summary>Asks the bootstrap peers for our neighbourhood, then looks ourselves up.</summary>
     public async Task<int> BootstrapAsync(IEnumerable<KadPeer> peers, CancellationToken cancellationToken)
     {
-        var admitted = await Task.WhenAll(peers.Select(p => TryAdmitAsync(p, cancellationToken))).ConfigureAwait(false);
+        KadPeer[] list = [.. peers];
+        Volatile.Write(ref _bootstrapPeers, list);
+        var admitted = await Task.WhenAll(list.Select(p => TryAdmitAsync(p, cancellationToken))).ConfigureAwait(false);
         if (Table.Count > 0)
         {
             await FindClosestAsync(Self.ToArray(), followUp: false, cancellationToken).ConfigureAwait(false);

@@ -42,17 +42,35 @@ internal sealed partial class KadNode
     /// <summary>Reply of one lookup query, for the operation's own use.</summary>
     internal readonly record struct QueryReply(PeerId From, KadPeer Peer, Message Message);
 
-    private Task<LookupResult> LookupAsync(byte[] key, Message request, bool followUp, Action<QueryReply>? onReply, CancellationToken cancellationToken)
+    private async Task<LookupResult> LookupAsync(byte[] key, Message request, bool followUp, Action<QueryReply>? onReply, CancellationToken cancellationToken)
     {
+        if (Table.Count == 0)
+        {
+            await RejoinAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         var target = KadId.FromKey(key);
         var seeds = Table.Nearest(target, K);
-        return KadLookup.RunAsync(target, seeds, Self, async (peer, ct) =>
+        return await KadLookup.RunAsync(target, seeds, Self, async (peer, ct) =>
         {
             var reply = await RequestAsync(peer, request, expectReply: true, ct).ConfigureAwait(false)
                 ?? throw new InvalidOperationException("no reply");
             onReply?.Invoke(new QueryReply(peer.Peer, peer, reply));
             return ReadCloser(reply);
-        }, Parameters(followUp), cancellationToken);
+        }, Parameters(followUp), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// An empty routing table (every peer evicted after failing: this peer was cut off from the DHT) is refilled from
+    /// the bootstrap peers, as at start, so that the first lookup after the network heals finds the DHT again.
+    /// </summary>
+    private async Task RejoinAsync(CancellationToken cancellationToken)
+    {
+        var peers = Volatile.Read(ref _bootstrapPeers);
+        if (peers.Length > 0)
+        {
+            await Task.WhenAll(peers.Select(p => TryAdmitAsync(p, cancellationToken))).ConfigureAwait(false);
+        }
     }
 
     private List<KadPeer> ReadCloser(Message reply)

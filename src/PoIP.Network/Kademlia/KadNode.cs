@@ -34,6 +34,7 @@ internal sealed partial class KadNode : IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<ITimer> _timers = [];
     private readonly BackgroundGate _refreshing = new();
+    private KadPeer[] _bootstrapPeers = [];
     private readonly BackgroundGate _republishing = new();
     private readonly BackgroundGate _replicating = new();
 

@@ -61,6 +61,31 @@ public class KadNetworkTests
     }
 
     [Fact]
+    public async Task PutValue_AfterCutOffEmptiedTheTable_RejoinsThroughTheBootstrapPeerOnceHealed()
+    {
+        var net = new InMemoryKadNetwork();
+        var nodes = await BuildAsync(net, 5, TimeProvider.System); // nodes[4] bootstrapped from nodes[0]
+        var cut = nodes[4];
+        foreach (var other in nodes.Take(4))
+        {
+            net.SetDown(other.Self, true);
+        }
+
+        var during = await cut.PutValueAsync(Key("/test/cut"), Key("v1"), Ct);
+        Assert.Equal(0, during.Confirmed);
+        Assert.Equal(0, cut.Table.Count); // every peer failed while cut off: evicted
+
+        foreach (var other in nodes.Take(4))
+        {
+            net.SetDown(other.Self, false);
+        }
+
+        var after = await cut.PutValueAsync(Key("/test/cut"), Key("v1"), Ct);
+        Assert.True(after.Confirmed > 0, $"confirmed {after.Confirmed} of {after.Asked}"); // before the fix: an empty table, nobody to ask, ever
+        Assert.Equal("v1", Encoding.ASCII.GetString(Assert.Single(await nodes[2].GetValuesAsync(Key("/test/cut"), Ct)).Value.Span));
+    }
+
+    [Fact]
     public async Task PutValue_WorseValueAfterBetter_NeverReplacesIt()
     {
         var net = new InMemoryKadNetwork();
