@@ -44,13 +44,13 @@ internal sealed partial class KadNode
 
     private async Task<LookupResult> LookupAsync(byte[] key, Message request, bool followUp, Action<QueryReply>? onReply, CancellationToken cancellationToken)
     {
-        if (Table.Count == 0)
-        {
-            await RejoinAsync(cancellationToken).ConfigureAwait(false);
-        }
-
         var target = KadId.FromKey(key);
         var seeds = Table.Nearest(target, K);
+        if (seeds.Count == 0 && await RejoinAsync(cancellationToken).ConfigureAwait(false))
+        {
+            seeds = Table.Nearest(target, K);
+        }
+
         return await KadLookup.RunAsync(target, seeds, Self, async (peer, ct) =>
         {
             var reply = await RequestAsync(peer, request, expectReply: true, ct).ConfigureAwait(false)
@@ -61,16 +61,26 @@ internal sealed partial class KadNode
     }
 
     /// <summary>
-    /// An empty routing table (every peer evicted after failing: this peer was cut off from the DHT) is refilled from
-    /// the bootstrap peers, as at start, so that the first lookup after the network heals finds the DHT again.
+    /// No peer left to ask (every one failed, so each is evicted or a suspect: this peer was cut off from the DHT): the
+    /// bootstrap peers are asked again, as at start, whether or not they are still in the table as suspects, so that the
+    /// first lookup after the network heals finds the DHT again (one that answers is a live table peer again).
     /// </summary>
-    private async Task RejoinAsync(CancellationToken cancellationToken)
+    /// <returns>Whether there were bootstrap peers to ask.</returns>
+    private async Task<bool> RejoinAsync(CancellationToken cancellationToken)
     {
         var peers = Volatile.Read(ref _bootstrapPeers);
-        if (peers.Length > 0)
+        await Task.WhenAll(peers.Select(async peer =>
         {
-            await Task.WhenAll(peers.Select(p => TryAdmitAsync(p, cancellationToken))).ConfigureAwait(false);
-        }
+            try
+            {
+                await RequestAsync(peer, new Message { Type = Message.Types.MessageType.FindNode, Key = ByteString.CopyFrom(Self.Bytes) }, expectReply: true, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                // still cut off: the lookup finds nobody, as before
+            }
+        })).ConfigureAwait(false);
+        return peers.Length > 0;
     }
 
     private List<KadPeer> ReadCloser(Message reply)
