@@ -100,6 +100,7 @@ public sealed class LedgerPropertyTests
         }
 
         var usedEvidence = new HashSet<int>();
+        var opened = new List<int>(); // requests whose escrow opened: a settlement aims at one of them, or settling would rarely apply
         var proposals = new List<Governance.ProposalId>();
         OperationId? lastApplied = null;
         foreach (int step in steps)
@@ -116,6 +117,11 @@ public sealed class LedgerPropertyTests
             if (kind == 9)
             {
                 slashableBefore = Slashable(ledger, accused);
+            }
+
+            if (kind == 7 && opened.Count > 0)
+            {
+                r = opened[(r + s) % opened.Count];
             }
 
             var result = kind switch
@@ -140,6 +146,11 @@ public sealed class LedgerPropertyTests
                 15 or 16 => Wait(ledger.CreateAccountAsync(op, actor)),
                 _ => Wait(ledger.CreateAccountAsync(op, actor)),
             };
+
+            if (kind == 6 && result.IsApplied)
+            {
+                opened.Add(r);
+            }
 
             var after = Snapshot(ledger);
             Assert.True(after.Totals.IsConserved, $"step {kind}: money not conserved: {after.Totals}");
