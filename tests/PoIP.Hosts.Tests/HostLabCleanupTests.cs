@@ -52,7 +52,7 @@ public sealed class HostLabCleanupTests
     [RootFact]
     public async Task HostsUp_Sigint_RemovesEverythingAndExits0()
     {
-        using var up = PoipCli.Start("hosts", "up", "--hosts", "2", "--json");
+        using var up = PoipCli.StartWithDefaultSigint("hosts", "up", "--hosts", "2", "--json");
         var (run, namespaces) = await ReadHostsAsync(up);
         var pids = namespaces.SelectMany(PidsIn).ToList();
 

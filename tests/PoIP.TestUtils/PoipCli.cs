@@ -18,15 +18,29 @@ public static class PoipCli
     }
 
     /// <summary>Starts <c>dotnet poip.dll ARGS</c> with standard input, output and error redirected.</summary>
-    public static Process Start(params string[] arguments)
+    public static Process Start(params string[] arguments) => Start(new ProcessStartInfo("dotnet"), arguments);
+
+    /// <summary>
+    /// Starts <c>dotnet poip.dll ARGS</c> with SIGINT at its default disposition (through coreutils'
+    /// <c>env --default-signal=INT</c>, which execs, so the process id is poip's): a test runner started as a
+    /// background job of a non-interactive shell (or under nohup) ignores SIGINT, its children inherit that, and .NET
+    /// then leaves an inherited ignored SIGINT alone, so a test of poip's SIGINT handling would depend on how the
+    /// tests were launched.
+    /// </summary>
+    public static Process StartWithDefaultSigint(params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var start = new ProcessStartInfo("env");
+        start.ArgumentList.Add("--default-signal=INT");
+        start.ArgumentList.Add("dotnet");
+        return Start(start, arguments);
+    }
+
+    private static Process Start(ProcessStartInfo start, string[] arguments)
+    {
+        start.RedirectStandardInput = true;
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.UseShellExecute = false;
         start.ArgumentList.Add(Dll);
         foreach (string argument in arguments)
         {
