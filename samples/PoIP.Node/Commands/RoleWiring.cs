@@ -38,7 +38,8 @@ internal sealed class SharedLedgerWiring(string ledgerPath) : IRoleWiring
 /// nodes there) and settlement on a chain (<c>--chain URL --deployment FILE --dev</c>; each role's own chain key,
 /// created beside its identity key and funded by the dev chain). Each role gets its own copy of the deployment
 /// file (public data: chain id and contract address) in its own folder, so no file is shared between hosts.
-/// Validators are still handed to the client (<c>--validator</c>): the DHT does not list them yet.
+/// Validators are found there too: each announces itself as a validator of its model, and the gateway hands its
+/// answers to the ones it finds (no <c>--validator</c>).
 /// </summary>
 internal sealed class DhtChainWiring(string chainUrl, string deployment, string bootstrap, IRolePlacement placement) : IRoleWiring
 {
@@ -63,5 +64,5 @@ internal sealed class DhtChainWiring(string chainUrl, string deployment, string 
     public IReadOnlyList<string> Announce(string role) => ["--bootstrap", Bootstrap];
 
     public IReadOnlyList<string> Discovery(IEnumerable<Multiaddr> nodes, IEnumerable<Multiaddr> validators) =>
-        ["--bootstrap", Bootstrap, .. validators.SelectMany(v => (string[])["--validator", v.ToString()])];
+        ["--bootstrap", Bootstrap];
 }

@@ -253,7 +253,7 @@ public sealed class PoIPClient
         // own clock (not the caller's token: the caller may be gone by then) and can neither lose nor delay it.
         byte[] promptBytes = System.Text.Encoding.UTF8.GetBytes(state.Prompt);
         Task<ClientAudit> audit, finalAudit;
-        if (_options.Validators.Count == 0)
+        if (_options.Validators.Count == 0 && _options.ValidatorDirectory is null)
         {
             audit = finalAudit = Task.FromResult(ClientAudit.NotRequested);
         }
@@ -526,8 +526,7 @@ public sealed class PoIPClient
     /// </summary>
     private async Task<ClientAudit> AuditUntilDecidedAsync(int validator, SignedMessage<InferenceRequest> request, byte[] promptBytes, SignedMessage<InferenceReceipt> receipt, IReadOnlyList<int> outputTokens, PeerId nodeId, TaskCompletionSource<ClientAudit> first)
     {
-        var validators = _options.Validators;
-        var audit = await AuditAsync(validators[validator % validators.Count], request, promptBytes, receipt, outputTokens, nodeId).ConfigureAwait(false);
+        var audit = await AuditWithAsync(validator, request, promptBytes, receipt, outputTokens, nodeId).ConfigureAwait(false);
         var delay = _options.AuditRetryDelay;
         for (int retry = 1; ; retry++)
         {
@@ -541,12 +540,38 @@ public sealed class PoIPClient
             first.TrySetResult(audit);
             await wait.ConfigureAwait(false);
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMinutes(5).Ticks));
-            audit = await AuditAsync(validators[(validator + retry) % validators.Count], request, promptBytes, receipt, outputTokens, nodeId).ConfigureAwait(false);
+            audit = await AuditWithAsync(validator + retry, request, promptBytes, receipt, outputTokens, nodeId).ConfigureAwait(false);
             if (audit.Status == ClientAuditStatus.Pending && retry == _options.AuditRetries)
             {
                 audit = audit with { Detail = $"{audit.Detail} (still pending after {retry} retries)" };
             }
         }
+    }
+
+    /// <summary>
+    /// Hands a finished transaction to the <paramref name="turn"/>-th validator (in turn over the configured ones, else
+    /// over those <see cref="PoIPClientOptions.ValidatorDirectory"/> finds now); never throws: none found, an outage or
+    /// a timeout leaves the audit pending.
+    /// </summary>
+    private async Task<ClientAudit> AuditWithAsync(int turn, SignedMessage<InferenceRequest> request, byte[] promptBytes, SignedMessage<InferenceReceipt> receipt, IReadOnlyList<int> outputTokens, PeerId nodeId)
+    {
+        var validators = _options.Validators;
+        if (validators.Count == 0 && _options.ValidatorDirectory is { } directory)
+        {
+            using var timeout = new CancellationTokenSource(_options.AuditTimeout, _options.TimeProvider);
+            try
+            {
+                validators = await directory.FindValidatorsAsync(request.Message.ModelId, timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                return new ClientAudit(ClientAuditStatus.Pending, $"no validator found, answer kept: {ex.Message}");
+            }
+        }
+
+        return validators.Count == 0
+            ? new ClientAudit(ClientAuditStatus.Pending, "no validator of this model found, answer kept.")
+            : await AuditAsync(validators[turn % validators.Count], request, promptBytes, receipt, outputTokens, nodeId).ConfigureAwait(false);
     }
 
     /// <summary>Hands a finished transaction to a validator; never throws (an outage or a timeout leaves the audit pending).</summary>

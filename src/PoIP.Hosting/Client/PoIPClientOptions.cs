@@ -32,6 +32,12 @@ public sealed class PoIPClientOptions
     /// <summary>Validators to hand finished transactions to (may be empty).</summary>
     public IReadOnlyList<Multiaddr> Validators { get; init; } = [];
 
+    /// <summary>
+    /// Where to find validators of the request's model when <see cref="Validators"/> is empty (e.g. the DHT); null
+    /// asks none. Looked up for each audit and each retry, so validators that appear later are used.
+    /// </summary>
+    public IValidatorDirectory? ValidatorDirectory { get; init; }
+
     /// <summary>Time one attempt may take before the client gives up on the node.</summary>
     public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(30);
 

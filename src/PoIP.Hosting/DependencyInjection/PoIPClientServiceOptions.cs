@@ -9,6 +9,12 @@ public sealed class PoIPClientServiceOptions
     /// <summary>Validators to hand finished transactions to (may be empty), as <c>/p2p</c> multiaddrs.</summary>
     public IList<string> Validators { get; } = [];
 
+    /// <summary>
+    /// With no <see cref="Validators"/> and the DHT on, hand each answer to a validator of its model found in the DHT
+    /// (default true); false hands answers to none (audits then come only from validators drawing the DHT's records).
+    /// </summary>
+    public bool FindValidators { get; set; } = true;
+
     /// <summary>Time one attempt may take before the client tries another node. Default 30 s.</summary>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

@@ -37,6 +37,7 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
     private Ed25519KeyPair? _ownedKey;
     private volatile DhtPublisher? _publisher;
     private DhtAuditFeed? _auditFeed;
+    private Core.Hashing.ModelId? _validatorModel;
     private TranscriptStore? _transcripts;
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -296,6 +297,11 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
             _owned.Add(new DhtTranscriptAuditor(audits, validatorService, dht, host, ledger, services.GetRequiredService<IOptions<PoIPValidatorOptions>>().Value, time, _logger));
         }
 
+        if (_validatorModel is { } validatedModel)
+        {
+            _owned.Add(new DhtValidatorAnnouncer(dht, validatedModel, time, _logger));
+        }
+
         Log.DhtStarted(_logger, dhtOptions.ProtocolId, dhtOptions.Mode.ToString(), dhtOptions.Bootstrap.Count);
         if (servedEngine is not null)
         {
@@ -346,6 +352,7 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
 
         validatorService.Audited += (_, outcome) => Log.Audited(_logger, outcome.Verdict is null ? outcome.Detail : $"{outcome.Verdict.Message.Outcome} for {outcome.Verdict.Message.NodeId}: {outcome.Detail}");
         services.GetRequiredService<ValidatorHolder>().Service = validatorService;
+        _validatorModel = engine.Model.Id;
         host.SetHandler(AuditWire.ProtocolId, (stream, ct) => validatorService.HandleAsync(stream, ct));
     }
 }

@@ -216,7 +216,8 @@ public static class PoIPServiceCollectionExtensions
     /// <summary>
     /// The client role: registers <see cref="PoIPClient"/> (resolve it after the host started) over this
     /// host's libp2p host, identity and ledger. Without node addresses and with <see cref="AddDht"/>, it finds nodes
-    /// in the DHT (<see cref="DhtNodeDirectory"/>); with the DHT it records its own transaction records there.
+    /// in the DHT (<see cref="DhtNodeDirectory"/>); with the DHT it records its own transaction records there, and
+    /// without validator addresses it hands its answers to the model's validators it finds there.
     /// </summary>
     public static PoIPBuilder AddClient(this PoIPBuilder builder, Action<PoIPClientServiceOptions> configure)
     {
@@ -239,6 +240,7 @@ public static class PoIPServiceCollectionExtensions
                     : null,
                 Ledger = runtime.TransactionLedger,
                 Validators = [.. options.Validators.Select(Multiaddr.Parse)],
+                ValidatorDirectory = options.Validators.Count == 0 && options.FindValidators && runtime.Dht is { } validatorDht ? new DhtValidatorDirectory(validatorDht) : null,
                 Stakes = sp.GetRequiredService<IStakeManager>(),
                 AttemptTimeout = options.AttemptTimeout,
                 Selection = options.Selection,

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using PoIP.Core.Hashing;
 using PoIP.Core.Identity;
@@ -6,7 +7,8 @@ namespace PoIP.Network.Transactions;
 
 /// <summary>
 /// The DHT keys of PoIP's records: <c>/poip/tx/&lt;request id hex&gt;</c> (every transaction record of a request),
-/// <c>/poip/cap/&lt;peer id&gt;</c> (a node's capability record) and, for providers, the model's sha2-256 multihash.
+/// <c>/poip/cap/&lt;peer id&gt;</c> (a node's capability record) and, for providers, the model's sha2-256 multihash
+/// (nodes serving it) or the validator key of the model (validators re-executing it).
 /// </summary>
 public static class PoIPRecordKeys
 {
@@ -24,6 +26,19 @@ public static class PoIPRecordKeys
 
     /// <summary>The provider key of a model: its sha2-256 multihash (<c>0x12 0x20</c> + SHA-256 of the GGUF).</summary>
     public static byte[] Provider(ModelId model) => model.ToMultihash();
+
+    /// <summary>
+    /// The provider key under which validators of a model announce themselves: the sha2-256 multihash of
+    /// <c>/poip/validators/&lt;model id hex&gt;</c> (a multihash, so standard peers accept it as a CID).
+    /// </summary>
+    public static byte[] Validators(ModelId model)
+    {
+        byte[] key = new byte[2 + SHA256.HashSizeInBytes];
+        key[0] = 0x12;
+        key[1] = SHA256.HashSizeInBytes;
+        SHA256.HashData(Encoding.ASCII.GetBytes("/poip/validators/" + model.Digest.ToString()), key.AsSpan(2));
+        return key;
+    }
 
     /// <summary>Reads a transaction key.</summary>
     public static bool TryParseTransaction(ReadOnlySpan<byte> key, out RequestId request)

@@ -21,7 +21,7 @@ public sealed class DhtWiringTests : IDisposable
     private readonly HostingFixture _fixture = new();
 
     [Fact]
-    public async Task ClientWithOnlyBootstrap_FindsTheNodeByModel_RecordsReachTheDht_ValidatorDrawsTheReceipt()
+    public async Task ClientWithOnlyBootstrap_FindsTheNodeAndTheValidatorByModel_RecordsReachTheDht_AnswerAudited()
     {
         var network = new InMemoryDhtNetwork();
         var price = TokenAmount.ParseTokens("0.0005");
@@ -83,6 +83,11 @@ public sealed class DhtWiringTests : IDisposable
         var answer = await client.AskAsync("Once upon a time", new AskOptions(model, new SamplingParameters(), 7, 16, TokenAmount.ParseTokens("0.016")));
         Assert.Equal(nodeRuntime.PeerId!.Value, answer.Node);
         Assert.Equal(LedgerPutStatus.Stored, answer.Recorded!.Status);
+
+        // No validator address was given: the client found the model's validator in the DHT and handed it the answer.
+        var clientAudit = await answer.Audit.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(validatorRuntime.PeerId, clientAudit.Validator);
+        Assert.Equal(ClientAuditStatus.Valid, clientAudit.Status);
 
         var audit = await drawn.Task.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(new ReceiptId(answer.Receipt.Hash), audit.Receipt);

@@ -99,10 +99,10 @@ public sealed class TranscriptAuditTests : IDisposable
         var stakes = validator.Services.GetRequiredService<IStakeManager>();
         var stakeBefore = (await stakes.GetStakeAsync(nodeId)).Bonded;
 
-        // The client forwards to no validator (Validators is empty): only the DHT records can bring an audit.
+        // The client forwards to no validator (none given, none looked up): only the DHT records can bring an audit.
         using var clientHost = _fixture.Build("client-" + name, poip => poip
             .AddDevFunding(o => o.Balance = TokenAmount.FromTokens(10))
-            .AddClient(_ => { })
+            .AddClient(o => o.FindValidators = false)
             .AddDht(
                 o =>
                 {
