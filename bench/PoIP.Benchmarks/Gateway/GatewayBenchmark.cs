@@ -28,7 +28,7 @@ namespace PoIP.Benchmarks.Gateway;
 /// </summary>
 internal sealed class GatewayBenchmark : IMacroBenchmark
 {
-    private static readonly int[] Levels = [1, 8, 64];
+    private static readonly int[] DefaultLevels = [1, 8, 64];
 
     public string Name => "gateway";
 
@@ -38,6 +38,8 @@ internal sealed class GatewayBenchmark : IMacroBenchmark
     {
         int perLevel = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 64;
         int maxTokens = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 32;
+        // Optional third argument: the client counts to run, e.g. "1,8" (long levels at 64 clients overflow the nodes' queues).
+        int[] levels = args.Length > 2 ? [.. args[2].Split(',').Select(l => int.Parse(l, CultureInfo.InvariantCulture))] : DefaultLevels;
         string model = EngineBenchmarkPaths.Stories260K() ?? throw new InvalidOperationException("stories260K.gguf not found (../shared/models).");
         string data = Directory.CreateTempSubdirectory("poip-bench-gateway-").FullName;
         try
@@ -124,7 +126,7 @@ internal sealed class GatewayBenchmark : IMacroBenchmark
             await RunLevelAsync(4, 8, Gateway);
             var figures = new Dictionary<string, object> { ["benchmark"] = Name, ["nodes"] = 3, ["max_tokens"] = maxTokens, ["requests_per_level"] = perLevel };
             double gatewayTop = 0, directTop = 0;
-            foreach (int level in Levels)
+            foreach (int level in levels)
             {
                 var direct = await RunLevelAsync(level, perLevel, Direct);
                 var gateway = await RunLevelAsync(level, perLevel, Gateway);
