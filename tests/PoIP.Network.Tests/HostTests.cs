@@ -55,6 +55,30 @@ public sealed class HostTests
         Assert.Empty(failures);
     }
 
+    /// <summary>
+    /// Regression (found by the soak's connection check): concurrent first streams to a peer not yet connected each
+    /// dialed, so eight concurrent audits opened up to four connections (the per-peer limit) to one validator.
+    /// </summary>
+    [Fact]
+    public async Task OpenStream_ConcurrentFirstStreamsToOnePeer_ShareOneConnection()
+    {
+        using var cts = new CancellationTokenSource(Limit);
+        using var ka = Ed25519KeyPair.Generate();
+        using var kb = Ed25519KeyPair.Generate();
+        await using var a = await StartHostAsync(ka);
+        await using var b = await StartHostAsync(kb);
+        var address = b.ListenAddresses[0].WithPeerId(kb.PeerId);
+
+        var streams = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => a.OpenStreamAsync(address, Echo, cts.Token)));
+
+        Assert.Single(a.Connections);
+        Assert.All(streams, s => Assert.Same(a.Connections[0], s.Connection));
+        foreach (var stream in streams)
+        {
+            await stream.DisposeAsync();
+        }
+    }
+
     [Theory]
     [InlineData("/ip4/127.0.0.1/tcp/0", true)]
     [InlineData("/ip6/::1/tcp/0", true)]

@@ -51,6 +51,7 @@ public sealed partial class Libp2pHost : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Libp2pStreamHandler> _handlers = new(StringComparer.Ordinal);
     private readonly List<Libp2pConnection> _connections = [];
     private readonly Lock _connectionsLock = new();
+    private readonly ConcurrentDictionary<PeerId, Task<Libp2pConnection>> _dialing = new();
     private readonly List<Socket> _listeners = [];
     private readonly List<Multiaddr> _listenAddresses = [];
     private readonly SemaphoreSlim _pendingInbound;
@@ -260,9 +261,49 @@ public sealed partial class Libp2pHost : IAsyncDisposable
     public async Task<Libp2pStream> OpenStreamAsync(Multiaddr address, string protocol, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(address);
-        var connection = (address.PeerId is { } peer ? FindConnection(peer) : null)
-            ?? await DialAsync(address, cancellationToken).ConfigureAwait(false);
+        var connection = address.PeerId is { } peer
+            ? FindConnection(peer) ?? await DialOnceAsync(peer, address).WaitAsync(cancellationToken).ConfigureAwait(false)
+            : await DialAsync(address, cancellationToken).ConfigureAwait(false);
         return await connection.OpenStreamAsync(protocol, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Concurrent first streams to a peer that is not connected yet share one dial (else N concurrent requests open N
+    /// connections to it). The shared dial is bounded by <see cref="Libp2pHostOptions.DialTimeout"/>, not by any one
+    /// caller's token: a caller that gives up stops waiting, the others keep the dial.
+    /// </summary>
+    private Task<Libp2pConnection> DialOnceAsync(PeerId peer, Multiaddr address)
+    {
+        while (true)
+        {
+            if (_dialing.TryGetValue(peer, out var pending))
+            {
+                return pending;
+            }
+
+            var dial = new TaskCompletionSource<Libp2pConnection>(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (_dialing.TryAdd(peer, dial.Task))
+            {
+                _ = RunSharedDialAsync(peer, address, dial);
+                return dial.Task;
+            }
+        }
+    }
+
+    private async Task RunSharedDialAsync(PeerId peer, Multiaddr address, TaskCompletionSource<Libp2pConnection> dial)
+    {
+        try
+        {
+            dial.TrySetResult(await DialAsync(address, CancellationToken.None).ConfigureAwait(false));
+        }
+        catch (Exception ex)
+        {
+            dial.TrySetException(ex);
+        }
+        finally
+        {
+            _dialing.TryRemove(KeyValuePair.Create(peer, dial.Task));
+        }
     }
 
     // ------------------------------------------------------------------ shutdown
