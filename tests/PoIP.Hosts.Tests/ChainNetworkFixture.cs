@@ -11,7 +11,8 @@ namespace PoIP.Hosts.Tests;
 /// One network for the chaos tests of <see cref="NetworkChaosTests"/>, each role on its own host with its own keys
 /// and folder and nothing shared but the wire: a chain host (<c>poip chain dev --host ADDR --dispute-window 60</c>),
 /// a DHT bootstrap host (<c>poip dht serve</c>), two nodes (<c>--bootstrap</c> and <c>--chain</c> only), a gateway
-/// (<c>gateway run --bootstrap</c>, round robin) and a user host (<c>gateway ask</c>, <c>ledger show --chain</c>).
+/// (<c>gateway run --bootstrap</c>, round robin), a validator host (started by the tests that need it: the gateway
+/// finds it in the DHT) and a user host (<c>gateway ask</c>, <c>ledger show --chain</c>).
 /// Built once per class (start-up is most of the cost); each test leaves it as it found it (a killed role restarted,
 /// a partition healed, its payments settled).
 /// </summary>
@@ -50,7 +51,7 @@ public sealed class ChainNetworkFixture : IAsyncLifetime
         }
 
         _lab = HostLab.Create(handleSignals: false);
-        foreach (string role in (string[])["chain", "bootstrap", "node-1", "node-2", "gateway", "user"])
+        foreach (string role in (string[])["chain", "bootstrap", "node-1", "node-2", "validator", "gateway", "user"])
         {
             Lab.AddHost(role);
         }
@@ -87,6 +88,16 @@ public sealed class ChainNetworkFixture : IAsyncLifetime
         return _roles[role] = Lab.StartPoip(host, ["node", "run", .. Chain(host), "--bootstrap", Bootstrap, "--key", host.KeyFile, "--listen", host.ListenAddress(4001), "--stake", "200", "--model", Model, "--max-tokens", "128", "--threads", "1", "--stop-on-stdin-close", .. extra]);
     }
 
+    /// <summary>
+    /// The validator on its host (same key, folder and address every time): audits every answer handed to it
+    /// (<c>--audit-p 1</c>) and announces itself in the DHT as a validator of the model, where the gateway finds it.
+    /// </summary>
+    internal LabProcess StartValidator()
+    {
+        var host = Host("validator");
+        return _roles["validator"] = Lab.StartPoip(host, ["validator", "run", .. Chain(host), "--bootstrap", Bootstrap, "--key", host.KeyFile, "--listen", host.ListenAddress(4001), "--audit-p", "1", "--model", Model, "--threads", "1", "--stop-on-stdin-close"]);
+    }
+
     /// <summary>Stops a node (stdin closed: a clean stop) and starts it again with <paramref name="extra"/> flags; returns once it serves.</summary>
     internal async Task RestartNodeAsync(string role, params string[] extra)
     {
@@ -107,10 +118,13 @@ public sealed class ChainNetworkFixture : IAsyncLifetime
         GatewayUrl = api[..^"/v1".Length];
     }
 
-    /// <summary>Starts <c>poip gateway ask</c> on the user host (waits until the gateway knows both nodes).</summary>
-    internal LabProcess StartAsk(int repeat, int maxTokens) =>
+    /// <summary>
+    /// Starts <c>poip gateway ask</c> on the user host (waits until the gateway knows both nodes; with
+    /// <paramref name="auditWait"/> &gt; 0 each answer's audit is read from <c>/v1/receipts/ID?wait=S</c>).
+    /// </summary>
+    internal LabProcess StartAsk(int repeat, int maxTokens, int auditWait = 0) =>
         Lab.StartPoip(Host("user"), ["gateway", "ask", "--url", GatewayUrl, "--repeat", repeat.ToString(System.Globalization.CultureInfo.InvariantCulture), "--max-tokens", maxTokens.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--wait-nodes", "2", "--timeout", "60", "--json", "Once upon a time", "The cat sat on the mat and"]);
+            "--audit-wait", auditWait.ToString(System.Globalization.CultureInfo.InvariantCulture), "--wait-nodes", "2", "--timeout", "60", "--json", "Once upon a time", "The cat sat on the mat and"]);
 
     /// <summary>The chain as the user host reads it (<c>poip ledger show --chain --json</c>): totals, the contract check, the nodes' accounts.</summary>
     internal async Task<NetworkHostsDemo.ChainState> ReadChainAsync()

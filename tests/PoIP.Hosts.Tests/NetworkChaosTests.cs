@@ -1,5 +1,6 @@
 using PoIP.Core.Identity;
 using PoIP.Core.Money;
+using PoIP.Node.Hosts;
 
 namespace PoIP.Hosts.Tests;
 
@@ -217,8 +218,97 @@ public sealed class NetworkChaosTests(ChainNetworkFixture network) : IClassFixtu
         Assert.True(after.Totals.IsConserved);
     }
 
+    [RootFact]
+    public async Task ValidatorKilled_AnswersStillDelivered_AuditsResumeAfterItRestarts()
+    {
+        // The validator is found through the DHT only (the gateway has no --validator): it announces itself there.
+        var validator = network.StartValidator();
+        LabProcess? killed = null;
+        try
+        {
+            await validator.WaitForLineAsync(l => l.Contains("announced as a validator", StringComparison.Ordinal), Limit, stderr: true);
+            var before = await network.ReadChainAsync();
+            using var first = network.StartAsk(repeat: 2, maxTokens: 16, auditWait: 60);
+            Assert.True(await first.WaitForExitAsync(Limit) == 0, first.Tail());
+            var (audited, _) = ChainNetworkFixture.Lines(first);
+            Assert.Equal(2, audited.Count);
+            Assert.All(audited, a => Assert.Equal("valid", a.GetProperty("audit").GetString())); // the gateway found it and it audits
+
+            validator.Kill(); // SIGKILL: its host stays, nothing listens there any more
+            Assert.NotEqual(0, await validator.WaitForExitAsync(Limit));
+            killed = validator;
+            using var during = network.StartAsk(repeat: 2, maxTokens: 16, auditWait: 5);
+            Assert.True(await during.WaitForExitAsync(Limit) == 0, during.Tail()); // answers delivered all the same
+            var (kept, _) = ChainNetworkFixture.Lines(during);
+            Assert.Equal(2, kept.Count);
+            Assert.All(kept, a =>
+            {
+                Assert.False(string.IsNullOrEmpty(a.GetProperty("text").GetString()));
+                Assert.Equal("pending", a.GetProperty("audit").GetString());
+                Assert.Contains("unreachable, answer kept", a.GetProperty("audit_detail").GetString(), StringComparison.Ordinal);
+            });
+
+            validator = network.StartValidator(); // same host, key and address
+            await validator.WaitForLineAsync(l => l.Contains("announced as a validator", StringComparison.Ordinal), Limit, stderr: true);
+            using var after = network.StartAsk(repeat: 2, maxTokens: 16, auditWait: 60);
+            Assert.True(await after.WaitForExitAsync(Limit) == 0, after.Tail());
+            var (resumed, _) = ChainNetworkFixture.Lines(after);
+            Assert.Equal(2, resumed.Count);
+            Assert.All(resumed, a => Assert.Equal("valid", a.GetProperty("audit").GetString()));
+
+            // The answers kept during the outage are handed to the validator again (the gateway's retries, 10 s apart
+            // and doubling) and decided once it is back.
+            foreach (var answer in kept)
+            {
+                string receipt = answer.GetProperty("receipt_id").GetString()!;
+                Assert.Equal("valid", await FinalAuditAsync(receipt, TimeSpan.FromSeconds(400)));
+            }
+
+            // Nothing lost on chain: every answer paid once, audited or not.
+            var owed = network.PricesByNode(audited.Concat(kept).Concat(resumed));
+            var settled = await network.WaitForChainAsync(s => network.Nodes.Values.All(p => s.Accounts[p].Balance - before.Accounts[p].Balance >= owed[p]), Limit, "every answer paid");
+            Assert.All(network.Nodes.Values, p => Assert.Equal(owed[p], settled.Accounts[p].Balance - before.Accounts[p].Balance));
+            Assert.True(settled.Totals.IsConserved);
+            Assert.True(settled.ContractHoldsSupply);
+        }
+        finally
+        {
+            validator.CloseInput(); // the network as the test found it: no validator
+            await validator.WaitForExitAsync(Limit);
+            validator.Dispose();
+            killed?.Dispose();
+        }
+    }
+
     private static Func<string, bool> RecordLine(string requestId, string text) =>
         l => l.Contains($"transaction record of {requestId[..16]}", StringComparison.Ordinal) && l.Contains(text, StringComparison.Ordinal);
+
+    /// <summary>
+    /// The gateway's final audit state of a receipt (header <c>x-poip-audit</c> of <c>/v1/receipts/ID?wait=60</c>, read
+    /// with Node's fetch on the user host), read again until it is final or <paramref name="limit"/> passes (bounded
+    /// polling of an external process, with a deadline).
+    /// </summary>
+    private async Task<string?> FinalAuditAsync(string receiptId, TimeSpan limit)
+    {
+        const string Script = "(async () => { const r = await fetch(`${process.argv[1]}/v1/receipts/${process.argv[2]}?wait=60`);"
+            + " console.log(JSON.stringify({ status: r.status, audit: r.headers.get('x-poip-audit') })); })().catch(e => { console.error(String(e)); process.exit(1); });";
+        var started = TimeProvider.System.GetTimestamp();
+        string? audit = null;
+        while (TimeProvider.System.GetElapsedTime(started) < limit)
+        {
+            using var read = network.Lab.Start(network.Host("user"), "node", ["-e", Script, network.GatewayUrl, receiptId]);
+            Assert.True(await read.WaitForExitAsync(TimeSpan.FromSeconds(90)) == 0, read.Tail());
+            var reply = System.Text.Json.JsonDocument.Parse(read.Stdout.Last(l => l.StartsWith('{'))).RootElement;
+            Assert.Equal(200, reply.GetProperty("status").GetInt32());
+            audit = reply.GetProperty("audit").GetString();
+            if (audit is "valid" or "fraud" or "inconclusive")
+            {
+                return audit;
+            }
+        }
+
+        return audit;
+    }
 
     /// <summary>The signers of the node-role transaction records the DHT holds for a request (<c>poip dht records --json</c> from the user host).</summary>
     private async Task<List<string>> RecordSignersAsync(string requestId)
