@@ -86,6 +86,7 @@ internal static class NetworkHostsDemo
             progress($"gateway at {gatewayUrl} (host gateway)");
 
             var before = await ReadChainAsync(lab, hosts, wiring, nodes.Select(n => n.Peer), cancellationToken);
+            var cpuAtStart = CpuOfRoles(serving.Select(s => (s.Name, s.Process)), gateway, dht); // start-up: model load, JIT, DHT join, chain set-up
 
             // The user: every request through the gateway's HTTP API.
             var user = Start("user", ["gateway", "ask", "--url", gatewayUrl, "--repeat", plan.Requests.ToString(CultureInfo.InvariantCulture), "--max-tokens", max, "--seed", settings.Seed.ToString(CultureInfo.InvariantCulture),
@@ -128,11 +129,7 @@ internal static class NetworkHostsDemo
                 throw new InvalidOperationException($"{errors.Count} of {plan.Requests} requests through the gateway failed; first: {errors[0]}");
             }
 
-            var cpu = new Dictionary<string, TimeSpan>();
-            foreach (var (name, process) in serving.Select(s => (s.Name, s.Process)).Append(("gateway", gateway)).Append(("bootstrap", dht)))
-            {
-                cpu[name] = CpuOf(process);
-            }
+            var cpu = CpuOfRoles(serving.Select(s => (s.Name, s.Process)), gateway, dht);
 
             // The roles stop (nodes and validator on stdin close; the gateway is killed), then the chain is read.
             foreach (var (_, _, process) in serving)
@@ -149,7 +146,7 @@ internal static class NetworkHostsDemo
             var after = await ReadChainAsync(lab, hosts, wiring, nodes.Select(n => n.Peer), cancellationToken);
             if (figures is not null)
             {
-                await figures(new HostsRunFigures(before, after, cpu, userWall, [.. user.Stdout], wiring)); // the chain and the DHT's bootstrap peer still run
+                await figures(new HostsRunFigures(before, after, cpuAtStart, cpu, userWall, [.. user.Stdout], wiring)); // the chain and the DHT's bootstrap peer still run
             }
 
             return Summarize(nodes, reports, before, after);
@@ -161,6 +158,17 @@ internal static class NetworkHostsDemo
                 process.Dispose(); // the lab kills what is still running when it is disposed
             }
         }
+    }
+
+    private static Dictionary<string, TimeSpan> CpuOfRoles(IEnumerable<(string Name, LabProcess Process)> serving, LabProcess gateway, LabProcess dht)
+    {
+        var cpu = new Dictionary<string, TimeSpan>();
+        foreach (var (name, process) in serving.Append(("gateway", gateway)).Append(("bootstrap", dht)))
+        {
+            cpu[name] = CpuOf(process);
+        }
+
+        return cpu;
     }
 
     private static TimeSpan CpuOf(LabProcess process)
@@ -228,11 +236,12 @@ internal static class NetworkHostsDemo
     /// <summary>What a run measured beside its summary (the <c>network</c> benchmark reads it).</summary>
     /// <param name="Before">The chain before the first request.</param>
     /// <param name="After">The chain after the roles stopped.</param>
-    /// <param name="Cpu">CPU time per role process (nodes, validator, gateway, bootstrap) just before the roles stop.</param>
+    /// <param name="CpuAtStart">CPU time per role process (nodes, validator, gateway, bootstrap) once every role serves, just before the first request: its start-up.</param>
+    /// <param name="Cpu">CPU time per role process just before the roles stop.</param>
     /// <param name="UserWall">Wall time of the user's process (all its requests, audit waits included).</param>
     /// <param name="UserLines">The user's JSON lines (one per request, then the summary).</param>
     /// <param name="Wiring">The run's wiring (chain URL, DHT bootstrap).</param>
-    internal sealed record HostsRunFigures(ChainState Before, ChainState After, IReadOnlyDictionary<string, TimeSpan> Cpu, TimeSpan UserWall, IReadOnlyList<string> UserLines, DhtChainWiring Wiring);
+    internal sealed record HostsRunFigures(ChainState Before, ChainState After, IReadOnlyDictionary<string, TimeSpan> CpuAtStart, IReadOnlyDictionary<string, TimeSpan> Cpu, TimeSpan UserWall, IReadOnlyList<string> UserLines, DhtChainWiring Wiring);
 
     /// <summary>What <c>poip ledger show --chain --json</c> printed: totals, the contract check, and per peer its balance and stake (bonded + unbonding).</summary>
     internal sealed record ChainState(EconomicTotals Totals, bool ContractHoldsSupply, long Block, IReadOnlyDictionary<PeerId, (TokenAmount Balance, TokenAmount Stake)> Accounts)
