@@ -30,8 +30,9 @@ namespace PoIP.Hosting.Client;
 public sealed class PoIPClient
 {
     private readonly PoIPClientOptions _options;
-    private readonly ConcurrentDictionary<PeerId, ResiliencePipeline> _breakers = new();
-    private readonly ConcurrentDictionary<PeerId, CircuitBreakerStateProvider> _breakerStates = new();
+    // One circuit breaker per node, built once: ConcurrentDictionary.GetOrAdd may run its factory on several threads
+    // for one key, and a CircuitBreakerStateProvider can belong to only one breaker (Polly throws on the second).
+    private readonly ConcurrentDictionary<PeerId, Lazy<NodeBreaker>> _breakers = new();
     private readonly ConcurrentQueue<RequestId> _escrows = new();
     private readonly ConcurrentDictionary<PeerId, NodeDiagnosis> _diagnoses = new();
     private readonly NodeChooser _chooser;
@@ -102,7 +103,7 @@ public sealed class PoIPClient
     public TimeSpan? HedgeDelay => _hedgeDelay.Current;
 
     /// <summary>Whether <paramref name="node"/>'s circuit is open (the node is skipped).</summary>
-    internal bool IsBroken(PeerId node) => _breakerStates.TryGetValue(node, out var state) && state.CircuitState is CircuitState.Open or CircuitState.Isolated;
+    internal bool IsBroken(PeerId node) => _breakers.TryGetValue(node, out var breaker) && breaker.IsValueCreated && breaker.Value.State.CircuitState is CircuitState.Open or CircuitState.Isolated;
 
     /// <summary>As the public overload; <paramref name="onRequest"/> learns each attempt's signed request before it is sent.</summary>
     internal async Task<ClientAnswer> AskAsync(string prompt, AskOptions options, Action<string>? onText, Action<SignedMessage<InferenceRequest>, PeerId>? onRequest, CancellationToken cancellationToken)
@@ -199,7 +200,7 @@ public sealed class PoIPClient
         var nodeId = node.PeerId!.Value;
         var attempt = new Attempt(nodeId, CancellationTokenSource.CreateLinkedTokenSource(state.CallerToken), _options.TimeProvider.GetTimestamp());
         state.Started(attempt);
-        var breaker = _breakers.GetOrAdd(nodeId, CreateBreaker);
+        var breaker = BreakerOf(nodeId);
         using (raceToken.Register(() => Lose(state, attempt)))
         {
             attempt.Completion = breaker.ExecuteAsync(async ct => await AttemptAsync(node, state, attempt, ct).ConfigureAwait(false), attempt.Token).AsTask();
@@ -275,17 +276,28 @@ public sealed class PoIPClient
         };
     }
 
-    private ResiliencePipeline CreateBreaker(PeerId node) => new ResiliencePipelineBuilder { TimeProvider = _options.TimeProvider }
-        .AddCircuitBreaker(new CircuitBreakerStrategyOptions
-        {
-            StateProvider = _breakerStates.GetOrAdd(node, _ => new CircuitBreakerStateProvider()),
-            FailureRatio = 1.0,
-            MinimumThroughput = Math.Max(2, _options.FailuresBeforeBreak),
-            SamplingDuration = TimeSpan.FromMinutes(1),
-            BreakDuration = _options.BreakDuration,
-            ShouldHandle = new PredicateBuilder().Handle<NodeAttemptException>(),
-        })
-        .Build();
+    /// <summary>The node's circuit breaker, built on first use by exactly one thread (concurrent first requests share it).</summary>
+    internal ResiliencePipeline BreakerOf(PeerId node) =>
+        _breakers.GetOrAdd(node, _ => new Lazy<NodeBreaker>(CreateBreaker, LazyThreadSafetyMode.ExecutionAndPublication)).Value.Pipeline;
+
+    private NodeBreaker CreateBreaker()
+    {
+        var state = new CircuitBreakerStateProvider();
+        var pipeline = new ResiliencePipelineBuilder { TimeProvider = _options.TimeProvider }
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
+            {
+                StateProvider = state,
+                FailureRatio = 1.0,
+                MinimumThroughput = Math.Max(2, _options.FailuresBeforeBreak),
+                SamplingDuration = TimeSpan.FromMinutes(1),
+                BreakDuration = _options.BreakDuration,
+                ShouldHandle = new PredicateBuilder().Handle<NodeAttemptException>(),
+            })
+            .Build();
+        return new NodeBreaker(pipeline, state);
+    }
+
+    private sealed record NodeBreaker(ResiliencePipeline Pipeline, CircuitBreakerStateProvider State);
 
     private async Task<(SignedMessage<InferenceRequest> Request, InferenceOutcome Outcome)> AttemptAsync(Multiaddr node, RequestState state, Attempt attempt, CancellationToken cancellationToken)
     {
