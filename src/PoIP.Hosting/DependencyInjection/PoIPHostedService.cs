@@ -203,7 +203,8 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
 
         if (nodeOptions.ServeTranscripts)
         {
-            var transcripts = _transcripts = new TranscriptStore(nodeOptions.MaxTranscripts, 256L << 20);
+            string? transcriptsDirectory = nodeOptions.TranscriptsDirectory ?? BesideKeyFile(options.Value.KeyFile, ".transcripts");
+            var transcripts = _transcripts = new TranscriptStore(nodeOptions.MaxTranscripts, 256L << 20, transcriptsDirectory, problem => Log.ServeFailed(_logger, "transcript store: " + problem));
             host.SetHandler(TranscriptWire.ProtocolId, (stream, ct) => ServeTranscriptAsync(transcripts, stakes, stream, ct));
         }
 
@@ -215,7 +216,7 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
                 if (result.Served)
                 {
                     claims?.Add(result.Request!, result.Receipt!);
-                    _transcripts?.Add(result);
+                    AddTranscript(result);
                     _publisher?.RecordServed(result.Request!, result.Receipt!);
                 }
 
@@ -230,6 +231,19 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
                 Log.ServeFailed(_logger, ex.Message);
             }
         });
+    }
+
+    /// <summary>Keeps a served transcript; a disk fault loses only that transcript (logged), never the answer.</summary>
+    private void AddTranscript(ServedRequest served)
+    {
+        try
+        {
+            _transcripts?.Add(served);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.ServeFailed(_logger, "transcript not kept: " + ex.Message);
+        }
     }
 
     /// <summary>
@@ -314,8 +328,11 @@ internal sealed class PoIPHostedService(IServiceProvider services, PoIPRuntime r
     }
 
     /// <summary>Beside the key file (<c>node.key</c> → <c>node.payment-claims</c>); null (memory only) without one.</summary>
-    private static string? DefaultClaimsDirectory(string? keyFile) =>
-        keyFile is null ? null : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(keyFile))!, Path.GetFileNameWithoutExtension(keyFile) + ".payment-claims");
+    private static string? DefaultClaimsDirectory(string? keyFile) => BesideKeyFile(keyFile, ".payment-claims");
+
+    /// <summary><c>node.key</c> → <c>node&lt;suffix&gt;</c> in the key file's folder; null without a key file.</summary>
+    private static string? BesideKeyFile(string? keyFile, string suffix) =>
+        keyFile is null ? null : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(keyFile))!, Path.GetFileNameWithoutExtension(keyFile) + suffix);
 
     private async Task ConfigureValidatorAsync(Libp2pHost host, IInferenceEngine engine, IStakeManager stakes, Ed25519KeyPair key, CancellationToken cancellationToken)
     {

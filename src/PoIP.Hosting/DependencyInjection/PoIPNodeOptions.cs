@@ -31,7 +31,7 @@ public sealed class PoIPNodeOptions
     public string? PaymentClaimsDirectory { get; set; }
 
     /// <summary>
-    /// Keep the transcripts of served requests (in memory, the newest <see cref="MaxTranscripts"/>) and give them to
+    /// Keep the transcripts of served requests (the newest <see cref="MaxTranscripts"/>) and give them to
     /// registered validators on <c>/poip/transcript/1.0.0</c>, so receipts drawn from the DHT can be re-executed.
     /// Default true; a node that does not is recorded as withholding by the validators that ask.
     /// </summary>
@@ -39,4 +39,11 @@ public sealed class PoIPNodeOptions
 
     /// <summary>Most transcripts kept (1 to 1,000,000; at most 256 MiB in all). Default 4,096.</summary>
     public int MaxTranscripts { get; set; } = 4_096;
+
+    /// <summary>
+    /// Where served transcripts are kept so that a restart still serves them (one file per receipt; they hold the
+    /// clients' prompts). Default: <c>&lt;key file name&gt;.transcripts</c> beside <see cref="PoIPOptions.KeyFile"/>;
+    /// when neither is set (an identity passed as <see cref="PoIPOptions.Key"/>), they are kept in memory only.
+    /// </summary>
+    public string? TranscriptsDirectory { get; set; }
 }
