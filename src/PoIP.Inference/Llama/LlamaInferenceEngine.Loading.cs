@@ -66,6 +66,7 @@ public sealed partial class LlamaInferenceEngine
     {
         var modelParams = LLamaModelParams.Default();
         modelParams.n_gpu_layers = options.GpuLayers;
+        modelParams.use_extra_bufts = options.WeightRepacking;
         NativeBackend.TakeLastError();
         SafeLlamaModelHandle model;
         try
