@@ -19,7 +19,7 @@ namespace PoIP.Benchmarks.Inference;
 /// of decoding, and replay speed.
 /// Positions where the teacher-forced prefill equals decoding bit for bit (hidden state and logits)
 /// are counted too (<c>teacherforce_bit_exact_positions</c>), with process CPU time of each path.
-/// Usage: <c>teacherforce [--model model.gguf | --synth f32|f16|q8_0|q4_k_m] [--tokens N] [--runs N] [--ubatch N] [--threads N] [--replay-threads N] [--kv f16|f32|q8_0] [--fa on|off] [--repack on|off]</c>
+/// Usage: <c>teacherforce [--model model.gguf | --synth f32|f16|q8_0|q4_k_m] [--tokens N] [--runs N] [--ubatch N] [--threads N] [--replay-threads N] [--kv f16|f32|q8_0] [--fa on|off] [--repack on|off] [--replay-repack on|off]</c>
 /// (model default: POIP_TF_MODEL, else stories260K). <c>--synth T</c> writes a small seeded model
 /// (dim 256, 4 layers, 4 heads, 2 KV heads, ff 768, vocabulary 512, seed 1) of weight type T to a
 /// temporary file first, so the figure needs nothing but this repository.
@@ -36,6 +36,7 @@ internal sealed class TeacherForcingBenchmark : IMacroBenchmark
         int tokens = 128, runs = 4, ubatch = 512, threads = 1, replayThreads = 0;
         var kv = KvCacheType.F16;
         bool flash = false, repack = true;
+        bool? replayRepack = null;
         string? synth = null;
         for (int i = 0; i < args.Length; i++)
         {
@@ -49,6 +50,7 @@ internal sealed class TeacherForcingBenchmark : IMacroBenchmark
                 case "--kv": kv = args[++i] switch { "f32" => KvCacheType.F32, "q8_0" => KvCacheType.Q80, _ => KvCacheType.F16 }; break;
                 case "--fa": flash = args[++i] == "on"; break;
                 case "--repack": repack = args[++i] != "off"; break;
+                case "--replay-repack": replayRepack = args[++i] != "off"; break;
                 case "--model": model = args[++i]; break;
                 case "--synth": synth = args[++i]; break;
                 default: model = args[i]; break;
@@ -81,7 +83,7 @@ internal sealed class TeacherForcingBenchmark : IMacroBenchmark
 
         try
         {
-            return await MeasureAsync(model, synth is null ? Path.GetFileName(model) : $"synth256x4-{synth}", tokens, runs, ubatch, threads, replayThreads, kv, flash, repack, cancellationToken);
+            return await MeasureAsync(model, synth is null ? Path.GetFileName(model) : $"synth256x4-{synth}", tokens, runs, ubatch, threads, replayThreads, kv, flash, repack, replayRepack ?? repack, cancellationToken);
         }
         finally
         {
@@ -92,7 +94,7 @@ internal sealed class TeacherForcingBenchmark : IMacroBenchmark
         }
     }
 
-    private static async Task<int> MeasureAsync(string model, string name, int tokens, int runs, int ubatch, int threads, int replayThreads, KvCacheType kv, bool flash, bool repack, CancellationToken cancellationToken)
+    private static async Task<int> MeasureAsync(string model, string name, int tokens, int runs, int ubatch, int threads, int replayThreads, KvCacheType kv, bool flash, bool repack, bool replayRepack, CancellationToken cancellationToken)
     {
         var options = new LlamaEngineOptions
         {
@@ -108,7 +110,8 @@ internal sealed class TeacherForcingBenchmark : IMacroBenchmark
             WeightRepacking = repack,
         };
         await using var engine = await LlamaInferenceEngine.LoadAsync(options, cancellationToken);
-        await using var replayEngine = replayThreads > 0 && replayThreads != threads ? await LlamaInferenceEngine.LoadAsync(options with { Threads = replayThreads }, cancellationToken) : null;
+        bool separateReplay = (replayThreads > 0 && replayThreads != threads) || replayRepack != repack;
+        await using var replayEngine = separateReplay ? await LlamaInferenceEngine.LoadAsync(options with { Threads = replayThreads > 0 ? replayThreads : threads, WeightRepacking = replayRepack }, cancellationToken) : null;
         var replayer = replayEngine ?? engine;
         int replayExact = 0, replayPositions = 0, forcedExact = 0, firstInexact = -1;
         double decodeCpu = 0, forceCpu = 0, replayCpu = 0;
@@ -201,6 +204,7 @@ internal sealed class TeacherForcingBenchmark : IMacroBenchmark
             ["teacherforce_tok_s"] = BenchOutput.Round(forcedTokens / forceSeconds, 1),
             ["teacherforce_speedup"] = BenchOutput.Round(forcedTokens / forceSeconds / (decodedTokens / decodeSeconds), 2),
             ["replay_threads"] = replayer.Options.Threads,
+            ["replay_weight_repacking"] = replayer.Options.WeightRepacking,
             ["replay_positions"] = replayPositions,
             ["replay_bit_exact_positions"] = replayExact,
             ["replay_rel_l2_max"] = replayMaxError,
