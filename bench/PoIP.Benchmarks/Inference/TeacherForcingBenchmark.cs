@@ -17,7 +17,9 @@ namespace PoIP.Benchmarks.Inference;
 /// runs to confirm a suspected sampling fraud), by a second engine with <c>--replay-threads</c>
 /// threads (default: the same engine): positions whose hidden state and logits are bit-for-bit those
 /// of decoding, and replay speed.
-/// Usage: <c>teacherforce [--model model.gguf | --synth f32|f16|q8_0|q4_k_m] [--tokens N] [--runs N] [--ubatch N] [--threads N] [--replay-threads N] [--kv f16|f32|q8_0] [--fa on|off]</c>
+/// Positions where the teacher-forced prefill equals decoding bit for bit (hidden state and logits)
+/// are counted too (<c>teacherforce_bit_exact_positions</c>), with process CPU time of each path.
+/// Usage: <c>teacherforce [--model model.gguf | --synth f32|f16|q8_0|q4_k_m] [--tokens N] [--runs N] [--ubatch N] [--threads N] [--replay-threads N] [--kv f16|f32|q8_0] [--fa on|off] [--repack on|off] [--replay-repack on|off]</c>
 /// (model default: POIP_TF_MODEL, else stories260K). <c>--synth T</c> writes a small seeded model
 /// (dim 256, 4 layers, 4 heads, 2 KV heads, ff 768, vocabulary 512, seed 1) of weight type T to a
 /// temporary file first, so the figure needs nothing but this repository.
@@ -33,7 +35,8 @@ internal sealed class TeacherForcingBenchmark : IMacroBenchmark
         string? model = Environment.GetEnvironmentVariable("POIP_TF_MODEL");
         int tokens = 128, runs = 4, ubatch = 512, threads = 1, replayThreads = 0;
         var kv = KvCacheType.F16;
-        bool flash = false;
+        bool flash = false, repack = true;
+        bool? replayRepack = null;
         string? synth = null;
         for (int i = 0; i < args.Length; i++)
         {
@@ -46,6 +49,8 @@ internal sealed class TeacherForcingBenchmark : IMacroBenchmark
                 case "--replay-threads": replayThreads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--kv": kv = args[++i] switch { "f32" => KvCacheType.F32, "q8_0" => KvCacheType.Q80, _ => KvCacheType.F16 }; break;
                 case "--fa": flash = args[++i] == "on"; break;
+                case "--repack": repack = args[++i] != "off"; break;
+                case "--replay-repack": replayRepack = args[++i] != "off"; break;
                 case "--model": model = args[++i]; break;
                 case "--synth": synth = args[++i]; break;
                 default: model = args[i]; break;
@@ -78,7 +83,7 @@ internal sealed class TeacherForcingBenchmark : IMacroBenchmark
 
         try
         {
-            return await MeasureAsync(model, synth is null ? Path.GetFileName(model) : $"synth256x4-{synth}", tokens, runs, ubatch, threads, replayThreads, kv, flash, cancellationToken);
+            return await MeasureAsync(model, synth is null ? Path.GetFileName(model) : $"synth256x4-{synth}", tokens, runs, ubatch, threads, replayThreads, kv, flash, repack, replayRepack ?? repack, cancellationToken);
         }
         finally
         {
@@ -89,7 +94,7 @@ internal sealed class TeacherForcingBenchmark : IMacroBenchmark
         }
     }
 
-    private static async Task<int> MeasureAsync(string model, string name, int tokens, int runs, int ubatch, int threads, int replayThreads, KvCacheType kv, bool flash, CancellationToken cancellationToken)
+    private static async Task<int> MeasureAsync(string model, string name, int tokens, int runs, int ubatch, int threads, int replayThreads, KvCacheType kv, bool flash, bool repack, bool replayRepack, CancellationToken cancellationToken)
     {
         var options = new LlamaEngineOptions
         {
@@ -102,11 +107,14 @@ internal sealed class TeacherForcingBenchmark : IMacroBenchmark
             MaxConcurrentSequences = 1,
             KvCacheType = kv,
             FlashAttention = flash,
+            WeightRepacking = repack,
         };
         await using var engine = await LlamaInferenceEngine.LoadAsync(options, cancellationToken);
-        await using var replayEngine = replayThreads > 0 && replayThreads != threads ? await LlamaInferenceEngine.LoadAsync(options with { Threads = replayThreads }, cancellationToken) : null;
+        bool separateReplay = (replayThreads > 0 && replayThreads != threads) || replayRepack != repack;
+        await using var replayEngine = separateReplay ? await LlamaInferenceEngine.LoadAsync(options with { Threads = replayThreads > 0 ? replayThreads : threads, WeightRepacking = replayRepack }, cancellationToken) : null;
         var replayer = replayEngine ?? engine;
-        int replayExact = 0, replayPositions = 0;
+        int replayExact = 0, replayPositions = 0, forcedExact = 0, firstInexact = -1;
+        double decodeCpu = 0, forceCpu = 0, replayCpu = 0;
         double replaySeconds = 0, replayMaxError = 0;
         var errors = new List<double>();
         double maxLogit = 0;
@@ -120,6 +128,7 @@ internal sealed class TeacherForcingBenchmark : IMacroBenchmark
             var decoded = new Recorder();
             var output = new List<int>();
             long first = 0;
+            TimeSpan cpu = Environment.CpuUsage.TotalTime;
             await foreach (var token in engine.GenerateAsync(new GenerationRequest(prompt, sampling, (ulong)(run + 1), tokens), decoded, cancellationToken))
             {
                 if (output.Count == 0)
@@ -131,15 +140,27 @@ internal sealed class TeacherForcingBenchmark : IMacroBenchmark
             }
 
             decodeSeconds += Stopwatch.GetElapsedTime(first).TotalSeconds;
+            decodeCpu += (Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds;
             decodedTokens += output.Count - 1;
             var forced = new Recorder();
             long started = Stopwatch.GetTimestamp();
+            cpu = Environment.CpuUsage.TotalTime;
             await engine.TeacherForceAsync(prompt, output, forced, cancellationToken);
             forceSeconds += Stopwatch.GetElapsedTime(started).TotalSeconds;
+            forceCpu += (Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds;
             forcedTokens += prompt.Count + output.Count - 1;
             for (int i = 0; i < output.Count; i++)
             {
                 errors.Add(RelativeL2(decoded.Hidden[i], forced.Hidden[i]));
+                if (decoded.Hidden[i].AsSpan().SequenceEqual(forced.Hidden[i]) && decoded.Logits[i].AsSpan().SequenceEqual(forced.Logits[i]))
+                {
+                    forcedExact++;
+                }
+                else if (firstInexact < 0)
+                {
+                    firstInexact = i;
+                }
+
                 for (int j = 0; j < decoded.Logits[i].Length; j++)
                 {
                     maxLogit = Math.Max(maxLogit, Math.Abs(decoded.Logits[i][j] - forced.Logits[i][j]));
@@ -148,8 +169,10 @@ internal sealed class TeacherForcingBenchmark : IMacroBenchmark
 
             var replayed = new Recorder();
             started = Stopwatch.GetTimestamp();
+            cpu = Environment.CpuUsage.TotalTime;
             await replayer.ReplayDecodingAsync(prompt, output, ubatch, replayed, cancellationToken);
             replaySeconds += Stopwatch.GetElapsedTime(started).TotalSeconds;
+            replayCpu += (Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds;
             for (int i = 0; i < output.Count; i++)
             {
                 replayPositions++;
@@ -171,10 +194,17 @@ internal sealed class TeacherForcingBenchmark : IMacroBenchmark
             ["rel_l2_p95"] = errors[(int)(errors.Count * 0.95)],
             ["rel_l2_max"] = errors[^1],
             ["max_abs_logit_diff"] = maxLogit,
+            ["weight_repacking"] = repack,
+            ["teacherforce_bit_exact_positions"] = forcedExact,
+            ["teacherforce_first_inexact_position"] = firstInexact,
+            ["decode_cpu_ms"] = BenchOutput.Round(decodeCpu, 1),
+            ["teacherforce_cpu_ms"] = BenchOutput.Round(forceCpu, 1),
+            ["replay_cpu_ms"] = BenchOutput.Round(replayCpu, 1),
             ["decode_tok_s"] = BenchOutput.Round(decodedTokens / decodeSeconds, 1),
             ["teacherforce_tok_s"] = BenchOutput.Round(forcedTokens / forceSeconds, 1),
             ["teacherforce_speedup"] = BenchOutput.Round(forcedTokens / forceSeconds / (decodedTokens / decodeSeconds), 2),
             ["replay_threads"] = replayer.Options.Threads,
+            ["replay_weight_repacking"] = replayer.Options.WeightRepacking,
             ["replay_positions"] = replayPositions,
             ["replay_bit_exact_positions"] = replayExact,
             ["replay_rel_l2_max"] = replayMaxError,

@@ -23,7 +23,8 @@ namespace PoIP.Benchmarks.Proofs;
 /// generation, and the full verifier's time over generation and over a bare teacher-forced prefill
 /// of the same tokens, all measured in the same run; amortised with the audit probability p.
 /// Usage: <c>proofs [hidden=4096] [tokens=1024] [--model PATH] [--decode-tokens 256] [--threads 1]
-/// [--rounds 5] [--audit-p 0.00844] [--temperature 0.8] [--breakdown] [--no-engine]</c>.
+/// [--rounds 5] [--audit-p 0.00844] [--temperature 0.8] [--breakdown] [--no-engine] [--ubatch 512] [--fa on|off] [--repack on|off]</c>
+/// (<c>--ubatch 32 --fa on --repack off</c>: the configuration whose prefill equals decoding on K-quant models, docs/proofs.md §9b).
 /// </summary>
 internal sealed class ProofsBenchmark : IMacroBenchmark
 {
@@ -116,7 +117,19 @@ internal sealed class ProofsBenchmark : IMacroBenchmark
                 return 2;
             }
 
-            await MeasureEngineAsync(figures, model, decodeTokens, threads, rounds, auditP, float.Parse(Option(args, "--temperature") ?? "0.8", CultureInfo.InvariantCulture), args.Contains("--breakdown"), cancellationToken).ConfigureAwait(false);
+            var engineOptions = new LlamaEngineOptions
+            {
+                ModelPath = model,
+                Threads = threads,
+                ContextSize = decodeTokens + 128,
+                MicroBatchSize = int.Parse(Option(args, "--ubatch") ?? "512", CultureInfo.InvariantCulture),
+                FlashAttention = Option(args, "--fa") == "on",
+                WeightRepacking = Option(args, "--repack") != "off",
+                MaxPromptTokens = 64,
+                MaxOutputTokens = decodeTokens,
+                MaxConcurrentSequences = 1,
+            };
+            await MeasureEngineAsync(figures, engineOptions, decodeTokens, rounds, auditP, float.Parse(Option(args, "--temperature") ?? "0.8", CultureInfo.InvariantCulture), args.Contains("--breakdown"), cancellationToken).ConfigureAwait(false);
         }
 
         BenchOutput.Print(figures);
@@ -132,19 +145,9 @@ internal sealed class ProofsBenchmark : IMacroBenchmark
     /// the verifier as validators run it, which also replays the decoding when that check is disputed.
     /// Round r uses seed 42 + r, so the share of receipts needing the replay is measured too.
     /// </summary>
-    private static async Task MeasureEngineAsync(Dictionary<string, object> figures, string model, int decodeTokens, int threads, int rounds, double auditP, float temperature, bool breakdown, CancellationToken ct)
+    private static async Task MeasureEngineAsync(Dictionary<string, object> figures, LlamaEngineOptions options, int decodeTokens, int rounds, double auditP, float temperature, bool breakdown, CancellationToken ct)
     {
         const string Prompt = "Once upon a time, there was a little girl who";
-        var options = new LlamaEngineOptions
-        {
-            ModelPath = model,
-            Threads = threads,
-            ContextSize = decodeTokens + 128,
-            MicroBatchSize = 512,
-            MaxPromptTokens = 64,
-            MaxOutputTokens = decodeTokens,
-            MaxConcurrentSequences = 1,
-        };
         var engine = await LlamaInferenceEngine.LoadAsync(options, ct).ConfigureAwait(false);
         await using (engine.ConfigureAwait(false))
         {
@@ -233,9 +236,10 @@ internal sealed class ProofsBenchmark : IMacroBenchmark
             // ratios are printed beside them.
             double overGeneration = verify.Cpu / committed.Cpu;
             double fullOverGeneration = verifyFull.Cpu / committed.Cpu;
-            figures["model"] = Path.GetFileName(model);
+            figures["model"] = Path.GetFileName(options.ModelPath);
             figures["engine"] = engine.Identity.ToString();
-            figures["threads"] = threads;
+            figures["exact_prefill"] = engine.PrefillMatchesDecoding;
+            figures["threads"] = options.Threads;
             figures["rounds"] = rounds;
             figures["prompt_tokens"] = prompt.Count;
             figures["decode_tokens"] = outputCount;

@@ -96,6 +96,15 @@ internal sealed class VerifyCommand : AsyncCommand<VerifySettings>
         }
 
         string variantName = settings.CpuVariant == "receipt" ? claimed.Engine.CpuVariant : settings.CpuVariant;
+
+        // A node with llama.cpp's weight repacking off reports e.g. "avx512-norepack" (its decoding kernels differ).
+        const string NoRepack = "-norepack";
+        bool repack = !claimed.Engine.CpuVariant.EndsWith(NoRepack, StringComparison.Ordinal);
+        if (variantName.EndsWith(NoRepack, StringComparison.Ordinal))
+        {
+            variantName = variantName[..^NoRepack.Length];
+        }
+
         if (!GenerateCommand.TryParseVariant(variantName, out var variant))
         {
             return await MalformedAsync(settings, "engine.unsupported", $"unknown CPU variant '{variantName}'.");
@@ -109,6 +118,7 @@ internal sealed class VerifyCommand : AsyncCommand<VerifySettings>
             ContextSize = contextSize,
             CpuVariant = variant,
             FlashAttention = claimed.Engine.FlashAttention,
+            WeightRepacking = repack,
             KvCacheType = kv,
             MicroBatchSize = Math.Clamp(settings.Ubatch ?? claimed.Engine.Ubatch, 1, 4096),
             MaxConcurrentSequences = 1,

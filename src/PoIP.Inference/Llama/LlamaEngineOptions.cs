@@ -29,6 +29,13 @@ public sealed record LlamaEngineOptions
     /// <summary>KV-cache element type. Default F16.</summary>
     public KvCacheType KvCacheType { get; set; } = KvCacheType.F16;
 
+    /// <summary>
+    /// llama.cpp's CPU weight repacking (<c>use_extra_bufts</c>: quantised weights rearranged into
+    /// interleaved layouts with separate one-row and many-row kernels). Default on (llama.cpp's default).
+    /// Off, every quantised matrix product takes the per-row dot-product path whatever the batch size.
+    /// </summary>
+    public bool WeightRepacking { get; set; } = true;
+
     /// <summary>Prefill micro-batch (<c>n_ubatch</c>, also used as <c>n_batch</c>). Range [1, 4096]; default 512.</summary>
     public int MicroBatchSize { get; set; } = 512;
 

@@ -14,6 +14,9 @@ namespace PoIP.Inference.Llama;
 
 public sealed partial class LlamaInferenceEngine
 {
+    /// <summary>Appended to the identity's CPU variant when weight repacking is off (e.g. <c>avx512-norepack</c>).</summary>
+    internal const string NoRepackSuffix = "-norepack";
+
     /// <summary>Validates the options, loads the native library and the model, and creates the sequence contexts (no logging; metrics on a meter of its own).</summary>
     /// <exception cref="EngineException">Invalid options, missing/corrupt/unsupported model, native load failure.</exception>
     [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "Only the cancellation token is optional in both overloads; no call binds ambiguously.")]
@@ -66,6 +69,7 @@ public sealed partial class LlamaInferenceEngine
     {
         var modelParams = LLamaModelParams.Default();
         modelParams.n_gpu_layers = options.GpuLayers;
+        modelParams.use_extra_bufts = options.WeightRepacking;
         NativeBackend.TakeLastError();
         SafeLlamaModelHandle model;
         try
@@ -129,8 +133,12 @@ public sealed partial class LlamaInferenceEngine
             }
 
             // A GPU build can offload large operations even with no layers on the GPU: report what is loaded.
-            var identity = new EngineIdentity("llama.cpp", native.Build, native.Backend, native.CpuVariant, options.FlashAttention, KvName(options.KvCacheType), options.MicroBatchSize);
-            return new LlamaInferenceEngine(options, model, [.. sequences], pieces, descriptor, identity, native, logger, new EngineMetrics(meterFactory));
+            // Weight repacking changes the kernels (and numbers) of decoding itself: an engine without it is another identity.
+            string variant = options.WeightRepacking ? native.CpuVariant : native.CpuVariant + NoRepackSuffix;
+            var identity = new EngineIdentity("llama.cpp", native.Build, native.Backend, variant, options.FlashAttention, KvName(options.KvCacheType), options.MicroBatchSize);
+            bool prefillExact = native.Backend == "cpu" && !options.WeightRepacking && options.FlashAttention && options.KvCacheType == KvCacheType.F16
+                && options.MicroBatchSize <= MaxExactPrefillMicroBatch && KQuantWeightsOnly(path);
+            return new LlamaInferenceEngine(options, model, [.. sequences], pieces, descriptor, identity, native, logger, new EngineMetrics(meterFactory)) { PrefillMatchesDecoding = prefillExact };
         }
         catch
         {
@@ -141,6 +149,20 @@ public sealed partial class LlamaInferenceEngine
 
             model.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>Whether every weight matrix (every tensor of two or more dimensions) of the GGUF file is a K-quant (Q2_K to Q6_K).</summary>
+    private static bool KQuantWeightsOnly(string path)
+    {
+        try
+        {
+            using var file = Gguf.GgufFile.Open(path);
+            return file.Tensors.Where(t => t.Dimensions.Count >= 2).All(t => t.Type is Gguf.GgufTensorType.Q2_K or Gguf.GgufTensorType.Q3_K or Gguf.GgufTensorType.Q4_K or Gguf.GgufTensorType.Q5_K or Gguf.GgufTensorType.Q6_K);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or InvalidDataException or PoIPDecodeException)
+        {
+            return false; // llama.cpp loaded it, this reader did not: never claim exactness
         }
     }
 

@@ -68,6 +68,22 @@ public sealed partial class LlamaInferenceEngine : IInferenceEngine, IDecodingRe
     /// <inheritdoc />
     public EngineIdentity Identity { get; }
 
+    /// <summary>
+    /// Largest micro-batch whose teacher-forced prefill equals decoding bit for bit (docs/proofs.md §9b,
+    /// session 7): from 64 query rows on, llama.cpp c0c7e147's CPU flash attention takes a tiled path
+    /// whose numbers differ from the one-row path decoding takes.
+    /// </summary>
+    internal const int MaxExactPrefillMicroBatch = 63;
+
+    /// <summary>
+    /// Whether this engine's teacher-forced prefill computes decoding's numbers bit for bit (measured,
+    /// docs/proofs.md §9b session 7): CPU backend, weight repacking off, flash attention on, F16 KV cache,
+    /// micro-batch ≤ <see cref="MaxExactPrefillMicroBatch"/>, and every weight matrix of the model a
+    /// K-quant (Q2_K–Q6_K: no llamafile batch kernel, so every product takes ggml's per-row dot product
+    /// whatever the batch). F32/F16/Q8_0/Q4_0 weights have batch kernels (stories260K: F32): never exact.
+    /// </summary>
+    internal bool PrefillMatchesDecoding { get; private init; }
+
     /// <inheritdoc />
     public ModelDescriptor Model { get; }
 

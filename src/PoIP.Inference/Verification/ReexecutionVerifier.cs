@@ -66,7 +66,12 @@ public sealed class ReexecutionVerifier : IProofVerifier
         }
 
         var (request, receipt, commitment, binding, promptTokens, output) = prepared.Value;
-        if (_options.DecodingReplay == DecodingReplayPolicy.ReplayOnly
+
+        // A prefill that computes the node's decoding bit for bit settles everything an exact replay would.
+        bool exactPrefill = _options.DecodingReplay != DecodingReplayPolicy.Always
+            && _engine is Llama.LlamaInferenceEngine { PrefillMatchesDecoding: true }
+            && _options.BitExactPrefill(receipt.Engine, _engine.Identity);
+        if (!exactPrefill && _options.DecodingReplay == DecodingReplayPolicy.ReplayOnly
             && await ReplayAsync(null, request, receipt, commitment, binding, promptTokens, output, cancellationToken).ConfigureAwait(false) is { } direct)
         {
             return direct;
@@ -81,6 +86,11 @@ public sealed class ReexecutionVerifier : IProofVerifier
         catch (EngineException e)
         {
             return new ReexecutionReport(VerificationResult.Inconclusive(FraudReason.None, Truncate("re-execution failed: " + e.Message)), [], 0);
+        }
+
+        if (exactPrefill)
+        {
+            return JudgeExactPrefill(comparer, observer, output);
         }
 
         var forced = new ReexecutionReport(Judge(comparer, observer, output), comparer.Results.ToArray(), observer.SlackUsed);
@@ -168,6 +178,25 @@ public sealed class ReexecutionVerifier : IProofVerifier
         }
 
         return new ReexecutionReport(result, comparer.Results.ToArray(), strict ? 0 : observer.SlackUsed) { TeacherForced = forced, ReplayExact = exact };
+    }
+
+    /// <summary>
+    /// The teacher-forced check on a prefill that equals the node's decoding bit for bit
+    /// (<see cref="ReexecutionVerifierOptions.BitExactPrefill"/>): judged as an exact replay is, i.e. the
+    /// activations by the calibrated comparison and every claimed token exactly (no slack, no replay).
+    /// </summary>
+    private static ReexecutionReport JudgeExactPrefill(CommitmentComparer comparer, ReexecutionObserver observer, IReadOnlyList<int> output)
+    {
+        VerificationResult result = Judge(comparer, observer, output);
+        if (result.Outcome != VerdictOutcome.Inconclusive && result.Reason != FraudReason.ActivationMismatch)
+        {
+            result = observer.FirstStrictFailure >= 0
+                ? VerificationResult.Fraud(FraudReason.SamplingMismatch, observer.FirstStrictFailure, Truncate(
+                    $"position {observer.FirstStrictFailure}: claimed token {output[observer.FirstStrictFailure]}, the sampler picks {observer.SampledAtStrictFailure} from the logits of a teacher-forced prefill that computes the node's decoding bit for bit (commitment {(comparer.IsExact ? "reproduced bit for bit" : "not reproduced bit for bit")})."))
+                : VerificationResult.Valid($"{output.Count} tokens: every claimed token is the sampler's pick on a teacher-forced prefill that computes the node's decoding bit for bit.");
+        }
+
+        return new ReexecutionReport(result, comparer.Results.ToArray(), 0);
     }
 
     /// <summary>

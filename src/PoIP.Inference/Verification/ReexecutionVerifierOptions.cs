@@ -58,6 +58,15 @@ public sealed record ReexecutionVerifierOptions
     public Func<EngineIdentity, EngineIdentity, bool> BitExactReplay { get; init; } = DefaultBitExactReplay;
 
     /// <summary>
+    /// Whether the verifier's teacher-forced prefill (second argument: the verifier's identity) computes the
+    /// decoding of the receipt's identity (first) bit for bit, so that the prefill is judged like an exact
+    /// replay: no slack, and no replay needed (docs/proofs.md §9b, session 7). The verifier also requires
+    /// its engine to report such a prefill for the model at hand (llama.cpp: K-quant weights only). Not
+    /// used under <see cref="DecodingReplayPolicy.Always"/> (a measurement policy). Default <see cref="DefaultBitExactPrefill"/>.
+    /// </summary>
+    public Func<EngineIdentity, EngineIdentity, bool> BitExactPrefill { get; init; } = DefaultBitExactPrefill;
+
+    /// <summary>
     /// Under <see cref="DecodingReplayPolicy.WhenDisputed"/>, a receipt the teacher-forced check judged valid is
     /// replayed too when some chunk's trimmed-mean relative error exceeds this value: activations inside the
     /// fraud thresholds but above what an honest prefill shows (a KV cache cheaper than the identity claims,
@@ -91,6 +100,22 @@ public sealed record ReexecutionVerifierOptions
         return claimed.Backend == "cpu" && claimed with { Ubatch = 0 } == verifier with { Ubatch = 0 };
     }
 
+    /// <summary>
+    /// The default prefill-exactness rule, measured on llama.cpp c0c7e147's CPU backend (docs/proofs.md §9b,
+    /// session 7): <see cref="DefaultBitExactReplay"/> holds, weight repacking off (CPU variant
+    /// <c>…-norepack</c>), flash attention on, F16 KV cache, and both micro-batches at most 63 (the node's
+    /// prompt prefill and the verifier's teacher forcing: from 64 rows on, flash attention takes a tiled path).
+    /// </summary>
+    public static bool DefaultBitExactPrefill(EngineIdentity claimed, EngineIdentity verifier)
+    {
+        ArgumentNullException.ThrowIfNull(claimed);
+        ArgumentNullException.ThrowIfNull(verifier);
+        return DefaultBitExactReplay(claimed, verifier) && claimed.Engine == "llama.cpp" && claimed.FlashAttention && claimed.KvCacheType == "f16"
+            && claimed.CpuVariant.EndsWith(Llama.LlamaInferenceEngine.NoRepackSuffix, StringComparison.Ordinal)
+            && claimed.Ubatch is >= 1 and <= Llama.LlamaInferenceEngine.MaxExactPrefillMicroBatch
+            && verifier.Ubatch is >= 1 and <= Llama.LlamaInferenceEngine.MaxExactPrefillMicroBatch;
+    }
+
     /// <summary>Throws when an option is out of range.</summary>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
     public void EnsureValid()
@@ -99,6 +124,7 @@ public sealed record ReexecutionVerifierOptions
         ArgumentNullException.ThrowIfNull(Thresholds);
         ArgumentNullException.ThrowIfNull(EngineCompatibility);
         ArgumentNullException.ThrowIfNull(BitExactReplay);
+        ArgumentNullException.ThrowIfNull(BitExactPrefill);
         Thresholds.EnsureValid();
         if (!float.IsFinite(SamplingSlack) || SamplingSlack < 0)
         {

@@ -38,6 +38,13 @@ public sealed record ProofMatrixGenerator(string Name, bool Managed, int Threads
     /// <summary>The verifier's own configuration: llama.cpp, 2 threads, n_ubatch 512.</summary>
     public static ProofMatrixGenerator Standard { get; } = new("llama t2 ub512", false, 2, 512);
 
+    /// <summary>
+    /// True: node and verifier run llama.cpp in the configuration whose teacher-forced prefill equals decoding
+    /// bit for bit on K-quant models (weight repacking off, flash attention on, the verifier at this
+    /// generator's n_ubatch, which must be at most 63; docs/proofs.md §9b session 7).
+    /// </summary>
+    public bool ExactPrefill { get; init; }
+
     /// <summary>The honest generator configurations of the matrix: llama.cpp with 1 and 2 threads and n_ubatch 512, 16 and 7, and the managed engine.</summary>
     public static IReadOnlyList<ProofMatrixGenerator> All { get; } =
     [
@@ -221,20 +228,23 @@ public static class RealProofMatrix
         var engines = new List<IAsyncDisposable>();
         try
         {
-            async Task<LlamaInferenceEngine> LoadLlama(string path, int threads, int ubatch, KvCacheType kv = KvCacheType.F16)
+            async Task<LlamaInferenceEngine> LoadLlama(string path, int threads, int ubatch, KvCacheType kv = KvCacheType.F16, bool exact = false)
             {
                 var engine = await LlamaInferenceEngine.LoadAsync(
                     new LlamaEngineOptions
                     {
                         ModelPath = path, Threads = threads, MicroBatchSize = ubatch, ContextSize = 256, MaxPromptTokens = 128, MaxOutputTokens = 128,
-                        MaxConcurrentSequences = 1, CpuVariant = cpuVariant, KvCacheType = kv, FlashAttention = kv == KvCacheType.Q80,
+                        MaxConcurrentSequences = 1, CpuVariant = cpuVariant, KvCacheType = kv, FlashAttention = exact || kv == KvCacheType.Q80, WeightRepacking = !exact,
                     },
                     cancellationToken).ConfigureAwait(false);
                 engines.Add(engine);
                 return engine;
             }
 
-            var verifierEngine = await LoadLlama(models.ClaimedModel, ProofMatrixGenerator.Standard.Threads, ProofMatrixGenerator.Standard.MicroBatchSize).ConfigureAwait(false);
+            bool exact = generator.ExactPrefill && !generator.Managed;
+            var verifierEngine = exact
+                ? await LoadLlama(models.ClaimedModel, ProofMatrixGenerator.Standard.Threads, generator.MicroBatchSize, exact: true).ConfigureAwait(false)
+                : await LoadLlama(models.ClaimedModel, ProofMatrixGenerator.Standard.Threads, ProofMatrixGenerator.Standard.MicroBatchSize).ConfigureAwait(false);
             IInferenceEngine honest;
             if (generator.Managed)
             {
@@ -244,7 +254,7 @@ public static class RealProofMatrix
             }
             else
             {
-                honest = await LoadLlama(models.ClaimedModel, generator.Threads, generator.MicroBatchSize).ConfigureAwait(false);
+                honest = await LoadLlama(models.ClaimedModel, generator.Threads, generator.MicroBatchSize, exact: exact).ConfigureAwait(false);
             }
 
             bool Wants(ProofAttack attack) => attacks.Contains(attack);
@@ -253,7 +263,7 @@ public static class RealProofMatrix
             IInferenceEngine? small = Wants(ProofAttack.CheapModelDecode) && models.CheapSmallModel is { } s ? await LoadLlama(s, 2, 512).ConfigureAwait(false) : null;
             IInferenceEngine? adjacent = Wants(ProofAttack.AdjacentQuantisation) && models.AdjacentQuantisation is { } a ? await LoadLlama(a, 2, 512).ConfigureAwait(false) : null;
             IInferenceEngine? otherKv = Wants(ProofAttack.KvCacheChanged) && !generator.Managed && models.OtherKvCache is { } kv
-                ? await LoadLlama(models.ClaimedModel, generator.Threads, generator.MicroBatchSize, kv).ConfigureAwait(false)
+                ? await LoadLlama(models.ClaimedModel, generator.Threads, generator.MicroBatchSize, kv, exact).ConfigureAwait(false)
                 : null;
             var verifier = new ReexecutionVerifier(verifierEngine, CalibratedOptions(models.WeightType) with { DecodingReplay = replay });
             var matrix = new ProofMatrix(verifier, new ProofMatrixEngines(honest, other, cheaper, small, adjacent, otherKv), timeProvider);

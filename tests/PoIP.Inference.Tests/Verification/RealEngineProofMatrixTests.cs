@@ -55,6 +55,18 @@ public sealed class RealEngineProofMatrixTests(Xunit.Abstractions.ITestOutputHel
         Assert.True(report.Honest.Replayed > 0, "no honest receipt was disputed: the model no longer exercises the replay (5 of 6 were, measured on avx512).");
     }
 
+    [Fact]
+    public async Task Run_FlatQuantisedModelExactPrefill_NoReplayNoFalsePositiveAttacksCaught()
+    {
+        // The same flat model served in the configuration whose prefill equals decoding bit for bit:
+        // every honest receipt is settled by the prefill alone (no replay, no slack) and every attack is still caught.
+        ProofAttack[] attacks = [ProofAttack.OtherModel, ProofAttack.CheapModelDecode, ProofAttack.OutputChangedEnd, ProofAttack.OutputChangedMiddle, ProofAttack.OtherSeed, ProofAttack.TruncatedOutput, ProofAttack.KvCacheChanged];
+        var generator = new ProofMatrixGenerator("llama t1 ub32 exact", false, 1, 32) { ExactPrefill = true };
+        var report = await RunAsync(_models.Flat, generator, RealProofMatrix.Cases(6, first: 400, maxTokens: 40), attacks);
+        AssertClean(report, expectApplicable: attacks);
+        Assert.Equal(0, report.Honest.Replayed);
+    }
+
     [Theory]
     [InlineData(false, 1, 7)]
     [InlineData(true, 0, 1)]
