@@ -74,6 +74,7 @@ internal sealed class NodeRunCommand : AsyncCommand<NodeRunSettings>
                     o.ContextSize = Math.Max(512, maxTokens + 256);
                     o.MaxPromptTokens = 256;
                     o.MaxOutputTokens = maxTokens;
+                    settings.ApplyEngineProfile(o);
                 },
                 kat =>
                 {

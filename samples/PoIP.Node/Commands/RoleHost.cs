@@ -96,6 +96,21 @@ internal class ServingRoleSettings : RoleSettings
     [Description("CPU threads of the engine (0 = all cores). Default 1.")]
     public int? Threads { get; init; }
 
+    [CommandOption("--exact-prefill")]
+    [Description("Engine settings whose teacher-forced prefill equals decoding bit for bit on K-quant models (weight repacking off, flash attention on, micro-batch 32): a validator checks such a receipt with one prefill, no replay (docs/proofs.md 9b). Nodes and their validators must both use it (it is part of the engine identity).")]
+    public bool ExactPrefill { get; init; }
+
+    /// <summary>Applies <see cref="ExactPrefill"/> to the engine's options.</summary>
+    public void ApplyEngineProfile(Inference.Llama.LlamaEngineOptions options)
+    {
+        if (ExactPrefill)
+        {
+            options.WeightRepacking = false;
+            options.FlashAttention = true;
+            options.MicroBatchSize = 32;
+        }
+    }
+
     [CommandOption("--stop-on-stdin-close")]
     [Description("Stop when standard input closes (used by 'poip demo --separate-processes'); a 'status' line on standard input prints the open libp2p connections and streams as JSON ('poip soak').")]
     public bool StopOnStdinClose { get; init; }

@@ -46,6 +46,7 @@ internal sealed class ValidatorRunCommand : AsyncCommand<ValidatorRunSettings>
                     o.ContextSize = 2048;
                     o.MaxPromptTokens = 1024;
                     o.MaxOutputTokens = 1024;
+                    settings.ApplyEngineProfile(o);
                 })
                 .AddValidator(o => o.AuditProbability = p);
             RoleHost.AddDhtIfAsked(poip, settings, Network.Kademlia.DhtMode.Server);
