@@ -38,6 +38,37 @@ internal sealed class PeerRateLimiter(double perSecond, int burst, TimeProvider 
         }
     }
 
+    /// <summary>
+    /// Reserves one request to <paramref name="peer"/>: the wait until its bucket holds the token (zero when it holds
+    /// one now), or false, reserving nothing, when that wait would exceed <paramref name="maxWait"/>. The sending side of
+    /// <see cref="TryAcquire"/>: a sender that waits as told never exceeds the same budget on the receiving side.
+    /// </summary>
+    public bool TryReserve(PeerId peer, TimeSpan maxWait, out TimeSpan wait)
+    {
+        long now = time.GetTimestamp();
+        lock (_lock)
+        {
+            double tokens = burst;
+            if (_buckets.TryGetValue(peer, out var b))
+            {
+                tokens = Math.Min(burst, b.Tokens + (time.GetElapsedTime(b.Stamp, now).TotalSeconds * perSecond));
+            }
+            else if (_buckets.Count >= MaxPeers)
+            {
+                Trim(now);
+            }
+
+            wait = tokens >= 1 ? TimeSpan.Zero : TimeSpan.FromSeconds((1 - tokens) / perSecond);
+            if (wait > maxWait)
+            {
+                return false;
+            }
+
+            _buckets[peer] = (tokens - 1, now); // below zero while reservations wait: each waits for its own token
+            return true;
+        }
+    }
+
     private void Trim(long now)
     {
         foreach (var (peer, b) in _buckets.ToList())
