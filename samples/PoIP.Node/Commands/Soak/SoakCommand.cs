@@ -197,26 +197,21 @@ internal sealed class SoakCommand : AsyncCommand<SoakSettings>
         }
     }
 
-    /// <summary>Waits for every start; throws the first failure once all have finished (the started ones are the caller's to dispose).</summary>
+    /// <summary>Waits for every start; when one fails, disposes (kills) the ones that started and throws the first failure.</summary>
     private static async Task<List<SoakRole>> StartAllAsync(IReadOnlyList<Task<SoakRole>> starting)
     {
         try
         {
             await Task.WhenAll(starting);
         }
-        catch (InvalidOperationException)
-        {
-            // rethrown below with the first failure, after every start has finished
-        }
-
-        if (starting.FirstOrDefault(t => t.IsFaulted) is { } failed)
+        catch (Exception)
         {
             foreach (var role in starting.Where(t => t.IsCompletedSuccessfully))
             {
                 role.Result.Dispose();
             }
 
-            throw failed.Exception!.InnerException!;
+            throw;
         }
 
         return [.. starting.Select(t => t.Result)];
