@@ -259,6 +259,16 @@ internal sealed class CompletionHandler(
             return new ApiError(503, ex.Message, null, "no_node_available", "server_error");
         }
 
+        if (ex is TimeoutException)
+        {
+            // A dependency the gateway waits on (the chain confirming the escrow, a DHT lookup) is slow: transient, the
+            // caller may retry after Retry-After. Seen as HTTP 500 "The chain did not confirm within 00:00:15" under
+            // 64 clients on the DHT + chain wiring (poip soak).
+            Log.CompletionFailed(logger, ex.Message);
+            metrics.Rejected("dependency_timeout");
+            return new ApiError(503, "A service the gateway depends on did not answer in time; retry later: " + ex.Message, null, "dependency_timeout", "server_error");
+        }
+
         Log.CompletionFault(logger, ex);
         return new ApiError(500, "The gateway failed to complete the request: " + ex.Message, null, "internal_error", "server_error");
     }

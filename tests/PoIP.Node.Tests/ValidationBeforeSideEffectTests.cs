@@ -34,6 +34,7 @@ public sealed class ValidationBeforeSideEffectTests : IDisposable
     [InlineData("--duration", "ten", "error: --duration")]
     [InlineData("--clients", "0", "error: --clients")]
     [InlineData("--nodes", "17", "error: --nodes")]
+    [InlineData("--wiring", "dht", "error: --wiring")]
     public async Task Soak_BadOption_ExitsTwoBeforeCreatingAnything(string option, string value, string expected)
     {
         string data = Path.Combine(_directory, "soak");

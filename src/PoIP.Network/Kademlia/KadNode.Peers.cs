@@ -108,6 +108,22 @@ internal sealed partial class KadNode
         }
 
         string type = request.Type.ToString();
+
+        // Paced per peer within the budget PoIP's own DHT enforces on the other side: a busy honest node (a gateway
+        // recording every answer) is otherwise refused as a flood and disconnected, with every libp2p stream it
+        // carries to that peer (inference included). The wait is bounded; beyond it the request is not sent.
+        if (!_outbound.TryReserve(peer.Peer, _options.RequestTimeout, out var pace))
+        {
+            Metrics.Outbound(type, ok: false);
+            throw new InvalidOperationException($"the request budget for {peer.Peer} is spent for longer than {_options.RequestTimeout.TotalSeconds:0.#} s");
+        }
+
+        if (pace > TimeSpan.Zero)
+        {
+            using var paced = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
+            await Task.Delay(pace, _time, paced.Token).ConfigureAwait(false);
+        }
+
         using var timeout = new CancellationTokenSource(_options.RequestTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token, _stopping.Token);
         Message? reply;

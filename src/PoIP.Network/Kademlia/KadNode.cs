@@ -24,6 +24,7 @@ internal sealed partial class KadNode : IDisposable
     private readonly Func<IReadOnlyList<Multiaddr>> _localAddresses;
     private readonly Dictionary<string, IDhtRecordNamespace> _namespaces;
     private readonly PeerRateLimiter _limiter;
+    private readonly PeerRateLimiter _outbound;
     private readonly Dictionary<PeerId, int> _strikes = [];
     private readonly Dictionary<PeerId, (bool Admitted, long Stamp)> _admitCache = [];
     private readonly Dictionary<byte[], byte[]> _ownValues = new(ByteArrayComparer.Instance);
@@ -38,6 +39,13 @@ internal sealed partial class KadNode : IDisposable
     private readonly BackgroundGate _republishing = new();
     private readonly BackgroundGate _replicating = new();
 
+    /// <summary>
+    /// Share of a peer's inbound request budget (<see cref="KademliaOptions.RequestsPerSecond"/>, <see cref="KademliaOptions.RequestBurst"/>)
+    /// this node uses when it sends to one peer: below the whole budget, so that timing jitter on the way cannot make
+    /// paced requests look like a flood to a peer that enforces the same budget.
+    /// </summary>
+    public const double OutboundShare = 0.8;
+
     public KadNode(PeerId self, Func<IReadOnlyList<Multiaddr>> localAddresses, KademliaOptions options, IKadTransport transport, TimeProvider time, ILogger logger, KadMetrics metrics)
     {
         options.Validate();
@@ -50,6 +58,7 @@ internal sealed partial class KadNode : IDisposable
         Metrics = metrics;
         _namespaces = options.Namespaces.ToDictionary(n => n.Name, StringComparer.Ordinal);
         _limiter = new PeerRateLimiter(options.RequestsPerSecond, options.RequestBurst, time);
+        _outbound = new PeerRateLimiter(options.RequestsPerSecond * OutboundShare, Math.Max(1, (int)(options.RequestBurst * OutboundShare)), time);
         Table = new RoutingTable(KadId.FromKey(self.Bytes), options.BucketSize, options.MaxPeersPerGroupInBucket, options.MaxPeersPerGroupInTable);
         Store = new KadRecordStore(options, options.DatabasePath is { } path ? new SqliteKadPersistence(path) : null, time.GetUtcNow());
     }

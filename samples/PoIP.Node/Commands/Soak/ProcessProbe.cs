@@ -26,8 +26,8 @@ internal static class ProcessProbe
         return process.WorkingSet64;
     }
 
-    /// <summary>Established TCP sockets (IPv4 and IPv6) owned by <paramref name="pid"/>; -1 where /proc cannot tell.</summary>
-    public static int EstablishedTcp(int pid)
+    /// <summary>Established TCP sockets (IPv4 and IPv6) owned by <paramref name="pid"/>, less those to <paramref name="exceptRemotePort"/> (a chain's RPC port); -1 where /proc cannot tell.</summary>
+    public static int EstablishedTcp(int pid, int? exceptRemotePort = null)
     {
         string fds = $"/proc/{pid}/fd";
         if (!Directory.Exists(fds))
@@ -64,7 +64,7 @@ internal static class ProcessProbe
             {
                 // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
                 string[] fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                if (fields.Length > 9 && fields[3] == "01" && inodes.Contains(fields[9]))
+                if (fields.Length > 9 && fields[3] == "01" && inodes.Contains(fields[9]) && (exceptRemotePort is not { } port || !fields[2].EndsWith(":" + port.ToString("X4", CultureInfo.InvariantCulture), StringComparison.Ordinal)))
                 {
                     established++;
                 }

@@ -1,14 +1,18 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using PoIP.Network.Addressing;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace PoIP.Node.Commands.Soak;
 
 /// <summary>
-/// <c>poip soak</c>: a node network on loopback, every role its own process (nodes, a validator, the gateway; one shared
-/// SQLite ledger), and concurrent streaming clients through the gateway's OpenAI API for a duration. Checks that
+/// <c>poip soak</c>: a node network on loopback, every role its own process (nodes, a validator, the gateway) with its own
+/// folder and key, wired by <c>--wiring</c>: one shared SQLite ledger and addresses handed to the gateway
+/// (<c>shared-ledger</c>), or a DHT bootstrap peer and a dev chain (<c>dht-chain</c>: the gateway finds the nodes and the
+/// validator in the DHT; every escrow and payment on PoIPLedger, checked from the chain), and concurrent streaming clients
+/// through the gateway's OpenAI API for a duration. Checks that
 /// throughput held steady, every role's memory stayed bounded, no libp2p stream or TCP connection outlived the load, every
 /// escrow was settled or refunded, no request was lost and none paid twice. Exit 0 only when every check holds.
 /// </summary>
@@ -27,7 +31,7 @@ internal sealed class SoakCommand : AsyncCommand<SoakSettings>
         string data = settings.Data is { } given ? Directory.CreateDirectory(given).FullName : Directory.CreateTempSubdirectory("poip-soak-").FullName;
         try
         {
-            var report = await RunAsync(settings, model, data, cancellationToken);
+            var report = await RunAsync(settings, model, data, keepLogs: !ownData, cancellationToken);
             if (settings.Json)
             {
                 Console.WriteLine(report.ToJsonString());
@@ -55,49 +59,58 @@ internal sealed class SoakCommand : AsyncCommand<SoakSettings>
         }
     }
 
-    private static async Task<JsonObject> RunAsync(SoakSettings settings, string model, string data, CancellationToken cancellationToken)
+    private static async Task<JsonObject> RunAsync(SoakSettings settings, string model, string data, bool keepLogs, CancellationToken cancellationToken)
     {
         double? loadAtStart = ProcessProbe.LoadAverage();
-        string ledger = Path.Combine(data, "ledger.db");
-        SoakLedger.CreateGenesis(ledger);
         var placement = new LocalPlacement(data);
         string max = settings.MaxTokens.ToString(CultureInfo.InvariantCulture);
         const string price = "0.0001";
+        var infrastructure = new List<SoakRole>();
         var roles = new List<SoakRole>();
         try
         {
-            List<string> Common(string role) => ["--ledger", ledger, "--dev", "--key", Path.Combine(placement.FolderOf(role), "identity.key"), "--stop-on-stdin-close"];
-            var starting = Enumerable.Range(1, settings.Nodes)
-                .Select(i => SoakRole.StartAsync($"node-{i}", placement, ["node", "run", .. Common($"node-{i}"), "--listen", "/ip4/127.0.0.1/tcp/0", "--stake", "200", "--price-per-token", price, "--model", model, "--max-tokens", max, "--threads", "1"], cancellationToken))
-                .Append(SoakRole.StartAsync("validator", placement, ["validator", "run", .. Common("validator"), "--listen", "/ip4/127.0.0.1/tcp/0", "--audit-p", settings.AuditProbability.ToString("R", CultureInfo.InvariantCulture), "--model", model, "--threads", "1"], cancellationToken))
-                .ToList();
-            var started = await Task.WhenAll(starting.Select(async t =>
+            IRoleWiring wiring;
+            if (settings.OnChain)
             {
-                try
-                {
-                    return (Role: (SoakRole?)await t, Failure: (Exception?)null);
-                }
-                catch (InvalidOperationException ex)
-                {
-                    return (Role: null, Failure: ex);
-                }
-            }));
-            roles.AddRange(started.Select(s => s.Role).OfType<SoakRole>());
-            if (started.FirstOrDefault(s => s.Failure is not null).Failure is { } failure)
-            {
-                throw failure;
+                // A dev chain (Anvil with PoIPLedger, 60 s dispute window) and the DHT's first peer, each its own process.
+                string deployment = Path.Combine(placement.FolderOf("chain"), "deployment.json");
+                var chain = SoakRole.StartAsync("chain", placement, ["chain", "dev", "--out", deployment, "--accounts", "1", "--dispute-window", "60"], cancellationToken);
+                var bootstrap = SoakRole.StartAsync("bootstrap", placement, ["dht", "serve"], cancellationToken);
+                infrastructure.AddRange(await StartAllAsync([chain, bootstrap]));
+                wiring = new DhtChainWiring(infrastructure[0].ReadyLine, deployment, infrastructure[1].ReadyLine, placement);
             }
+            else
+            {
+                string ledger = Path.Combine(data, "ledger.db");
+                SoakLedger.CreateGenesis(ledger);
+                wiring = new SharedLedgerWiring(ledger);
+            }
+
+            string KeyOf(string role) => Path.Combine(placement.FolderOf(role), "identity.key");
+            List<string> Common(string role) => [.. wiring.Settlement(role), "--key", KeyOf(role), "--stop-on-stdin-close"];
+            var starting = Enumerable.Range(1, settings.Nodes)
+                .Select(i => SoakRole.StartAsync($"node-{i}", placement, ["node", "run", .. Common($"node-{i}"), .. wiring.Announce($"node-{i}"), "--listen", "/ip4/127.0.0.1/tcp/0", "--stake", "200", "--price-per-token", price, "--model", model, "--max-tokens", max, "--threads", "1"], cancellationToken))
+                .Append(SoakRole.StartAsync("validator", placement, ["validator", "run", .. Common("validator"), .. wiring.Announce("validator"), "--listen", "/ip4/127.0.0.1/tcp/0", "--audit-p", settings.AuditProbability.ToString("R", CultureInfo.InvariantCulture), "--model", model, "--threads", "1"], cancellationToken))
+                .ToList();
+            roles.AddRange(await StartAllAsync(starting));
 
             var nodes = roles.Where(r => r.Name.StartsWith("node-", StringComparison.Ordinal)).ToList();
             var validator = roles.Single(r => r.Name == "validator");
-            List<string> gatewayArgs = ["gateway", "run", .. Common("gateway"), "--http", "127.0.0.1:0", "--model", model, "--max-tokens", max, "--price-per-token", price, "--validator", validator.ReadyLine];
-            foreach (var node in nodes)
-            {
-                gatewayArgs.AddRange(["--peer", node.ReadyLine]);
-            }
+            var nodePeers = nodes.Select(n => Multiaddr.Parse(n.ReadyLine).PeerId!.Value).ToList();
 
+            // Shared ledger: the gateway is handed every address. DHT + chain: it finds the nodes and the validator in the DHT.
+            List<string> gatewayArgs = ["gateway", "run", .. Common("gateway"), .. wiring.Discovery(nodes.Select(n => Multiaddr.Parse(n.ReadyLine)), [Multiaddr.Parse(validator.ReadyLine)]),
+                "--http", "127.0.0.1:0", "--model", model, "--max-tokens", max, "--price-per-token", price];
             var gateway = await SoakRole.StartAsync("gateway", placement, gatewayArgs, cancellationToken);
             roles.Add(gateway);
+            if (wiring is DhtChainWiring { ChainUrl: var rpc })
+            {
+                foreach (var role in roles)
+                {
+                    role.ExceptRemotePort = new Uri(rpc).Port; // the chain's RPC connections are not libp2p's: counted apart
+                }
+            }
+
             var api = new Uri(gateway.ReadyLine[(gateway.ReadyLine.IndexOf("http", StringComparison.Ordinal))..].Replace("/v1", "/", StringComparison.Ordinal));
 
             var handler = new SocketsHttpHandler { MaxConnectionsPerServer = settings.Clients, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) };
@@ -105,8 +118,15 @@ internal sealed class SoakCommand : AsyncCommand<SoakSettings>
             IReadOnlyList<SoakAnswer> warmUp;
             var start = new Dictionary<SoakRole, (double Rss, RoleStatus Status, int Tcp)>();
             string modelName;
+            NetworkHostsDemo.ChainState? chainBefore = null;
             using (var http = new HttpClient(handler, disposeHandler: true) { Timeout = TimeSpan.FromMinutes(2) })
             {
+                if (wiring is DhtChainWiring chainWiring)
+                {
+                    await WaitForNodesAsync(http, api, settings.Nodes, cancellationToken);
+                    chainBefore = await SoakChain.ReadStateAsync(placement, chainWiring, nodePeers, cancellationToken);
+                }
+
                 using (var models = JsonDocument.Parse(await http.GetStringAsync(new Uri(api, "v1/models"), cancellationToken)))
                 {
                     modelName = models.RootElement.GetProperty("data")[0].GetProperty("id").GetString()!;
@@ -126,32 +146,98 @@ internal sealed class SoakCommand : AsyncCommand<SoakSettings>
             double? loadAtEnd = ProcessProbe.LoadAverage();
             // Every answer the gateway gave, warm-up included, must be paid exactly once.
             SoakAnswer[] answered = [.. warmUp, .. load.Answers];
-            List<Inference.Verification.ReceiptFile> pending;
-            int settledByNodes, notSettledByNodes;
+            SoakLedgerResult money;
+            int notSettledByNodes;
             TimeSpan waitedForNodes;
-            using (var http = new HttpClient())
+            JsonObject? chainReport = null;
+            if (wiring is DhtChainWiring onChain)
             {
-                (pending, settledByNodes, notSettledByNodes, waitedForNodes) = await SoakLedger.CollectPendingAsync(ledger, answered, http, api, cancellationToken);
+                (money, notSettledByNodes, waitedForNodes, chainReport) = await SoakChain.CloseAndCheckAsync(placement, onChain, roles, KeyOf("gateway"), nodePeers, chainBefore!, answered, cancellationToken);
+            }
+            else
+            {
+                string ledger = ((SharedLedgerWiring)wiring).LedgerPath;
+                List<Inference.Verification.ReceiptFile> pending;
+                int settledByNodes;
+                using (var http = new HttpClient())
+                {
+                    (pending, settledByNodes, notSettledByNodes, waitedForNodes) = await SoakLedger.CollectPendingAsync(ledger, answered, http, api, cancellationToken);
+                }
+
+                foreach (var role in roles)
+                {
+                    await role.StopAsync();
+                }
+
+                money = await SoakLedger.CloseAndCheckAsync(ledger, answered, pending, settledByNodes, cancellationToken);
             }
 
-            foreach (var role in roles)
-            {
-                await role.StopAsync();
-            }
-
-            var money = await SoakLedger.CloseAndCheckAsync(ledger, answered, pending, settledByNodes, cancellationToken);
             var report = Report(settings, load, roles, start, end, money, loadAtStart, loadAtEnd);
+            report["wiring"] = settings.Wiring;
             report["wait_for_node_claims_s"] = Math.Round(waitedForNodes.TotalSeconds, 1);
             report["escrows_not_claimed_by_nodes_in_time"] = notSettledByNodes;
+            if (chainReport is not null)
+            {
+                report["chain"] = chainReport;
+            }
+
             return report;
         }
         finally
         {
-            foreach (var role in roles)
+            foreach (var role in roles.Concat(infrastructure))
             {
+                if (keepLogs)
+                {
+                    role.SaveErrors(Path.Combine(placement.FolderOf(role.Name), "stderr.log")); // --data: each role's log stays in its folder
+                }
+
                 role.Dispose();
             }
         }
+    }
+
+    /// <summary>Waits for every start; when one fails, disposes (kills) the ones that started and throws the first failure.</summary>
+    private static async Task<List<SoakRole>> StartAllAsync(IReadOnlyList<Task<SoakRole>> starting)
+    {
+        try
+        {
+            await Task.WhenAll(starting);
+        }
+        catch (Exception)
+        {
+            foreach (var role in starting.Where(t => t.IsCompletedSuccessfully))
+            {
+                role.Result.Dispose();
+            }
+
+            throw;
+        }
+
+        return [.. starting.Select(t => t.Result)];
+    }
+
+    /// <summary>Polls the gateway's <c>/health</c> (at most 120 s) until it knows <paramref name="nodes"/> nodes: on the DHT it finds them itself.</summary>
+    private static async Task WaitForNodesAsync(HttpClient http, Uri api, int nodes, CancellationToken cancellationToken)
+    {
+        long started = TimeProvider.System.GetTimestamp();
+        int seen = 0;
+        while (TimeProvider.System.GetElapsedTime(started) < TimeSpan.FromSeconds(120))
+        {
+            using (var health = JsonDocument.Parse(await http.GetStringAsync(new Uri(api, "health"), cancellationToken)))
+            {
+                seen = health.RootElement.TryGetProperty("nodes", out var n) ? n.GetInt32() : 0;
+            }
+
+            if (seen >= nodes)
+            {
+                return;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken); // polling an external process, bounded
+        }
+
+        throw new InvalidOperationException($"the gateway found {seen} of {nodes} nodes in the DHT within 120 s.");
     }
 
     /// <summary>Polls every role (at most 30 s) until no libp2p stream is open and its only TCP connections are its libp2p connections.</summary>
@@ -199,10 +285,11 @@ internal sealed class SoakCommand : AsyncCommand<SoakSettings>
         bool memory = roles.All(r => end[r].Rss <= (start[r].Rss * RssGrowthFactor) + RssSlackMiB);
         bool streams = roles.All(r => end[r].Status.Streams == 0);
         bool connections = roles.All(r => end[r].Status.Connections <= start[r].Status.Connections && (end[r].Tcp < 0 || end[r].Tcp <= end[r].Status.Connections));
-        bool escrows = money.OpenAtEnd == 0;
+        bool escrows = money.OpenAtEnd == 0 && (money.EscrowedAtEnd is null || money.EscrowedAtEnd == Core.Money.TokenAmount.Zero);
         bool noLost = load.Lost == 0 && load.UnclearFailures == 0;
-        bool paidOnce = money.PaidNotAnswered == 0 && money.AnsweredNotPaid == 0 && money.DuplicateAnswers == 0;
-        bool conserved = money.Conserved && money.JournalMatches;
+        bool paidOnce = money.PaidNotAnswered == 0 && money.AnsweredNotPaid == 0 && money.DuplicateAnswers == 0 && money.BalancesMatch is null or true;
+        bool conserved = money.Conserved && money.JournalMatches is null or true;
+        bool holdsSupply = money.ContractHoldsSupply is null or true;
         var roleArray = new JsonArray();
         foreach (var role in roles)
         {
@@ -216,12 +303,13 @@ internal sealed class SoakCommand : AsyncCommand<SoakSettings>
                 ["streams_start"] = start[role].Status.Streams,
                 ["streams_end"] = end[role].Status.Streams,
                 ["tcp_end"] = end[role].Tcp,
+                ["tcp_chain_rpc_end"] = role.ChainRpcTcp,
                 ["served"] = end[role].Status.Served,
                 ["payments_claimed"] = end[role].Status.PaymentsClaimed,
             });
         }
 
-        return new JsonObject
+        var report = new JsonObject
         {
             ["clients"] = settings.Clients,
             ["duration_s"] = Math.Round(load.Elapsed.TotalSeconds, 1),
@@ -252,6 +340,8 @@ internal sealed class SoakCommand : AsyncCommand<SoakSettings>
             ["double_charged"] = money.PaidNotAnswered + money.DuplicateAnswers,
             ["conserved"] = money.Conserved,
             ["journal_matches"] = money.JournalMatches,
+            ["contract_holds_supply"] = money.ContractHoldsSupply,
+            ["node_balances_match"] = money.BalancesMatch,
             ["load_average_start"] = loadAtStart,
             ["load_average_end"] = loadAtEnd,
             ["checks"] = new JsonObject
@@ -265,8 +355,14 @@ internal sealed class SoakCommand : AsyncCommand<SoakSettings>
                 ["paid_once"] = paidOnce,
                 ["conserved"] = conserved,
             },
-            ["ok"] = steady && memory && streams && connections && escrows && noLost && paidOnce && conserved,
+            ["ok"] = steady && memory && streams && connections && escrows && noLost && paidOnce && conserved && holdsSupply,
         };
+        if (money.ContractHoldsSupply is { } holds)
+        {
+            report["checks"]!["contract_holds_supply"] = holds;
+        }
+
+        return report;
     }
 
     private static void Render(JsonObject report)
@@ -280,7 +376,15 @@ internal sealed class SoakCommand : AsyncCommand<SoakSettings>
         }
 
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"escrows {report["escrows"]}: settled {report["escrows_settled"]} ({report["escrows_settled_by_nodes"]} by the nodes during the run), refunded {report["escrows_refunded"]}, open {report["escrows_open"]}; double charged {report["double_charged"]}; answered not paid {report["answered_not_paid"]}; conserved {report["conserved"]}, journal = tables {report["journal_matches"]}");
+        AnsiConsole.MarkupLine($"escrows {report["escrows"]}: settled {report["escrows_settled"]} ({report["escrows_settled_by_nodes"]} by the nodes during the run), refunded {report["escrows_refunded"]}, open {report["escrows_open"]}; double charged {report["double_charged"]}; answered not paid {report["answered_not_paid"]}; conserved {report["conserved"]}, {(report["journal_matches"] is null ? $"contract holds supply {report["contract_holds_supply"]}, node balances match {report["node_balances_match"]}" : $"journal = tables {report["journal_matches"]}")}");
+        if (report["chain"] is JsonObject chain)
+        {
+            foreach (var node in chain["nodes"]!.AsArray())
+            {
+                AnsiConsole.MarkupLine($"node {node!["node_id"]}: {node["answers"]} answers, earned {node["earned_expected"]} (price less {chain["protocol_fee_bps"]} bps), balance grew {node["balance_grew"]} on chain");
+            }
+        }
+
         AnsiConsole.MarkupLine($"load average {report["load_average_start"]} -> {report["load_average_end"]}");
         foreach (var (name, value) in report["checks"]!.AsObject())
         {

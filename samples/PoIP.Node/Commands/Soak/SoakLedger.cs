@@ -10,7 +10,12 @@ using PoIP.Inference.Verification;
 
 namespace PoIP.Node.Commands.Soak;
 
-/// <summary>What the ledger says after the soak.</summary>
+/// <summary>
+/// What the ledger says after the soak. <paramref name="JournalMatches"/>: the SQLite journal replays to its tables (shared
+/// ledger; null on a chain). <paramref name="ContractHoldsSupply"/>: the contract's coin equals its supply, and
+/// <paramref name="BalancesMatch"/>: every node's balance grew by exactly what its answers earned, <paramref name="EscrowedAtEnd"/>: the
+/// chain's escrowed total at the end (chain; null on the shared ledger).
+/// </summary>
 internal sealed record SoakLedgerResult(
     int Escrows,
     int SettledByNodes,
@@ -23,7 +28,10 @@ internal sealed record SoakLedgerResult(
     int PaidNotAnswered,
     int DuplicateAnswers,
     bool Conserved,
-    bool JournalMatches);
+    bool? JournalMatches,
+    bool? ContractHoldsSupply = null,
+    bool? BalancesMatch = null,
+    TokenAmount? EscrowedAtEnd = null);
 
 /// <summary>
 /// The soak's money checks on the shared SQLite ledger: every answered request paid exactly once (its escrow settled), no

@@ -5,8 +5,8 @@ using System.Text.Json;
 
 namespace PoIP.Node.Commands.Soak;
 
-/// <summary>One answered request: when it completed (since the load began) and what the gateway said it was.</summary>
-internal readonly record struct SoakAnswer(double CompletedAt, string RequestId, string ReceiptId, int Attempts);
+/// <summary>One answered request: when it completed (since the load began) and what the gateway said it was (the stream's final chunk: request and receipt ids, the node that served it and its price in coins).</summary>
+internal readonly record struct SoakAnswer(double CompletedAt, string RequestId, string ReceiptId, int Attempts, string NodeId, string Price);
 
 /// <summary>What the load saw.</summary>
 internal sealed record SoakLoadResult(IReadOnlyList<SoakAnswer> Answers, int Lost, int FailedAttempts, int UnclearFailures, IReadOnlyList<string> FailureSamples, TimeSpan Elapsed);
@@ -67,7 +67,7 @@ internal sealed class SoakLoad(Uri api, string model, int maxTokens)
             var (answer, error, clear, retryAfter) = await AttemptAsync(http, $"Once upon a time, client {client} told story {n}", cancellationToken);
             if (answer is { } a)
             {
-                _answers.Add(new SoakAnswer(TimeProvider.System.GetElapsedTime(start).TotalSeconds, a.RequestId, a.ReceiptId, attempt));
+                _answers.Add(new SoakAnswer(TimeProvider.System.GetElapsedTime(start).TotalSeconds, a.RequestId, a.ReceiptId, attempt, a.NodeId, a.Price));
                 return;
             }
 
@@ -92,7 +92,7 @@ internal sealed class SoakLoad(Uri api, string model, int maxTokens)
         Interlocked.Increment(ref _lost);
     }
 
-    private async Task<((string RequestId, string ReceiptId)? Answer, string Error, bool Clear, TimeSpan? RetryAfter)> AttemptAsync(HttpClient http, string prompt, CancellationToken cancellationToken)
+    private async Task<((string RequestId, string ReceiptId, string NodeId, string Price)? Answer, string Error, bool Clear, TimeSpan? RetryAfter)> AttemptAsync(HttpClient http, string prompt, CancellationToken cancellationToken)
     {
         string body = JsonSerializer.Serialize(new Dictionary<string, object>
         {
@@ -114,7 +114,7 @@ internal sealed class SoakLoad(Uri api, string model, int maxTokens)
             }
 
             using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
-            (string, string)? answer = null;
+            (string, string, string, string)? answer = null;
             while (await reader.ReadLineAsync(cancellationToken) is { } line)
             {
                 if (!line.StartsWith("data: ", StringComparison.Ordinal))
@@ -136,7 +136,7 @@ internal sealed class SoakLoad(Uri api, string model, int maxTokens)
 
                 if (json.RootElement.TryGetProperty("poip", out var poip))
                 {
-                    answer = (poip.GetProperty("request_id").GetString()!, poip.GetProperty("receipt_id").GetString()!);
+                    answer = (poip.GetProperty("request_id").GetString()!, poip.GetProperty("receipt_id").GetString()!, poip.GetProperty("node_id").GetString()!, poip.GetProperty("price").GetString()!);
                 }
             }
 

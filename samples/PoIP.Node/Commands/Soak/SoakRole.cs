@@ -101,8 +101,27 @@ internal sealed class SoakRole : IDisposable
     /// <summary>Resident memory in MiB (Linux <c>/proc</c>; the process's working set elsewhere).</summary>
     public double RssMiB() => ProcessProbe.RssBytes(Process) / (1024.0 * 1024.0);
 
-    /// <summary>Established TCP connections of the process (Linux; -1 where unknown).</summary>
-    public int EstablishedTcp() => ProcessProbe.EstablishedTcp(Process.Id);
+    /// <summary>A remote port whose connections <see cref="EstablishedTcp"/> leaves out: the chain's RPC (its HTTP client keeps connections to it, apart from libp2p).</summary>
+    public int? ExceptRemotePort { get; set; }
+
+    /// <summary>Established TCP connections to <see cref="ExceptRemotePort"/> (the chain's RPC) at the last <see cref="EstablishedTcp"/>; null without a chain, -1 where unknown.</summary>
+    public int? ChainRpcTcp { get; private set; }
+
+    /// <summary>Established TCP connections of the process, less those to <see cref="ExceptRemotePort"/> (Linux; -1 where unknown).</summary>
+    public int EstablishedTcp()
+    {
+        int others = ProcessProbe.EstablishedTcp(Process.Id, ExceptRemotePort);
+        if (ExceptRemotePort is not null)
+        {
+            int all = ProcessProbe.EstablishedTcp(Process.Id);
+            ChainRpcTcp = all >= 0 && others >= 0 ? all - others : -1;
+        }
+
+        return others;
+    }
+
+    /// <summary>Writes what the process printed on standard error (its first 64 KiB) to <paramref name="path"/>.</summary>
+    public void SaveErrors(string path) => File.WriteAllText(path, Errors);
 
     /// <summary>Closes standard input (the role stops), waits up to 30 s, then kills it.</summary>
     public async Task StopAsync()

@@ -34,6 +34,10 @@ internal sealed class SoakSettings : CommandSettings
     [Description("Probability that the validator audits an answer (0-1). Default 0.05.")]
     public double AuditProbability { get; init; } = 0.05;
 
+    [CommandOption("--wiring <WIRING>")]
+    [Description("How the roles meet and settle: shared-ledger (handed addresses, one SQLite ledger file) or dht-chain (a DHT bootstrap peer and a dev chain: nodes and the validator found in the DHT, every escrow and payment on PoIPLedger). Default shared-ledger.")]
+    public string Wiring { get; init; } = SharedLedger;
+
     [CommandOption("--model <FILE>")]
     [Description("GGUF model. Default: POIP_MODEL, else ../shared/models/stories260K.gguf.")]
     public string? Model { get; init; }
@@ -46,6 +50,15 @@ internal sealed class SoakSettings : CommandSettings
     [Description("Print one JSON line (snake_case) instead of tables.")]
     public bool Json { get; init; }
 
+    /// <summary><see cref="Wiring"/>: one SQLite ledger, addresses handed to the gateway.</summary>
+    public const string SharedLedger = "shared-ledger";
+
+    /// <summary><see cref="Wiring"/>: discovery through the DHT, settlement on a dev chain.</summary>
+    public const string DhtChain = "dht-chain";
+
+    /// <summary>Whether the run is wired through the DHT and a dev chain.</summary>
+    public bool OnChain => Wiring == DhtChain;
+
     /// <summary>The parsed <see cref="Duration"/> (valid after <see cref="Validate"/>).</summary>
     public TimeSpan DurationValue => ParseDuration(Duration) ?? TimeSpan.Zero;
 
@@ -56,6 +69,7 @@ internal sealed class SoakSettings : CommandSettings
         : MaxTokens is < 1 or > 512 ? ValidationResult.Error($"--max-tokens must be 1 to 512 (got {MaxTokens}).")
         : Window is < 1 or > 3600 ? ValidationResult.Error($"--window must be 1 to 3600 seconds (got {Window}).")
         : AuditProbability is < 0 or > 1 || double.IsNaN(AuditProbability) ? ValidationResult.Error($"--audit-p must be in [0, 1] (got {AuditProbability.ToString(CultureInfo.InvariantCulture)}).")
+        : Wiring is not (SharedLedger or DhtChain) ? ValidationResult.Error($"--wiring must be {SharedLedger} or {DhtChain} (got '{Wiring}').")
         : Model is { } m && !File.Exists(m) ? ValidationResult.Error($"--model: file '{m}' not found.")
         : ValidationResult.Success();
 
