@@ -101,6 +101,11 @@ internal sealed class SoakCommand : AsyncCommand<SoakSettings>
             // Shared ledger: the gateway is handed every address. DHT + chain: it finds the nodes and the validator in the DHT.
             List<string> gatewayArgs = ["gateway", "run", .. Common("gateway"), .. wiring.Discovery(nodes.Select(n => Multiaddr.Parse(n.ReadyLine)), [Multiaddr.Parse(validator.ReadyLine)]),
                 "--http", "127.0.0.1:0", "--model", model, "--max-tokens", max, "--price-per-token", price];
+            if (settings.NoHedge)
+            {
+                gatewayArgs.Add("--no-hedge");
+            }
+
             var gateway = await SoakRole.StartAsync("gateway", placement, gatewayArgs, cancellationToken);
             roles.Add(gateway);
             if (wiring is DhtChainWiring { ChainUrl: var rpc })
@@ -174,6 +179,7 @@ internal sealed class SoakCommand : AsyncCommand<SoakSettings>
 
             var report = Report(settings, load, roles, start, end, money, loadAtStart, loadAtEnd);
             report["wiring"] = settings.Wiring;
+            report["hedging"] = !settings.NoHedge;
             report["wait_for_node_claims_s"] = Math.Round(waitedForNodes.TotalSeconds, 1);
             report["escrows_not_claimed_by_nodes_in_time"] = notSettledByNodes;
             if (chainReport is not null)

@@ -46,6 +46,10 @@ internal sealed class SoakSettings : CommandSettings
     [Description("Folder for the ledger and each role's folder (kept). Default: a new temporary folder, removed at the end.")]
     public string? Data { get; init; }
 
+    [CommandOption("--no-hedge")]
+    [Description("Run the gateway without hedging (gateway run --no-hedge). With hedging (the default), a second attempt whose node finishes before its cancellation reaches it is paid too: the soak counts it as double charged.")]
+    public bool NoHedge { get; init; }
+
     [CommandOption("--json")]
     [Description("Print one JSON line (snake_case) instead of tables.")]
     public bool Json { get; init; }
