@@ -1,5 +1,4 @@
 using PoIP.Core.Proofs;
-using PoIP.Core.Protocol;
 
 namespace PoIP.Core.Ledger;
 

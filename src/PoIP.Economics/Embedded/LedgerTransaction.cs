@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using PoIP.Core.Economics;
 using PoIP.Core.Hashing;
 using PoIP.Core.Identity;

@@ -1,15 +1,7 @@
-using System.Buffers.Binary;
 using System.Numerics;
-using Nethereum.Hex.HexConvertors.Extensions;
-using Nethereum.Signer;
 using PoIP.Core.Economics;
-using PoIP.Core.Hashing;
 using PoIP.Core.Identity;
-using PoIP.Core.Money;
-using PoIP.Core.Proofs;
-using PoIP.Core.Protocol;
 using PoIP.Economics.Parameters;
-using PoIP.Economics.Slashing;
 
 namespace PoIP.Economics.Evm;
 

@@ -1,6 +1,4 @@
 using System.Buffers.Binary;
-using System.IO.MemoryMappedFiles;
-using System.Runtime.InteropServices;
 using System.Text;
 using PoIP.Core.Errors;
 

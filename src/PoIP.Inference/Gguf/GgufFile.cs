@@ -1,7 +1,5 @@
-using System.Buffers.Binary;
 using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
-using System.Text;
 using PoIP.Core.Errors;
 
 namespace PoIP.Inference.Gguf;

@@ -1,14 +1,11 @@
 using System.Collections.Concurrent;
-using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using System.Text;
 using LLama.Native;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using PoIP.Core.Engine;
 using PoIP.Core.Errors;
-using PoIP.Core.Hashing;
 
 namespace PoIP.Inference.Llama;
 

@@ -3,7 +3,6 @@ using System.Text;
 using PoIP.Core.Engine;
 using PoIP.Core.Errors;
 using PoIP.Core.Hashing;
-using PoIP.Core.Protocol;
 using PoIP.Inference.Gguf;
 using PoIP.Inference.Sampling;
 

@@ -1,4 +1,3 @@
-using Google.Protobuf;
 using PoIP.Core.Identity;
 using PoIP.Network.Internal;
 using PoIP.Network.Kademlia.Wire;

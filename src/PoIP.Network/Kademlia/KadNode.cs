@@ -2,7 +2,6 @@ using Microsoft.Extensions.Logging;
 using PoIP.Core.Identity;
 using PoIP.Network.Addressing;
 using PoIP.Network.Internal;
-using PoIP.Network.Kademlia.Wire;
 
 namespace PoIP.Network.Kademlia;
 

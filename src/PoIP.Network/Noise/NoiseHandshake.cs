@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using NSec.Cryptography;
-using PoIP.Core.Errors;
 using PoIP.Core.Identity;
 using PoIP.Network.Internal;
 

@@ -1,17 +1,11 @@
-using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
-using NSec.Cryptography;
 using PoIP.Core.Errors;
 using PoIP.Core.Identity;
 using PoIP.Network.Addressing;
 using PoIP.Network.Internal;
 using PoIP.Network.Multistream;
 using PoIP.Network.Noise;
-using PoIP.Network.Protocols;
 using PoIP.Network.Yamux;
 
 namespace PoIP.Network;

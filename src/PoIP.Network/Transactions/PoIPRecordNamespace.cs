@@ -1,5 +1,4 @@
 using PoIP.Core.Errors;
-using PoIP.Core.Identity;
 using PoIP.Core.Ledger;
 using PoIP.Core.Protocol;
 using PoIP.Core.Signing;

@@ -1,5 +1,4 @@
 using System.IO.Pipelines;
-using System.Runtime.CompilerServices;
 using PoIP.Core.Identity;
 using PoIP.Network.Yamux;
 

@@ -1,10 +1,8 @@
 using PoIP.Core.Economics;
 using PoIP.Core.Errors;
 using PoIP.Core.Identity;
-using PoIP.Core.Money;
 using PoIP.Core.Proofs;
 using PoIP.Core.Protocol;
-using PoIP.Economics.Parameters;
 using PoIP.Economics.Slashing;
 
 namespace PoIP.Economics.Embedded.Operations;
