@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 using PoIP.Core.Errors;
 using Spectre.Console;
@@ -7,8 +8,11 @@ using Spectre.Console.Cli;
 namespace PoIP.Node;
 
 /// <summary>The <c>poip</c> command line's rules: strict parsing, <c>--version</c>, one error style with fixed exit codes (the commands are added in Program.cs).</summary>
-internal static class PoIPApp
+internal static partial class PoIPApp
 {
+    /// <summary>The arguments of this run (set by Program.cs), to name the option whose value failed to convert.</summary>
+    internal static IReadOnlyList<string> Arguments { get; set; } = [];
+
     /// <summary>The console's version (the assembly's informational version, without the source revision).</summary>
     public static string Version { get; } = (typeof(PoIPApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0").Split('+')[0];
 
@@ -55,6 +59,7 @@ internal static class PoIPApp
             ? argument.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal)
             : ex.Message;
         message = string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        message = ConversionMessage(message);
         if (message.StartsWith("error:", StringComparison.OrdinalIgnoreCase))
         {
             message = message["error:".Length..].TrimStart();
@@ -62,4 +67,31 @@ internal static class PoIPApp
 
         return (code, message.Length == 0 ? "the command failed." : message);
     }
+
+    /// <summary>
+    /// Spectre's "Failed to convert 'soon' to Int32." in the console's words, without the .NET type name and with the
+    /// option it was given to: "--reclaim-every: 'soon' is not a whole number."
+    /// </summary>
+    private static string ConversionMessage(string message)
+    {
+        if (ConversionFailure().Match(message) is not { Success: true } match)
+        {
+            return message;
+        }
+
+        string value = match.Groups["value"].Value;
+        string kind = match.Groups["type"].Value switch
+        {
+            "Int32" or "Int64" or "UInt32" or "UInt64" or "Int16" or "UInt16" or "Byte" => "a whole number",
+            "Double" or "Single" or "Decimal" => "a number",
+            "Boolean" => "true or false",
+            _ => "a valid value",
+        };
+        int at = Arguments.ToList().IndexOf(value);
+        string option = at > 0 && Arguments[at - 1].StartsWith('-') ? Arguments[at - 1] + ": " : string.Empty;
+        return $"{option}'{value}' is not {kind}.";
+    }
+
+    [GeneratedRegex(@"^Failed to convert '(?<value>.*)' to (?<type>[A-Za-z0-9]+)\.$", RegexOptions.CultureInvariant)]
+    private static partial Regex ConversionFailure();
 }

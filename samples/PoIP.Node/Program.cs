@@ -85,4 +85,5 @@ app.Configure(config =>
         dht.AddCommand<DhtRecordsCommand>("records").WithDescription("Print every transaction record of a request found in the DHT (--bootstrap MULTIADDR); exit 3 when a node equivocated.");
     });
 });
+PoIPApp.Arguments = args; // names the option in a conversion error ("--x: 'soon' is not a whole number")
 return await app.RunAsync(args);

@@ -37,6 +37,7 @@ public static class PoIPGatewayExtensions
         services.AddSingleton<CompletionHandler>();
         services.AddSingleton<GatewayEndpoints>();
         services.AddHostedService<NodeDiagnoser>();
+        services.AddHostedService<EscrowReclaimer>();
         services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(GatewayMetrics.MeterName).AddPrometheusExporter());
         return services;
     }

@@ -50,6 +50,14 @@ public sealed class PoIPGatewayOptions
     /// </summary>
     public TimeSpan? DiagnosticsInterval { get; set; }
 
+    /// <summary>
+    /// How often the gateway takes back the price caps its attempts left in escrow without delivering an answer (a
+    /// hedge that lost, an attempt that failed before a retry; <see cref="PoIPClient.ReclaimEscrowsAsync"/>): at once
+    /// when the request was paid through another attempt, else once abandoned (twice the dispute window). Default 1
+    /// minute; null: never (the escrows stay refundable by anyone); at least 1 second.
+    /// </summary>
+    public TimeSpan? ReclaimInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Returns the first problem, or null.</summary>
     internal string? Validate() =>
         Models.Count == 0 ? "gateway: at least one model is required."
@@ -67,5 +75,6 @@ public sealed class PoIPGatewayOptions
         : ReceiptCapacity is < 1 or > 10_000_000 ? $"gateway: ReceiptCapacity must be in [1, 10000000] (got {ReceiptCapacity})."
         : MaxPricePerToken.IsZero ? "gateway: MaxPricePerToken must be positive."
         : DiagnosticsInterval < TimeSpan.FromSeconds(10) ? "gateway: DiagnosticsInterval must be at least 10 seconds."
+        : ReclaimInterval < TimeSpan.FromSeconds(1) ? "gateway: ReclaimInterval must be at least 1 second."
         : null;
 }

@@ -49,6 +49,20 @@ public sealed class ValidationBeforeSideEffectTests : IDisposable
     }
 
     [Theory]
+    [InlineData("-1")]
+    [InlineData("86401")]
+    [InlineData("soon")]
+    public async Task GatewayRun_BadReclaimEvery_ExitsTwoBeforeListening(string value)
+    {
+        var result = await ConsoleRun.RunAsync("gateway", "run", "--http", "127.0.0.1:0", "--peer", "/ip4/127.0.0.1/tcp/1", "--reclaim-every", value);
+
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.ErrorLines);
+        Assert.Contains("--reclaim-every", line, StringComparison.Ordinal);
+        StrictConsoleTests.AssertClean(line);
+    }
+
+    [Theory]
     [InlineData("90", 90)]
     [InlineData("90s", 90)]
     [InlineData("10m", 600)]

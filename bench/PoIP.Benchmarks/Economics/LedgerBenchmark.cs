@@ -72,7 +72,7 @@ internal sealed class LedgerBenchmark : IMacroBenchmark
         var watch = Stopwatch.StartNew();
         foreach (var request in requests)
         {
-            await Require(ledger.OpenEscrowAsync(OperationId.New(), new RequestId(request.Hash), client, node, TokenAmount.FromTokens(2), cancellationToken)).ConfigureAwait(false);
+            await Require(ledger.OpenEscrowAsync(OperationId.New(), new RequestId(request.Hash), client, node, TokenAmount.FromTokens(2), cancellationToken: cancellationToken)).ConfigureAwait(false);
         }
 
         clock.Advance(window);

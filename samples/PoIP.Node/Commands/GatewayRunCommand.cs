@@ -42,6 +42,10 @@ internal sealed class GatewayRunSettings : RoleSettings
     [Description("Diagnose every node serving stories260K with known-answer challenges this often (at least 10; shown in /v1/nodes, failing nodes routed around). Default: never.")]
     public int? DiagnoseEvery { get; init; }
 
+    [CommandOption("--reclaim-every <SECONDS>")]
+    [Description("Take back the price caps of attempts that delivered no answer (a lost hedge, a failed attempt) this often: at once when the request was paid through another attempt, else once abandoned (twice the dispute window). 1 to 86400; 0: never. Default 60.")]
+    public int ReclaimEvery { get; init; } = 60;
+
     [CommandOption("--hedge-after <MS>")]
     [Description("Also ask the next node when an attempt produced no token for this many milliseconds (1 to 60000; the first token wins, the other attempt is cancelled and never paid). Default: adaptive (the 95th percentile of the measured times to first token, 100 ms to 2 s).")]
     public int? HedgeAfter { get; init; }
@@ -67,6 +71,7 @@ internal sealed class GatewayRunSettings : RoleSettings
         : HedgeAfter is < 1 or > 60_000 ? Spectre.Console.ValidationResult.Error("--hedge-after must be 1 to 60000 milliseconds.")
         : NoHedge && HedgeAfter is not null ? Spectre.Console.ValidationResult.Error("--no-hedge and --hedge-after exclude each other.")
         : DiagnoseEvery is < 10 or > 86_400 ? Spectre.Console.ValidationResult.Error("--diagnose-every must be 10 to 86400 seconds.")
+        : ReclaimEvery is < 0 or > 86_400 ? Spectre.Console.ValidationResult.Error("--reclaim-every must be 0 to 86400 seconds.")
         : Spectre.Console.ValidationResult.Success();
 }
 
@@ -123,6 +128,7 @@ internal sealed class GatewayRunCommand : AsyncCommand<GatewayRunSettings>
                 o.DefaultMaxTokens = Math.Min(48, settings.MaxTokens);
                 o.MaxPricePerToken = price;
                 o.DiagnosticsInterval = settings.DiagnoseEvery is { } every ? TimeSpan.FromSeconds(every) : null;
+                o.ReclaimInterval = settings.ReclaimEvery > 0 ? TimeSpan.FromSeconds(settings.ReclaimEvery) : null;
                 foreach (string apiKey in settings.ApiKeys)
                 {
                     o.ApiKeys.Add(apiKey);

@@ -38,4 +38,10 @@ public enum EconomicStatus
 
     /// <summary>The receipt or request offered for a settlement does not verify or does not match the escrow (signer, node, request id).</summary>
     InvalidReceipt,
+
+    /// <summary>
+    /// Another escrow of the same group (a hedge or retry of the same logical request) was already
+    /// settled: a request is paid at most once, and this escrow can only be refunded.
+    /// </summary>
+    AlreadyPaid,
 }

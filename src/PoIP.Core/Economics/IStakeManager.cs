@@ -38,8 +38,17 @@ public interface IStakeManager
     /// <summary>Returns every unbonded amount whose period has elapsed to the free balance.</summary>
     Task<EconomicResult> WithdrawUnbondedAsync(OperationId operation, PeerId node, CancellationToken cancellationToken = default);
 
-    /// <summary>Locks the client's price cap for a request.</summary>
-    Task<EconomicResult> OpenEscrowAsync(OperationId operation, RequestId request, PeerId client, PeerId node, TokenAmount priceCap, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Locks the client's price cap for a request. A request may be sent to several nodes (a hedge, or
+    /// a retry after a failure), each attempt with its own escrow: <paramref name="group"/> is null for
+    /// the first attempt (and for a request sent once) and,
+    /// for every later one, the request id of that first attempt's escrow (opened by the same client
+    /// and itself in no group; else <see cref="EconomicStatus.NotAllowed"/>). Of a group's escrows at
+    /// most one is ever settled: the first valid receipt presented is paid, a later one is refused
+    /// with <see cref="EconomicStatus.AlreadyPaid"/>, and from then on the other escrows of the group
+    /// may be refunded at once. Joining a group that was already paid is refused the same way.
+    /// </summary>
+    Task<EconomicResult> OpenEscrowAsync(OperationId operation, RequestId request, PeerId client, PeerId node, TokenAmount priceCap, RequestId? group = null, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Settles a request's escrow against the node's receipt: pays the node the receipt's price minus
@@ -56,7 +65,7 @@ public interface IStakeManager
     /// </summary>
     Task<EconomicResult> SettleEscrowAsync(OperationId operation, SignedMessage<InferenceRequest> request, SignedMessage<InferenceReceipt> receipt, CancellationToken cancellationToken = default);
 
-    /// <summary>Returns the whole escrow to the client (fraud proven, or the request was never served).</summary>
+    /// <summary>Returns the whole escrow to the client (fraud proven, another escrow of its group was paid, or the request was never served).</summary>
     Task<EconomicResult> RefundEscrowAsync(OperationId operation, RequestId request, CancellationToken cancellationToken = default);
 
     /// <summary>Verifies the evidence and slashes the accused; the challenger receives its share.</summary>

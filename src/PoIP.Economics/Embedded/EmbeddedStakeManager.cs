@@ -126,8 +126,8 @@ public sealed class EmbeddedStakeManager : IStakeManager, IValidatorAccountabili
         _engine.ExecuteAsync(operation, new WithdrawUnbondedOperation(node), cancellationToken);
 
     /// <inheritdoc />
-    public Task<EconomicResult> OpenEscrowAsync(OperationId operation, RequestId request, PeerId client, PeerId node, TokenAmount priceCap, CancellationToken cancellationToken = default) =>
-        _engine.ExecuteAsync(operation, new OpenEscrowOperation(request, client, node, priceCap), cancellationToken);
+    public Task<EconomicResult> OpenEscrowAsync(OperationId operation, RequestId request, PeerId client, PeerId node, TokenAmount priceCap, RequestId? group = null, CancellationToken cancellationToken = default) =>
+        _engine.ExecuteAsync(operation, new OpenEscrowOperation(request, client, node, priceCap, group), cancellationToken);
 
     /// <inheritdoc />
     public Task<EconomicResult> SettleEscrowAsync(OperationId operation, SignedMessage<InferenceRequest> request, SignedMessage<InferenceReceipt> receipt, CancellationToken cancellationToken = default)

@@ -14,6 +14,7 @@ internal static class LedgerSchema
         ("unbonding", "id"),
         ("validators", "id"),
         ("escrows", "request"),
+        ("escrow_groups", "request"),
         ("used_evidence", "evidence_key"),
         ("proposals", "id"),
         ("votes", "proposal, voter"),
@@ -50,6 +51,10 @@ internal static class LedgerSchema
             opened_ms INTEGER NOT NULL,
             state INTEGER NOT NULL,
             price BLOB NOT NULL);
+        CREATE TABLE IF NOT EXISTS escrow_groups (
+            request BLOB PRIMARY KEY,
+            grp BLOB NOT NULL);
+        CREATE INDEX IF NOT EXISTS escrow_groups_grp ON escrow_groups(grp);
         CREATE TABLE IF NOT EXISTS used_evidence (
             evidence_key BLOB PRIMARY KEY,
             kind INTEGER NOT NULL,

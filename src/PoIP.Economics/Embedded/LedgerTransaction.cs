@@ -137,7 +137,9 @@ internal sealed class LedgerTransaction
     // ---- escrows ----
     public EscrowInfo? Escrow(RequestId request)
     {
-        using var reader = _sql.Query("SELECT client, node, cap, opened_ms, state, price FROM escrows WHERE request = $p0", Blob.Of(request));
+        using var reader = _sql.Query(
+            "SELECT e.client, e.node, e.cap, e.opened_ms, e.state, e.price, g.grp FROM escrows e LEFT JOIN escrow_groups g ON g.request = e.request WHERE e.request = $p0",
+            Blob.Of(request));
         return reader.Read()
             ? new EscrowInfo(
                 request,
@@ -147,8 +149,21 @@ internal sealed class LedgerTransaction
                 DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)),
                 (EscrowState)reader.GetInt64(4),
                 Blob.ToAmount(reader.GetValue(5)))
+            {
+                Group = reader.IsDBNull(6) ? null : Blob.ToRequest(reader.GetValue(6)),
+            }
             : null;
     }
+
+    /// <summary>Records that <paramref name="request"/>'s escrow joined the group of <paramref name="group"/> (its first escrow).</summary>
+    public void JoinEscrowGroup(RequestId request, RequestId group) =>
+        _sql.Exec("INSERT INTO escrow_groups(request, grp) VALUES ($p0, $p1)", Blob.Of(request), Blob.Of(group));
+
+    /// <summary>Whether an escrow of the group whose first escrow is <paramref name="group"/> was settled (that one included).</summary>
+    public bool EscrowGroupPaid(RequestId group) =>
+        _sql.Scalar(
+            "SELECT 1 FROM escrows WHERE state = $p1 AND (request = $p0 OR request IN (SELECT request FROM escrow_groups WHERE grp = $p0)) LIMIT 1",
+            Blob.Of(group), (long)EscrowState.Settled) is not null;
 
     public void InsertEscrow(RequestId request, PeerId client, PeerId node, TokenAmount cap) =>
         _sql.Exec(

@@ -55,7 +55,10 @@ public sealed partial class EvmStakeManager
 
         var client = await _identities.PeerOfAsync(escrow.Client, cancellationToken).ConfigureAwait(false);
         var node = await _identities.PeerOfAsync(escrow.Node, cancellationToken).ConfigureAwait(false);
-        return new EscrowInfo(request, client, node, Amount(escrow.Cap), DateTimeOffset.FromUnixTimeSeconds((long)escrow.OpenedAt), (EscrowState)escrow.State, Amount(escrow.Price));
+        return new EscrowInfo(request, client, node, Amount(escrow.Cap), DateTimeOffset.FromUnixTimeSeconds((long)escrow.OpenedAt), (EscrowState)escrow.State, Amount(escrow.Price))
+        {
+            Group = escrow.Grouping == 2 && escrow.Group is { Length: Sha256Digest.Length } g ? new RequestId(new Sha256Digest(g)) : null,
+        };
     }
 
     /// <inheritdoc />

@@ -29,14 +29,22 @@ public sealed partial class EvmStakeManager
         SendAsAsync(validator, new RegisterValidatorFunction { Op = Op(operation) }, 0, cancellationToken);
 
     /// <inheritdoc />
-    public async Task<EconomicResult> OpenEscrowAsync(OperationId operation, RequestId request, PeerId client, PeerId node, TokenAmount priceCap, CancellationToken cancellationToken = default)
+    public async Task<EconomicResult> OpenEscrowAsync(OperationId operation, RequestId request, PeerId client, PeerId node, TokenAmount priceCap, RequestId? group = null, CancellationToken cancellationToken = default)
     {
         if (await AddressOfAsync(node, cancellationToken).ConfigureAwait(false) is not { } nodeAddress)
         {
             return new EconomicResult(EconomicStatus.UnknownAccount, "the node has no known chain account (not bound on chain, or not confirmed yet).");
         }
 
-        return await SendAsAsync(client, new OpenEscrowFunction { Op = Op(operation), RequestId = request.Digest.ToArray(), Node = nodeAddress, Cap = Wei(priceCap) }, 0, cancellationToken).ConfigureAwait(false);
+        var function = new OpenEscrowFunction
+        {
+            Op = Op(operation),
+            RequestId = request.Digest.ToArray(),
+            Group = group is { } g ? g.Digest.ToArray() : new byte[32],
+            Node = nodeAddress,
+            Cap = Wei(priceCap),
+        };
+        return await SendAsAsync(client, function, 0, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

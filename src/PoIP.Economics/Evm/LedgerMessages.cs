@@ -122,10 +122,13 @@ internal sealed class OpenEscrowFunction : OperationFunction
     [Parameter("bytes32", "requestId", 2)]
     public byte[] RequestId { get; set; } = [];
 
-    [Parameter("address", "node", 3)]
+    [Parameter("bytes32", "group", 3)]
+    public byte[] Group { get; set; } = new byte[32];
+
+    [Parameter("address", "node", 4)]
     public string Node { get; set; } = string.Empty;
 
-    [Parameter("uint256", "cap", 4)]
+    [Parameter("uint256", "cap", 5)]
     public BigInteger Cap { get; set; }
 }
 
@@ -268,14 +271,20 @@ internal sealed class EscrowOutput : IFunctionOutputDTO
     [Parameter("uint8", "state", 3)]
     public byte State { get; set; }
 
-    [Parameter("address", "node", 4)]
+    [Parameter("uint8", "grouping", 4)]
+    public byte Grouping { get; set; }
+
+    [Parameter("address", "node", 5)]
     public string Node { get; set; } = string.Empty;
 
-    [Parameter("uint128", "cap", 5)]
+    [Parameter("uint128", "cap", 6)]
     public BigInteger Cap { get; set; }
 
-    [Parameter("uint128", "price", 6)]
+    [Parameter("uint128", "price", 7)]
     public BigInteger Price { get; set; }
+
+    [Parameter("bytes32", "group", 8)]
+    public byte[] Group { get; set; } = [];
 }
 
 [Function("totals", "uint256[7]")]

@@ -34,6 +34,7 @@ public sealed class PoIPClient
     // for one key, and a CircuitBreakerStateProvider can belong to only one breaker (Polly throws on the second).
     private readonly ConcurrentDictionary<PeerId, Lazy<NodeBreaker>> _breakers = new();
     private readonly ConcurrentQueue<RequestId> _escrows = new();
+    private readonly EscrowReclaims _reclaims;
     private readonly ConcurrentDictionary<PeerId, NodeDiagnosis> _diagnoses = new();
     private readonly NodeChooser _chooser;
     private readonly HedgeDelayPolicy _hedgeDelay;
@@ -65,6 +66,7 @@ public sealed class PoIPClient
         _chooser = new NodeChooser(options, Reputation);
         _hedgeDelay = HedgeDelayPolicy.From(options);
         _nonce = options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds() << 16;
+        _reclaims = new EscrowReclaims(options.Stakes);
     }
 
     /// <summary>
@@ -73,8 +75,24 @@ public sealed class PoIPClient
     /// </summary>
     public ReputationBook Reputation { get; }
 
-    /// <summary>Every request whose price cap this client escrowed (answered or not).</summary>
+    /// <summary>Every request whose price cap this client escrowed (answered or not; the newest <see cref="OpenedEscrowsKept"/>).</summary>
     public IReadOnlyCollection<RequestId> OpenedEscrows => [.. _escrows];
+
+    /// <summary>How many of the newest escrows <see cref="OpenedEscrows"/> keeps (a long-running client forgets older ones).</summary>
+    public const int OpenedEscrowsKept = 100_000;
+
+    /// <summary>How many escrows of attempts that delivered no answer wait for <see cref="ReclaimEscrowsAsync"/>.</summary>
+    public int EscrowsToReclaim => _reclaims.Waiting;
+
+    /// <summary>
+    /// Takes back the price caps of this client's attempts that delivered no answer (a hedge that lost, an attempt
+    /// that failed before a retry): each is refunded as soon as the ledger allows, at once when another attempt of the
+    /// same request was paid (its escrow group), else once the escrow is abandoned (twice the dispute window); those
+    /// not yet released wait for a later call. The escrow of a delivered answer is never touched (its node claims it).
+    /// A host calls this periodically (the gateway does, every <c>PoIPGatewayOptions.ReclaimInterval</c>). Returns how
+    /// many escrows were refunded.
+    /// </summary>
+    public Task<int> ReclaimEscrowsAsync(CancellationToken cancellationToken = default) => _reclaims.SweepAsync(cancellationToken);
 
     /// <summary>
     /// Asks a question; returns a checked answer or throws <see cref="NodeFailedException"/> when no
@@ -128,6 +146,7 @@ public sealed class PoIPClient
             })
             .Build();
 
+        RequestId? answered = null;
         try
         {
             return await retry.ExecuteAsync(
@@ -141,6 +160,7 @@ public sealed class PoIPClient
 
                     winner.Deliver(deliver);
                     var (request, outcome) = await winner.Completion.ConfigureAwait(false);
+                    answered = new RequestId(request.Hash);
                     return await AnsweredAsync(state, request, outcome, ct).ConfigureAwait(false);
                 },
                 cancellationToken).ConfigureAwait(false);
@@ -148,6 +168,24 @@ public sealed class PoIPClient
         catch (Exception ex) when (ex is NodeAttemptException or BrokenCircuitException)
         {
             throw new NodeFailedException($"No node answered after {state.Attempts} attempts: {string.Join("; ", state.Failures)}", ex);
+        }
+        finally
+        {
+            await TrackEscrowsAsync(state, answered).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Hands the escrows of the request's attempts to <see cref="ReclaimEscrowsAsync"/>.</summary>
+    private async Task TrackEscrowsAsync(RequestState state, RequestId? answered)
+    {
+        await state.Escrowing.WaitAsync(CancellationToken.None).ConfigureAwait(false); // no attempt is opening one now
+        try
+        {
+            _reclaims.Track(state.Escrows, answered);
+        }
+        finally
+        {
+            state.Escrowing.Release();
         }
     }
 
@@ -309,7 +347,25 @@ public sealed class PoIPClient
             state.Prompt, options.Model, _options.Key.PeerId, options.Sampling, options.Seed, options.MaxTokens, options.PriceCap,
             (ulong)Interlocked.Increment(ref _nonce), _options.TimeProvider.GetUtcNow().Add(_options.AttemptTimeout).AddMinutes(1)));
         var requestId = new RequestId(request.Hash);
-        var escrow = await _options.Stakes.OpenEscrowAsync(OperationId.Derive("escrow-open", requestId.Digest.ToArray()), requestId, _options.Key.PeerId, nodeId, options.PriceCap, cancellationToken).ConfigureAwait(false);
+        EconomicResult escrow;
+        await state.Escrowing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // Every attempt after the first joins the first one's escrow group: if a node whose attempt
+            // lost (a hedge that finished anyway, a retry after a stream broke at its end) claims too,
+            // the ledger pays only the first receipt presented and refuses the other (AlreadyPaid).
+            escrow = await _options.Stakes.OpenEscrowAsync(OperationId.Derive("escrow-open", requestId.Digest.ToArray()), requestId, _options.Key.PeerId, nodeId, options.PriceCap, state.EscrowGroup, cancellationToken).ConfigureAwait(false);
+            if (escrow.IsApplied)
+            {
+                state.EscrowGroup ??= requestId;
+                state.Escrows.Add(requestId);
+            }
+        }
+        finally
+        {
+            state.Escrowing.Release();
+        }
+
         if (escrow.Status is EconomicStatus.InsufficientStake or EconomicStatus.UnknownAccount)
         {
             // The ledger will not let this node be paid (e.g. slashed below the minimum stake): skip it.
@@ -323,6 +379,9 @@ public sealed class PoIPClient
         }
 
         _escrows.Enqueue(requestId);
+        while (_escrows.Count > OpenedEscrowsKept && _escrows.TryDequeue(out _))
+        {
+        }
         state.OnRequest?.Invoke(request, nodeId);
 
         InferenceOutcome outcome;

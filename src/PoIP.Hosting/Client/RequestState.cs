@@ -1,3 +1,4 @@
+using PoIP.Core.Hashing;
 using PoIP.Core.Identity;
 using PoIP.Core.Protocol;
 using PoIP.Network.Addressing;
@@ -31,6 +32,18 @@ internal sealed class RequestState(string prompt, AskOptions options, IReadOnlyL
 
     /// <summary>Serialises choosing a node, so concurrent attempts never pick the same one.</summary>
     public SemaphoreSlim Choosing { get; } = new(1, 1);
+
+    /// <summary>
+    /// Serialises opening the attempts' escrows, so that the first one opened becomes the group every
+    /// later attempt (hedge or retry) joins: the ledger then pays at most one attempt of the request.
+    /// </summary>
+    public SemaphoreSlim Escrowing { get; } = new(1, 1);
+
+    /// <summary>The request id of the first attempt whose escrow opened (guarded by <see cref="Escrowing"/>).</summary>
+    public RequestId? EscrowGroup { get; set; }
+
+    /// <summary>Every escrow opened for this request's attempts (guarded by <see cref="Escrowing"/>; read once every attempt ended).</summary>
+    public List<RequestId> Escrows { get; } = [];
 
     /// <summary>Nodes tried (guarded by <see cref="Choosing"/>).</summary>
     public HashSet<PeerId> Tried { get; } = [];

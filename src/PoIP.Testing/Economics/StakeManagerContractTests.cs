@@ -179,6 +179,80 @@ public abstract class StakeManagerContractTests
         await AssertConservedAsync(h);
     }
 
+    /// <summary>
+    /// Regression (a gateway paid twice for one answer: a hedged attempt that its node finished anyway
+    /// had an escrow of its own, and that node claimed it beside the answer used): the attempts of one
+    /// request share an escrow group, the first valid receipt presented is paid, the other attempt's
+    /// receipt is refused with <see cref="EconomicStatus.AlreadyPaid"/>, its escrow is refundable at
+    /// once, and no further attempt can join the paid group.
+    /// </summary>
+    [Fact]
+    public async Task SettleEscrow_TwoAttemptsOfOneRequest_PaysOnlyTheFirstReceiptPresented()
+    {
+        await using var scene = await SceneAsync();
+        var (h, node, client) = (scene.Harness, scene.Node, scene.Client);
+        using var hedgeNode = Ed25519KeyPair.Generate();
+        await h.FundAsync(hedgeNode.PeerId, h.Parameters.MinimumStake);
+        await Applied(h.Manager.StakeAsync(OperationId.New(), hedgeNode.PeerId, h.Parameters.MinimumStake));
+        var first = EvidenceFactory.Request(client, 41, Tokens(10));
+        var hedge = EvidenceFactory.Request(client, 42, Tokens(10));
+        var late = EvidenceFactory.Request(client, 43, Tokens(10));
+        var (firstId, hedgeId) = (new RequestId(first.Hash), new RequestId(hedge.Hash));
+        var clientBefore = await h.Manager.GetBalanceAsync(client.PeerId);
+        var (nodeBefore, hedgeNodeBefore) = (await h.Manager.GetBalanceAsync(node.PeerId), await h.Manager.GetBalanceAsync(hedgeNode.PeerId));
+        await Applied(h.Manager.OpenEscrowAsync(OperationId.New(), firstId, client.PeerId, node.PeerId, Tokens(10), null));
+        await Applied(h.Manager.OpenEscrowAsync(OperationId.New(), hedgeId, client.PeerId, hedgeNode.PeerId, Tokens(10), firstId));
+        Assert.Null((await h.Manager.GetEscrowAsync(firstId))!.Group);
+        Assert.Equal(firstId, (await h.Manager.GetEscrowAsync(hedgeId))!.Group);
+        Assert.Equal(EconomicStatus.NotAllowed, (await h.Manager.RefundEscrowAsync(OperationId.New(), hedgeId)).Status); // nothing paid yet
+        await h.AdvanceTimeAsync(h.Parameters.DisputeWindow);
+
+        // Both nodes finished and hold valid receipts; the hedge's node presents first.
+        await Applied(h.Manager.SettleEscrowAsync(OperationId.New(), hedge, EvidenceFactory.Receipt(hedgeNode, hedge, Tokens(4))));
+        Assert.Equal(EconomicStatus.AlreadyPaid, (await h.Manager.SettleEscrowAsync(OperationId.New(), first, EvidenceFactory.Receipt(node, first, Tokens(4)))).Status);
+        Assert.Equal(EscrowState.Open, (await h.Manager.GetEscrowAsync(firstId))!.State);
+        Assert.Equal(EconomicStatus.AlreadyPaid, (await h.Manager.OpenEscrowAsync(OperationId.New(), new RequestId(late.Hash), client.PeerId, node.PeerId, Tokens(10), firstId)).Status);
+
+        // The unpaid attempt's cap goes back at once, long before its escrow would count as abandoned.
+        await Applied(h.Manager.RefundEscrowAsync(OperationId.New(), firstId));
+        var fee = Tokens(4).MultiplyFraction(h.Parameters.ProtocolFeeBps, 10_000);
+        Assert.Equal(clientBefore - Tokens(4), await h.Manager.GetBalanceAsync(client.PeerId));
+        Assert.Equal(hedgeNodeBefore + Tokens(4) - fee, await h.Manager.GetBalanceAsync(hedgeNode.PeerId));
+        Assert.Equal(nodeBefore, await h.Manager.GetBalanceAsync(node.PeerId));
+        Assert.Equal(EconomicStatus.UnknownEscrow, (await h.Manager.SettleEscrowAsync(OperationId.New(), first, EvidenceFactory.Receipt(node, first, Tokens(4)))).Status);
+        await AssertConservedAsync(h);
+    }
+
+    /// <summary>
+    /// A group is the client's own first escrow of the request: joining an unknown escrow, another
+    /// client's, a member of another group or itself is refused and locks nothing.
+    /// </summary>
+    [Fact]
+    public async Task OpenEscrow_GroupNotTheClientsFirstEscrow_RefusedStateUnchanged()
+    {
+        await using var scene = await SceneAsync();
+        var (h, node, client) = (scene.Harness, scene.Node, scene.Client);
+        using var otherClient = Ed25519KeyPair.Generate();
+        await h.FundAsync(otherClient.PeerId, Tokens(100));
+        var (first, member, foreign) = (RequestId.FromEnvelope([1]), RequestId.FromEnvelope([2]), RequestId.FromEnvelope([3]));
+        await Applied(h.Manager.OpenEscrowAsync(OperationId.New(), first, client.PeerId, node.PeerId, Tokens(1), null));
+        await Applied(h.Manager.OpenEscrowAsync(OperationId.New(), member, client.PeerId, node.PeerId, Tokens(1), first));
+        await Applied(h.Manager.OpenEscrowAsync(OperationId.New(), foreign, otherClient.PeerId, node.PeerId, Tokens(1), null));
+        var before = await h.Manager.GetTotalsAsync();
+        var balance = await h.Manager.GetBalanceAsync(client.PeerId);
+
+        var fresh = RequestId.FromEnvelope([4]);
+        Assert.Equal(EconomicStatus.NotAllowed, (await h.Manager.OpenEscrowAsync(OperationId.New(), fresh, client.PeerId, node.PeerId, Tokens(1), RequestId.FromEnvelope([5]))).Status);
+        Assert.Equal(EconomicStatus.NotAllowed, (await h.Manager.OpenEscrowAsync(OperationId.New(), fresh, client.PeerId, node.PeerId, Tokens(1), foreign)).Status);
+        Assert.Equal(EconomicStatus.NotAllowed, (await h.Manager.OpenEscrowAsync(OperationId.New(), fresh, client.PeerId, node.PeerId, Tokens(1), member)).Status);
+        Assert.Equal(EconomicStatus.NotAllowed, (await h.Manager.OpenEscrowAsync(OperationId.New(), fresh, client.PeerId, node.PeerId, Tokens(1), fresh)).Status);
+
+        Assert.Null(await h.Manager.GetEscrowAsync(fresh));
+        Assert.Equal(before, await h.Manager.GetTotalsAsync());
+        Assert.Equal(balance, await h.Manager.GetBalanceAsync(client.PeerId));
+        await AssertConservedAsync(h);
+    }
+
     /// <summary>What a host asks the back end before composing roles: who may serve, who is a validator, and the rules in force.</summary>
     [Fact]
     public async Task CanServeIsValidatorAndRules_FollowStakeRegistrationAndParameters()

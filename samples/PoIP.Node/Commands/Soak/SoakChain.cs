@@ -48,13 +48,14 @@ internal sealed class SoakChain : IDisposable
     /// <summary>The contract's rules (dispute window, protocol fee).</summary>
     public Task<EconomicRules> RulesAsync(CancellationToken cancellationToken) => _manager.GetRulesAsync(cancellationToken);
 
-    /// <summary>Every escrow the contract opened: request id (lower-case hex) and its price cap.</summary>
-    public async Task<Dictionary<string, BigInteger>> OpenedAsync() =>
-        (await LogsAsync<EscrowOpenedEvent>()).GroupBy(e => Hex(e.RequestId)).ToDictionary(g => g.Key, g => g.First().Cap, StringComparer.Ordinal);
+    /// <summary>Every escrow the contract opened: request id (lower-case hex) and its group (the request id of the first escrow of its request; itself when alone).</summary>
+    public async Task<Dictionary<string, string>> OpenedAsync() =>
+        (await LogsAsync<EscrowOpenedEvent>()).GroupBy(e => Hex(e.RequestId))
+            .ToDictionary(g => g.Key, g => g.First().Group.AsSpan().IndexOfAnyExcept((byte)0) < 0 ? g.Key : Hex(g.First().Group), StringComparer.Ordinal);
 
-    /// <summary>Every settlement the contract made: request id and how often (more than once would be a double charge).</summary>
-    public async Task<Dictionary<string, int>> SettledAsync() =>
-        (await LogsAsync<EscrowSettledEvent>()).GroupBy(e => Hex(e.RequestId)).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+    /// <summary>Every settlement the contract made: request id and the prices paid (more than one would be a double charge).</summary>
+    public async Task<Dictionary<string, List<BigInteger>>> SettledAsync() =>
+        (await LogsAsync<EscrowSettledEvent>()).GroupBy(e => Hex(e.RequestId)).ToDictionary(g => g.Key, g => g.Select(e => e.Price).ToList(), StringComparer.Ordinal);
 
     /// <summary>Every refund the contract made.</summary>
     public async Task<HashSet<string>> RefundedAsync() =>
@@ -62,15 +63,18 @@ internal sealed class SoakChain : IDisposable
 
     /// <summary>
     /// Polls the chain's settlements (every second, at most <paramref name="limit"/>) until every answered request is
-    /// settled: the nodes claim their receipts themselves once the dispute window has passed. Returns those still unsettled.
+    /// settled (one escrow of its group): the nodes claim their receipts themselves once the dispute window has passed.
+    /// Returns how many are still unsettled.
     /// </summary>
     public async Task<(int Unsettled, TimeSpan Waited)> WaitForClaimsAsync(IReadOnlyCollection<string> answered, TimeSpan limit, CancellationToken cancellationToken)
     {
         long started = TimeProvider.System.GetTimestamp();
         while (true)
         {
+            var opened = await OpenedAsync();
             var settled = await SettledAsync();
-            int unsettled = answered.Count(id => !settled.ContainsKey(id));
+            var paidGroups = settled.Keys.Select(id => opened.GetValueOrDefault(id, id)).ToHashSet(StringComparer.Ordinal);
+            int unsettled = answered.Count(id => !paidGroups.Contains(opened.GetValueOrDefault(id, id)));
             if (unsettled == 0 || TimeProvider.System.GetElapsedTime(started) > limit)
             {
                 return (unsettled, TimeProvider.System.GetElapsedTime(started));
@@ -81,15 +85,17 @@ internal sealed class SoakChain : IDisposable
     }
 
     /// <summary>
-    /// Moves the chain's clock past twice the dispute window and refunds every open escrow that answers no request,
-    /// sent from the escrows' client account with <paramref name="gatewayChainKey"/>. Returns how many were refunded.
+    /// Moves the chain's clock past twice the dispute window and refunds every open escrow that answers no request, or
+    /// whose request was paid through another attempt of its group, sent from the escrows' client account with
+    /// <paramref name="gatewayChainKey"/>. Returns how many were refunded.
     /// </summary>
     public async Task<int> RefundAbandonedAsync(IReadOnlySet<string> answered, string gatewayChainKey, TimeSpan disputeWindow, CancellationToken cancellationToken)
     {
         var opened = await OpenedAsync();
         var settled = await SettledAsync();
         var refunded = await RefundedAsync();
-        var open = opened.Keys.Where(id => !settled.ContainsKey(id) && !refunded.Contains(id) && !answered.Contains(id)).ToList();
+        var paidGroups = settled.Keys.Select(id => opened.GetValueOrDefault(id, id)).ToHashSet(StringComparer.Ordinal);
+        var open = opened.Keys.Where(id => !settled.ContainsKey(id) && !refunded.Contains(id) && (!answered.Contains(id) || paidGroups.Contains(opened[id]))).ToList();
         if (open.Count == 0)
         {
             return 0;
@@ -160,7 +166,19 @@ internal sealed class SoakChain : IDisposable
         var opened = await chain.OpenedAsync();
         var settled = await chain.SettledAsync();
         var refunded = await chain.RefundedAsync();
-        var earned = EarnedByNode(answers, rules.ProtocolFeeBps);
+        var escrows = opened.Select(o => new SoakEscrow(o.Key, o.Value, settled.ContainsKey(o.Key))).ToList();
+        var payments = SoakPayments.Count(escrows, answered);
+
+        // An answer paid through another attempt of its request earned that attempt's node what its receipt claimed.
+        var paidTo = new List<(string NodeId, TokenAmount Price)>(answers.Count);
+        foreach (var answer in answers)
+        {
+            string? instead = SoakPayments.PaidInstead(Normalize(answer.RequestId), escrows);
+            var escrow = instead is null ? null : await chain._manager.GetEscrowAsync(new RequestId(Sha256Digest.ParseHex(instead)), cancellationToken);
+            paidTo.Add(escrow is null ? (answer.NodeId, TokenAmount.ParseTokens(answer.Price)) : (escrow.Node.ToString(), escrow.Price));
+        }
+
+        var earned = EarnedByNode(paidTo, rules.ProtocolFeeBps);
         var perNode = new JsonArray();
         bool balancesMatch = true;
         foreach (var node in nodes)
@@ -188,14 +206,16 @@ internal sealed class SoakChain : IDisposable
             settled.Count,
             refunded.Count,
             open,
-            answered.Count(id => !settled.ContainsKey(id)),
-            settled.Keys.Count(id => !answered.Contains(id)) + settled.Values.Sum(n => n - 1),
+            payments.AnsweredNotPaid,
+            payments.PaidNotAnswered + settled.Values.Sum(prices => prices.Count - 1),
             answers.Count - answered.Count,
             after.Totals.IsConserved,
             JournalMatches: null,
             ContractHoldsSupply: after.ContractHoldsSupply,
             BalancesMatch: balancesMatch,
-            EscrowedAtEnd: after.Totals.Escrowed);
+            EscrowedAtEnd: after.Totals.Escrowed,
+            GroupsPaidTwice: payments.GroupsPaidTwice,
+            PaidThroughOtherAttempt: payments.PaidThroughOtherAttempt);
         var report = new JsonObject
         {
             ["dispute_window_s"] = rules.DisputeWindow.TotalSeconds,
@@ -208,14 +228,13 @@ internal sealed class SoakChain : IDisposable
         return (money, unsettled, waited, report);
     }
 
-    /// <summary>What each node should have earned: the sum over its answers of price minus the protocol fee (rounded down, as the contract does).</summary>
-    public static Dictionary<string, TokenAmount> EarnedByNode(IEnumerable<SoakAnswer> answers, uint protocolFeeBps)
+    /// <summary>What each node should have earned: the sum over the payments for its answers of price minus the protocol fee (rounded down, as the contract does).</summary>
+    public static Dictionary<string, TokenAmount> EarnedByNode(IEnumerable<(string NodeId, TokenAmount Price)> payments, uint protocolFeeBps)
     {
         var sums = new Dictionary<string, TokenAmount>(StringComparer.Ordinal);
-        foreach (var answer in answers)
+        foreach (var (nodeId, price) in payments)
         {
-            var price = TokenAmount.ParseTokens(answer.Price);
-            sums[answer.NodeId] = sums.GetValueOrDefault(answer.NodeId, TokenAmount.Zero) + (price - price.MultiplyFraction(protocolFeeBps, 10_000));
+            sums[nodeId] = sums.GetValueOrDefault(nodeId, TokenAmount.Zero) + (price - price.MultiplyFraction(protocolFeeBps, 10_000));
         }
 
         return sums;
@@ -250,6 +269,9 @@ internal sealed class SoakChain : IDisposable
 
         [Parameter("uint256", "cap", 4, false)]
         public BigInteger Cap { get; set; }
+
+        [Parameter("bytes32", "group", 5, false)]
+        public byte[] Group { get; set; } = [];
     }
 
     [Event("EscrowSettled")]

@@ -293,7 +293,7 @@ internal sealed class SoakCommand : AsyncCommand<SoakSettings>
         bool connections = roles.All(r => end[r].Status.Connections <= start[r].Status.Connections && (end[r].Tcp < 0 || end[r].Tcp <= end[r].Status.Connections));
         bool escrows = money.OpenAtEnd == 0 && (money.EscrowedAtEnd is null || money.EscrowedAtEnd == Core.Money.TokenAmount.Zero);
         bool noLost = load.Lost == 0 && load.UnclearFailures == 0;
-        bool paidOnce = money.PaidNotAnswered == 0 && money.AnsweredNotPaid == 0 && money.DuplicateAnswers == 0 && money.BalancesMatch is null or true;
+        bool paidOnce = money.PaidNotAnswered == 0 && money.AnsweredNotPaid == 0 && money.DuplicateAnswers == 0 && money.GroupsPaidTwice == 0 && money.BalancesMatch is null or true;
         bool conserved = money.Conserved && money.JournalMatches is null or true;
         bool holdsSupply = money.ContractHoldsSupply is null or true;
         var roleArray = new JsonArray();
@@ -343,7 +343,8 @@ internal sealed class SoakCommand : AsyncCommand<SoakSettings>
             ["escrows_open"] = money.OpenAtEnd,
             ["answered_not_paid"] = money.AnsweredNotPaid,
             ["paid_not_answered"] = money.PaidNotAnswered,
-            ["double_charged"] = money.PaidNotAnswered + money.DuplicateAnswers,
+            ["double_charged"] = money.PaidNotAnswered + money.DuplicateAnswers + money.GroupsPaidTwice,
+            ["paid_through_other_attempt"] = money.PaidThroughOtherAttempt,
             ["conserved"] = money.Conserved,
             ["journal_matches"] = money.JournalMatches,
             ["contract_holds_supply"] = money.ContractHoldsSupply,
@@ -382,7 +383,7 @@ internal sealed class SoakCommand : AsyncCommand<SoakSettings>
         }
 
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"escrows {report["escrows"]}: settled {report["escrows_settled"]} ({report["escrows_settled_by_nodes"]} by the nodes during the run), refunded {report["escrows_refunded"]}, open {report["escrows_open"]}; double charged {report["double_charged"]}; answered not paid {report["answered_not_paid"]}; conserved {report["conserved"]}, {(report["journal_matches"] is null ? $"contract holds supply {report["contract_holds_supply"]}, node balances match {report["node_balances_match"]}" : $"journal = tables {report["journal_matches"]}")}");
+        AnsiConsole.MarkupLine($"escrows {report["escrows"]}: settled {report["escrows_settled"]} ({report["escrows_settled_by_nodes"]} by the nodes during the run), refunded {report["escrows_refunded"]}, open {report["escrows_open"]}; double charged {report["double_charged"]}; answered not paid {report["answered_not_paid"]}; paid through another attempt {report["paid_through_other_attempt"]}; conserved {report["conserved"]}, {(report["journal_matches"] is null ? $"contract holds supply {report["contract_holds_supply"]}, node balances match {report["node_balances_match"]}" : $"journal = tables {report["journal_matches"]}")}");
         if (report["chain"] is JsonObject chain)
         {
             foreach (var node in chain["nodes"]!.AsArray())

@@ -31,10 +31,12 @@ internal sealed record SoakLedgerResult(
     bool? JournalMatches,
     bool? ContractHoldsSupply = null,
     bool? BalancesMatch = null,
-    TokenAmount? EscrowedAtEnd = null);
+    TokenAmount? EscrowedAtEnd = null,
+    int GroupsPaidTwice = 0,
+    int PaidThroughOtherAttempt = 0);
 
 /// <summary>
-/// The soak's money checks on the shared SQLite ledger: every answered request paid exactly once (its escrow settled), no
+/// The soak's money checks on the shared SQLite ledger: every answered request paid exactly once (one escrow of its group settled), no
 /// escrow left open, money conserved and the journal replaying to the tables. The nodes settle their receipts once the
 /// dispute window has passed; at the end this settles what the window had not yet released (with the gateway's receipts,
 /// the same idempotent operation the node uses) and refunds abandoned escrows (failed attempts), on a clock moved forward.
@@ -123,7 +125,7 @@ internal static class SoakLedger
 
         clock.Advance(Parameters.DisputeWindow);
         int refundedAtEnd = 0;
-        foreach (var (request, state) in Escrows(path))
+        foreach (var (request, _, state) in Escrows(path))
         {
             if (state == EscrowState.Open)
             {
@@ -133,7 +135,7 @@ internal static class SoakLedger
 
         var escrows = Escrows(path);
         var answered = answers.Select(a => a.RequestId).ToHashSet(StringComparer.Ordinal);
-        var paid = escrows.Where(e => e.State == EscrowState.Settled).Select(e => e.Request.ToString()).ToHashSet(StringComparer.Ordinal);
+        var payments = SoakPayments.Count([.. escrows.Select(e => new SoakEscrow(e.Request.ToString(), e.Group.ToString(), e.State == EscrowState.Settled))], answered);
         var totals = await ledger.GetTotalsAsync(cancellationToken);
         var journal = await ledger.VerifyJournalAsync(cancellationToken);
         return new SoakLedgerResult(
@@ -141,28 +143,30 @@ internal static class SoakLedger
             settledByNodes,
             settledAtEnd,
             refundedAtEnd,
-            paid.Count,
+            escrows.Count(e => e.State == EscrowState.Settled),
             escrows.Count(e => e.State == EscrowState.Refunded),
             escrows.Count(e => e.State == EscrowState.Open),
-            answered.Count(id => !paid.Contains(id)),
-            paid.Count(id => !answered.Contains(id)),
+            payments.AnsweredNotPaid,
+            payments.PaidNotAnswered,
             answers.Count - answered.Count,
             totals.IsConserved,
-            journal.Matches);
+            journal.Matches,
+            GroupsPaidTwice: payments.GroupsPaidTwice,
+            PaidThroughOtherAttempt: payments.PaidThroughOtherAttempt);
     }
 
-    /// <summary>Every escrow in the ledger file with its state (read-only; the ledger has no listing call).</summary>
-    private static List<(RequestId Request, EscrowState State)> Escrows(string path)
+    /// <summary>Every escrow in the ledger file with its group (itself when alone) and state (read-only; the ledger has no listing call).</summary>
+    private static List<(RequestId Request, RequestId Group, EscrowState State)> Escrows(string path)
     {
-        var result = new List<(RequestId, EscrowState)>();
+        var result = new List<(RequestId, RequestId, EscrowState)>();
         using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
         connection.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT request, state FROM escrows ORDER BY request";
+        command.CommandText = "SELECT e.request, COALESCE(g.grp, e.request), e.state FROM escrows e LEFT JOIN escrow_groups g ON g.request = e.request ORDER BY e.request";
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            result.Add((new RequestId(new Sha256Digest((byte[])reader.GetValue(0))), (EscrowState)reader.GetInt64(1)));
+            result.Add((new RequestId(new Sha256Digest((byte[])reader.GetValue(0))), new RequestId(new Sha256Digest((byte[])reader.GetValue(1))), (EscrowState)reader.GetInt64(2)));
         }
 
         return result;

@@ -47,7 +47,7 @@ internal sealed class SoakSettings : CommandSettings
     public string? Data { get; init; }
 
     [CommandOption("--no-hedge")]
-    [Description("Run the gateway without hedging (gateway run --no-hedge). With hedging (the default), a second attempt whose node finishes before its cancellation reaches it is paid too: the soak counts it as double charged.")]
+    [Description("Run the gateway without hedging (gateway run --no-hedge). With hedging (the default), the attempts of a request share an escrow group and the ledger pays one of them: the soak counts a request paid through a discarded attempt apart (paid_through_other_attempt).")]
     public bool NoHedge { get; init; }
 
     [CommandOption("--json")]

@@ -26,6 +26,7 @@ internal static class OperationCodec
             OperationKind.WithdrawUnbonded => WithdrawUnbondedOperation.Read(reader),
             OperationKind.RegisterValidator => RegisterValidatorOperation.Read(reader),
             OperationKind.OpenEscrow => OpenEscrowOperation.Read(reader),
+            OperationKind.OpenEscrowInGroup => OpenEscrowOperation.ReadInGroup(reader),
             OperationKind.SettleEscrow => LegacySettleEscrowOperation.Read(reader),
             OperationKind.SettleEscrowWithReceipt => SettleEscrowOperation.Read(reader),
             OperationKind.RefundEscrow => RefundEscrowOperation.Read(reader),

@@ -26,4 +26,7 @@ internal enum OperationKind
     FinalizeCase = 20,
     CommitPlant = 21,
     RevealPlant = 22,
+
+    /// <summary>An escrow that joins the group of an earlier escrow of the same request (a hedge or retry).</summary>
+    OpenEscrowInGroup = 23,
 }

@@ -7,7 +7,8 @@ namespace PoIP.Economics.Embedded.Operations;
 
 /// <summary>
 /// Returns the whole cap to the client. Allowed when fraud was proven for the request against its
-/// node, or when the escrow was never settled within twice the dispute window (never served).
+/// node, when another escrow of its group was settled (the request was paid through another
+/// attempt), or when the escrow was never settled within twice the dispute window (never served).
 /// </summary>
 internal sealed class RefundEscrowOperation(RequestId request) : LedgerOperation
 {
@@ -33,9 +34,9 @@ internal sealed class RefundEscrowOperation(RequestId request) : LedgerOperation
         }
 
         long abandonedAt = checked(escrow.OpenedAt.ToUnixTimeMilliseconds() + (2 * ledger.ParameterMs(EconomicParameter.DisputeWindowSeconds)));
-        if (!ledger.FraudProven(request, escrow.Node) && ledger.NowMs < abandonedAt)
+        if (!ledger.FraudProven(request, escrow.Node) && ledger.NowMs < abandonedAt && !ledger.EscrowGroupPaid(escrow.Group ?? request))
         {
-            return Refuse(EconomicStatus.NotAllowed, "no fraud proven and the escrow is not yet abandoned (twice the dispute window).");
+            return Refuse(EconomicStatus.NotAllowed, "no fraud proven, no other escrow of its group paid, and the escrow is not yet abandoned (twice the dispute window).");
         }
 
         Refund(ledger, escrow);

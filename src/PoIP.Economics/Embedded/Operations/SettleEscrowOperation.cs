@@ -78,6 +78,11 @@ internal sealed class SettleEscrowOperation(ReadOnlyMemory<byte> requestEnvelope
             return Refuse(EconomicStatus.NotAllowed, "a fraud case on this request is still undecided or open to appeal.");
         }
 
+        if (ledger.EscrowGroupPaid(escrow.Group ?? escrow.Request))
+        {
+            return Refuse(EconomicStatus.AlreadyPaid, "another attempt of this request (its escrow group) was already paid; this escrow can only be refunded.");
+        }
+
         var fee = price.MultiplyFraction(ledger.ParameterU64(EconomicParameter.ProtocolFeeBps), 10_000);
         ledger.Credit(escrow.Node, price - fee);
         ledger.AddTotal(LedgerTransaction.Fund, fee);

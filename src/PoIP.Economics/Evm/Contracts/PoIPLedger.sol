@@ -23,6 +23,7 @@ contract PoIPLedger is EIP712 {
     error InvalidAmount();
     error NotAllowed();
     error InvalidReceipt();
+    error AlreadyPaid();
 
     // ---- events ----
     event IdentityBound(address indexed account, bytes32 indexed peerIdHash, bytes peerId, bytes ed25519Signature, uint64 deadline);
@@ -32,7 +33,7 @@ contract PoIPLedger is EIP712 {
     event UnbondRequested(address indexed node, uint256 amount, uint64 releaseAt);
     event UnbondedWithdrawn(address indexed node, uint256 amount);
     event ValidatorRegistered(address indexed validator);
-    event EscrowOpened(bytes32 indexed requestId, address indexed client, address indexed node, uint256 cap);
+    event EscrowOpened(bytes32 indexed requestId, address indexed client, address indexed node, uint256 cap, bytes32 group);
     event EscrowSettled(bytes32 indexed requestId, bytes32 receiptId, uint256 price, uint256 fee);
     event EscrowRefunded(bytes32 indexed requestId);
     event Slashed(address indexed accused, bytes32 indexed evidenceKey, address challenger, uint256 total, uint256 toChallenger, uint256 toFund, uint256 burned);
@@ -107,9 +108,11 @@ contract PoIPLedger is EIP712 {
         address client;
         uint64 openedAt;
         uint8 state; // 0 none, 1 open, 2 settled, 3 refunded
+        uint8 grouping; // 0 alone, 1 the first escrow of a group that others joined, 2 a member of `group`
         address node;
         uint128 cap;
         uint128 price;
+        bytes32 group; // a member's group: the request id of the group's first escrow (0 otherwise)
     }
 
     struct Channel {
@@ -140,6 +143,9 @@ contract PoIPLedger is EIP712 {
     mapping(address => Tranche[]) internal _tranches;
     mapping(address => bool) public isValidator;
     mapping(bytes32 => Escrow) public escrows;
+    /// @notice Per group (the request id of its first escrow): whether one of its escrows settled; at
+    /// most one escrow of a group is ever paid.
+    mapping(bytes32 => bool) public groupPaid;
     mapping(address => mapping(address => Channel)) public channels; // client => node
     mapping(bytes32 => bool) public evidenceUsed;
     mapping(bytes32 => bool) public fraudProven; // keccak(requestId, node)
@@ -256,17 +262,27 @@ contract PoIPLedger is EIP712 {
 
     // ---- escrow ----
 
-    function openEscrow(bytes16 op, bytes32 requestId, address node, uint256 cap) external {
+    /// @notice Locks the sender's cap for one request served by `node`. A hedge or retry of a request
+    /// already escrowed names that first escrow's request id as `group` (0 otherwise): of a group's
+    /// escrows at most one settles, and once one did the others may be refunded at once.
+    function openEscrow(bytes16 op, bytes32 requestId, bytes32 group, address node, uint256 cap) external {
         useOperation(op);
         if (cap == 0 || cap > type(uint128).max) revert InvalidAmount();
         if (node == msg.sender) revert NotAllowed();
         if (!known[msg.sender] || !known[node]) revert UnknownAccount();
         if (escrows[requestId].state != 0) revert NotAllowed();
         if (bondedOf[node] < parameters[MINIMUM_STAKE]) revert InsufficientStake();
+        if (group != 0) {
+            Escrow storage first = escrows[group];
+            // The group is the sender's own first escrow (not itself a member of another group).
+            if (group == requestId || first.client != msg.sender || first.grouping == 2) revert NotAllowed();
+            if (first.state == 2 || groupPaid[group]) revert AlreadyPaid();
+            if (first.grouping == 0) first.grouping = 1;
+        }
         debit(msg.sender, cap);
         totalEscrowed += cap;
-        escrows[requestId] = Escrow(msg.sender, uint64(block.timestamp), 1, node, uint128(cap), 0);
-        emit EscrowOpened(requestId, msg.sender, node, cap);
+        escrows[requestId] = Escrow(msg.sender, uint64(block.timestamp), 1, group == 0 ? 0 : 2, node, uint128(cap), 0, group);
+        emit EscrowOpened(requestId, msg.sender, node, cap, group);
     }
 
     /// @notice Settles one escrow against the escrowed node's EIP-712 receipt; anyone may submit it.
@@ -291,7 +307,8 @@ contract PoIPLedger is EIP712 {
         useOperation(op);
         Escrow storage e = escrows[requestId];
         if (e.state != 1) revert UnknownEscrow();
-        if (!fraudProven[keccak256(abi.encode(requestId, e.node))] && block.timestamp < e.openedAt + 2 * parameters[DISPUTE_WINDOW]) {
+        bool siblingPaid = e.grouping != 0 && groupPaid[e.grouping == 2 ? e.group : requestId];
+        if (!siblingPaid && !fraudProven[keccak256(abi.encode(requestId, e.node))] && block.timestamp < e.openedAt + 2 * parameters[DISPUTE_WINDOW]) {
             revert NotAllowed();
         }
         refund(requestId, e);
@@ -514,6 +531,11 @@ contract PoIPLedger is EIP712 {
         if (receipt.price > e.cap) revert InvalidAmount();
         if (block.timestamp < e.openedAt + parameters[DISPUTE_WINDOW]) revert NotAllowed();
         if (fraudProven[keccak256(abi.encode(receipt.requestId, e.node))]) revert NotAllowed();
+        if (e.grouping != 0) {
+            bytes32 group = e.grouping == 2 ? e.group : receipt.requestId;
+            if (groupPaid[group]) revert AlreadyPaid();
+            groupPaid[group] = true;
+        }
         uint256 price = receipt.price;
         uint256 fee = price * parameters[PROTOCOL_FEE_BPS] / 10_000;
         uint256 cap = e.cap;
