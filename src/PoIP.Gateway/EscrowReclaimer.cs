@@ -7,7 +7,7 @@ namespace PoIP.Gateway;
 /// Every <see cref="PoIPGatewayOptions.ReclaimInterval"/>, takes back the price caps the gateway's client left in
 /// escrow for attempts that delivered no answer (<see cref="Hosting.Client.PoIPClient.ReclaimEscrowsAsync"/>).
 /// </summary>
-internal sealed partial class EscrowReclaimer(PoIPGatewayOptions options, ClientAccessor client, TimeProvider time, ILogger<EscrowReclaimer> logger) : BackgroundService
+internal sealed partial class EscrowReclaimer(PoIPGatewayOptions options, ClientAccessor client, GatewayMetrics metrics, TimeProvider time, ILogger<EscrowReclaimer> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -25,6 +25,7 @@ internal sealed partial class EscrowReclaimer(PoIPGatewayOptions options, Client
                 int refunded = await poip.ReclaimEscrowsAsync(stoppingToken).ConfigureAwait(false);
                 if (refunded > 0)
                 {
+                    metrics.Reclaimed(refunded);
                     LogReclaimed(logger, refunded, poip.EscrowsToReclaim);
                 }
             }

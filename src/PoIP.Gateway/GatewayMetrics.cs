@@ -22,6 +22,7 @@ internal sealed class GatewayMetrics
     private readonly Counter<long> _audits;
     private readonly Counter<long> _frauds;
     private readonly Counter<long> _rejected;
+    private readonly Counter<long> _reclaimed;
 
     public GatewayMetrics(IMeterFactory factory)
     {
@@ -34,7 +35,10 @@ internal sealed class GatewayMetrics
         _audits = meter.CreateCounter<long>("poip.gateway.audits", "{audit}", "Validator verdicts received (poip.audit.outcome)");
         _frauds = meter.CreateCounter<long>("poip.gateway.frauds", "{fraud}", "Answers a validator proved fraudulent");
         _rejected = meter.CreateCounter<long>("poip.gateway.requests.rejected", "{request}", "Requests refused with 429 or 503 (reason)");
+        _reclaimed = meter.CreateCounter<long>("poip.gateway.escrows.reclaimed", "{escrow}", "Escrows of attempts that delivered no answer, refunded to the gateway");
     }
+
+    public void Reclaimed(int escrows) => _reclaimed.Add(escrows);
 
     public void Completed(string operation, string model, TimeSpan duration, TimeSpan? timeToFirstToken, int inputTokens, int outputTokens, string? error)
     {
