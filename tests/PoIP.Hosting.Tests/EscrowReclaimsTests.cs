@@ -100,6 +100,42 @@ public sealed class EscrowReclaimsTests : IDisposable
         Assert.Equal(0, _reclaims.Waiting);
     }
 
+    [Fact]
+    public async Task Sweep_EscrowWhoseOpeningGotNoAnswer_RefundedOnceItOpenedAndWasAbandoned()
+    {
+        var (_, member) = await TwoAttemptsAsync();
+        var late = EvidenceFactory.Request(_client, 3, Tokens(10)); // its opening timed out at the client
+        var lateId = new RequestId(late.Hash);
+        _reclaims.TrackUncertain([lateId]);
+
+        Assert.Equal(0, await _reclaims.SweepAsync(default)); // not on the ledger (yet)
+        Assert.Equal(1, _reclaims.Waiting);
+        Assert.True((await _ledger.OpenEscrowAsync(OperationId.New(), lateId, _client.PeerId, _first.PeerId, Tokens(10))).IsApplied); // confirmed late
+        Assert.Equal(0, await _reclaims.SweepAsync(default)); // opened, not abandoned yet: it now waits like any undelivered attempt
+        Assert.Equal(1, _reclaims.Waiting);
+        _clock.Advance((2 * Window) + TimeSpan.FromSeconds(1));
+
+        Assert.Equal(1, await _reclaims.SweepAsync(default));
+        Assert.Equal(EscrowState.Refunded, (await _ledger.GetEscrowAsync(lateId))!.State);
+        Assert.Equal(EscrowState.Open, (await _ledger.GetEscrowAsync(member.Id))!.State); // untracked escrows are not touched
+        Assert.Equal(0, _reclaims.Waiting);
+    }
+
+    [Fact]
+    public async Task Sweep_EscrowThatNeverOpened_ForgottenAfterTheUncertainPasses()
+    {
+        _reclaims.TrackUncertain([RequestId.FromEnvelope([9])]);
+
+        for (int pass = 1; pass < EscrowReclaims.UncertainPasses; pass++)
+        {
+            Assert.Equal(0, await _reclaims.SweepAsync(default));
+            Assert.Equal(1, _reclaims.Waiting);
+        }
+
+        Assert.Equal(0, await _reclaims.SweepAsync(default));
+        Assert.Equal(0, _reclaims.Waiting);
+    }
+
     public void Dispose() => _ledger.Dispose();
 
     private static TokenAmount Tokens(ulong n) => TokenAmount.FromTokens(n);

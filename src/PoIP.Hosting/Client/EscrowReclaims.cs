@@ -9,20 +9,26 @@ namespace PoIP.Hosting.Client;
 /// of an attempt that delivered no answer is refunded as soon as the ledger allows: at once when another attempt of the
 /// same request was paid (its escrow group), else once it is abandoned (twice the dispute window). The escrow of the
 /// delivered answer is its node's to claim; it is refunded only when another attempt's node was paid for the request
-/// first (the ledger pays one escrow of a group), and forgotten once no other attempt can be paid. Bounded: beyond
-/// <see cref="Capacity"/> escrows waiting, new ones are not tracked (they stay refundable by anyone).
+/// first (the ledger pays one escrow of a group), and forgotten once no other attempt can be paid. An escrow whose
+/// opening got no answer (a chain that did not confirm in time) may still open: the ledger is asked about it for
+/// <see cref="UncertainPasses"/> passes before it is forgotten as never opened. Bounded: beyond <see cref="Capacity"/>
+/// escrows waiting, new ones are not tracked (they stay refundable by anyone).
 /// </summary>
 internal sealed class EscrowReclaims(IStakeManager stakes)
 {
     /// <summary>The most escrows waiting to be reclaimed.</summary>
     public const int Capacity = 100_000;
 
+    /// <summary>How many passes an escrow whose opening got no answer is looked for before it counts as never opened.</summary>
+    public const int UncertainPasses = 30;
+
     // Value: null for an undelivered attempt's escrow; for a delivered answer's, the other attempts' escrows.
     private readonly ConcurrentDictionary<RequestId, RequestId[]?> _waiting = new();
+    private readonly ConcurrentDictionary<RequestId, int> _uncertain = new();
     private int _sweeping;
 
     /// <summary>How many escrows wait to be reclaimed.</summary>
-    public int Waiting => _waiting.Count;
+    public int Waiting => _waiting.Count + _uncertain.Count;
 
     /// <summary>Tracks the escrows of one request's attempts once every attempt ended.</summary>
     public void Track(IReadOnlyList<RequestId> escrows, RequestId? delivered)
@@ -41,6 +47,18 @@ internal sealed class EscrowReclaims(IStakeManager stakes)
             else if (escrows.Count > 1)
             {
                 _waiting.TryAdd(escrow, [.. escrows.Where(e => e != escrow)]);
+            }
+        }
+    }
+
+    /// <summary>Tracks escrows whose opening got no answer from the ledger.</summary>
+    public void TrackUncertain(IReadOnlyList<RequestId> escrows)
+    {
+        foreach (var escrow in escrows)
+        {
+            if (Waiting < Capacity)
+            {
+                _uncertain.TryAdd(escrow, UncertainPasses);
             }
         }
     }
@@ -73,6 +91,34 @@ internal sealed class EscrowReclaims(IStakeManager stakes)
                 if (outcome is not null)
                 {
                     _waiting.TryRemove(escrow, out _);
+                }
+            }
+
+            foreach (var (escrow, passesLeft) in _uncertain)
+            {
+                if (await stakes.GetEscrowAsync(escrow, cancellationToken).ConfigureAwait(false) is null)
+                {
+                    if (passesLeft <= 1)
+                    {
+                        _uncertain.TryRemove(escrow, out _); // never opened
+                    }
+                    else
+                    {
+                        _uncertain[escrow] = passesLeft - 1;
+                    }
+
+                    continue;
+                }
+
+                _uncertain.TryRemove(escrow, out _);
+                bool? outcome = await TryRefundAsync(escrow, cancellationToken).ConfigureAwait(false); // it opened after all: an undelivered attempt's
+                if (outcome == true)
+                {
+                    refunded++;
+                }
+                else if (outcome is null)
+                {
+                    _waiting.TryAdd(escrow, null);
                 }
             }
 

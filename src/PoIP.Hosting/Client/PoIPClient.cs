@@ -88,8 +88,8 @@ public sealed class PoIPClient
     /// Takes back the price caps of this client's attempts that delivered no answer (a hedge that lost, an attempt
     /// that failed before a retry): each is refunded as soon as the ledger allows, at once when another attempt of the
     /// same request was paid (its escrow group), else once the escrow is abandoned (twice the dispute window); those
-    /// not yet released wait for a later call. The escrow of a delivered answer is never touched (its node claims it).
-    /// A host calls this periodically (the gateway does, every <c>PoIPGatewayOptions.ReclaimInterval</c>). Returns how
+    /// not yet released wait for a later call. The escrow of a delivered answer is its node's to claim: it is refunded
+    /// only when another attempt's node was paid for the request first. A host calls this periodically (the gateway does, every <c>PoIPGatewayOptions.ReclaimInterval</c>). Returns how
     /// many escrows were refunded.
     /// </summary>
     public Task<int> ReclaimEscrowsAsync(CancellationToken cancellationToken = default) => _reclaims.SweepAsync(cancellationToken);
@@ -171,7 +171,8 @@ public sealed class PoIPClient
         }
         finally
         {
-            await TrackEscrowsAsync(state, answered).ConfigureAwait(false);
+            // Not awaited: an attempt still opening its escrow (a hedge being cancelled) must not delay the answer.
+            _ = TrackEscrowsAsync(state, answered);
         }
     }
 
@@ -182,6 +183,7 @@ public sealed class PoIPClient
         try
         {
             _reclaims.Track(state.Escrows, answered);
+            _reclaims.TrackUncertain(state.UncertainEscrows);
         }
         finally
         {
@@ -354,7 +356,16 @@ public sealed class PoIPClient
             // Every attempt after the first joins the first one's escrow group: if a node whose attempt
             // lost (a hedge that finished anyway, a retry after a stream broke at its end) claims too,
             // the ledger pays only the first receipt presented and refuses the other (AlreadyPaid).
-            escrow = await _options.Stakes.OpenEscrowAsync(OperationId.Derive("escrow-open", requestId.Digest.ToArray()), requestId, _options.Key.PeerId, nodeId, options.PriceCap, state.EscrowGroup, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                escrow = await _options.Stakes.OpenEscrowAsync(OperationId.Derive("escrow-open", requestId.Digest.ToArray()), requestId, _options.Key.PeerId, nodeId, options.PriceCap, state.EscrowGroup, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                state.UncertainEscrows.Add(requestId); // e.g. sent to a chain that did not confirm in time: it may still open
+                throw;
+            }
+
             if (escrow.IsApplied)
             {
                 state.EscrowGroup ??= requestId;

@@ -45,6 +45,12 @@ internal sealed class RequestState(string prompt, AskOptions options, IReadOnlyL
     /// <summary>Every escrow opened for this request's attempts (guarded by <see cref="Escrowing"/>; read once every attempt ended).</summary>
     public List<RequestId> Escrows { get; } = [];
 
+    /// <summary>
+    /// Escrows whose opening failed or was cancelled without an answer from the ledger (a chain that did not confirm in
+    /// time): they may still open later (guarded by <see cref="Escrowing"/>).
+    /// </summary>
+    public List<RequestId> UncertainEscrows { get; } = [];
+
     /// <summary>Nodes tried (guarded by <see cref="Choosing"/>).</summary>
     public HashSet<PeerId> Tried { get; } = [];
 
