@@ -30,6 +30,13 @@ internal sealed class DhtPublisher : IAsyncDisposable
     /// <summary>Most tries of one transaction record's put (about 8 minutes of retries in all).</summary>
     public const int MaxRecordAttempts = 20;
 
+    /// <summary>
+    /// Most transaction records in retry at once. A record whose first put is not confirmed while this many are
+    /// retrying is not retried (logged): when the holders refuse every record (a publisher over their per-peer quota,
+    /// the DHT unreachable for long), each new answer would otherwise start another 8-minute retry loop.
+    /// </summary>
+    public const int MaxRecordsInRetry = 64;
+
     private readonly IKademliaDht _dht;
     private readonly ITransactionLedger _ledger;
     private readonly Ed25519KeyPair _key;
@@ -47,6 +54,7 @@ internal sealed class DhtPublisher : IAsyncDisposable
     private ulong _sequence;
     private long _decodeTicks;
     private long _decodedTokens;
+    private int _inRetry;
 
     public DhtPublisher(IKademliaDht dht, ITransactionLedger ledger, Ed25519KeyPair key, IInferenceEngine engine, TokenAmount price, KnownAnswerGateReport? knownAnswer, TimeSpan lifetime, TimeProvider time, ILogger logger)
     {
@@ -61,6 +69,9 @@ internal sealed class DhtPublisher : IAsyncDisposable
         _time = time;
         _logger = logger;
     }
+
+    /// <summary>Transaction records whose put is being retried now.</summary>
+    public int RecordsInRetry => Volatile.Read(ref _inRetry);
 
     /// <summary>Capability records put so far (for tests and dashboards).</summary>
     public int CapabilityPuts { get; private set; }
@@ -165,50 +176,73 @@ internal sealed class DhtPublisher : IAsyncDisposable
     {
         string request = record.Message.RequestId.ToString()[..16];
         var retry = FirstRetry;
-        for (int attempt = 1; ; attempt++)
+        bool retrying = false;
+        try
         {
-            int confirmed = 0, asked = 0;
-            try
+            for (int attempt = 1; ; attempt++)
             {
-                var result = await _ledger.PutAsync(record, cancellationToken).ConfigureAwait(false);
-                Log.DhtRecordPut(_logger, request, result.Status.ToString(), result.Confirmed, result.Asked);
-                if (result.Status != LedgerPutStatus.Unconfirmed)
+                int confirmed = 0, asked = 0;
+                try
                 {
-                    if (attempt > 1)
+                    var result = await _ledger.PutAsync(record, cancellationToken).ConfigureAwait(false);
+                    Log.DhtRecordPut(_logger, request, result.Status.ToString(), result.Confirmed, result.Asked);
+                    if (result.Status != LedgerPutStatus.Unconfirmed)
                     {
-                        Log.DhtRecordHeldAfterRetry(_logger, request, result.Confirmed, result.Asked, attempt);
+                        if (attempt > 1)
+                        {
+                            Log.DhtRecordHeldAfterRetry(_logger, request, result.Confirmed, result.Asked, attempt);
+                        }
+
+                        return; // held (stored, duplicate), or refused for good (rejected, conflict)
                     }
 
-                    return; // held (stored, duplicate), or refused for good (rejected, conflict)
+                    (confirmed, asked) = (result.Confirmed, result.Asked);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    Log.DhtPublishFailed(_logger, ex.Message);
                 }
 
-                (confirmed, asked) = (result.Confirmed, result.Asked);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-            {
-                Log.DhtPublishFailed(_logger, ex.Message);
-            }
+                if (attempt >= MaxRecordAttempts)
+                {
+                    return;
+                }
 
-            if (attempt >= MaxRecordAttempts)
-            {
-                return;
-            }
+                if (!retrying)
+                {
+                    if (Interlocked.Increment(ref _inRetry) > MaxRecordsInRetry)
+                    {
+                        Interlocked.Decrement(ref _inRetry);
+                        Log.DhtRecordNotRetried(_logger, request, confirmed, asked, MaxRecordsInRetry);
+                        return;
+                    }
 
-            Log.DhtRecordRetry(_logger, request, confirmed, asked, attempt, retry.TotalSeconds);
-            try
-            {
-                await Task.Delay(retry, _time, cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+                    retrying = true;
+                }
 
-            retry = NextRetry(retry);
+                Log.DhtRecordRetry(_logger, request, confirmed, asked, attempt, retry.TotalSeconds);
+                try
+                {
+                    await Task.Delay(retry, _time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                retry = NextRetry(retry);
+            }
+        }
+        finally
+        {
+            if (retrying)
+            {
+                Interlocked.Decrement(ref _inRetry);
+            }
         }
     }
 

@@ -59,6 +59,9 @@ internal static partial class Log
     [LoggerMessage(8042, LogLevel.Warning, "DHT: transaction record of {Request}… not held by the DHT (confirmed by {Confirmed} of {Asked}, try {Attempt}); retrying in {Seconds} s")]
     public static partial void DhtRecordRetry(ILogger logger, string request, int confirmed, int asked, int attempt, double seconds);
 
+    [LoggerMessage(8049, LogLevel.Warning, "DHT: transaction record of {Request}… not held by the DHT (confirmed by {Confirmed} of {Asked}) and not retried: {Limit} records are being retried already")]
+    public static partial void DhtRecordNotRetried(ILogger logger, string request, int confirmed, int asked, int limit);
+
     [LoggerMessage(8044, LogLevel.Information, "DHT: announced as a validator of model {Model}… to {Providers} peers (try {Attempt})")]
     public static partial void DhtValidatorAnnounced(ILogger logger, string model, int providers, int attempt);
 
