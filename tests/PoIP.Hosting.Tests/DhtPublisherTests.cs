@@ -18,9 +18,9 @@ public sealed class DhtPublisherTests
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Regression (the DHT + chain soak's throughput decayed in its last minutes): when every holder refuses a
-    /// node's records (its per-publisher quota is full), each answer started an 8-minute retry loop, so the node's DHT
-    /// work grew with every answer. At most <see cref="DhtPublisher.MaxRecordsInRetry"/> records are retried at once.
+    /// Regression: when every holder refuses a node's records (its per-publisher quota is full, as in the DHT + chain
+    /// soak after ~1,024 answers per node), each answer started an 8-minute retry loop, so the node's DHT work grew
+    /// with every answer. At most <see cref="DhtPublisher.MaxRecordsInRetry"/> records are retried at once.
     /// </summary>
     [Fact]
     public async Task RecordServed_DhtRefusesEveryRecord_AtMostTheBoundRetried()
