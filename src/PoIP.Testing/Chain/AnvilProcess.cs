@@ -9,7 +9,8 @@ namespace PoIP.Testing.Chain;
 /// A real Anvil dev chain on 127.0.0.1 and a free port (<see cref="AnvilInstall"/> finds or installs
 /// it). It runs under a <c>/bin/sh</c> wrapper that kills it when the wrapper's standard input
 /// closes, so a parent that dies, even by SIGKILL, leaves no chain behind. Readiness is Anvil's own
-/// "Listening on" line, waited for with a timeout.
+/// "Listening on" line, waited for with a timeout. It keeps the last 64 block states in memory and
+/// writes none to disk (<c>--prune-history</c>), under a temporary home removed with the chain.
 /// </summary>
 public sealed partial class AnvilProcess : IAsyncDisposable
 {
@@ -18,13 +19,19 @@ public sealed partial class AnvilProcess : IAsyncDisposable
     // when it closes; the wrapper exits when Anvil does, so Exited also reports a chain that died.
     private const string Wrapper = "exec 3<&0; \"$0\" \"$@\" & child=$!; trap 'kill $child 2>/dev/null' EXIT; (cat <&3 >/dev/null; kill $child 2>/dev/null) & wait $child";
 
+    // States kept in memory: enough for anvil_reorg and reads a few blocks back.
+    private const string PrunedStates = "64";
+
     private readonly Process _process;
     private readonly TaskCompletionSource _exited;
     private int _disposed;
 
-    private AnvilProcess(Process process, Uri rpcUrl, TaskCompletionSource exited)
+    private readonly DirectoryInfo _home;
+
+    private AnvilProcess(Process process, Uri rpcUrl, TaskCompletionSource exited, DirectoryInfo home)
     {
         _process = process;
+        _home = home;
         RpcUrl = rpcUrl;
         _exited = exited;
     }
@@ -34,6 +41,9 @@ public sealed partial class AnvilProcess : IAsyncDisposable
 
     /// <summary>The chain's process id (the wrapper's child).</summary>
     public int WrapperProcessId => _process.Id;
+
+    /// <summary>The chain's own home folder (its <c>~/.foundry</c> lives there); removed on dispose.</summary>
+    internal DirectoryInfo Home => _home;
 
     /// <summary>Completes when the chain's process has exited (stopped, or died on its own).</summary>
     public Task Exited => _exited.Task;
@@ -57,11 +67,17 @@ public sealed partial class AnvilProcess : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(host);
         string hostText = host.ToString();
         string binary = await AnvilInstall.EnsureAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        // A home of its own: whatever Anvil writes there (its ~/.foundry folders) goes when the chain is disposed.
+        var home = Directory.CreateTempSubdirectory("poip-anvil-");
         var psi = new ProcessStartInfo("/bin/sh") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.Environment["HOME"] = home.FullName;
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add(Wrapper);
         psi.ArgumentList.Add(binary);
-        foreach (string argument in (string[])["--host", hostText, "--port", "0", "--accounts", accounts.ToString(CultureInfo.InvariantCulture), .. extraArguments ?? []])
+        // --prune-history: no historical states written to disk. Without it Anvil serializes the whole
+        // state to ~/.foundry/anvil/tmp for every block past its in-memory window (megabytes each, more as
+        // the state grows) and never deletes them when stopped: a 10-minute soak left 14 GB there.
+        foreach (string argument in (string[])["--host", hostText, "--port", "0", "--accounts", accounts.ToString(CultureInfo.InvariantCulture), "--prune-history", PrunedStates, .. extraArguments ?? []])
         {
             psi.ArgumentList.Add(argument);
         }
@@ -89,13 +105,14 @@ public sealed partial class AnvilProcess : IAsyncDisposable
         try
         {
             var url = await listening.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
-            return new AnvilProcess(process, url, exited);
+            return new AnvilProcess(process, url, exited, home);
         }
         catch (Exception ex)
         {
             process.StandardInput.Close();
             process.Kill(entireProcessTree: true);
             process.Dispose();
+            DeleteQuietly(home);
             throw ex is TimeoutException ? new InvalidOperationException("anvil did not start listening within 30 s.", ex) : ex;
         }
     }
@@ -121,6 +138,19 @@ public sealed partial class AnvilProcess : IAsyncDisposable
         finally
         {
             _process.Dispose();
+            DeleteQuietly(_home);
+        }
+    }
+
+    private static void DeleteQuietly(DirectoryInfo folder)
+    {
+        try
+        {
+            folder.Delete(recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // a temporary folder: the system's cleanup takes what is left
         }
     }
 
