@@ -16,8 +16,11 @@ namespace PoIP.Economics.Evm;
 /// a transaction is simulated first (a revert becomes a typed refusal named after the custom error,
 /// and nothing is sent), then signed here with the sender's key and the nonce the chain reports as
 /// pending (so a revert, a restart or an <c>evm_revert</c> never leaves a stale nonce), sent, and its
-/// receipt polled until it is <see cref="EvmStakeManagerOptions.ConfirmationDepth"/> blocks deep.
-/// Sends from one account are serialized.
+/// receipt awaited until it is <see cref="EvmStakeManagerOptions.ConfirmationDepth"/> blocks deep.
+/// Sends from one account are signed and submitted one at a time (each takes the next nonce), but
+/// their receipts are awaited concurrently: an account can have many transactions in one block, so
+/// one busy account (a gateway opening an escrow per request) is not held to one transaction per
+/// block or per round trip. Waiting transactions share one head poll (<see cref="ChainHead"/>).
 /// </summary>
 internal sealed class EvmChain : IDisposable
 {
@@ -29,11 +32,14 @@ internal sealed class EvmChain : IDisposable
     private readonly Lock _lock = new();
     private readonly EvmStakeManagerOptions _options;
 
+    private readonly ChainHead _head;
+
     private EvmChain(EvmStakeManagerOptions options, Web3 web3, BigInteger chainId)
     {
         _options = options;
         Web3 = web3;
         ChainId = chainId;
+        _head = new ChainHead(async () => (await web3.Eth.Blocks.GetBlockNumber.SendRequestAsync().ConfigureAwait(false)).Value, options.ReceiptPollInterval, TimeProvider.System);
     }
 
     public Web3 Web3 { get; }
@@ -102,10 +108,11 @@ internal sealed class EvmChain : IDisposable
         var token = deadline.Token;
         try
         {
+            var call = new CallInput(data, to, new HexBigInteger(value)) { From = from };
+            string hash;
             await gate.WaitAsync(token).ConfigureAwait(false);
             try
             {
-                var call = new CallInput(data, to, new HexBigInteger(value)) { From = from };
                 HexBigInteger gas;
                 try
                 {
@@ -116,34 +123,36 @@ internal sealed class EvmChain : IDisposable
                     return Refusal(e);
                 }
 
+                // The pending count includes this account's transactions sent before and not mined yet.
                 var nonce = await Web3.Eth.Transactions.GetTransactionCount.SendRequestAsync(from, BlockParameter.CreatePending()).WaitAsync(token).ConfigureAwait(false);
                 var gasPrice = await Web3.Eth.GasPrice.SendRequestAsync().WaitAsync(token).ConfigureAwait(false);
                 var gasLimit = (gas.Value * 6 / 5) + 10_000;
                 string signed = new LegacyTransactionSigner().SignTransaction(key.GetPrivateKeyAsBytes(), ChainId, to, value, nonce.Value, gasPrice.Value, gasLimit, data);
-                string hash = await Web3.Eth.Transactions.SendRawTransaction.SendRequestAsync(signed.EnsureHexPrefix()).WaitAsync(token).ConfigureAwait(false);
-                var receipt = await ReceiptAsync(hash, token).ConfigureAwait(false);
-                LastReceipt = receipt;
-                if (receipt.Status?.Value == 1)
-                {
-                    return EconomicResult.Applied;
-                }
-
-                // Reverted after a clean simulation (another sender changed the state in between): ask why now.
-                try
-                {
-                    await Web3.Eth.Transactions.Call.SendRequestAsync(call, BlockParameter.CreateLatest()).WaitAsync(token).ConfigureAwait(false);
-                }
-                catch (RpcResponseException e)
-                {
-                    return Refusal(e);
-                }
-
-                return new EconomicResult(EconomicStatus.NotAllowed, $"transaction {hash} reverted.");
+                hash = await Web3.Eth.Transactions.SendRawTransaction.SendRequestAsync(signed.EnsureHexPrefix()).WaitAsync(token).ConfigureAwait(false);
             }
             finally
             {
-                gate.Release();
+                gate.Release(); // the next transaction of this account may go out while this one waits for its block
             }
+
+            var receipt = await ReceiptAsync(hash, token).ConfigureAwait(false);
+            LastReceipt = receipt;
+            if (receipt.Status?.Value == 1)
+            {
+                return EconomicResult.Applied;
+            }
+
+            // Reverted after a clean simulation (another transaction changed the state in between): ask why now.
+            try
+            {
+                await Web3.Eth.Transactions.Call.SendRequestAsync(call, BlockParameter.CreateLatest()).WaitAsync(token).ConfigureAwait(false);
+            }
+            catch (RpcResponseException e)
+            {
+                return Refusal(e);
+            }
+
+            return new EconomicResult(EconomicStatus.NotAllowed, $"transaction {hash} reverted.");
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -167,8 +176,14 @@ internal sealed class EvmChain : IDisposable
         }
     }
 
+    /// <summary>
+    /// The receipt of <paramref name="hash"/> once it is the confirmation depth deep: read once now, then
+    /// once per new block (the head is read before each receipt read, so a block mined in between is
+    /// never missed), re-read at depth so a reorg that dropped or moved it is seen.
+    /// </summary>
     private async Task<TransactionReceipt> ReceiptAsync(string hash, CancellationToken token)
     {
+        var seen = await _head.CurrentAsync(token).ConfigureAwait(false);
         while (true)
         {
             var receipt = await Web3.Eth.Transactions.GetTransactionReceipt.SendRequestAsync(hash).WaitAsync(token).ConfigureAwait(false);
@@ -179,10 +194,8 @@ internal sealed class EvmChain : IDisposable
                     return receipt;
                 }
 
-                var head = await Web3.Eth.Blocks.GetBlockNumber.SendRequestAsync().WaitAsync(token).ConfigureAwait(false);
-                if (head.Value >= receipt.BlockNumber.Value + _options.ConfirmationDepth)
+                if (seen >= receipt.BlockNumber.Value + _options.ConfirmationDepth)
                 {
-                    // Re-read: a reorg may have dropped or moved it.
                     var again = await Web3.Eth.Transactions.GetTransactionReceipt.SendRequestAsync(hash).WaitAsync(token).ConfigureAwait(false);
                     if (again is not null && again.BlockHash == receipt.BlockHash)
                     {
@@ -191,7 +204,7 @@ internal sealed class EvmChain : IDisposable
                 }
             }
 
-            await Task.Delay(_options.ReceiptPollInterval, token).ConfigureAwait(false);
+            seen = await _head.AfterAsync(seen, token).ConfigureAwait(false);
         }
     }
 

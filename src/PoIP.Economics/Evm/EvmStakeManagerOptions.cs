@@ -15,7 +15,7 @@ public sealed class EvmStakeManagerOptions
     /// <summary>Limit of every chain call, including waiting for a receipt (default 30 s).</summary>
     public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How often a sent transaction's receipt is polled (default 50 ms; 2 ms suits Anvil).</summary>
+    /// <summary>How often the chain's head is read while sent transactions wait for their block (one read per interval for all of them; default 50 ms; 2 ms suits Anvil).</summary>
     public TimeSpan ReceiptPollInterval { get; set; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>Blocks on top of a transaction's block before its effect is reported (default 0: Anvil's instant finality).</summary>

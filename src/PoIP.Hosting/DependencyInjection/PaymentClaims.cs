@@ -17,13 +17,17 @@ namespace PoIP.Hosting.DependencyInjection;
 /// ledger's clock, an escrow not visible yet) is retried <see cref="MaxRefusals"/> times; any other
 /// answer is final. Timers run on the injected clock and are armed when the claim is added, so a
 /// clock that jumps forward right after never leaves a claim on a timer armed too late. At most
-/// <see cref="Capacity"/> claims are pending; beyond that the newest are not claimed automatically.
+/// <see cref="Capacity"/> claims are pending; beyond that the newest are not claimed automatically. Up to
+/// <see cref="Concurrency"/> due claims are asked at once.
 /// </summary>
 internal sealed class PaymentClaims : IAsyncDisposable
 {
     public const int Capacity = 100_000;
     public const int MaxRefusals = 8;
     public static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(5);
+
+    /// <summary>Claims asked at once: on a chain each waits for its block, so one at a time would settle at most one per block.</summary>
+    public const int Concurrency = 16;
 
     private readonly Channel<Pending> _due = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<RequestId, Pending> _pending = [];
@@ -160,50 +164,50 @@ internal sealed class PaymentClaims : IAsyncDisposable
         _due.Writer.TryWrite(pending);
     }
 
-    private async Task RunAsync(CancellationToken cancellationToken)
+    private Task RunAsync(CancellationToken cancellationToken) =>
+        Parallel.ForEachAsync(_due.Reader.ReadAllAsync(cancellationToken), new ParallelOptions { MaxDegreeOfParallelism = Concurrency, CancellationToken = cancellationToken }, ClaimAsync);
+
+    /// <summary>Asks the ledger once for one due claim; finishes it, or re-arms it with a backoff.</summary>
+    private async ValueTask ClaimAsync(Pending pending, CancellationToken cancellationToken)
     {
-        await foreach (var pending in _due.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        var claim = pending.Claim;
+        string request = claim.RequestId.ToString();
+        try
         {
-            var claim = pending.Claim;
-            string request = claim.RequestId.ToString();
-            bool final;
-            try
+            var result = await _stakes.SettleEscrowAsync(OperationId.Derive("escrow-settle", claim.Request.Hash.ToArray()), claim.Request, claim.Receipt, cancellationToken).ConfigureAwait(false);
+            bool final = !await MayPassLaterAsync(result, claim, cancellationToken).ConfigureAwait(false) || ++pending.Refusals > MaxRefusals;
+            Log.Claimed(_logger, request, result.Status.ToString());
+            if (final)
             {
-                var result = await _stakes.SettleEscrowAsync(OperationId.Derive("escrow-settle", claim.Request.Hash.ToArray()), claim.Request, claim.Receipt, cancellationToken).ConfigureAwait(false);
-                final = !await MayPassLaterAsync(result, claim, cancellationToken).ConfigureAwait(false) || ++pending.Refusals > MaxRefusals;
-                Log.Claimed(_logger, request, result.Status.ToString());
-                if (final)
-                {
-                    Finish(claim);
-                    _runtime.OnClaimed(result.IsApplied);
-                    continue;
-                }
+                Finish(claim);
+                _runtime.OnClaimed(result.IsApplied);
+                return;
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (Exception e)
+        {
+            // A ledger fault (database error, chain unreachable, timeout): this claim waits and
+            // retries; the others go on.
+            Log.ClaimFailed(_logger, request, e.Message);
+        }
+
+        pending.Attempts++;
+        var backoff = TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, Math.Pow(2, Math.Min(pending.Attempts, 20))));
+        lock (_lock)
+        {
+            if (_disposed)
             {
                 return;
             }
-            catch (Exception e)
-            {
-                // A ledger fault (database error, chain unreachable, timeout): this claim waits and
-                // retries; the others go on.
-                Log.ClaimFailed(_logger, request, e.Message);
-            }
 
-            pending.Attempts++;
-            var backoff = TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, Math.Pow(2, Math.Min(pending.Attempts, 20))));
-            lock (_lock)
-            {
-                if (_disposed)
-                {
-                    return;
-                }
-
-                Arm(pending, backoff);
-            }
-
-            Rescheduled?.Invoke(this, claim.RequestId);
+            Arm(pending, backoff);
         }
+
+        Rescheduled?.Invoke(this, claim.RequestId);
     }
 
     /// <summary>A refusal worth retrying: the ledger still sees the escrow open (its clock is behind ours) or does not see it yet.</summary>

@@ -29,8 +29,13 @@ internal sealed class ChainDevSettings : CommandSettings
     [Description("The deployed ledger's dispute window: how long after a receipt its payment can be claimed (60-604800, the ledger's bounds). Default 60.")]
     public int DisputeWindow { get; init; } = 60;
 
+    [CommandOption("--block-time <SECONDS>")]
+    [Description("Mine a block every SECONDS (0.05-60; fractions allowed) holding every transaction sent meanwhile, as a real chain does. Default 0: a block per transaction, mined at once.")]
+    public double BlockTime { get; init; }
+
     public override ValidationResult Validate() =>
-        DisputeWindow is < 60 or > 604_800 ? ValidationResult.Error("--dispute-window must be 60 to 604800 seconds (the ledger's bounds).")
+        BlockTime != 0 && (double.IsNaN(BlockTime) || BlockTime < 0.05 || BlockTime > 60) ? ValidationResult.Error("--block-time must be 0 (a block per transaction) or 0.05 to 60 seconds.")
+        : DisputeWindow is < 60 or > 604_800 ? ValidationResult.Error("--dispute-window must be 60 to 604800 seconds (the ledger's bounds).")
         : !IPAddress.TryParse(Host, out _) || Host.Contains('%', StringComparison.Ordinal) ? ValidationResult.Error($"--host must be an IP address, e.g. 127.0.0.1 or 10.0.0.2 (got '{Host}').")
         : Accounts is < 1 or > 100 ? ValidationResult.Error("--accounts must be 1 to 100.")
         : string.IsNullOrWhiteSpace(Out) ? ValidationResult.Error("--out needs a file name.")
@@ -42,7 +47,8 @@ internal sealed class ChainDevSettings : CommandSettings
 /// <summary>
 /// <c>poip chain dev</c>: a local development chain. Installs Anvil on first use (npm, from the lock
 /// shipped beside this program), starts it on 127.0.0.1 (or <c>--host ADDR</c>) and a free port, deploys PoIPLedger with the
-/// local network's parameters (one-minute dispute window unless <c>--dispute-window</c>, minimum stake 100), funds development
+/// local network's parameters (one-minute dispute window unless <c>--dispute-window</c>, minimum stake 100; a block per
+/// transaction unless <c>--block-time</c>), funds development
 /// accounts, prints the RPC URL (the first line of standard output), writes the deployment file, and
 /// runs until SIGINT or SIGTERM. Anvil never outlives it: it runs under a wrapper that stops it when
 /// this process ends, however it ends.
@@ -63,7 +69,7 @@ internal sealed class ChainDevCommand : AsyncCommand<ChainDevSettings>
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         await Console.Error.WriteLineAsync("starting Anvil (installed with npm on first use)…");
-        await using var anvil = await AnvilProcess.StartOnAsync(IPAddress.Parse(settings.Host), accounts: 1, extraArguments: null, stop.Token);
+        await using var anvil = await AnvilProcess.StartOnAsync(IPAddress.Parse(settings.Host), accounts: 1, settings.BlockTime > 0 ? ["--block-time", settings.BlockTime.ToString("0.###", CultureInfo.InvariantCulture)] : null, stop.Token);
         var deployment = await DeployAsync(anvil.RpcUrl, settings.Accounts, stop.Token, TimeSpan.FromSeconds(settings.DisputeWindow));
         deployment.Save(Path.GetFullPath(settings.Out));
 

@@ -72,9 +72,11 @@ internal sealed class SoakCommand : AsyncCommand<SoakSettings>
             IRoleWiring wiring;
             if (settings.OnChain)
             {
-                // A dev chain (Anvil with PoIPLedger, 60 s dispute window) and the DHT's first peer, each its own process.
+                // A dev chain (Anvil with PoIPLedger, 60 s dispute window, a block every --block-time as on a real
+                // chain: one per transaction costs Anvil a pass over the whole state each, which grows with every
+                // escrow) and the DHT's first peer, each its own process.
                 string deployment = Path.Combine(placement.FolderOf("chain"), "deployment.json");
-                var chain = SoakRole.StartAsync("chain", placement, ["chain", "dev", "--out", deployment, "--accounts", "1", "--dispute-window", "60"], cancellationToken);
+                var chain = SoakRole.StartAsync("chain", placement, ["chain", "dev", "--out", deployment, "--accounts", "1", "--dispute-window", "60", "--block-time", settings.BlockTime.ToString("0.###", CultureInfo.InvariantCulture)], cancellationToken);
                 var bootstrap = SoakRole.StartAsync("bootstrap", placement, ["dht", "serve"], cancellationToken);
                 infrastructure.AddRange(await StartAllAsync([chain, bootstrap]));
                 wiring = new DhtChainWiring(infrastructure[0].ReadyLine, deployment, infrastructure[1].ReadyLine, placement);
@@ -180,6 +182,11 @@ internal sealed class SoakCommand : AsyncCommand<SoakSettings>
             var report = Report(settings, load, roles, start, end, money, loadAtStart, loadAtEnd);
             report["wiring"] = settings.Wiring;
             report["hedging"] = !settings.NoHedge;
+            if (settings.OnChain)
+            {
+                report["block_time_s"] = settings.BlockTime;
+            }
+
             report["wait_for_node_claims_s"] = Math.Round(waitedForNodes.TotalSeconds, 1);
             report["escrows_not_claimed_by_nodes_in_time"] = notSettledByNodes;
             if (chainReport is not null)

@@ -38,6 +38,10 @@ internal sealed class SoakSettings : CommandSettings
     [Description("How the roles meet and settle: shared-ledger (handed addresses, one SQLite ledger file) or dht-chain (a DHT bootstrap peer and a dev chain: nodes and the validator found in the DHT, every escrow and payment on PoIPLedger). Default shared-ledger.")]
     public string Wiring { get; init; } = SharedLedger;
 
+    [CommandOption("--block-time <SECONDS>")]
+    [Description("With --wiring dht-chain: the dev chain mines a block every SECONDS (0 = a block per transaction; else 0.05-60). Default 0.25.")]
+    public double BlockTime { get; init; } = 0.25;
+
     [CommandOption("--model <FILE>")]
     [Description("GGUF model. Default: POIP_MODEL, else ../shared/models/stories260K.gguf.")]
     public string? Model { get; init; }
@@ -74,6 +78,7 @@ internal sealed class SoakSettings : CommandSettings
         : Window is < 1 or > 3600 ? ValidationResult.Error($"--window must be 1 to 3600 seconds (got {Window}).")
         : AuditProbability is < 0 or > 1 || double.IsNaN(AuditProbability) ? ValidationResult.Error($"--audit-p must be in [0, 1] (got {AuditProbability.ToString(CultureInfo.InvariantCulture)}).")
         : Wiring is not (SharedLedger or DhtChain) ? ValidationResult.Error($"--wiring must be {SharedLedger} or {DhtChain} (got '{Wiring}').")
+        : BlockTime != 0 && (double.IsNaN(BlockTime) || BlockTime < 0.05 || BlockTime > 60) ? ValidationResult.Error($"--block-time must be 0 (a block per transaction) or 0.05 to 60 seconds (got {BlockTime.ToString(CultureInfo.InvariantCulture)}).")
         : Model is { } m && !File.Exists(m) ? ValidationResult.Error($"--model: file '{m}' not found.")
         : ValidationResult.Success();
 
