@@ -232,6 +232,48 @@ public sealed class HostTests
         Assert.True(connection.IsClosed);
     }
 
+    [Fact]
+    public async Task FindConnection_PeersDialledEachOther_BothUseTheSameConnection_TheOtherClosedWhenIdle()
+    {
+        using var cts = new CancellationTokenSource(Limit);
+        using var ka = Ed25519KeyPair.Generate();
+        using var kb = Ed25519KeyPair.Generate();
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        await using var a = await StartHostAsync(ka, o =>
+        {
+            o.IdentifyOnConnect = false;
+            o.TimeProvider = time;
+        });
+        await using var b = await StartHostAsync(kb, o => o.IdentifyOnConnect = false);
+        var inboundAtA = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var inboundAtB = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        a.ConnectionOpened += (_, e) => { if (e.Connection.IsInbound) { inboundAtA.TrySetResult(); } };
+        b.ConnectionOpened += (_, e) => { if (e.Connection.IsInbound) { inboundAtB.TrySetResult(); } };
+        await a.DialAsync(b.ListenAddresses[0], cts.Token);
+        await b.DialAsync(a.ListenAddresses[0], cts.Token);
+        await Task.WhenAll(inboundAtA.Task, inboundAtB.Task).WaitAsync(cts.Token);
+        Assert.Equal(2, a.Connections.Count);
+        Assert.Equal(2, b.Connections.Count);
+
+        // Both sides open their streams on one connection: the one dialled by the peer whose id sorts first.
+        var atA = a.FindConnection(kb.PeerId)!;
+        var atB = b.FindConnection(ka.PeerId)!;
+        Assert.Equal(Tcp(atA.LocalAddress), Tcp(atB.RemoteAddress));
+        Assert.Equal(Tcp(atA.RemoteAddress), Tcp(atB.LocalAddress));
+        Assert.Equal(ka.PeerId.ToArray().AsSpan().SequenceCompareTo(kb.PeerId.ToArray()) < 0, !atA.IsInbound);
+
+        // The other one, idle, is closed after RedundantIdleTimeout (not the 5-minute idle timeout).
+        var redundant = a.Connections.Single(c => c != atA);
+        var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        a.ConnectionClosed += (_, e) => { if (e.Connection == redundant) { closed.TrySetResult(); } };
+        time.Advance(TimeSpan.FromSeconds(31));
+        await closed.Task.WaitAsync(cts.Token);
+        Assert.False(atA.IsClosed);
+        Assert.Same(atA, Assert.Single(a.Connections));
+
+        static string Tcp(Multiaddr address) => address.TryGetTcpTarget(out string ip, out int port, out _) ? $"{ip}:{port}" : address.ToString();
+    }
+
     // ------------------------------------------------------------------ misbehaving peers
 
     private static async Task<Socket> ConnectRawAsync(Libp2pHost host, int receiveBuffer = 0)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using PoIP.Core.Errors;
 using PoIP.Core.Identity;
@@ -10,17 +11,21 @@ namespace PoIP.Network.Kademlia;
 /// <summary>
 /// kad-dht over libp2p: one stream per outbound request (varint-length-prefixed protobuf), and an inbound
 /// handler that serves several requests per stream until the peer closes it, goes idle, or misbehaves.
+/// Concurrent requests to a peer that is not connected share one dial (else a burst of puts opens a
+/// connection each, up to the host's per-peer limit).
 /// </summary>
 internal sealed class Libp2pKadTransport(Libp2pHost host, KademliaOptions options, TimeProvider time, ILogger logger) : IKadTransport
 {
     /// <summary>An inbound stream idle this long is closed (go uses one minute).</summary>
     public static readonly TimeSpan StreamIdleTimeout = TimeSpan.FromMinutes(1);
 
+    private readonly ConcurrentDictionary<PeerId, Task<Libp2pConnection>> _dialing = new();
+
     public KadNode? Node { get; set; }
 
     public async Task<Message?> SendAsync(KadPeer peer, Message request, bool expectReply, CancellationToken cancellationToken)
     {
-        var connection = host.FindConnection(peer.Peer) ?? await DialAsync(peer, cancellationToken).ConfigureAwait(false);
+        var connection = host.FindConnection(peer.Peer) ?? await DialOnceAsync(peer).WaitAsync(cancellationToken).ConfigureAwait(false);
         var stream = await connection.OpenStreamAsync(options.ProtocolId, cancellationToken).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
         {
@@ -34,6 +39,41 @@ internal sealed class Libp2pKadTransport(Libp2pHost host, KademliaOptions option
             byte[] body = await LengthPrefixedFrames.ReadAsync(stream, options.MaxMessageSize, cancellationToken).ConfigureAwait(false)
                 ?? throw Errors.Closed("the peer closed the stream without a reply");
             return KadCodec.Decode(body, options.MaxMessageSize);
+        }
+    }
+
+    /// <summary>The dial to <paramref name="peer"/> in progress, or a new one (bounded by the host's dial timeout, not by any one caller).</summary>
+    private Task<Libp2pConnection> DialOnceAsync(KadPeer peer)
+    {
+        while (true)
+        {
+            if (_dialing.TryGetValue(peer.Peer, out var pending))
+            {
+                return pending;
+            }
+
+            var dial = new TaskCompletionSource<Libp2pConnection>(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (_dialing.TryAdd(peer.Peer, dial.Task))
+            {
+                _ = RunSharedDialAsync(peer, dial);
+                return dial.Task;
+            }
+        }
+    }
+
+    private async Task RunSharedDialAsync(KadPeer peer, TaskCompletionSource<Libp2pConnection> dial)
+    {
+        try
+        {
+            dial.TrySetResult(await DialAsync(peer, CancellationToken.None).ConfigureAwait(false));
+        }
+        catch (Exception ex)
+        {
+            dial.TrySetException(ex);
+        }
+        finally
+        {
+            _dialing.TryRemove(KeyValuePair.Create(peer.Peer, dial.Task));
         }
     }
 

@@ -97,12 +97,51 @@ public sealed partial class Libp2pHost
         }
     }
 
+    /// <summary>
+    /// How long a second connection to a peer may sit without streams before it is closed: both sides
+    /// open new streams on the same one of them (<see cref="PreferredConnection"/>), so the other goes idle.
+    /// </summary>
+    internal static readonly TimeSpan RedundantIdleTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Under the lock: the open connection to <paramref name="peer"/> that both sides pick when there are
+    /// several (two peers that dialled each other at once): one dialled by the peer whose id sorts first
+    /// (outbound here when that is this host), the oldest of those; null when none is open.
+    /// </summary>
+    private Libp2pConnection? PreferredConnection(PeerId peer)
+    {
+        bool weDialFirst = PeerId.ToArray().AsSpan().SequenceCompareTo(peer.ToArray()) < 0;
+        Libp2pConnection? best = null;
+        foreach (var c in _connections)
+        {
+            if (c.RemotePeer == peer && !c.IsClosed && (best is null || (best.IsInbound == weDialFirst && c.IsInbound != weDialFirst)))
+            {
+                best = c;
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>Closes connections without streams idle past <see cref="Libp2pHostOptions.IdleTimeout"/>, and redundant ones idle past <see cref="RedundantIdleTimeout"/>.</summary>
     private void CloseIdleConnections()
     {
-        Libp2pConnection[] idle;
+        List<Libp2pConnection> idle = [];
         lock (_connectionsLock)
         {
-            idle = [.. _connections.Where(c => c.StreamCount == 0 && Time.GetElapsedTime(c.LastActivity) >= _options.IdleTimeout)];
+            foreach (var c in _connections)
+            {
+                if (c.StreamCount != 0)
+                {
+                    continue;
+                }
+
+                var quiet = Time.GetElapsedTime(c.LastActivity);
+                if (quiet >= _options.IdleTimeout || (quiet >= RedundantIdleTimeout && PreferredConnection(c.RemotePeer) is { } kept && kept != c))
+                {
+                    idle.Add(c);
+                }
+            }
         }
 
         foreach (var c in idle)

@@ -178,7 +178,7 @@ public sealed partial class Libp2pHost : IAsyncDisposable
 
         if (_options.IdleTimeout > TimeSpan.Zero)
         {
-            var period = _options.IdleTimeout / 2;
+            var period = TimeSpan.FromTicks(Math.Min(_options.IdleTimeout.Ticks / 2, RedundantIdleTimeout.Ticks / 2));
             _idleTimer = Time.CreateTimer(_ => CloseIdleConnections(), null, period, period);
         }
 
@@ -245,12 +245,15 @@ public sealed partial class Libp2pHost : IAsyncDisposable
         }
     }
 
-    /// <summary>An open connection to <paramref name="peer"/>, or null.</summary>
+    /// <summary>
+    /// An open connection to <paramref name="peer"/>, or null. With more than one (both sides dialled at
+    /// once), the one both sides choose: dialled by the peer whose id sorts first, the oldest of those.
+    /// </summary>
     public Libp2pConnection? FindConnection(PeerId peer)
     {
         lock (_connectionsLock)
         {
-            return _connections.FirstOrDefault(c => c.RemotePeer == peer && !c.IsClosed);
+            return PreferredConnection(peer);
         }
     }
 
