@@ -20,15 +20,19 @@ namespace PoIP.Economics.IntegrationTests;
 public sealed class AnvilChain : IAsyncLifetime
 {
     public static readonly BigInteger Gas = BigInteger.Pow(10, 19); // 10 ETH for fees per funded account
+    private string[] _arguments = [];
     private AnvilProcess? _anvil;
 
     public Uri RpcUrl => _anvil!.RpcUrl;
 
     public Web3 Web3 { get; private set; } = null!;
 
+    /// <summary>A chain started with Anvil's <paramref name="arguments"/> too (e.g. <c>--block-time 0.25</c>); call <see cref="InitializeAsync"/>.</summary>
+    public static AnvilChain With(params string[] arguments) => new() { _arguments = arguments };
+
     public async Task InitializeAsync()
     {
-        _anvil = await AnvilProcess.StartAsync();
+        _anvil = await AnvilProcess.StartAsync(1, _arguments);
         Web3 = new Web3(RpcUrl.ToString());
         await RpcAsync<object>("anvil_setBlockTimestampInterval", 0);
     }
