@@ -62,6 +62,40 @@ public sealed class PaymentClaimsTests : IDisposable
         Assert.True((await _ledger.GetTotalsAsync()).IsConserved);
     }
 
+    /// <summary>Claims due together are asked together: on a chain each waits for its block, and one at a time settled at most one per block.</summary>
+    [Fact]
+    public async Task Claims_ThreeDueAtOnce_AskedConcurrently()
+    {
+        await FundAsync();
+        var served = new[] { await EscrowAsync(4), await EscrowAsync(5), await EscrowAsync(6) };
+        var gated = GatedStakes.Create(_ledger, concurrent: 3);
+        var runtime = new PoIPRuntime();
+        int paid = 0;
+        var allPaid = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        runtime.PaymentClaimed += (_, applied) =>
+        {
+            if (applied && Interlocked.Increment(ref paid) == 3)
+            {
+                allPaid.TrySetResult();
+            }
+        };
+        await using var claims = new PaymentClaims(gated, _clock, Window, new PaymentClaimStore(ClaimsDirectory), runtime, NullLogger.Instance);
+        claims.Rescheduled += (_, request) => allPaid.TrySetException(new InvalidOperationException($"claim {request} was retried: the settlements did not run at once"));
+        foreach (var (request, receipt) in served)
+        {
+            claims.Add(request, receipt);
+        }
+
+        _clock.Advance(Window + TimeSpan.FromSeconds(1));
+        await allPaid.Task.WaitAsync(Wait); // each settlement is held until all three are in flight
+        foreach (var (request, _) in served)
+        {
+            Assert.Equal(EscrowState.Settled, (await _ledger.GetEscrowAsync(new RequestId(request.Hash)))!.State);
+        }
+
+        Assert.Equal(0, claims.PendingCount);
+    }
+
     /// <summary>A node that stops before the window passed claims after its restart, from the stored claim; a damaged file is skipped.</summary>
     [Fact]
     public async Task Claims_NodeRestartsBeforeTheWindow_NextInstanceClaimsFromTheStore()
@@ -129,6 +163,52 @@ public sealed class PaymentClaimsTests : IDisposable
     }
 
     /// <summary>The real ledger, except that its first <c>failures</c> settlements throw the way a locked or broken database does.</summary>
+    /// <summary>The real ledger, except that each settlement is held until <c>concurrent</c> settlements are in flight (at most 20 s).</summary>
+    public class GatedStakes : DispatchProxy
+    {
+        private readonly TaskCompletionSource _allInFlight = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private IStakeManager _inner = null!;
+        private int _needed;
+        private int _inFlight;
+
+        public static IStakeManager Create(IStakeManager inner, int concurrent)
+        {
+            var proxy = Create<IStakeManager, GatedStakes>();
+            var gated = (GatedStakes)(object)proxy;
+            gated._inner = inner;
+            gated._needed = concurrent;
+            return proxy;
+        }
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        {
+            if (targetMethod!.Name == nameof(IStakeManager.SettleEscrowAsync))
+            {
+                return SettleAsync(targetMethod, args);
+            }
+
+            try
+            {
+                return targetMethod.Invoke(_inner, args);
+            }
+            catch (TargetInvocationException e) when (e.InnerException is not null)
+            {
+                throw e.InnerException;
+            }
+        }
+
+        private async Task<EconomicResult> SettleAsync(MethodInfo settle, object?[]? args)
+        {
+            if (Interlocked.Increment(ref _inFlight) >= _needed)
+            {
+                _allInFlight.TrySetResult();
+            }
+
+            await _allInFlight.Task.WaitAsync(TimeSpan.FromSeconds(20));
+            return await (Task<EconomicResult>)settle.Invoke(_inner, args)!;
+        }
+    }
+
     public class FlakyStakes : DispatchProxy
     {
         private IStakeManager _inner = null!;

@@ -113,6 +113,10 @@ public sealed class ChainOptionsTests : IDisposable
     [InlineData("--host", "localhost")]
     [InlineData("--host", "10.0.0.300")]
     [InlineData("--dispute-window", "59")]
+    [InlineData("--block-time", "0.01")]
+    [InlineData("--block-time", "61")]
+    [InlineData("--block-time", "-1")]
+    [InlineData("--block-time", "soon")]
     public async Task ChainDev_BadOption_ExitsTwoBeforeStartingAChain(string option, string value)
     {
         var result = await ConsoleRun.RunAsync("chain", "dev", option, value);

@@ -35,6 +35,8 @@ public sealed class ValidationBeforeSideEffectTests : IDisposable
     [InlineData("--clients", "0", "error: --clients")]
     [InlineData("--nodes", "17", "error: --nodes")]
     [InlineData("--wiring", "dht", "error: --wiring")]
+    [InlineData("--block-time", "0.01", "error: --block-time")]
+    [InlineData("--block-time", "fast", "error: --block-time")]
     public async Task Soak_BadOption_ExitsTwoBeforeCreatingAnything(string option, string value, string expected)
     {
         string data = Path.Combine(_directory, "soak");
