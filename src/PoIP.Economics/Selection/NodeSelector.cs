@@ -27,8 +27,11 @@ public sealed class NodeSelector
 #pragma warning restore CA5394
     }
 
-    /// <summary>Picks a node for a request with price cap <paramref name="priceCap"/>, or null when none is eligible.</summary>
-    public NodeCandidate? Select(IReadOnlyList<NodeCandidate> candidates, TokenAmount priceCap)
+    /// <summary>
+    /// The candidates <see cref="Select"/> draws from: stake at least the minimum, price within <paramref name="priceCap"/>,
+    /// and without offences unless none is.
+    /// </summary>
+    public IReadOnlyList<NodeCandidate> Eligible(IReadOnlyList<NodeCandidate> candidates, TokenAmount priceCap)
     {
         ArgumentNullException.ThrowIfNull(candidates);
         var eligible = candidates.Where(c => c.Stake >= _options.MinimumStake && c.Price <= priceCap && !c.Node.IsEmpty).ToList();
@@ -38,6 +41,14 @@ public sealed class NodeSelector
             // honest node however slow, until the ledger slashes it out of eligibility.
             eligible.RemoveAll(c => c.Offences > 0);
         }
+
+        return eligible;
+    }
+
+    /// <summary>Picks a node for a request with price cap <paramref name="priceCap"/>, or null when none is eligible.</summary>
+    public NodeCandidate? Select(IReadOnlyList<NodeCandidate> candidates, TokenAmount priceCap)
+    {
+        var eligible = Eligible(candidates, priceCap);
         if (eligible.Count <= 1)
         {
             return eligible.Count == 1 ? eligible[0] : null;

@@ -10,6 +10,8 @@ namespace PoIP.Hosting.Client;
 /// <summary>
 /// The client's routing state: which nodes it has tried, their latency (moving average of the time
 /// to the first token), and the <see cref="NodeSelector"/> competition between them (or round robin).
+/// A node left without requests for <see cref="PoIPClientOptions.ReexploreAfter"/> is tried again, and
+/// its fresh measure replaces the old one.
 /// </summary>
 internal sealed class NodeChooser
 {
@@ -23,11 +25,17 @@ internal sealed class NodeChooser
     private readonly ConcurrentDictionary<PeerId, double> _latencyTicks = new();
     private readonly ConcurrentDictionary<PeerId, byte> _attempted = new();
     private readonly ConcurrentDictionary<PeerId, byte> _excluded = new();
+    private readonly ConcurrentDictionary<PeerId, long> _lastAttemptAt = new();
+    private readonly ConcurrentDictionary<PeerId, long> _observedAt = new();
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _reexploreAfter;
     private int _next;
 
     public NodeChooser(PoIPClientOptions options, ReputationBook reputation)
     {
         _policy = options.Selection;
+        _time = options.TimeProvider;
+        _reexploreAfter = options.ReexploreAfter;
         _stakes = new StakeCache(options.Stakes, options.TimeProvider, options.StakeCacheDuration);
         _reputation = reputation;
         int seed = options.SelectionSeed ?? BitConverter.ToInt32(options.Key.PeerId.Bytes[^4..]);
@@ -79,6 +87,19 @@ internal sealed class NodeChooser
             candidates.Add(new NodeCandidate(id, Quote(node, priceCap, maxTokens), latency, stake.Bonded, reputation.Score) { Offences = reputation.Offences });
         }
 
+        // Re-exploration: an eligible node left without requests for a while gets one (claimed by one chooser at a
+        // time), so an old measure is renewed: the power of two choices below never picks the worst candidate.
+        if (_reexploreAfter > TimeSpan.Zero)
+        {
+            foreach (var candidate in _selector.Eligible(candidates, priceCap))
+            {
+                if (_lastAttemptAt.TryGetValue(candidate.Node, out long at) && _time.GetElapsedTime(at) >= _reexploreAfter && _lastAttemptAt.TryUpdate(candidate.Node, _time.GetTimestamp(), at))
+                {
+                    return remaining.First(n => n.Address.PeerId!.Value == candidate.Node).Address;
+                }
+            }
+        }
+
         NodeCandidate? chosen;
         lock (_selectorLock)
         {
@@ -110,12 +131,21 @@ internal sealed class NodeChooser
     public void Include(PeerId node) => _excluded.TryRemove(node, out _);
 
     /// <summary>Notes that an attempt went to <paramref name="node"/>.</summary>
-    public void Attempted(PeerId node) => _attempted.TryAdd(node, 0);
+    public void Attempted(PeerId node)
+    {
+        _attempted.TryAdd(node, 0);
+        _lastAttemptAt[node] = _time.GetTimestamp();
+    }
 
-    /// <summary>Folds a measured time to first token into the node's moving average.</summary>
-    public void ObserveLatency(PeerId node, TimeSpan timeToFirstToken) =>
+    /// <summary>Folds a measured time to first token into the node's moving average (replaces an average older than the re-exploration period).</summary>
+    public void ObserveLatency(PeerId node, TimeSpan timeToFirstToken)
+    {
+        long now = _time.GetTimestamp();
+        bool stale = _reexploreAfter > TimeSpan.Zero && _observedAt.TryGetValue(node, out long at) && _time.GetElapsedTime(at, now) >= _reexploreAfter;
+        _observedAt[node] = now;
         _latencyTicks.AddOrUpdate(
             node,
             timeToFirstToken.Ticks,
-            (_, old) => (old * (1 - LatencySmoothing)) + (timeToFirstToken.Ticks * LatencySmoothing));
+            (_, old) => stale ? timeToFirstToken.Ticks : (old * (1 - LatencySmoothing)) + (timeToFirstToken.Ticks * LatencySmoothing));
+    }
 }

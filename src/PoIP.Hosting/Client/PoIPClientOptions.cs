@@ -103,4 +103,12 @@ public sealed class PoIPClientOptions
 
     /// <summary>How long a node's stake read from <see cref="Stakes"/> is reused when choosing nodes (default 5 s; zero reads it on every choice).</summary>
     public TimeSpan StakeCacheDuration { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// A node this client sent nothing to for this long gets the next request, and a time to first token measured
+    /// after this long replaces the node's old average instead of being blended into it (default 30 s; zero turns
+    /// both off). The competition's power of two choices never picks the worst of the candidates, so without this
+    /// a node measured slow once (cold, or in a burst) would stay unused however fast it has become.
+    /// </summary>
+    public TimeSpan ReexploreAfter { get; init; } = TimeSpan.FromSeconds(30);
 }
