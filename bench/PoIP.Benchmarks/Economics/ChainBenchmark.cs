@@ -148,7 +148,8 @@ internal sealed class ChainBenchmark : IMacroBenchmark
         return count / watch.Elapsed.TotalSeconds;
     }
 
-    private static void Require(EconomicResult result)
+    /// <summary>Throws unless <paramref name="result"/> was applied.</summary>
+    internal static void Require(EconomicResult result)
     {
         if (!result.IsApplied)
         {

@@ -66,7 +66,7 @@ internal sealed class ChainGrowthBenchmark : IMacroBenchmark
             using var node = Ed25519KeyPair.Generate();
             using var client = Ed25519KeyPair.Generate();
             await h.FundAsync(node.PeerId, h.Parameters.MinimumStake).ConfigureAwait(false);
-            Require(await h.Evm.StakeAsync(OperationId.New(), node.PeerId, h.Parameters.MinimumStake, cancellationToken).ConfigureAwait(false));
+            ChainBenchmark.Require(await h.Evm.StakeAsync(OperationId.New(), node.PeerId, h.Parameters.MinimumStake, cancellationToken).ConfigureAwait(false));
             await h.FundAsync(client.PeerId, TokenAmount.FromTokens((ulong)escrows)).ConfigureAwait(false);
 
             var latencies = new double[escrows];
@@ -81,7 +81,7 @@ internal sealed class ChainGrowthBenchmark : IMacroBenchmark
                 {
                     var request = EvidenceFactory.Request(client, (ulong)i, TokenAmount.FromTokens(1));
                     long at = Stopwatch.GetTimestamp();
-                    Require(await h.Evm.OpenEscrowAsync(OperationId.New(), new RequestId(request.Hash), client.PeerId, node.PeerId, TokenAmount.FromTokens(1), null, cancellationToken).ConfigureAwait(false));
+                    ChainBenchmark.Require(await h.Evm.OpenEscrowAsync(OperationId.New(), new RequestId(request.Hash), client.PeerId, node.PeerId, TokenAmount.FromTokens(1), null, cancellationToken).ConfigureAwait(false));
                     long now = Stopwatch.GetTimestamp();
                     int order = Interlocked.Increment(ref done);
                     latencies[order] = Stopwatch.GetElapsedTime(at, now).TotalMilliseconds;
@@ -104,14 +104,6 @@ internal sealed class ChainGrowthBenchmark : IMacroBenchmark
         var window = latencies.AsSpan(from, Window).ToArray();
         Array.Sort(window);
         return new Figures(Window / Stopwatch.GetElapsedTime(windowStart, finished[from + Window - 1]).TotalSeconds, window[Window / 2]);
-    }
-
-    private static void Require(EconomicResult result)
-    {
-        if (!result.IsApplied)
-        {
-            throw new InvalidOperationException($"{result.Status}: {result.Detail}");
-        }
     }
 
     private readonly record struct Figures(double PerSecond, double MedianMs);

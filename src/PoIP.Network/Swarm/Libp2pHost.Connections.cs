@@ -110,7 +110,7 @@ public sealed partial class Libp2pHost
     /// </summary>
     private Libp2pConnection? PreferredConnection(PeerId peer)
     {
-        bool weDialFirst = PeerId.ToArray().AsSpan().SequenceCompareTo(peer.ToArray()) < 0;
+        bool weDialFirst = PeerId.Bytes.SequenceCompareTo(peer.Bytes) < 0;
         Libp2pConnection? best = null;
         foreach (var c in _connections)
         {
