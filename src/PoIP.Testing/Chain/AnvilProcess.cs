@@ -17,7 +17,9 @@ public sealed partial class AnvilProcess : IAsyncDisposable
     // $0 is the binary, "$@" its arguments. Anvil runs in the background; a watcher reads the
     // wrapper's stdin (saved as fd 3: a background list's own stdin is /dev/null) and kills Anvil
     // when it closes; the wrapper exits when Anvil does, so Exited also reports a chain that died.
-    private const string Wrapper = "exec 3<&0; \"$0\" \"$@\" & child=$!; trap 'kill $child 2>/dev/null' EXIT; (cat <&3 >/dev/null; kill $child 2>/dev/null) & wait $child";
+    // On exit it also removes Anvil's temporary home (only a folder named poip-anvil-*), so a parent
+    // killed before it could dispose leaves no folder either.
+    private const string Wrapper = "exec 3<&0; \"$0\" \"$@\" & child=$!; trap 'kill $child 2>/dev/null; wait $child 2>/dev/null; case \"$POIP_ANVIL_HOME\" in */poip-anvil-*) rm -rf \"$POIP_ANVIL_HOME\";; esac' EXIT; (cat <&3 >/dev/null; kill $child 2>/dev/null) & wait $child";
 
     // States kept in memory: enough for anvil_reorg and reads a few blocks back.
     private const string PrunedStates = "64";
@@ -71,6 +73,7 @@ public sealed partial class AnvilProcess : IAsyncDisposable
         var home = Directory.CreateTempSubdirectory("poip-anvil-");
         var psi = new ProcessStartInfo("/bin/sh") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
         psi.Environment["HOME"] = home.FullName;
+        psi.Environment["POIP_ANVIL_HOME"] = home.FullName;
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add(Wrapper);
         psi.ArgumentList.Add(binary);
