@@ -162,42 +162,52 @@ public sealed class PaymentClaimsTests : IDisposable
         return (request, EvidenceFactory.Receipt(_node, request, TokenAmount.FromTokens(3)));
     }
 
-    /// <summary>The real ledger, except that its first <c>failures</c> settlements throw the way a locked or broken database does.</summary>
-    /// <summary>The real ledger, except that each settlement is held until <c>concurrent</c> settlements are in flight (at most 20 s).</summary>
-    public class GatedStakes : DispatchProxy
+    /// <summary>The real ledger behind a proxy: every call goes through except the settlements, which <see cref="SettleAsync"/> handles.</summary>
+    public abstract class SettlementProxy : DispatchProxy
     {
-        private readonly TaskCompletionSource _allInFlight = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private IStakeManager _inner = null!;
-        private int _needed;
-        private int _inFlight;
 
-        public static IStakeManager Create(IStakeManager inner, int concurrent)
+        protected static IStakeManager Wrap<TProxy>(IStakeManager inner, Action<TProxy> configure)
+            where TProxy : SettlementProxy
         {
-            var proxy = Create<IStakeManager, GatedStakes>();
-            var gated = (GatedStakes)(object)proxy;
-            gated._inner = inner;
-            gated._needed = concurrent;
+            var proxy = Create<IStakeManager, TProxy>();
+            var typed = (TProxy)(object)proxy;
+            typed._inner = inner;
+            configure(typed);
             return proxy;
         }
 
-        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
-        {
-            if (targetMethod!.Name == nameof(IStakeManager.SettleEscrowAsync))
-            {
-                return SettleAsync(targetMethod, args);
-            }
+        /// <summary>The settlement as the real ledger makes it.</summary>
+        protected Task<EconomicResult> SettleOnLedgerAsync(MethodInfo settle, object?[]? args) => (Task<EconomicResult>)Forward(settle, args)!;
 
+        protected abstract Task<EconomicResult> SettleAsync(MethodInfo settle, object?[]? args);
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args) =>
+            targetMethod!.Name == nameof(IStakeManager.SettleEscrowAsync) ? SettleAsync(targetMethod, args) : Forward(targetMethod, args);
+
+        private object? Forward(MethodInfo method, object?[]? args)
+        {
             try
             {
-                return targetMethod.Invoke(_inner, args);
+                return method.Invoke(_inner, args);
             }
             catch (TargetInvocationException e) when (e.InnerException is not null)
             {
                 throw e.InnerException;
             }
         }
+    }
 
-        private async Task<EconomicResult> SettleAsync(MethodInfo settle, object?[]? args)
+    /// <summary>The real ledger, except that each settlement is held until <c>concurrent</c> settlements are in flight (at most 20 s).</summary>
+    public class GatedStakes : SettlementProxy
+    {
+        private readonly TaskCompletionSource _allInFlight = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _needed;
+        private int _inFlight;
+
+        public static IStakeManager Create(IStakeManager inner, int concurrent) => Wrap<GatedStakes>(inner, g => g._needed = concurrent);
+
+        protected override async Task<EconomicResult> SettleAsync(MethodInfo settle, object?[]? args)
         {
             if (Interlocked.Increment(ref _inFlight) >= _needed)
             {
@@ -205,39 +215,20 @@ public sealed class PaymentClaimsTests : IDisposable
             }
 
             await _allInFlight.Task.WaitAsync(TimeSpan.FromSeconds(20));
-            return await (Task<EconomicResult>)settle.Invoke(_inner, args)!;
+            return await SettleOnLedgerAsync(settle, args);
         }
     }
 
-    public class FlakyStakes : DispatchProxy
+    /// <summary>The real ledger, except that its first <c>failures</c> settlements throw the way a locked or broken database does.</summary>
+    public class FlakyStakes : SettlementProxy
     {
-        private IStakeManager _inner = null!;
         private int _failures;
 
-        public static IStakeManager Create(IStakeManager inner, int failures)
-        {
-            var proxy = Create<IStakeManager, FlakyStakes>();
-            var flaky = (FlakyStakes)(object)proxy;
-            flaky._inner = inner;
-            flaky._failures = failures;
-            return proxy;
-        }
+        public static IStakeManager Create(IStakeManager inner, int failures) => Wrap<FlakyStakes>(inner, f => f._failures = failures);
 
-        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
-        {
-            if (targetMethod!.Name == nameof(IStakeManager.SettleEscrowAsync) && Interlocked.Decrement(ref _failures) >= 0)
-            {
-                return Task.FromException<EconomicResult>(new SqliteException("database is locked", 5));
-            }
-
-            try
-            {
-                return targetMethod.Invoke(_inner, args);
-            }
-            catch (TargetInvocationException e) when (e.InnerException is not null)
-            {
-                throw e.InnerException;
-            }
-        }
+        protected override Task<EconomicResult> SettleAsync(MethodInfo settle, object?[]? args) =>
+            Interlocked.Decrement(ref _failures) >= 0
+                ? Task.FromException<EconomicResult>(new SqliteException("database is locked", 5))
+                : SettleOnLedgerAsync(settle, args);
     }
 }
