@@ -35,4 +35,13 @@ if (macro is null)
 
 using var cts = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
-return await macro.RunAsync(args[1..], cts.Token);
+try
+{
+    return await macro.RunAsync(args[1..], cts.Token);
+}
+catch (InvalidDataException ex)
+{
+    // A file a benchmark was given (e.g. a dht --checkpoint) that it cannot use: say why, no stack trace.
+    Console.Error.WriteLine($"error: {ex.Message}");
+    return 2;
+}

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using Google.Protobuf;
 using Microsoft.Extensions.Time.Testing;
 using PoIP.Core.Identity;
@@ -19,8 +20,10 @@ namespace PoIP.Benchmarks.Network;
 /// 24 h of churn (log-normal sessions: half leave within 2 h, 90 % within 12 h; each leaver replaced by a
 /// joiner that bootstraps with the real code) with the real upkeep schedule (10-min refresh with ping-and-evict,
 /// hourly replication by holders, 22 h republish). Plus the real stack on loopback:
-/// lookup latency over 30 libp2p hosts. usage: dht [N,N,...] [--lookups L] [--records R] [--hours H] [--no-loopback]
-/// (default 1000,10000, 200 lookups, 30 records, 24 h; the "_24h" figures are after H hours when H is not 24). The
+/// lookup latency over 30 libp2p hosts. usage: dht [N,N,...] [--lookups L] [--records R] [--hours H] [--checkpoint FILE]
+/// [--no-loopback] (default 1000,10000, 200 lookups, 30 records, 24 h; the "_24h" figures are after H hours when H is
+/// not 24). With --checkpoint the churn is saved to FILE (FILE.nN for several sizes) after every simulated hour, and a
+/// run given an existing FILE resumes from it: a 24-hour run at 10,000 peers can take several sittings. The
 /// churn and upkeep are <c>KadChurnWorld</c>, shared with the bounded slice in the tests (<c>KadChurnSimulationTests</c>).
 /// </summary>
 internal sealed class DhtBenchmark : IMacroBenchmark
@@ -40,14 +43,12 @@ internal sealed class DhtBenchmark : IMacroBenchmark
         var figures = new Dictionary<string, object> { ["name"] = "dht", ["lookups"] = lookups, ["records"] = records, ["churn_hours"] = hours };
         foreach (int n in sizes)
         {
-            var sw = Stopwatch.StartNew();
-            var r = await SimulateAsync(n, lookups, records, hours, cancellationToken);
+            string? checkpoint = OptionText(args, "--checkpoint") is { } c ? (sizes.Length > 1 ? $"{c}.n{n}" : c) : null;
+            var r = await SimulateAsync(n, lookups, records, hours, checkpoint, cancellationToken);
             foreach (var (k, v) in r)
             {
                 figures[$"n{n}_{k}"] = v;
             }
-
-            figures[$"n{n}_sim_seconds"] = BenchOutput.Round(sw.Elapsed.TotalSeconds, 1);
         }
 
         if (!args.Contains("--no-loopback"))
@@ -61,6 +62,12 @@ internal sealed class DhtBenchmark : IMacroBenchmark
         figures["loadavg"] = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "";
         BenchOutput.Print(figures);
         return 0;
+    }
+
+    private static string? OptionText(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
     private static int Option(string[] args, string name, int fallback)
@@ -78,16 +85,94 @@ internal sealed class DhtBenchmark : IMacroBenchmark
         return o;
     }
 
-    private static async Task<Dictionary<string, object>> SimulateAsync(int n, int lookups, int recordCount, int hours, CancellationToken cancellationToken)
+    private static async Task<Dictionary<string, object>> SimulateAsync(int n, int lookups, int recordCount, int hours, string? checkpoint, CancellationToken cancellationToken)
     {
         var optionsD = Options(3);
-        var world = KadChurnWorld.Create(n, optionsD, 12345 + n);
+        var step = optionsD.RefreshInterval;
+        int steps = (int)(TimeSpan.FromHours(hours) / step);
+        int stepsPerHour = (int)(TimeSpan.FromHours(1) / step);
+        int republishAt = (int)(optionsD.RepublishInterval / step);
+        double cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+        long started = Stopwatch.GetTimestamp();
+        KadChurnWorld world;
+        ChurnRun run;
+        if (checkpoint is not null && File.Exists(checkpoint))
+        {
+            (world, string json) = KadChurnCheckpoint.Read(checkpoint, optionsD);
+            run = JsonSerializer.Deserialize<ChurnRun>(json) ?? throw new InvalidDataException($"{checkpoint} holds no run state");
+            if (run.N != n || run.Lookups != lookups || run.Records != recordCount || run.Hours != hours)
+            {
+                throw new InvalidDataException($"{checkpoint} is a run of 'dht {run.N} --lookups {run.Lookups} --records {run.Records} --hours {run.Hours}': pass the same arguments, or another --checkpoint file");
+            }
+
+            run.Segments++;
+            Console.Error.WriteLine($"dht n={n}: resumed at {run.Step * step.TotalHours:F1} h simulated from {checkpoint} ({world.Alive.Count} live)");
+        }
+        else
+        {
+            world = KadChurnWorld.Create(n, optionsD, 12345 + n);
+            run = new ChurnRun { N = n, Lookups = lookups, Records = recordCount, Hours = hours, Segments = 1 };
+            await BeforeChurnAsync(world, run, cancellationToken);
+        }
+
+        var publishers = run.Publishers.Select(id => world.Alive.Single(a => a.Self.ToString() == id)).ToList();
+        for (int i = run.Step + 1; i <= steps; i++)
+        {
+            long requestsBefore = world.Net.Requests;
+            run.Joined += await world.StepAsync(cancellationToken);
+            run.UpkeepRequests += world.Net.Requests - requestsBefore;
+            run.PeerSteps += world.Alive.Count;
+            if (i == republishAt)
+            {
+                foreach (var p in publishers)
+                {
+                    await p.RepublishAsync(cancellationToken);
+                }
+            }
+
+            run.Step = i;
+            double cpu = run.CpuSeconds + Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - cpuAtStart;
+            if (i % Math.Max(1, steps / 24) == 0)
+            {
+                Console.Error.WriteLine($"dht n={n}: {i * step.TotalHours:F1} h simulated, {world.Alive.Count} live, {run.UpkeepRequests} upkeep requests, cpu {cpu:F0} s");
+            }
+
+            if (checkpoint is not null && i % stepsPerHour == 0 && i < steps)
+            {
+                var saved = run with
+                {
+                    CpuSeconds = cpu,
+                    WallSeconds = run.WallSeconds + Stopwatch.GetElapsedTime(started).TotalSeconds,
+                };
+                KadChurnCheckpoint.Write(checkpoint, world, JsonSerializer.Serialize(saved));
+            }
+        }
+
+        var result = new Dictionary<string, object>(run.Results);
+        result["maintenance_requests_per_peer_hour"] = BenchOutput.Round(run.UpkeepRequests / (run.PeerSteps * step.TotalHours), 1);
+        var holdersAfterDay = run.Publishers.Select(id => (double)world.Holders(Encoding.ASCII.GetBytes($"/bench/{id}"))).ToList();
+        result["churn_joined_24h"] = run.Joined;
+        result["holders_after_24h_p50"] = Percentile(holdersAfterDay, 50);
+        result["holders_after_24h_p5"] = Percentile(holdersAfterDay, 5);
+        var (_, churnSuccess, churnCalls, _) = await world.LookupsAsync(world.Alive, lookups, cancellationToken);
+        result["success_after_24h_churn"] = BenchOutput.Round(churnSuccess, 4);
+        result["find_node_calls_after_24h_churn_mean"] = BenchOutput.Round(churnCalls.Average(), 1);
+        result["find_node_calls_after_24h_churn_p99"] = Percentile(churnCalls, 99);
+        result["sim_seconds"] = BenchOutput.Round(run.WallSeconds + Stopwatch.GetElapsedTime(started).TotalSeconds, 1);
+        result["sim_cpu_seconds"] = BenchOutput.Round(run.CpuSeconds + Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - cpuAtStart, 1);
+        result["sim_segments"] = run.Segments;
+        world.Metrics.Dispose();
+        return result;
+    }
+
+    /// <summary>The figures of the converged network (lookups, adversaries), then the records put by publishers that never leave.</summary>
+    private static async Task BeforeChurnAsync(KadChurnWorld world, ChurnRun run, CancellationToken cancellationToken)
+    {
         var rng = world.Rng;
-        var time = world.Time;
-        var result = new Dictionary<string, object>();
+        var result = run.Results;
 
         // Lookups in the converged network (no adversaries).
-        var (hops, success, calls, bytes) = await world.LookupsAsync(world.Alive, lookups, cancellationToken);
+        var (hops, success, calls, bytes) = await world.LookupsAsync(world.Alive, run.Lookups, cancellationToken);
         result["hops_median"] = Percentile(hops, 50);
         result["hops_p90"] = Percentile(hops, 90);
         result["hops_p99"] = Percentile(hops, 99);
@@ -117,70 +202,59 @@ internal sealed class DhtBenchmark : IMacroBenchmark
             return reply;
         };
         var honest = world.Alive.Where(a => !adversaries.Contains(a.Self)).ToList();
-        var (_, advSuccess, advCalls, _) = await world.LookupsAsync(honest, lookups, cancellationToken);
+        var (_, advSuccess, advCalls, _) = await world.LookupsAsync(honest, run.Lookups, cancellationToken);
         SetPaths(world.Alive, 1);
-        var (_, advSuccess1, _, _) = await world.LookupsAsync(honest, lookups, cancellationToken);
+        var (_, advSuccess1, _, _) = await world.LookupsAsync(honest, run.Lookups, cancellationToken);
         SetPaths(world.Alive, 3);
         world.Net.Interceptor = null;
-        result["adversarial_fraction"] = BenchOutput.Round(adversaries.Count / (double)n, 3);
+        result["adversarial_fraction"] = BenchOutput.Round(adversaries.Count / (double)run.N, 3);
         result["adversarial_success"] = BenchOutput.Round(advSuccess, 4);
         result["adversarial_success_d1"] = BenchOutput.Round(advSuccess1, 4);
         result["adversarial_find_node_calls_mean"] = BenchOutput.Round(advCalls.Average(), 1);
 
         // Records: put by publishers that stay online; holders now, then after 24 h of churn with the 22 h republish.
-        var publishers = Enumerable.Range(0, recordCount).Select(_ => world.Alive[rng.Next(world.Alive.Count)]).Distinct().ToList();
-        foreach (var p in publishers)
-        {
-            world.Permanent.Add(p.Self);
-        }
-
-        var keys = new List<byte[]>();
+        var publishers = Enumerable.Range(0, run.Records).Select(_ => world.Alive[rng.Next(world.Alive.Count)]).Distinct().ToList();
         var holdersAfterPut = new List<double>();
         foreach (var p in publishers)
         {
-            byte[] key = Encoding.ASCII.GetBytes($"/bench/{p.Self}");
-            keys.Add(key);
-            var put = await p.PutValueAsync(key, Encoding.ASCII.GetBytes("r1"), cancellationToken);
+            world.Permanent.Add(p.Self);
+            run.Publishers.Add(p.Self.ToString());
+            var put = await p.PutValueAsync(Encoding.ASCII.GetBytes($"/bench/{p.Self}"), Encoding.ASCII.GetBytes("r1"), cancellationToken);
             holdersAfterPut.Add(put.Confirmed);
         }
 
         result["holders_after_put_p50"] = Percentile(holdersAfterPut, 50);
         result["holders_after_put_p5"] = Percentile(holdersAfterPut, 5);
-        int joined = 0;
-        var step = optionsD.RefreshInterval;
-        int steps = (int)(TimeSpan.FromHours(hours) / step);
-        int republishAt = (int)(optionsD.RepublishInterval / step);
-        long requestsBefore = world.Net.Requests;
-        double peerSteps = 0;
-        for (int i = 1; i <= steps; i++)
-        {
-            joined += await world.StepAsync(cancellationToken);
-            peerSteps += world.Alive.Count;
-            if (i % Math.Max(1, steps / 24) == 0)
-            {
-                Console.Error.WriteLine($"dht n={n}: {i * step.TotalHours:F0} h simulated, {world.Alive.Count} live, {world.Net.Requests - requestsBefore} upkeep requests, cpu {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:F0} s");
-            }
-            if (i == republishAt)
-            {
-                foreach (var p in publishers)
-                {
-                    await p.RepublishAsync(cancellationToken);
-                }
-            }
-        }
+    }
 
-        result["maintenance_requests_per_peer_hour"] = BenchOutput.Round((world.Net.Requests - requestsBefore) / (peerSteps * step.TotalHours), 1);
+    /// <summary>A churn run's state between steps: what a checkpoint carries besides the world.</summary>
+    private sealed record ChurnRun
+    {
+        public int N { get; init; }
 
-        var holdersAfterDay = keys.Select(k => (double)world.Holders(k)).ToList();
-        result["churn_joined_24h"] = joined;
-        result["holders_after_24h_p50"] = Percentile(holdersAfterDay, 50);
-        result["holders_after_24h_p5"] = Percentile(holdersAfterDay, 5);
-        var (_, churnSuccess, churnCalls, _) = await world.LookupsAsync(world.Alive, lookups, cancellationToken);
-        result["success_after_24h_churn"] = BenchOutput.Round(churnSuccess, 4);
-        result["find_node_calls_after_24h_churn_mean"] = BenchOutput.Round(churnCalls.Average(), 1);
-        result["find_node_calls_after_24h_churn_p99"] = Percentile(churnCalls, 99);
-        world.Metrics.Dispose();
-        return result;
+        public int Lookups { get; init; }
+
+        public int Records { get; init; }
+
+        public int Hours { get; init; }
+
+        public int Step { get; set; }
+
+        public int Joined { get; set; }
+
+        public long UpkeepRequests { get; set; }
+
+        public double PeerSteps { get; set; }
+
+        public double CpuSeconds { get; init; }
+
+        public double WallSeconds { get; init; }
+
+        public int Segments { get; set; }
+
+        public List<string> Publishers { get; init; } = [];
+
+        public Dictionary<string, object> Results { get; init; } = [];
     }
 
     private static void SetPaths(List<KadNode> nodes, int paths)

@@ -9,7 +9,7 @@ internal sealed class KadPeer
     public KadPeer(PeerId peer, IReadOnlyList<Multiaddr> addresses)
     {
         Peer = peer;
-        Id = KadId.FromKey(peer.Bytes);
+        Id = KadIdCache.Of(peer);
         Addresses = addresses;
     }
 

@@ -86,6 +86,24 @@ internal sealed class KadRecordStore : IDisposable
         }
     }
 
+    /// <summary>Every stored value, expired or not (a snapshot).</summary>
+    public List<StoredValue> AllValues()
+    {
+        lock (_lock)
+        {
+            return [.. _values.Values];
+        }
+    }
+
+    /// <summary>Every provider entry, expired or not (a snapshot).</summary>
+    public List<StoredProvider> AllProviders()
+    {
+        lock (_lock)
+        {
+            return [.. _providers.Values.SelectMany(p => p.Values)];
+        }
+    }
+
     public StoredValue? GetValue(ReadOnlySpan<byte> key, DateTimeOffset now)
     {
         byte[] k = key.ToArray();

@@ -13,6 +13,9 @@ internal enum RoutingAddResult
     GroupLimitInTable,
 }
 
+/// <summary>A routing-table entry as <see cref="RoutingTable.Entries"/> gives it.</summary>
+internal readonly record struct RoutingTableEntry(KadPeer Peer, long Seen, int Failures);
+
 /// <summary>
 /// XOR k-buckets (bucket i holds peers sharing i leading bits with the local id). A full bucket keeps its
 /// live peers (Kademlia prefers long-lived peers) and only replaces one that failed a request. Address-group
@@ -176,42 +179,54 @@ internal sealed class RoutingTable
     }
 
     /// <summary>The <paramref name="count"/> peers closest to <paramref name="target"/>, closest first.</summary>
+    /// <remarks>
+    /// Buckets are distance classes, so only one class at a time is sorted: bucket cpl(local, target) holds the
+    /// closest peers (they share more than cpl bits with the target), every bucket above it the next class (exactly
+    /// cpl bits), and each bucket below it a class of its own, farther as the bucket index falls. A deep table answers
+    /// most requests from bucket cpl alone, without sorting the whole table.
+    /// </remarks>
     public List<KadPeer> Nearest(KadId target, int count, PeerId? exclude = null)
     {
         var result = new List<KadPeer>(count + 1);
+        var comparer = Comparer<KadPeer>.Create((x, y) => target.CompareDistance(x.Id, y.Id));
         lock (_lock)
         {
-            // Bucket cpl(local, target) holds the closest peers, then every bucket above it (all share exactly
-            // cpl bits with the target), then the buckets below, each a whole distance class closer than the next.
             int cpl = Math.Min(Local.CommonPrefixLength(target), KadId.Bits - 1);
-            for (int i = cpl; i < KadId.Bits; i++)
-            {
-                Collect(_buckets[i]);
-            }
-
+            AddClass(cpl, cpl + 1);
+            AddClass(cpl + 1, KadId.Bits);
             for (int i = cpl - 1; i >= 0 && result.Count < count; i--)
             {
-                Collect(_buckets[i]);
+                AddClass(i, i + 1);
             }
-        }
-
-        result.Sort((x, y) => target.CompareDistance(x.Id, y.Id));
-        if (result.Count > count)
-        {
-            result.RemoveRange(count, result.Count - count);
         }
 
         return result;
 
-        void Collect(List<Entry> bucket)
+        // Appends the closest peers of buckets [from, to), one distance class, until count are taken.
+        void AddClass(int from, int to)
         {
-            foreach (var e in bucket)
+            int start = result.Count;
+            if (start >= count)
             {
-                // A peer whose last request failed is not handed out (to lookups or in replies) until it answers again.
-                if (e.Failures == 0 && (exclude is not { } x || e.Peer.Peer != x))
+                return;
+            }
+
+            for (int i = from; i < to; i++)
+            {
+                foreach (var e in _buckets[i])
                 {
-                    result.Add(e.Peer);
+                    // A peer whose last request failed is not handed out (to lookups or in replies) until it answers again.
+                    if (e.Failures == 0 && (exclude is not { } x || e.Peer.Peer != x))
+                    {
+                        result.Add(e.Peer);
+                    }
                 }
+            }
+
+            result.Sort(start, result.Count - start, comparer);
+            if (result.Count > count)
+            {
+                result.RemoveRange(count, result.Count - count);
             }
         }
     }
@@ -231,6 +246,32 @@ internal sealed class RoutingTable
         lock (_lock)
         {
             return [.. _byPeer.Values.Select(e => e.Peer)];
+        }
+    }
+
+    /// <summary>Every entry, bucket by bucket, least recently seen first (a snapshot).</summary>
+    public List<RoutingTableEntry> Entries()
+    {
+        lock (_lock)
+        {
+            return [.. _buckets.SelectMany(b => b).Select(e => new RoutingTableEntry(e.Peer, e.Seen, e.Failures))];
+        }
+    }
+
+    /// <summary>Puts back entries taken by <see cref="Entries"/> into an empty table, in their order, with their failures.</summary>
+    public void Restore(IEnumerable<RoutingTableEntry> entries)
+    {
+        foreach (var e in entries)
+        {
+            if (TryAdd(e.Peer, e.Seen) != RoutingAddResult.Added)
+            {
+                throw new InvalidOperationException($"{e.Peer} does not fit the table it was taken from");
+            }
+
+            lock (_lock)
+            {
+                _byPeer[e.Peer.Peer].Failures = e.Failures;
+            }
         }
     }
 

@@ -28,6 +28,13 @@ internal sealed class InMemoryKadNetwork
 
     public long Requests => Interlocked.Read(ref _requests);
 
+    /// <summary>How many peers were added so far (the next one's address is made from it).</summary>
+    public int NextIndex
+    {
+        get => Volatile.Read(ref _next);
+        set => Volatile.Write(ref _next, value);
+    }
+
     public long Bytes => Interlocked.Read(ref _bytes);
 
     public void ResetCounters()

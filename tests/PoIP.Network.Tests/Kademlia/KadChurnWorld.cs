@@ -13,11 +13,19 @@ namespace PoIP.Network.Kademlia.Testing;
 /// </summary>
 internal sealed class KadChurnWorld
 {
-    private KadChurnWorld(int seed, KademliaOptions options)
+    private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private KadChurnWorld(int seed, KademliaOptions options, DateTimeOffset now)
     {
-        Rng = new Random(seed);
+        Seed = seed;
         Options = options;
+        Time = new(now);
+
+        // A world read back from a checkpoint draws on from a generator seeded with the seed and the clock.
+        Rng = new Random(now == Start ? seed : unchecked(seed + (int)((now - Start).Ticks / TimeSpan.TicksPerMinute)));
     }
+
+    public int Seed { get; }
 
     public Random Rng { get; }
 
@@ -25,7 +33,7 @@ internal sealed class KadChurnWorld
 
     public InMemoryKadNetwork Net { get; } = new();
 
-    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+    public FakeTimeProvider Time { get; }
 
     public KadMetrics Metrics { get; } = new(null, () => 0, () => 0);
 
@@ -38,7 +46,7 @@ internal sealed class KadChurnWorld
 
     public static KadChurnWorld Create(int n, KademliaOptions options, int seed)
     {
-        var world = new KadChurnWorld(seed, options);
+        var world = new KadChurnWorld(seed, options, Start);
         for (int i = 0; i < n; i++)
         {
             var node = world.Net.Add(options, world.Time, metrics: world.Metrics);
@@ -48,6 +56,24 @@ internal sealed class KadChurnWorld
 
         world.Net.FillConvergedTables(world.Alive, world.Rng, world.Time.GetTimestamp());
         return world;
+    }
+
+    /// <summary>A world with no peers yet, its clock at <paramref name="now"/> (for <see cref="KadChurnCheckpoint.Read"/>).</summary>
+    public static KadChurnWorld Empty(KademliaOptions options, int seed, DateTimeOffset now) => new(seed, options, now);
+
+    /// <summary>Adds a live peer with a saved state (<see cref="KadChurnCheckpoint.Read"/>).</summary>
+    public KadNode AddRestored(KadPeer self, DateTimeOffset leavesAt, bool permanent, KadNodeSnapshot snapshot)
+    {
+        var node = Net.Add(Options, Time, self.Peer, self.Addresses, Metrics);
+        node.Restore(snapshot);
+        Alive.Add(node);
+        LeavesAt[node.Self] = leavesAt;
+        if (permanent)
+        {
+            Permanent.Add(node.Self);
+        }
+
+        return node;
     }
 
     /// <summary>A session length: log-normal, median 2 h, 90th percentile 12 h (sigma = ln 6 / 1.2816).</summary>

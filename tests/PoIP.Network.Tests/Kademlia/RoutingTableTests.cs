@@ -1,3 +1,4 @@
+using FsCheck.Fluent;
 using PoIP.Network.Addressing;
 using PoIP.Network.Kademlia;
 using PoIP.Network.Kademlia.Testing;
@@ -30,6 +31,63 @@ public class RoutingTableTests
             var expected = added.OrderBy(p => p.Id.Xor(target)).Take(20).Select(p => p.Peer).ToList();
             Assert.Equal(expected, table.Nearest(target, 20).Select(p => p.Peer).ToList());
         }
+    }
+
+    [FsCheck.Xunit.Property(MaxTest = 60)]
+    public FsCheck.Property Nearest_DeepTableAnyTargetCountAndExclusion_EqualsBruteForceXorOrder(int seed, byte count, byte near, bool excludeOne, bool failSome)
+    {
+        // Distinct /16 groups, so the table fills every bucket it can (thousands of peers, ~14 buckets deep); targets
+        // near the local id (sharing `near` bits with it) reach the deep buckets and the class above bucket cpl.
+        var rng = new Random(seed);
+        var local = KadId.FromKey(BitConverter.GetBytes(seed));
+        var table = new RoutingTable(local, 20, 2, 3);
+        var live = new List<KadPeer>();
+        for (int i = 0; i < 4000; i++)
+        {
+            var p = new KadPeer(InMemoryKadNetwork.RandomPeerId(), [Multiaddr.Parse($"/ip4/{1 + (i >> 8)}.{i & 255}.0.1/tcp/1")]);
+            if (table.TryAdd(p) == RoutingAddResult.Added)
+            {
+                live.Add(p);
+            }
+        }
+
+        if (failSome)
+        {
+            foreach (var p in live.Where(_ => rng.Next(5) == 0).ToList())
+            {
+                table.MarkFailed(p.Peer, evictAfter: 2); // a suspect: kept in the table, handed to nobody
+                live.Remove(p);
+            }
+        }
+
+        int bits = near % 40;
+        var target = Flip(local, bits, rng);
+        var excluded = excludeOne && live.Count > 0 ? live[rng.Next(live.Count)].Peer : (Core.Identity.PeerId?)null;
+        int take = 1 + (count % 30);
+        var expected = live.Where(p => excluded is not { } x || p.Peer != x).OrderBy(p => p.Id.Xor(target)).Take(take).Select(p => p.Peer).ToList();
+        var got = table.Nearest(target, take, excluded).Select(p => p.Peer).ToList();
+        return expected.SequenceEqual(got).ToProperty().Label($"bits {bits}, take {take}, table {table.Count}");
+    }
+
+    /// <summary>A point sharing exactly <paramref name="bits"/> leading bits with <paramref name="id"/>, random after.</summary>
+    private static KadId Flip(KadId id, int bits, Random rng)
+    {
+        Span<byte> b = stackalloc byte[32];
+        rng.NextBytes(b);
+        var r = KadId.FromHash(b);
+        ulong[] w = [id.A, id.B, id.C, id.D];
+        ulong[] x = [r.A, r.B, r.C, r.D];
+        for (int i = 0; i < 4; i++)
+        {
+            int keep = Math.Clamp(bits - (i * 64), 0, 64);
+            ulong mask = keep == 0 ? 0 : keep == 64 ? ulong.MaxValue : ~(ulong.MaxValue >> keep);
+            w[i] = (w[i] & mask) | (x[i] & ~mask);
+        }
+
+        ulong[] own = [id.A, id.B, id.C, id.D];
+        ulong bit = 1UL << (63 - (bits % 64));
+        w[bits / 64] = (w[bits / 64] & ~bit) | (~own[bits / 64] & bit); // bit `bits` differs from the id's
+        return new KadId(w[0], w[1], w[2], w[3]);
     }
 
     [Fact]

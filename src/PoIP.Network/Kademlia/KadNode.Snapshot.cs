@@ -1,0 +1,62 @@
+namespace PoIP.Network.Kademlia;
+
+/// <summary>
+/// What a node knows, as data: routing-table entries (bucket by bucket, least recently seen first, with when each was
+/// last seen and its failures in a row), stored values and provider entries, its own values and provided keys, and its
+/// bootstrap peers. Lets a long simulation be checkpointed and resumed; a live node persists only its records (SQLite).
+/// </summary>
+internal sealed record KadNodeSnapshot(
+    IReadOnlyList<RoutingTableEntry> Table,
+    IReadOnlyList<StoredValue> Values,
+    IReadOnlyList<StoredProvider> Providers,
+    IReadOnlyList<KeyValuePair<byte[], byte[]>> OwnValues,
+    IReadOnlyList<byte[]> Provided,
+    IReadOnlyList<KadPeer> BootstrapPeers);
+
+/// <summary>Snapshot and restore of a node's state (<see cref="KadNodeSnapshot"/>).</summary>
+internal sealed partial class KadNode
+{
+    /// <summary>A copy of this node's state; take it while no request runs on the node.</summary>
+    public KadNodeSnapshot Snapshot()
+    {
+        lock (_lock)
+        {
+            return new(Table.Entries(), Store.AllValues(), Store.AllProviders(), [.. _ownValues], [.. _provided], Volatile.Read(ref _bootstrapPeers));
+        }
+    }
+
+    /// <summary>Puts <paramref name="snapshot"/>'s state into this node, which must be new (empty table and store).</summary>
+    public void Restore(KadNodeSnapshot snapshot)
+    {
+        if (Table.Count > 0 || Store.ValueCount > 0 || Store.ProviderCount > 0)
+        {
+            throw new InvalidOperationException("only a new node can be restored");
+        }
+
+        Table.Restore(snapshot.Table);
+        foreach (var v in snapshot.Values)
+        {
+            Store.PutValue(v);
+        }
+
+        foreach (var p in snapshot.Providers)
+        {
+            Store.AddProvider(p);
+        }
+
+        lock (_lock)
+        {
+            foreach (var (k, v) in snapshot.OwnValues)
+            {
+                _ownValues[k] = v;
+            }
+
+            foreach (var k in snapshot.Provided)
+            {
+                _provided.Add(k);
+            }
+        }
+
+        Volatile.Write(ref _bootstrapPeers, [.. snapshot.BootstrapPeers]);
+    }
+}
