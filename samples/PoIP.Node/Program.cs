@@ -53,8 +53,16 @@ app.Configure(config =>
     });
     config.AddBranch("ledger", ledger =>
     {
-        ledger.SetDescription("Inspect a ledger (the SQLite file or PoIPLedger on a chain).");
+        ledger.SetDescription("Create or inspect a ledger (the SQLite file or PoIPLedger on a chain).");
+        ledger.AddCommand<LedgerInitCommand>("init").WithDescription("Create an embedded ledger with its validator-accountability rules (--slash-quorum N, --appeal-window SECONDS, --appeal-panel N).");
         ledger.AddCommand<LedgerShowCommand>("show").WithDescription("Show a ledger's totals (conservation; journal check, or contract coin = supply on a chain) and accounts (--key FILE, --peer ID).");
+    });
+    config.AddBranch("case", fraudCase =>
+    {
+        fraudCase.SetDescription("Fraud cases on an embedded ledger: where one stands, appeal it, execute it.");
+        fraudCase.AddCommand<CaseShowCommand>("show").WithDescription("Show a case (RECEIPT id): state, verdicts, quorum, panel, appeal deadline (exit 1 when there is none).");
+        fraudCase.AddCommand<CaseAppealCommand>("appeal").WithDescription("Appeal a conviction within its window (--key FILE: the accused node or a validator it would slash); draws a fresh panel (exit 1 when refused).");
+        fraudCase.AddCommand<CaseFinalizeCommand>("finalize").WithDescription("Execute a conviction whose appeal window passed, or whose panel ran out of time (exit 1 when refused).");
     });
     config.AddBranch("chain", chain =>
     {
