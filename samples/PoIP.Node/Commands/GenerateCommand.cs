@@ -73,6 +73,10 @@ internal sealed class GenerateSettings : CommandSettings
     [Description("llama (default) or managed.")]
     public string Engine { get; init; } = "llama";
 
+    [CommandOption("--exact-prefill")]
+    [Description("llama.cpp settings whose teacher-forced prefill equals decoding bit for bit on K-quant models (weight repacking off, flash attention on, micro-batch 32), as 'node run --exact-prefill': its receipts are checked with one prefill, no replay (docs/proofs.md 9b). Part of the engine identity.")]
+    public bool ExactPrefill { get; init; }
+
     [CommandOption("--json")]
     [Description("Print one JSON object: tokens, text, model id, engine identity, timings.")]
     public bool Json { get; init; }
@@ -115,6 +119,12 @@ internal sealed class GenerateCommand : AsyncCommand<GenerateSettings>
             return 2;
         }
 
+        if (settings.ExactPrefill && settings.Engine != "llama")
+        {
+            await Console.Error.WriteLineAsync("error: --exact-prefill sets llama.cpp options; it needs the llama engine.");
+            return 2;
+        }
+
         if (settings.Receipt is not null && settings.Engine != "llama")
         {
             await Console.Error.WriteLineAsync("error: --receipt needs the llama engine (verifiers re-execute on llama.cpp).");
@@ -145,6 +155,11 @@ internal sealed class GenerateCommand : AsyncCommand<GenerateSettings>
                 MaxPromptTokens = settings.ContextSize - 1,
                 MaxOutputTokens = settings.ContextSize,
             };
+            if (settings.ExactPrefill)
+            {
+                ExactPrefillProfile.Apply(options);
+            }
+
             await using IInferenceEngine engine = settings.Engine == "managed"
                 ? await PoIP.Inference.Managed.ManagedLlamaEngine.LoadAsync(model, cancellationToken: cancellationToken)
                 : await LlamaInferenceEngine.LoadAsync(options, cancellationToken);

@@ -105,9 +105,7 @@ internal class ServingRoleSettings : RoleSettings
     {
         if (ExactPrefill)
         {
-            options.WeightRepacking = false;
-            options.FlashAttention = true;
-            options.MicroBatchSize = 32;
+            ExactPrefillProfile.Apply(options);
         }
     }
 
