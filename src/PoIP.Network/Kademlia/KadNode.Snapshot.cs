@@ -19,10 +19,15 @@ internal sealed partial class KadNode
     /// <summary>A copy of this node's state; take it while no request runs on the node.</summary>
     public KadNodeSnapshot Snapshot()
     {
+        KeyValuePair<byte[], byte[]>[] own;
+        byte[][] provided;
         lock (_lock)
         {
-            return new(Table.Entries(), Store.AllValues(), Store.AllProviders(), [.. _ownValues], [.. _provided], Volatile.Read(ref _bootstrapPeers));
+            own = [.. _ownValues];
+            provided = [.. _provided];
         }
+
+        return new(Table.Entries(), Store.AllValues(), Store.AllProviders(), own, provided, Volatile.Read(ref _bootstrapPeers));
     }
 
     /// <summary>Puts <paramref name="snapshot"/>'s state into this node, which must be new (empty table and store).</summary>
@@ -36,12 +41,18 @@ internal sealed partial class KadNode
         Table.Restore(snapshot.Table);
         foreach (var v in snapshot.Values)
         {
-            Store.PutValue(v);
+            if (Store.PutValue(v) is not StoreRefusal.None and var refusal)
+            {
+                throw new InvalidOperationException($"the store refuses a saved value ({refusal})");
+            }
         }
 
         foreach (var p in snapshot.Providers)
         {
-            Store.AddProvider(p);
+            if (Store.AddProvider(p) is not StoreRefusal.None and var refusal)
+            {
+                throw new InvalidOperationException($"the store refuses a saved provider entry ({refusal})");
+            }
         }
 
         lock (_lock)
